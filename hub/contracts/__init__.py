@@ -1,0 +1,39 @@
+"""The plugin contracts: the abstract connector and gateway, and the data they exchange."""
+
+from hub.contracts.connector import Connector, PollResult
+from hub.contracts.gateway import Gateway
+from hub.contracts.inbound import Delivery, Headers, Inbound, Notice, Verified
+from hub.contracts.results import (
+    DecisionNotice,
+    Execution,
+    GatewayEvent,
+    Outcome,
+    PaymentState,
+    RecordResult,
+    RefundLookup,
+    RefundResult,
+    WriteBack,
+)
+from hub.contracts.stores import StoreContext, StoreDirectory
+
+__all__ = [
+    "Connector",
+    "DecisionNotice",
+    "Delivery",
+    "Execution",
+    "Gateway",
+    "GatewayEvent",
+    "Headers",
+    "Inbound",
+    "Notice",
+    "Outcome",
+    "PaymentState",
+    "PollResult",
+    "RecordResult",
+    "RefundLookup",
+    "RefundResult",
+    "StoreContext",
+    "StoreDirectory",
+    "Verified",
+    "WriteBack",
+]

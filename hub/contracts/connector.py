@@ -1,0 +1,92 @@
+"""The connector contract (DESIGN.md §5): a platform's webhooks in, its API out.
+
+A connector verifies and parses the platform's deliveries, re-reads the truth from the
+platform with the store's own credentials, and writes outcomes back without moving money
+again. When the store routes a payment to ``platform``, the connector also asks the platform
+to move the money (Shopify ``refundCreate``, WooCommerce ``api_refund: true``, Magento online
+credit memo). Connectors never touch the database: durable state goes through the
+``StoreDirectory`` they are given.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from hub.contracts.inbound import Delivery, Inbound, Notice, Verified
+from hub.contracts.results import DecisionNotice, Execution, RecordResult, RefundLookup, RefundResult, WriteBack
+from hub.contracts.stores import StoreContext, StoreDirectory
+from hub.models import Event
+
+if TYPE_CHECKING:  # Flask stays out of plugin imports
+    from flask import Blueprint
+
+
+@dataclass(frozen=True)
+class PollResult:
+    notices: list[Notice] = field(default_factory=list)
+    cursor: str | None = None
+
+
+class Connector(ABC):
+    """Base class of every platform connector; one instance per enabled connector.
+
+    ``name`` is the lower-case word used as folder, entry-point name, URL segment
+    (``/webhooks/<name>``) and config key. ``settings`` is the ``[connectors.<name>]`` table
+    of the configuration (app secrets and the like, already decrypted).
+    """
+
+    name: ClassVar[str]
+    content_types: ClassVar[tuple[str, ...]] = ("application/json",)
+
+    def __init__(self, settings: Mapping[str, Any], stores: StoreDirectory) -> None:
+        self.settings = settings
+        self.stores = stores
+
+    @abstractmethod
+    def verify(self, inbound: Inbound) -> Verified:
+        """Check authenticity on the raw bytes, before any parsing of the body.
+
+        Raise ``SignatureInvalid`` (401) or ``MalformedBody`` (400). Compare in constant time
+        and accept the previous secret during a rotation.
+        """
+
+    @abstractmethod
+    def parse(self, delivery: Delivery) -> list[Notice]:
+        """Turn a stored delivery into notices; raise ``ParseError`` for an unreadable one."""
+
+    @abstractmethod
+    def fetch(self, store: StoreContext, notice: Notice) -> Event:
+        """Re-read the order, payments and products from the platform and normalize them.
+
+        Never trust the webhook body alone for money. Raise ``PlatformUnavailable`` to retry.
+        """
+
+    @abstractmethod
+    def record(self, store: StoreContext, writeback: WriteBack) -> RecordResult:
+        """Write an executed refund back to the platform without moving money again.
+
+        The hub refund id goes into the platform record so its echo is recognised.
+        """
+
+    def refund_on_platform(self, store: StoreContext, execution: Execution) -> RefundResult:
+        """The ``platform`` route: the platform moves the money, with the idempotency key."""
+        raise NotImplementedError(f"connector {self.name} cannot refund through the platform")
+
+    def get_platform_refund(self, store: StoreContext, lookup: RefundLookup) -> RefundResult | None:
+        """How a platform-routed refund ended, for the janitor; None if no trace of it."""
+        return None
+
+    def notify_decision(self, store: StoreContext, notice: DecisionNotice) -> RecordResult | None:
+        """Tell the customer about a denial or an alternative (declined return, order note)."""
+        return None
+
+    def poll(self, store: StoreContext, cursor: str | None) -> PollResult | None:
+        """Catch up on what the platform could not push; None if the connector does not poll."""
+        return None
+
+    def blueprint(self) -> Blueprint | None:
+        """Routes the connector adds (install/OAuth flows), mounted by the app factory."""
+        return None

@@ -1,0 +1,123 @@
+"""Plain data passed across the plugin boundary: what the hub asks, what plugins answer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from hub.models import Line
+
+
+class Outcome(str, Enum):
+    """Where a money movement stands, as far as the hub can know (DESIGN.md §2.3)."""
+
+    SUCCEEDED = "succeeded"
+    PENDING = "pending"
+    FAILED = "failed"  # declined, permanent: no money moved
+    UNKNOWN = "unknown"  # maybe sent: resolve by asking, never by a new key
+    UNAVAILABLE = "unavailable"  # surely not sent: safe to retry with the same key
+
+
+@dataclass(frozen=True)
+class Execution:
+    """One logical refund to carry out. ``idempotency_key`` is stored before the first call."""
+
+    hub_refund_id: str
+    idempotency_key: str
+    payment_reference: str
+    amount: int
+    currency: str
+    reason: str = "requested_by_customer"
+    order_id: str = ""
+    note: str = ""
+    payment_extra: Mapping[str, str] = field(default_factory=dict)
+    lines: tuple[Line, ...] = ()
+    shipping: int = 0
+    source_ref: str = ""
+    full_refund: bool = False
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    outcome: Outcome
+    gateway_refund_id: str | None = None
+    amount: int | None = None
+    currency: str | None = None
+    code: str | None = None
+    message: str | None = None
+    raw_status: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundLookup:
+    """What the janitor knows when it asks a gateway how an earlier attempt ended."""
+
+    hub_refund_id: str
+    idempotency_key: str
+    payment_reference: str
+    amount: int
+    currency: str
+    gateway_refund_id: str | None = None
+    payment_extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PaymentState:
+    """A payment as the gateway sees it: the refundable balance is ``captured - refunded``."""
+
+    reference: str
+    currency: str
+    captured: int
+    refunded: int
+    disputed: bool = False
+    refunds: tuple[RefundResult, ...] = ()
+
+
+@dataclass(frozen=True)
+class GatewayEvent:
+    """A refund status event from a gateway webhook, matched to the ledger by id or metadata."""
+
+    gateway_refund_id: str
+    outcome: Outcome
+    payment_reference: str | None = None
+    hub_refund_id: str | None = None
+    amount: int | None = None
+    currency: str | None = None
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class WriteBack:
+    """The outcome to record on the platform without moving money again."""
+
+    hub_refund_id: str
+    order_id: str
+    source_ref: str
+    amount: int
+    currency: str
+    outcome: Outcome
+    route: str
+    gateway: str | None = None
+    gateway_refund_id: str | None = None
+    lines: tuple[Line, ...] = ()
+    shipping: int = 0
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class DecisionNotice:
+    """A decision the customer should see on the platform (a declined return, an order note)."""
+
+    hub_refund_id: str
+    order_id: str
+    source_ref: str
+    decision: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    reference: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
