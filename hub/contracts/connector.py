@@ -40,6 +40,9 @@ class Connector(ABC):
 
     name: ClassVar[str]
     content_types: ClassVar[tuple[str, ...]] = ("application/json",)
+    # platform payment label -> route, used where the store's own ``routes`` say nothing,
+    # e.g. {"shopify_payments": "platform", "stripe": "gateway:stripe"}
+    default_routes: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, settings: Mapping[str, Any], stores: StoreDirectory) -> None:
         self.settings = settings
