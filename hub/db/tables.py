@@ -1,0 +1,160 @@
+"""The database schema. Uniqueness lives in constraints, not in checks in code.
+
+The ledger (refunds, payments, audit) is the source of truth; ``jobs`` rows are the outbox a
+queue message only wakes workers up for.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Timestamp = DateTime(timezone=True)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("connector", String(64), nullable=False),
+    Column("store_id", String(255), nullable=False),
+    Column("topic", String(255), nullable=False),
+    Column("dedupe_key", String(255), nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("received_at", Timestamp, nullable=False),
+    # received -> done | ignored | dead (parse failed: kept, visible, replayable) | ack (ping)
+    Column("status", String(16), nullable=False),
+    Column("error", Text),
+    Column("processed_at", Timestamp),
+    UniqueConstraint("connector", "dedupe_key", name="uq_deliveries_connector_dedupe"),
+)
+Index("ix_deliveries_status", deliveries.c.status, deliveries.c.received_at)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # delivery | refund
+    Column("subject_id", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # ready | running | done
+    Column("run_after", Timestamp, nullable=False),
+    Column("lease_until", Timestamp),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("created_at", Timestamp, nullable=False),
+)
+Index("ix_jobs_ready", jobs.c.state, jobs.c.run_after)
+
+stores = Table(
+    "stores",
+    metadata,
+    Column("connector", String(64), primary_key=True),
+    Column("store_id", String(255), primary_key=True),
+    Column("settings", JSON, nullable=False),
+    Column("credentials", Text, nullable=False),  # Fernet token of a JSON object
+    Column("routes", JSON, nullable=False),
+    Column("policy", String(255)),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("source", String(16), nullable=False),  # config | install
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+)
+
+store_state = Table(
+    "store_state",
+    metadata,
+    Column("connector", String(64), primary_key=True),
+    Column("store_id", String(255), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("store_id", String(255), nullable=False),
+    Column("route", String(128), nullable=False),  # gateway:<account> | platform | none
+    Column("reference", String(255), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("captured", BigInteger, nullable=False),
+    Column("disputed", Boolean, nullable=False, default=False),
+    Column("updated_at", Timestamp, nullable=False),
+    UniqueConstraint("store_id", "route", "reference", name="uq_payments_store_route_reference"),
+)
+
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("connector", String(64), nullable=False),
+    Column("store_id", String(255), nullable=False),
+    Column("source_ref", String(255), nullable=False),
+    Column("order_id", String(255), nullable=False),
+    Column("kind", String(16), nullable=False),  # requested | recorded
+    Column("state", String(16), nullable=False),
+    Column("money_moved", Boolean, nullable=False, default=False),
+    Column("amount", BigInteger, nullable=False),  # requested
+    Column("approved_amount", BigInteger),  # what policy allowed; what is executed
+    Column("currency", String(3), nullable=False),
+    Column("route", String(128)),
+    Column("payment_id", Integer, ForeignKey("payments.id")),
+    Column("idempotency_key", String(64), nullable=False, unique=True),
+    Column("gateway_refund_id", String(255)),
+    Column("decision", JSON),
+    Column("policy_version", String(64)),
+    Column("request", JSON, nullable=False),
+    Column("customer_id", String(255)),
+    Column("customer_email", String(320)),
+    Column("payment_fingerprint", String(255)),
+    Column("delivery_id", String(32)),
+    Column("lease_until", Timestamp),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("writeback_ref", String(255)),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    Column("executed_at", Timestamp),
+    UniqueConstraint("store_id", "connector", "source_ref", name="uq_refunds_store_source"),
+)
+Index("ix_refunds_state", refunds.c.state, refunds.c.updated_at)
+Index("ix_refunds_payment", refunds.c.payment_id)
+Index("ix_refunds_gateway_ref", refunds.c.gateway_refund_id)
+Index("ix_refunds_customer", refunds.c.store_id, refunds.c.customer_email)
+Index("ix_refunds_created", refunds.c.created_at)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Timestamp, nullable=False),
+    Column("refund_id", String(32)),
+    Column("delivery_id", String(32)),
+    Column("actor", String(128), nullable=False),  # worker | janitor | policy | admin:<who> | ingest
+    Column("action", String(64), nullable=False),
+    Column("detail", JSON, nullable=False),
+)
+Index("ix_audit_refund", audit.c.refund_id, audit.c.id)
