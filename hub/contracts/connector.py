@@ -90,6 +90,11 @@ class Connector(ABC):
         """Catch up on what the platform could not push; None if the connector does not poll."""
         return None
 
+    def check_webhooks(self, store: StoreContext) -> list[str]:
+        """Janitor health check of the store's webhook subscriptions: repair what can be repaired
+        (re-enable a disabled one) and return what was found or done, in plain words."""
+        return []
+
     def blueprint(self) -> Blueprint | None:
         """Routes the connector adds (install/OAuth flows), mounted by the app factory."""
         return None

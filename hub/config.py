@@ -1,0 +1,176 @@
+"""One configuration file (``refund-hub.toml``) plus ``REFUND_HUB_*`` environment overrides.
+
+Secrets belong in the environment: any key can be overridden with
+``REFUND_HUB_<SECTION>__<KEY>[__<SUBKEY>...]`` (e.g. ``REFUND_HUB_GATEWAYS__STRIPE__API_KEY``;
+names match existing keys ignoring case and punctuation), and the common ones have short forms
+(``REFUND_HUB_DATABASE_URL``, ``REFUND_HUB_QUEUE_URL``, ``REFUND_HUB_ADMIN_TOKEN``,
+``REFUND_HUB_SECRET_KEYS``, ``REFUND_HUB_PUBLIC_URL``). Invalid configuration fails at start with
+a ``ConfigError`` naming the key. docs/configuration.md documents every key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from hub.errors import ConfigError
+
+ENV_PREFIX = "REFUND_HUB_"
+SHORT_FORMS = {
+    "DATABASE_URL": ("hub", "database_url"),
+    "QUEUE_URL": ("hub", "queue_url"),
+    "ADMIN_TOKEN": ("hub", "admin_token"),
+    "SECRET_KEYS": ("hub", "secret_keys"),
+    "PUBLIC_URL": ("hub", "public_url"),
+    "INSTANCE_PATH": ("hub", "instance_path"),
+}
+ROUTE = re.compile(r"^(platform|none|gateway:[a-z][a-z0-9_-]*)$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HubSettings(Strict):
+    instance_path: Path = Path("instance")
+    database_url: str | None = None  # default: SQLite file in the instance folder
+    queue_url: str | None = None  # default: SqliteHuey file in the instance folder; redis://... at scale
+    public_url: str = "http://127.0.0.1:8000"
+    admin_token: str | None = None
+    secret_keys: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
+    lease_seconds: int = Field(default=60, gt=0)
+    janitor_interval: float = Field(default=15.0, gt=0)
+    unknown_grace_seconds: int = Field(default=120, ge=0)
+    retention_days: int = Field(default=30, ge=7)  # dedupe keys must outlive every provider's retries
+    worker_threads: int = Field(default=8, gt=0)
+    web_workers: int = Field(default=4, gt=0)
+    web_worker_class: Literal["sync", "gthread"] = "sync"
+    log_level: str = "INFO"
+
+    @field_validator("secret_keys", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return [k.strip() for k in value.split(",") if k.strip()] if isinstance(value, str) else value
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.instance_path.resolve() / 'refund-hub.db'}"
+
+    @property
+    def queue(self) -> str:
+        return self.queue_url or f"sqlite:///{self.instance_path.resolve() / 'queue.db'}"
+
+
+class StoreConfig(Strict):
+    connector: str
+    settings: dict[str, Any] = Field(default_factory=dict)
+    credentials: dict[str, str] = Field(default_factory=dict)
+    routes: dict[str, str] = Field(default_factory=dict)
+    policy: str | None = None
+    enabled: bool = True
+
+    @field_validator("routes")
+    @classmethod
+    def _routes(cls, routes: dict[str, str]) -> dict[str, str]:
+        for label, route in routes.items():
+            if not ROUTE.match(route):
+                raise ValueError(f"route for {label!r} must be 'platform', 'none' or 'gateway:<account>', not {route!r}")
+        return routes
+
+
+class Config(Strict):
+    hub: HubSettings = Field(default_factory=HubSettings)
+    connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    gateways: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    stores: dict[str, StoreConfig] = Field(default_factory=dict)
+    policies: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _references(self) -> Config:
+        for store_id, store in self.stores.items():
+            if store.connector not in self.connectors:
+                raise ConfigError(f"stores.{store_id}.connector", f"connector {store.connector!r} is not enabled in [connectors]")
+            for label, route in store.routes.items():
+                if route.startswith("gateway:") and route[8:] not in self.gateways:
+                    raise ConfigError(f"stores.{store_id}.routes.{label}", f"no gateway account {route[8:]!r} in [gateways]")
+            if store.policy and store.policy not in self.policies:
+                raise ConfigError(f"stores.{store_id}.policy", f"no policy {store.policy!r} in [policies]")
+        return self
+
+    def gateway_type(self, account: str) -> str:
+        return str(self.gateways[account].get("type", account))
+
+
+def load_config(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None,
+                data: Mapping[str, Any] | None = None) -> Config:
+    """Read the file (``path``, else ``REFUND_HUB_CONFIG``, else ./refund-hub.toml if present),
+    apply environment overrides, validate."""
+    env = os.environ if env is None else env
+    raw: dict[str, Any] = _deep_copy(data) if data is not None else {}
+    source = None
+    if data is None:
+        chosen = path or env.get(f"{ENV_PREFIX}CONFIG")
+        if chosen is None and Path("refund-hub.toml").exists():
+            chosen = "refund-hub.toml"
+        if chosen is not None:
+            source = str(chosen)
+            try:
+                raw = tomllib.loads(Path(chosen).read_text())
+            except FileNotFoundError as exc:
+                raise ConfigError("REFUND_HUB_CONFIG", f"file {chosen} not found") from exc
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(str(chosen), f"not valid TOML: {exc}") from exc
+    _apply_env(raw, env)
+    if source:
+        raw["source"] = source
+        base = Path(source).parent
+        hub = raw.setdefault("hub", {})
+        if "instance_path" in hub and not Path(hub["instance_path"]).is_absolute():
+            hub["instance_path"] = str(base / hub["instance_path"])
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(root)"
+        raise ConfigError(key, first["msg"]) from None
+
+
+def _deep_copy(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _deep_copy(v) if isinstance(v, Mapping) else v for k, v in data.items()}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or name == f"{ENV_PREFIX}CONFIG":
+            continue
+        rest = name[len(ENV_PREFIX):]
+        path = list(SHORT_FORMS[rest]) if rest in SHORT_FORMS else rest.split("__")
+        if len(path) < 2:
+            continue
+        node = raw
+        for part in path[:-1]:
+            key = _match_key(node, part)
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                break
+        else:
+            node[_match_key(node, path[-1])] = value
+
+
+def _match_key(node: dict[str, Any], part: str) -> str:
+    for existing in node:
+        if _norm(existing) == _norm(part):
+            return existing
+    return part.lower()

@@ -1,0 +1,1 @@
+"""The ledger: refunds and their state machine, payments and their refundable balance, the audit trail."""

@@ -1,0 +1,73 @@
+"""Prometheus metrics. Counters live per process (multiprocess mode when ``serve`` sets
+``PROMETHEUS_MULTIPROC_DIR``); queue depth and the oldest unresolved refund are read from the
+database at scrape time, so every process reports the same truth.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine, func, select
+
+from hub.db.engine import reading
+from hub.db.tables import refunds
+from hub.ledger import states
+from hub.ledger.refunds import as_utc
+from hub.work import jobs
+
+DELIVERIES = Counter("refund_hub_deliveries_total", "Webhook deliveries by connector and result", ["connector", "result"])
+DECISIONS = Counter("refund_hub_decisions_total", "Policy decisions by action", ["action"])
+GATEWAY_OUTCOMES = Counter("refund_hub_gateway_outcomes_total", "Refund calls by executor and outcome",
+                           ["executor", "outcome"])
+GATEWAY_LATENCY = Histogram("refund_hub_gateway_latency_seconds", "Refund call latency by executor", ["executor"],
+                            buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30))
+
+
+class LedgerCollector(Collector):
+    """Gauges computed from the database on every scrape."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        with reading(self.engine) as conn:
+            depth, _oldest_job = jobs.backlog(conn)
+            oldest = conn.execute(select(func.min(refunds.c.updated_at))
+                                  .where(refunds.c.state.in_(states.UNRESOLVED))).scalar()
+            by_state = conn.execute(select(refunds.c.state, func.count()).group_by(refunds.c.state)).all()
+        yield GaugeMetricFamily("refund_hub_queue_depth", "Jobs waiting or running", value=depth)
+        age = 0.0
+        if oldest is not None:
+            age = (datetime.now(timezone.utc) - as_utc(oldest)).total_seconds()  # type: ignore[operator]
+        yield GaugeMetricFamily("refund_hub_oldest_unresolved_refund_seconds",
+                                "Age of the oldest executing/pending/unknown refund", value=age)
+        gauge = GaugeMetricFamily("refund_hub_refunds", "Refunds by state", labels=["state"])
+        for state, count in by_state:
+            gauge.add_metric([state], count)
+        yield gauge
+
+
+def render(engine: Engine) -> bytes:
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        from prometheus_client import REGISTRY
+
+        for collector in (DELIVERIES, DECISIONS, GATEWAY_OUTCOMES, GATEWAY_LATENCY):
+            registry.register(_Forward(REGISTRY, collector))
+    registry.register(LedgerCollector(engine))
+    return generate_latest(registry)
+
+
+class _Forward(Collector):
+    def __init__(self, _registry: object, collector: Collector) -> None:
+        self.collector = collector
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        return self.collector.collect()

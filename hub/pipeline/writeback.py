@@ -1,0 +1,56 @@
+"""Tell the store what happened, without moving money again (DESIGN.md §4, invariant 5).
+
+Gateway-routed refunds are written back through ``Connector.record`` with the hub refund id in
+the platform record, so the platform's echo is matched. A platform-routed refund is already
+recorded by the platform itself; its echo confirms it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from hub.contracts import Outcome, WriteBack
+from hub.ledger import audit, states
+from hub.ledger import refunds as ledger
+from hub.models import RefundRequest
+from hub.pipeline.routing import NONE, PLATFORM, gateway_account
+from hub.runtime import Hub
+
+log = logging.getLogger(__name__)
+
+
+class WriteBackFailed(Exception):
+    """The platform did not take the record; the job retries it (the money has moved already)."""
+
+
+def write_back(hub: Hub, refund_id: str) -> str:
+    with hub.engine.begin() as conn:
+        row = ledger.get(conn, refund_id)
+    if row is None or row.state != states.SUCCEEDED:
+        return row.state if row is not None else "missing"
+    if row.route in (PLATFORM, NONE):
+        with hub.engine.begin() as conn:
+            ledger.transition(conn, refund_id, states.WRITTEN_BACK, expect=states.SUCCEEDED,
+                              writeback_ref=row.gateway_refund_id)
+            audit.write(conn, "worker", "written_back", refund_id=refund_id, by=row.route)
+        return states.WRITTEN_BACK
+    store = hub.stores[row.connector].get(row.store_id)
+    if store is None:
+        raise WriteBackFailed(f"store {row.store_id} is disabled; refund {refund_id} not written back")
+    request = RefundRequest.model_validate(row.request)
+    writeback = WriteBack(
+        hub_refund_id=row.id, order_id=row.order_id, source_ref=row.source_ref, amount=row.approved_amount,
+        currency=row.currency, outcome=Outcome.SUCCEEDED, route=row.route, gateway=gateway_account(row.route),
+        gateway_refund_id=row.gateway_refund_id, lines=request.lines, shipping=request.shipping,
+        note=f"Refunded by Refund Hub ({row.id}) through {gateway_account(row.route)}",
+    )
+    try:
+        result = hub.connectors[row.connector].record(store, writeback)
+    except Exception as exc:
+        with hub.engine.begin() as conn:
+            audit.write(conn, "worker", "write_back_failed", refund_id=refund_id, error=str(exc)[:500])
+        raise WriteBackFailed(str(exc)) from exc
+    with hub.engine.begin() as conn:
+        ledger.transition(conn, refund_id, states.WRITTEN_BACK, expect=states.SUCCEEDED, writeback_ref=result.reference)
+        audit.write(conn, "worker", "written_back", refund_id=refund_id, reference=result.reference)
+    return states.WRITTEN_BACK

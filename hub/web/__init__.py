@@ -1,0 +1,1 @@
+"""The Flask layer: thin views over ``hub.ingest`` and the ledger, no business logic."""

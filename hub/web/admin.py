@@ -1,0 +1,125 @@
+"""The admin JSON API (token-protected): refunds with their audit trail, review decisions,
+dead letters and replay. ``/api/openapi.json`` describes it."""
+
+from __future__ import annotations
+
+import hmac
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy import select
+
+from hub.db.engine import reading
+from hub.db.tables import audit, deliveries, refunds
+from hub.web.app import current_hub
+from hub.web.openapi import DOCUMENT
+
+bp = Blueprint("admin", __name__, url_prefix="/api")
+PAGE = 100
+
+
+def _fail(status: int, code: str, message: str) -> tuple[Response, int]:
+    return jsonify(error=code, message=message), status
+
+
+def token_required(view):  # type: ignore[no-untyped-def]
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+        expected = current_hub().config.hub.admin_token
+        if not expected:
+            return _fail(403, "admin_disabled", "set REFUND_HUB_ADMIN_TOKEN to enable the admin API")
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            return _fail(401, "unauthorized", "missing or wrong bearer token")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _refund_json(row: Any, trail: list[Any] | None = None) -> dict[str, Any]:
+    data = {
+        "id": row.id, "state": row.state, "kind": row.kind, "connector": row.connector, "store_id": row.store_id,
+        "order_id": row.order_id, "source_ref": row.source_ref, "amount": row.amount,
+        "approved_amount": row.approved_amount, "currency": row.currency, "route": row.route,
+        "gateway_refund_id": row.gateway_refund_id, "writeback_ref": row.writeback_ref,
+        "money_moved": row.money_moved, "policy_version": row.policy_version, "decision": row.decision,
+        "last_error": row.last_error, "created_at": row.created_at.isoformat(), "updated_at": row.updated_at.isoformat(),
+    }
+    if trail is not None:
+        data["audit"] = [{"at": a.at.isoformat(), "actor": a.actor, "action": a.action, "detail": a.detail} for a in trail]
+    return data
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(DOCUMENT)
+
+
+@bp.get("/refunds")
+@token_required
+def list_refunds() -> Response:
+    query = select(refunds).order_by(refunds.c.created_at.desc()).limit(min(int(request.args.get("limit", PAGE)), 500))
+    if "state" in request.args:
+        query = query.where(refunds.c.state == request.args["state"])
+    if "store_id" in request.args:
+        query = query.where(refunds.c.store_id == request.args["store_id"])
+    with reading(current_hub().engine) as conn:
+        rows = conn.execute(query).all()
+    return jsonify(refunds=[_refund_json(r) for r in rows])
+
+
+@bp.get("/refunds/<refund_id>")
+@token_required
+def show_refund(refund_id: str) -> Any:
+    with reading(current_hub().engine) as conn:
+        row = conn.execute(select(refunds).where(refunds.c.id == refund_id)).first()
+        trail = conn.execute(select(audit).where(audit.c.refund_id == refund_id).order_by(audit.c.id)).all()
+    if row is None:
+        return _fail(404, "not_found", f"no refund {refund_id}")
+    return jsonify(_refund_json(row, trail))
+
+
+@bp.post("/refunds/<refund_id>/<verdict>")
+@token_required
+def review(refund_id: str, verdict: str) -> Any:
+    from hub.pipeline.decide import review_decision
+
+    if verdict not in ("approve", "deny"):
+        return _fail(404, "not_found", "use /approve or /deny")
+    body = request.get_json(silent=True) or {}
+    amount = body.get("amount")
+    if amount is not None and (not isinstance(amount, int) or amount <= 0):
+        return _fail(400, "invalid_amount", "amount must be a positive integer in minor units")
+    try:
+        state = review_decision(current_hub(), refund_id, verdict == "approve", who=str(body.get("by", "admin")),
+                                amount=amount, note=str(body.get("note", "")))
+    except LookupError:
+        return _fail(404, "not_found", f"no refund {refund_id}")
+    except Exception as exc:
+        return _fail(409, "conflict", str(exc))
+    return jsonify(id=refund_id, state=state)
+
+
+@bp.get("/deliveries")
+@token_required
+def list_deliveries() -> Response:
+    status = request.args.get("status", "dead")
+    with reading(current_hub().engine) as conn:
+        rows = conn.execute(select(deliveries.c.id, deliveries.c.connector, deliveries.c.store_id, deliveries.c.topic,
+                                   deliveries.c.status, deliveries.c.error, deliveries.c.received_at)
+                            .where(deliveries.c.status == status).order_by(deliveries.c.received_at.desc())
+                            .limit(PAGE)).all()
+    return jsonify(deliveries=[{"id": r.id, "connector": r.connector, "store_id": r.store_id, "topic": r.topic,
+                                "status": r.status, "error": r.error, "received_at": r.received_at.isoformat()}
+                               for r in rows])
+
+
+@bp.post("/deliveries/<delivery_id>/replay")
+@token_required
+def replay_delivery(delivery_id: str) -> Any:
+    from hub.pipeline.deliveries import replay
+
+    if not replay(current_hub(), delivery_id, who="admin"):
+        return _fail(409, "not_replayable", f"delivery {delivery_id} is unknown or already queued")
+    return jsonify(id=delivery_id, status="received")

@@ -1,0 +1,67 @@
+"""``create_app``: the Flask app factory. Tests inject fakes; production fills the gaps from
+the configuration and entry points (STYLE.md: Flask's factory, state in ``app.extensions``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, current_app, jsonify
+from sqlalchemy import Engine
+from werkzeug.exceptions import HTTPException
+
+from hub.config import Config, load_config
+from hub.errors import IngestError
+from hub.logs import configure_logging
+from hub.runtime import Dispatcher, Hub, bootstrap
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Config | None = None, *, connectors: Mapping[str, Any] | None = None,
+               gateways: Mapping[str, Any] | None = None, engine: Engine | None = None,
+               dispatcher: Dispatcher | None = None, hub: Hub | None = None) -> Flask:
+    config = config or (hub.config if hub else load_config())
+    configure_logging(config.hub.log_level)
+    if hub is None:
+        hub = bootstrap(config, connectors=connectors, gateways=gateways, engine=engine, dispatcher=dispatcher)
+        if dispatcher is None:
+            hub.dispatcher = _queue_dispatcher(hub)
+    app = Flask("refund_hub")
+    app.config["MAX_CONTENT_LENGTH"] = config.hub.max_body_bytes
+    app.extensions["refund_hub"] = hub
+
+    from hub.web.admin import bp as admin_bp
+    from hub.web.ops import bp as ops_bp
+    from hub.web.webhooks import bp as webhooks_bp
+
+    app.register_blueprint(webhooks_bp)
+    app.register_blueprint(ops_bp)
+    app.register_blueprint(admin_bp)
+    for connector in hub.connectors.values():
+        extra = connector.blueprint()
+        if extra is not None:
+            app.register_blueprint(extra)
+
+    @app.errorhandler(IngestError)
+    def _ingest_error(exc: IngestError):  # type: ignore[no-untyped-def]
+        return jsonify(error=exc.code, message=exc.message), exc.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return jsonify(error=code, message=exc.description), exc.code
+
+    return app
+
+
+def _queue_dispatcher(hub: Hub) -> Dispatcher:
+    from hub.work.queue import HueyDispatcher, make_huey
+    from hub.work.runner import drain
+
+    return HueyDispatcher(make_huey(hub.config.hub.queue), lambda: drain(hub))
+
+
+def current_hub() -> Hub:
+    return current_app.extensions["refund_hub"]  # type: ignore[no-any-return]

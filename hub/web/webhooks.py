@@ -1,0 +1,64 @@
+"""``POST /webhooks/<connector>`` and ``POST /webhooks/gateway/<account>``: verify on the raw
+bytes, store delivery + job in one transaction, answer fast. No parsing, no outbound calls."""
+
+from __future__ import annotations
+
+
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from hub import ingest
+from hub.contracts import Headers, Inbound
+from hub.errors import BodyTooLarge, UnknownConnector, UnsupportedMediaType
+from hub.metrics import DELIVERIES
+from hub.web.app import current_hub
+
+bp = Blueprint("webhooks", __name__)
+
+
+def _inbound(limit: int) -> Inbound:
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLarge(f"body of {request.content_length} bytes is over the {limit}-byte limit")
+    body = request.get_data(cache=False)
+    if len(body) > limit:
+        raise BodyTooLarge(f"body is over the {limit}-byte limit")
+    return Inbound(headers=Headers(dict(request.headers)), body=body, content_type=request.mimetype or "",
+                   query=request.args.to_dict(), url=request.url)
+
+
+def _store(source: str, verifier, accepted: tuple[str, ...]) -> tuple[Response, int]:  # type: ignore[no-untyped-def]
+    hub = current_hub()
+    inbound = _inbound(hub.config.hub.max_body_bytes)
+    if accepted and inbound.content_type not in accepted:
+        raise UnsupportedMediaType(f"{source} accepts {', '.join(accepted)}, not {inbound.content_type or 'none'}")
+    try:
+        verified = verifier(inbound)
+    except Exception:
+        DELIVERIES.labels(connector=source, result="rejected").inc()
+        raise
+    try:
+        receipt = ingest.receive(hub.engine, source, verified, inbound)
+    except SQLAlchemyError:
+        DELIVERIES.labels(connector=source, result="store_failed").inc()
+        return jsonify(error="storage_unavailable", message="delivery not stored; please retry"), 503
+    if not receipt.duplicate and not verified.ack_only:
+        hub.dispatcher.wake()
+    result = "duplicate" if receipt.duplicate else ("ack" if verified.ack_only else "accepted")
+    DELIVERIES.labels(connector=source, result=result).inc()
+    return jsonify(delivery_id=receipt.delivery_id, result=result), 200
+
+
+@bp.post("/webhooks/<name>")
+def platform_webhook(name: str) -> tuple[Response, int]:
+    connector = current_hub().connectors.get(name)
+    if connector is None:
+        raise UnknownConnector(f"no enabled connector {name!r}")
+    return _store(name, connector.verify, connector.content_types)
+
+
+@bp.post("/webhooks/gateway/<account>")
+def gateway_webhook(account: str) -> tuple[Response, int]:
+    gateway = current_hub().gateways.get(account)
+    if gateway is None:
+        raise UnknownConnector(f"no configured gateway account {account!r}")
+    return _store(f"gateway:{account}", gateway.verify_webhook, ())

@@ -1,0 +1,68 @@
+"""Run claimed jobs. A job that hits a transient failure goes back to ``ready`` with backoff;
+a delivery that keeps failing for another reason becomes a dead letter (never silently lost)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy.exc import OperationalError
+
+from hub.errors import PlatformError
+from hub.runtime import Hub
+from hub.work import jobs
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+RESEND = "resend"
+DECIDE = "decide"
+
+
+def run_job(hub: Hub, job_id: int, kind: str, subject_id: str, attempts: int) -> None:
+    from hub.pipeline.decide import TryLater, decide
+    from hub.pipeline.deliveries import dead_letter, process_delivery
+    from hub.pipeline.execute import execute
+    from hub.pipeline.writeback import WriteBackFailed
+
+    try:
+        if kind == jobs.DELIVERY:
+            process_delivery(hub, subject_id)
+        elif kind == jobs.REFUND:
+            execute(hub, subject_id)
+        elif kind == RESEND:
+            execute(hub, subject_id, resend=True)
+        elif kind == DECIDE:
+            decide(hub, subject_id)
+        else:
+            raise ValueError(f"unknown job kind {kind!r}")
+    except (TryLater, PlatformError, WriteBackFailed, OperationalError) as exc:
+        _retry(hub, job_id, attempts, f"{type(exc).__name__}: {exc}")
+        return
+    except Exception as exc:
+        log.exception("job %s (%s %s) failed", job_id, kind, subject_id)
+        if kind == jobs.DELIVERY and attempts >= MAX_ATTEMPTS:
+            dead_letter(hub, subject_id, "worker", f"gave up after {attempts} attempts: {exc}")
+        else:
+            _retry(hub, job_id, attempts, f"{type(exc).__name__}: {exc}")
+            return
+    with hub.engine.begin() as conn:
+        jobs.finish(conn, job_id)
+
+
+def _retry(hub: Hub, job_id: int, attempts: int, error: str) -> None:
+    delay = min(300.0, 0.5 * 2 ** max(0, attempts - 1))
+    with hub.engine.begin() as conn:
+        jobs.retry(conn, job_id, delay, error)
+
+
+def drain(hub: Hub, limit: int = 100) -> int:
+    """Claim and run jobs until none is runnable (or ``limit``); returns how many ran."""
+    lease = timedelta(seconds=hub.config.hub.lease_seconds)
+    done = 0
+    while done < limit:
+        job = jobs.claim_next(hub.engine, lease)
+        if job is None:
+            break
+        run_job(hub, job.id, job.kind, job.subject_id, job.attempts)
+        done += 1
+    return done
