@@ -10,6 +10,7 @@ a ``ConfigError`` naming the key. docs/configuration.md documents every key.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -91,6 +92,7 @@ class Config(Strict):
     gateways: dict[str, dict[str, Any]] = Field(default_factory=dict)
     stores: dict[str, StoreConfig] = Field(default_factory=dict)
     policies: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    sandbox: dict[str, Any] = Field(default_factory=dict)  # simulators `serve` starts (embedded default)
     source: str | None = None
 
     @model_validator(mode="after")
@@ -123,11 +125,12 @@ def load_config(path: str | os.PathLike[str] | None = None, env: Mapping[str, st
         if chosen is not None:
             source = str(chosen)
             try:
-                raw = tomllib.loads(Path(chosen).read_text())
+                text = Path(chosen).read_text()
+                raw = json.loads(text) if str(chosen).endswith(".json") else tomllib.loads(text)
             except FileNotFoundError as exc:
                 raise ConfigError("REFUND_HUB_CONFIG", f"file {chosen} not found") from exc
-            except tomllib.TOMLDecodeError as exc:
-                raise ConfigError(str(chosen), f"not valid TOML: {exc}") from exc
+            except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+                raise ConfigError(str(chosen), f"not valid TOML/JSON: {exc}") from exc
     _apply_env(raw, env)
     if source:
         raw["source"] = source

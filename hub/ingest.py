@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, select
 
@@ -35,7 +35,7 @@ def store(conn: Connection, source: str, verified: Verified, inbound: Inbound) -
     inserted = insert_ignore(conn, deliveries, {
         "id": delivery_id, "connector": source, "store_id": verified.store_id, "topic": verified.topic,
         "dedupe_key": verified.dedupe_key, "headers": headers, "body": inbound.body,
-        "received_at": datetime.now(timezone.utc), "status": ACK if verified.ack_only else RECEIVED,
+        "received_at": datetime.now(UTC), "status": ACK if verified.ack_only else RECEIVED,
     }, conflict=("connector", "dedupe_key"))
     if not inserted:
         existing = conn.execute(select(deliveries.c.id).where(

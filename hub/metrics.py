@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
@@ -43,7 +43,7 @@ class LedgerCollector(Collector):
         yield GaugeMetricFamily("refund_hub_queue_depth", "Jobs waiting or running", value=depth)
         age = 0.0
         if oldest is not None:
-            age = (datetime.now(timezone.utc) - as_utc(oldest)).total_seconds()  # type: ignore[operator]
+            age = (datetime.now(UTC) - as_utc(oldest)).total_seconds()  # type: ignore[operator]
         yield GaugeMetricFamily("refund_hub_oldest_unresolved_refund_seconds",
                                 "Age of the oldest executing/pending/unknown refund", value=age)
         gauge = GaugeMetricFamily("refund_hub_refunds", "Refunds by state", labels=["state"])

@@ -6,7 +6,7 @@ Credentials are sealed with the ``SecretBox`` before they touch the database.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
@@ -19,7 +19,7 @@ from hub.db.tables import store_state, stores
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class DbStores:

@@ -13,4 +13,6 @@ def insert_ignore(conn: Connection, table: Table, values: Mapping[str, Any], con
     """Insert unless a row with the same ``conflict`` columns exists; True if inserted."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=list(conflict))
-    return conn.execute(stmt).rowcount == 1
+    # rowcount is -1 for this statement under psycopg 3; RETURNING says it plainly on both databases
+    key = list(table.primary_key.columns)[0]
+    return conn.execute(stmt.returning(key)).first() is not None

@@ -7,7 +7,7 @@ card-like digit runs are masked, before anything is written.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert
@@ -31,6 +31,6 @@ def scrub(value: Any) -> Any:
 def write(conn: Connection, actor: str, action: str, *, refund_id: str | None = None,
           delivery_id: str | None = None, **detail: Any) -> None:
     conn.execute(insert(audit).values(
-        at=datetime.now(timezone.utc), actor=actor, action=action, refund_id=refund_id,
+        at=datetime.now(UTC), actor=actor, action=action, refund_id=refund_id,
         delivery_id=delivery_id, detail=scrub(detail),
     ))

@@ -44,8 +44,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 # states whose amount counts against the payment's refundable balance (invariant 2);
 # a RECORDED refund counts too when money moved
 HOLDS_MONEY = frozenset({APPROVED, EXECUTING, PENDING, UNKNOWN, SUCCEEDED, WRITTEN_BACK})
-# money may have moved and nobody knows yet: no new refund on the payment (invariant 3)
-IN_DOUBT = frozenset({EXECUTING, UNKNOWN})
+# money may have moved and nobody knows yet: no new refund on the payment (invariant 3);
+# an EXECUTING refund is counted in the balance and becomes UNKNOWN if its worker dies
+IN_DOUBT = frozenset({UNKNOWN})
 UNRESOLVED = frozenset({EXECUTING, PENDING, UNKNOWN})
 FINAL = frozenset(s for s, nexts in TRANSITIONS.items() if not nexts)
 

@@ -7,7 +7,7 @@ reference (the stored delivery), never copied in here.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
@@ -134,6 +134,5 @@ class RefundRequest(Frozen):
 
 
 def utc_now() -> datetime:
-    from datetime import timezone
 
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

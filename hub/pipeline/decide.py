@@ -8,7 +8,7 @@ alternative is told to the customer through the connector after the commit.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -38,7 +38,7 @@ def decide(hub: Hub, refund_id: str, now: datetime | None = None) -> str:
     """Decide a ``requested`` refund; returns the new state."""
     from hub.policy import decide as evaluate
 
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     with hub.engine.begin() as conn:
         row = ledger.get(conn, refund_id)
     if row is None or row.state != states.REQUESTED:
@@ -79,7 +79,7 @@ def decide(hub: Hub, refund_id: str, now: datetime | None = None) -> str:
             ledger.transition(conn, refund_id, state, expect=states.REQUESTED)
         conn.execute(update(ledger.refunds).where(ledger.refunds.c.id == refund_id)
                      .values(decision=detail, policy_version=decision.policy_version))
-        audit.write(conn, "policy", "decided", refund_id=refund_id, action=decision.action, state=state,
+        audit.write(conn, "policy", "decided", refund_id=refund_id, verdict=decision.action, state=state,
                     amount=decision.amount, rules=[r.rule for r in decision.rules],
                     policy_version=decision.policy_version, **{k: v for k, v in detail.items() if k != "decision"})
         if state == states.APPROVED:

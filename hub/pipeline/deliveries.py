@@ -4,7 +4,7 @@ the reason (kept, visible, replayable); nothing received is lost (invariant 4)."
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 
@@ -111,7 +111,7 @@ def redact(hub: Hub, connector_name: str, notice: Notice, delivery_id: str | Non
 def finish(hub: Hub, delivery_id: str, source: str) -> str:
     with hub.engine.begin() as conn:
         conn.execute(update(deliveries).where(deliveries.c.id == delivery_id)
-                     .values(status=DONE, processed_at=datetime.now(timezone.utc), error=None))
+                     .values(status=DONE, processed_at=datetime.now(UTC), error=None))
     DELIVERIES.labels(connector=source, result="processed").inc()
     return DONE
 
@@ -119,7 +119,7 @@ def finish(hub: Hub, delivery_id: str, source: str) -> str:
 def dead_letter(hub: Hub, delivery_id: str, source: str, reason: str) -> str:
     with hub.engine.begin() as conn:
         conn.execute(update(deliveries).where(deliveries.c.id == delivery_id)
-                     .values(status=DEAD, error=reason[:2000], processed_at=datetime.now(timezone.utc)))
+                     .values(status=DEAD, error=reason[:2000], processed_at=datetime.now(UTC)))
         audit.write(conn, "worker", "dead_letter", delivery_id=delivery_id, reason=reason[:500])
     DELIVERIES.labels(connector=source, result="dead").inc()
     return DEAD

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -150,5 +150,5 @@ def _request(store: StoreContext, order: dict[str, Any], notice: Notice, amount:
         reason=ReasonCode(reason) if reason in ReasonCode._value2member_map_ else ReasonCode.OTHER, reason_text=reason,
         payments=tuple(Payment(platform_label=p["label"], reference=p["reference"], captured=p["captured"],
                                currency=p["currency"], extra={"order_id": order["id"]}) for p in order["payments"]),
-        requested_at=datetime.now(timezone.utc), hub_refund_id=hub_refund_id,
+        requested_at=datetime.now(UTC), hub_refund_id=hub_refund_id,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, abort, jsonify, request
@@ -42,7 +42,7 @@ class SandboxPlatform(Simulator):
 
     def add_order(self, order_id: str, amount: int, currency: str = "USD", *, label: str = "sandbox",
                   reference: str | None = None, email: str = "buyer@example.com", kind: str = "physical") -> dict[str, Any]:
-        now = datetime.now(timezone.utc).isoformat()
+        now = datetime.now(UTC).isoformat()
         order = {"id": order_id, "created_at": now, "paid_at": now, "currency": currency, "total": amount,
                  "captured": amount, "customer": {"id": f"c-{email}", "email": email},
                  "lines": [{"id": f"{order_id}-1", "sku": "SKU-1", "title": "Item", "quantity": 1,
@@ -109,5 +109,21 @@ class SandboxPlatform(Simulator):
                     self._keys[key] = record
             self.webhook("refund.created", {"topic": "refund.created", "order_id": order_id, "refund_id": record["id"]})
             return jsonify(record), 201
+
+        @app.post("/__sim/orders")
+        def seed_order() -> Any:
+            data = request.get_json(force=True)
+            order = self.add_order(str(data["id"]), int(data["amount"]), data.get("currency", "USD"),
+                                   label=data.get("label", "sandbox"), reference=data.get("reference"),
+                                   email=data.get("email", "buyer@example.com"), kind=data.get("kind", "physical"))
+            return jsonify(order), 201
+
+        @app.post("/__sim/refund-requests")
+        def seed_request() -> Any:
+            data = request.get_json(force=True)
+            raw, headers = self.request_refund(str(data["order_id"]), int(data["amount"]),
+                                               request_id=data.get("request_id"), reason=data.get("reason", "damaged"),
+                                               event_id=data.get("event_id"))
+            return jsonify(event_id=headers["X-Sandbox-Event-Id"]), 202
 
         return app

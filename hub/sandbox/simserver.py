@@ -25,7 +25,8 @@ ERROR = "error"
 TIMEOUT = "timeout"
 RESET = "reset"
 LOST_RESPONSE = "lost_response"
-KINDS = (LATENCY, ERROR, TIMEOUT, RESET, LOST_RESPONSE)
+SLOW_RESPONSE = "slow_response"  # do the work, then wait ``seconds`` before answering
+KINDS = (LATENCY, ERROR, TIMEOUT, RESET, LOST_RESPONSE, SLOW_RESPONSE)
 
 
 @dataclass
@@ -120,10 +121,14 @@ def install_faults(
             return Response(status=599)
         elif fault.kind == LOST_RESPONSE:
             g.sim_lose_response = True
+        elif fault.kind == SLOW_RESPONSE:
+            g.sim_delay_response = fault.seconds
         return None
 
     @app.after_request
     def _lose(response: Response) -> Response:
+        if g.get("sim_delay_response"):
+            time.sleep(g.sim_delay_response)
         if g.get("sim_lose_response"):
             reset_connection()
         return response

@@ -3,7 +3,6 @@ bytes, store delivery + job in one transaction, answer fast. No parsing, no outb
 
 from __future__ import annotations
 
-
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 

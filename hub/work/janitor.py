@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -36,7 +36,7 @@ CURSOR_KEY = "poll_cursor"
 
 
 def sweep(hub: Hub, now: datetime | None = None) -> Counter[str]:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     counts: Counter[str] = Counter()
     counts["expired"] = expire_executions(hub, now)
     counts.update(resolve_unsettled(hub, now))

@@ -6,7 +6,7 @@ janitor finds again.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, and_, func, insert, or_, select, update
@@ -19,7 +19,7 @@ READY, RUNNING, DONE = "ready", "running", "done"
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def add(conn: Connection, kind: str, subject_id: str, delay: float = 0.0) -> None:

@@ -35,7 +35,10 @@ def run_job(hub: Hub, job_id: int, kind: str, subject_id: str, attempts: int) ->
             decide(hub, subject_id)
         else:
             raise ValueError(f"unknown job kind {kind!r}")
-    except (TryLater, PlatformError, WriteBackFailed, OperationalError) as exc:
+    except TryLater as exc:  # waits for another refund to resolve: check again soon, no backoff
+        _retry(hub, job_id, 1, f"waiting: {exc}")
+        return
+    except (PlatformError, WriteBackFailed, OperationalError) as exc:
         _retry(hub, job_id, attempts, f"{type(exc).__name__}: {exc}")
         return
     except Exception as exc:

@@ -1,0 +1,167 @@
+"""``SquareGateway``: refunds, lookups and status webhooks through the official squareup SDK."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from square import Square
+from square.core.api_error import ApiError
+from square.core.request_options import RequestOptions
+from square.environment import SquareEnvironment
+
+from gateways.square import transformers as tx
+from gateways.square.outcomes import exception_result, lookup_failure
+from gateways.square.webhooks import SIGNATURE_HEADER, check_signature, load_event
+from hub.contracts import (
+    Execution,
+    Gateway,
+    GatewayEvent,
+    Inbound,
+    Outcome,
+    PaymentState,
+    RefundLookup,
+    RefundResult,
+    Verified,
+)
+from hub.errors import ConfigError, ParseError, PlatformError, PlatformUnavailable
+
+_ENVIRONMENTS = {"sandbox": SquareEnvironment.SANDBOX, "production": SquareEnvironment.PRODUCTION}
+DEFAULT_TIMEOUT = 20.0
+DEFAULT_MAX_RETRIES = 2  # the SDK retries 408/409/429/5xx with the same body: same key, safe
+
+
+class SquareGateway(Gateway):
+    name = "square"
+    # Square documents that a repeated key replays the first successful response, but states
+    # no retention period (and "this behavior might vary depending on the API"): the hub must
+    # not lean on replay to resolve an unknown refund; ``get_refund`` reads instead.
+    replay_window = None
+
+    def __init__(self, account: str, settings: Mapping[str, Any]) -> None:
+        super().__init__(account, settings)
+        token = settings.get("access_token")
+        if not token:
+            raise ConfigError(f"gateways.{account}.access_token", "is required")
+        environment = str(settings.get("environment", "production")).lower()
+        if environment not in _ENVIRONMENTS:
+            raise ConfigError(f"gateways.{account}.environment", "must be 'sandbox' or 'production'")
+        self.timeout = float(settings.get("timeout", DEFAULT_TIMEOUT))
+        self.max_retries = int(settings.get("max_retries", DEFAULT_MAX_RETRIES))
+        # token, environment and timeout always explicit: the SDK reads SQUARE_TOKEN at import
+        # time, defaults to PRODUCTION and waits 60 s. base_url wins over environment.
+        self.client = Square(
+            token=str(token),
+            environment=_ENVIRONMENTS[environment],
+            base_url=settings.get("base_url") or None,
+            timeout=self.timeout,
+        )
+
+    def _options(self) -> RequestOptions:
+        return {"max_retries": self.max_retries, "timeout_in_seconds": self.timeout}  # type: ignore[typeddict-item]
+
+    # -- refunds ------------------------------------------------------------------------------
+    def refund(self, execution: Execution) -> RefundResult:
+        """POST /v2/refunds. The body is a pure function of ``execution``, so a retry with the
+        same hub key sends the identical request Square replays instead of refunding again."""
+        try:
+            request = tx.refund_request(execution)
+        except ValueError as exc:  # refused before anything was sent
+            return RefundResult(outcome=Outcome.FAILED, code="invalid_request", message=str(exc))
+        try:
+            response = self.client.refunds.refund_payment(**request, request_options=self._options())
+            return tx.refund_response_result(response.model_dump(mode="json", exclude_none=True))
+        except Exception as exc:  # every failure becomes an outcome, never an exception
+            return exception_result(exc)
+
+    def get_refund(self, lookup: RefundLookup) -> RefundResult | None:
+        """By gateway refund id when known; otherwise among the payment's ``refund_ids``, the one
+        whose reason carries this hub refund id. Read-only: it never re-sends the refund (a replay
+        would create the refund if the first attempt never reached Square)."""
+        try:
+            if lookup.gateway_refund_id:
+                return self._fetch_refund(lookup.gateway_refund_id)
+            payment = self._fetch_payment(lookup.payment_reference)
+            if payment is None:
+                return None
+            matches = [
+                refund
+                for refund in self._fetch_refunds(payment)
+                if tx.reason_matches(refund.get("reason"), lookup.hub_refund_id)
+            ]
+        except Exception as exc:
+            return lookup_failure(exc)
+        if not matches:
+            return None
+        # One key, one refund; should Square ever hold two, prefer one that moved money, then
+        # one of the asked amount.
+        matches.sort(
+            key=lambda refund: (
+                tx.refund_outcome(refund.get("status")) is Outcome.FAILED,
+                tx.from_money(refund.get("amount_money"))[0] != lookup.amount,
+            )
+        )
+        return tx.refund_result(matches[0])
+
+    def payment(self, reference: str, extra: Mapping[str, str] | None = None) -> PaymentState:
+        """GET /v2/payments/{id} and each of its refunds. Raises ``PlatformUnavailable`` when
+        Square cannot be read now, ``PlatformError`` when it refuses (unknown payment, auth)."""
+        try:
+            payment = self._fetch_payment(reference)
+            if payment is None:
+                raise PlatformError(f"Square has no payment {reference}")
+            return tx.payment_state(payment, self._fetch_refunds(payment))
+        except ApiError as exc:
+            result = exception_result(exc)
+            error = PlatformError if result.outcome is Outcome.FAILED else PlatformUnavailable
+            raise error(f"Square payment {reference}: {result.code} {result.message}") from None
+        except PlatformError:
+            raise
+        except Exception as exc:
+            raise PlatformUnavailable(f"Square payment {reference}: {type(exc).__name__}: {exc}") from None
+
+    def _read(self, fetch: Callable[..., Any], object_id: str, field: str) -> dict[str, Any] | None:
+        """GET one Square object (``refund`` or ``payment``); None when Square answers 404."""
+        try:
+            body = fetch(object_id, request_options=self._options())
+        except ApiError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+        found: dict[str, Any] | None = body.model_dump(mode="json", exclude_none=True).get(field)
+        return found
+
+    def _fetch_refund(self, refund_id: str) -> RefundResult | None:
+        refund = self._read(self.client.refunds.get, refund_id, "refund")
+        return tx.refund_result(refund) if refund else None
+
+    def _fetch_payment(self, reference: str) -> dict[str, Any] | None:
+        return self._read(self.client.payments.get, reference, "payment")
+
+    def _fetch_refunds(self, payment: Mapping[str, Any]) -> list[dict[str, Any]]:
+        found = (
+            self._read(self.client.refunds.get, refund_id, "refund") for refund_id in payment.get("refund_ids") or ()
+        )
+        return [refund for refund in found if refund]
+
+    # -- status webhooks ----------------------------------------------------------------------
+    def verify_webhook(self, inbound: Inbound) -> Verified:
+        keys = (self.settings.get("webhook_signature_key"), self.settings.get("previous_webhook_signature_key"))
+        url = self.settings.get("notification_url") or inbound.url
+        check_signature(inbound.body, inbound.headers.get(SIGNATURE_HEADER), keys, url)
+        payload = load_event(inbound.body)
+        topic = str(payload["type"])
+        return Verified(
+            store_id=self.account,
+            topic=topic,
+            dedupe_key=str(payload["event_id"]),
+            ack_only=topic not in tx.REFUND_EVENT_TYPES,
+        )
+
+    def parse_webhook(self, body: bytes) -> list[GatewayEvent]:
+        try:
+            payload = load_event(body)
+        except Exception as exc:
+            raise ParseError(f"unreadable Square notification: {exc}") from exc
+        event = tx.webhook_event(payload)
+        return [event] if event is not None else []

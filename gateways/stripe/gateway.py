@@ -1,0 +1,155 @@
+"""``StripeGateway``: refunds, lookups and status webhooks through the official ``stripe`` SDK."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import stripe
+
+from gateways.stripe import transformers as tf
+from gateways.stripe.errors import StripeLookupFailed, failure_result, lookup_failure
+from gateways.stripe.transport import build_client
+from gateways.stripe.webhooks import DEFAULT_TOLERANCE, event_json, parse_events, verify_signature
+from hub.contracts import (
+    Execution,
+    Gateway,
+    GatewayEvent,
+    Inbound,
+    Outcome,
+    PaymentState,
+    RefundLookup,
+    RefundResult,
+    Verified,
+)
+
+T = TypeVar("T")
+
+# docs.stripe.com/api/idempotent_requests: keys up to 255 characters.
+MAX_KEY_LENGTH = 255
+
+
+class StripeGateway(Gateway):
+    """One Stripe account (see the package docstring for its settings)."""
+
+    name = "stripe"
+    # Stripe replays the saved response of a key for at least 24 hours, then prunes it.
+    replay_window = timedelta(hours=24)
+
+    def __init__(self, account: str, settings: Mapping[str, Any]) -> None:
+        super().__init__(account, settings)
+        self._client, self._http = build_client(settings)
+
+    # -- money ---------------------------------------------------------------------------
+
+    def refund(self, execution: Execution) -> RefundResult:
+        refused = self._precheck(execution)
+        if isinstance(refused, RefundResult):
+            return refused
+        kind, object_id, amount = refused
+        params = tf.refund_params(execution, kind, object_id, amount)
+        self._http.begin()
+        try:
+            refund = self._client.v1.refunds.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": execution.idempotency_key},
+            )
+            return tf.refund_result(refund.to_dict())
+        except Exception as exc:  # every SDK/transport error (or unreadable answer) becomes an outcome
+            return failure_result(exc, earlier_attempt_may_have_executed=self._http.earlier_attempt_may_have_executed())
+
+    def _precheck(self, execution: Execution) -> RefundResult | tuple[str, str, int]:
+        """Refusals decided before any call: bad target, amount Stripe cannot express, bad key."""
+        found = tf.target(execution.payment_reference, execution.payment_extra)
+        if found is None:
+            return RefundResult(
+                outcome=Outcome.FAILED,
+                code="unsupported_reference",
+                message=f"{execution.payment_reference!r} is not a Stripe PaymentIntent (pi_) or charge (ch_/py_) id",
+            )
+        if not 0 < len(execution.idempotency_key) <= MAX_KEY_LENGTH:
+            return RefundResult(
+                outcome=Outcome.FAILED,
+                code="invalid_idempotency_key",
+                message=f"Stripe idempotency keys are 1-{MAX_KEY_LENGTH} characters",
+            )
+        try:
+            amount = tf.to_stripe_amount(execution.amount, execution.currency)
+        except tf.AmountNotRepresentable as exc:
+            return RefundResult(outcome=Outcome.FAILED, code=exc.code, message=str(exc))
+        if amount <= 0:
+            return RefundResult(outcome=Outcome.FAILED, code="invalid_amount", message="refund amount must be positive")
+        return found[0], found[1], amount
+
+    # -- lookups (janitor, refundable balance) ----------------------------------------------
+
+    def get_refund(self, lookup: RefundLookup) -> RefundResult | None:
+        try:
+            if lookup.gateway_refund_id:
+                found = self._retrieve_refund(lookup.gateway_refund_id)
+                if found is not None:
+                    return tf.refund_result(found)
+            return self._search_refund(lookup)
+        except Exception as exc:
+            failed = lookup_failure(exc)
+            return RefundResult(outcome=Outcome.UNKNOWN, code=failed.code, message=f"lookup failed: {failed.message}")
+
+    def _retrieve_refund(self, refund_id: str) -> dict[str, Any] | None:
+        try:
+            return self._call(lambda: self._client.v1.refunds.retrieve(refund_id)).to_dict()
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                return None
+            raise
+
+    def _search_refund(self, lookup: RefundLookup) -> RefundResult | None:
+        found = tf.target(lookup.payment_reference, lookup.payment_extra)
+        if found is None:
+            return None
+        for refund in self._refunds_of(*found):
+            if tf.hub_refund_id(refund) == lookup.hub_refund_id:
+                return tf.refund_result(refund)
+        return None
+
+    def _refunds_of(self, kind: str, object_id: str) -> Iterator[dict[str, Any]]:
+        params: Any = {kind: object_id, "limit": 100}
+        page = self._call(lambda: self._client.v1.refunds.list(params=params))
+        for refund in page.auto_paging_iter():
+            yield refund.to_dict()
+
+    def payment(self, reference: str, extra: Mapping[str, str] | None = None) -> PaymentState:
+        found = tf.target(reference, extra)
+        if found is None:
+            message = f"{reference!r} is not a Stripe PaymentIntent or charge id"
+            raise StripeLookupFailed("unsupported_reference", message)
+        kind, object_id = found
+        try:
+            if kind == "payment_intent":
+                intent = self._call(
+                    lambda: self._client.v1.payment_intents.retrieve(object_id, params={"expand": ["latest_charge"]})
+                ).to_dict()
+                charge = intent.get("latest_charge")
+                return tf.payment_state(reference, charge if isinstance(charge, dict) else None, intent["currency"])
+            charge = self._call(lambda: self._client.v1.charges.retrieve(object_id)).to_dict()
+            return tf.payment_state(reference, charge, charge["currency"])
+        except tf.AmountNotRepresentable as exc:
+            raise StripeLookupFailed(exc.code, str(exc)) from exc
+        except Exception as exc:
+            raise lookup_failure(exc) from exc
+
+    def _call(self, call: Callable[[], T]) -> T:
+        self._http.begin()
+        return call()
+
+    # -- status webhooks -----------------------------------------------------------------
+
+    def verify_webhook(self, inbound: Inbound) -> Verified:
+        secrets = [s for s in (self.settings.get("webhook_secret"), self.settings.get("previous_webhook_secret")) if s]
+        tolerance = int(self.settings.get("webhook_tolerance", DEFAULT_TOLERANCE))
+        verify_signature(inbound, secrets, tolerance)
+        event = event_json(inbound.body)
+        return Verified(store_id=self.account, topic=str(event["type"]), dedupe_key=str(event["id"]))
+
+    def parse_webhook(self, body: bytes) -> list[GatewayEvent]:
+        return parse_events(body)

@@ -1,0 +1,161 @@
+"""The ``refund-hub`` command: init, serve, worker, sandbox, demo, schema, replay, migrate, policy."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from hub.config import load_config
+from hub.errors import ConfigError, HubError
+
+
+@click.group()
+@click.option("--config", "config_path", envvar="REFUND_HUB_CONFIG", type=click.Path(dir_okay=False),
+              help="refund-hub.toml (default: ./refund-hub.toml)")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """Refund Hub: platform webhooks in, policy-checked refunds out, an audited ledger between."""
+    ctx.obj = {"config_path": config_path}
+
+
+def _config(ctx: click.Context):  # type: ignore[no-untyped-def]
+    try:
+        return load_config(ctx.obj["config_path"])
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _hub(ctx: click.Context, **kwargs):  # type: ignore[no-untyped-def]
+    from hub.runtime import bootstrap
+
+    try:
+        return bootstrap(_config(ctx), **kwargs)
+    except HubError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
+@click.option("--path", default=".", type=click.Path(file_okay=False), help="folder for refund-hub.toml")
+@click.option("--force", is_flag=True, help="overwrite an existing refund-hub.toml")
+def init(path: str, force: bool) -> None:
+    """Write a starter refund-hub.toml (sandbox store and gateways), a local key and the database."""
+    from hub.starter import write_starter
+
+    target = Path(path) / "refund-hub.toml"
+    if target.exists() and not force:
+        click.echo(f"{target} exists; keeping it (use --force to overwrite)")
+    else:
+        write_starter(target)
+        click.echo(f"wrote {target}")
+    from hub.db.engine import make_engine
+    from hub.db.migrate import upgrade
+    from hub.runtime import write_key_file
+
+    config = load_config(target)
+    key_file = write_key_file(config.hub.instance_path)
+    upgrade(make_engine(config.hub.db_url))
+    click.echo(f"database ready: {config.hub.db_url}\nlocal secret key: {key_file} (set REFUND_HUB_SECRET_KEYS in production)")
+
+
+@main.command()
+def schema() -> None:
+    """Print the normalized refund schema as JSON Schema."""
+    from hub.schema import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+@main.command()
+@click.option("--bind", default=None, help="host:port (default: from hub.public_url)")
+@click.option("--workers", type=int, default=None, help="web worker processes")
+@click.option("--worker-class", type=click.Choice(["sync", "gthread"]), default=None)
+@click.option("--threads", type=int, default=None, help="worker threads for refunds")
+@click.pass_context
+def serve(ctx: click.Context, bind: str | None, workers: int | None, worker_class: str | None,
+          threads: int | None) -> None:
+    """Web, worker and janitor together (and the sandbox simulators when configured)."""
+    from hub.serve import serve as run
+
+    run(_config(ctx), bind=bind, workers=workers, worker_class=worker_class, threads=threads)
+
+
+@main.command()
+@click.option("--threads", type=int, default=None, help="worker threads (default: hub.worker_threads)")
+@click.option("--no-janitor", is_flag=True, help="do not run the periodic janitor in this process")
+@click.pass_context
+def worker(ctx: click.Context, threads: int | None, no_janitor: bool) -> None:
+    """Workers alone (scale-out: run several, on many machines, over PostgreSQL and Redis)."""
+    from hub.serve import run_worker
+
+    run_worker(_config(ctx), threads=threads, janitor=not no_janitor)
+
+
+@main.command()
+@click.pass_context
+def sandbox(ctx: click.Context) -> None:
+    """Start the configured simulators (platforms and gateways) and wait."""
+    from hub.serve import run_sandbox
+
+    run_sandbox(_config(ctx))
+
+
+@main.command()
+@click.option("--url", default=None, help="the running hub (default: hub.public_url)")
+@click.option("--timeout", default=30.0, help="seconds to wait for refunds to settle")
+@click.pass_context
+def demo(ctx: click.Context, url: str | None, timeout: float) -> None:
+    """Fire signed sample deliveries at a running hub and print what happened to each."""
+    from hub.demo import run_demo
+
+    sys.exit(run_demo(_config(ctx), url=url, timeout=timeout))
+
+
+@main.command()
+@click.argument("delivery_id")
+@click.pass_context
+def replay(ctx: click.Context, delivery_id: str) -> None:
+    """Queue a stored delivery (e.g. a dead letter) again."""
+    from hub.pipeline.deliveries import replay as do_replay
+
+    if not do_replay(_hub(ctx), delivery_id):
+        raise click.ClickException(f"delivery {delivery_id} is unknown or already queued")
+    click.echo(f"delivery {delivery_id} queued again")
+
+
+@main.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Bring the database to the newest schema."""
+    from hub.db.engine import make_engine
+    from hub.db.migrate import upgrade
+
+    config = _config(ctx)
+    upgrade(make_engine(config.hub.db_url))
+    click.echo("database is up to date")
+
+
+@main.command("rotate-keys")
+@click.pass_context
+def rotate_keys(ctx: click.Context) -> None:
+    """Re-encrypt stored credentials under the first key of REFUND_HUB_SECRET_KEYS."""
+    from hub.stores import rotate_credentials
+
+    hub = _hub(ctx)
+    click.echo(f"re-encrypted {rotate_credentials(hub.engine, hub.box)} store credential sets")
+
+
+def _register_policy_commands() -> None:
+    try:
+        from hub.policy.cli import policy_group
+    except ImportError:  # the policy package is optional while it is being built
+        return
+    from hub.policy_cli import add_ledger_commands
+
+    add_ledger_commands(policy_group)
+    main.add_command(policy_group)
+
+
+_register_policy_commands()

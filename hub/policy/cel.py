@@ -1,0 +1,161 @@
+"""Custom rules as Common Expression Language conditions (cel-python), compiled once at load.
+
+A rule sees ``request`` (the normalized request as a map), ``history`` (counts and sums over the
+lookback), ``facts`` (derived numbers such as ``days_since_delivery``) and ``now``. CEL cannot loop
+forever or touch anything outside these values; we use celpy's tree-walking interpreter, which
+keeps no global state between evaluations (its transpiling runner does) and never calls ``eval``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from typing import Any
+
+import celpy
+import lark
+from celpy import celtypes
+
+from hub.models import Customer, DigitalUsage, Line, OrderFacts, Payment, ProductKind, ReasonCode, RefundRequest
+from hub.policy.errors import PolicyError
+
+VARIABLES = ("request", "history", "facts", "now")
+_ENVIRONMENT = celpy.Environment()
+
+
+def to_cel(value: Any) -> Any:
+    """Python/pydantic data to CEL values (enums become their string value)."""
+    if isinstance(value, bool):
+        return celtypes.BoolType(value)
+    if isinstance(value, Enum):
+        return celtypes.StringType(value.value)
+    if isinstance(value, int):
+        return celtypes.IntType(value)
+    if isinstance(value, float):
+        return celtypes.DoubleType(value)
+    if isinstance(value, str):
+        return celtypes.StringType(value)
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return celtypes.TimestampType(value)
+    if isinstance(value, Mapping):
+        return celtypes.MapType({celtypes.StringType(k): to_cel(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return celtypes.ListType([to_cel(item) for item in value])
+    raise TypeError(f"no CEL value for {type(value).__name__}")
+
+
+def request_map(request: RefundRequest) -> dict[str, Any]:
+    data = request.model_dump(mode="python")
+    for line, dumped in zip(request.lines, data["lines"], strict=True):
+        dumped["total"] = line.total
+    return data
+
+
+def compile_rule(key: str, name: str, text: str) -> tuple[Any, frozenset[str]]:
+    """The runnable program and the top-level variables it reads; a syntax error names the rule."""
+    try:
+        ast = _ENVIRONMENT.compile(text)
+    except Exception as exc:  # celpy raises CELParseError and lark errors for bad syntax
+        raise PolicyError(key, f"rule {name!r}: not a valid CEL expression: {_first_line(exc)}") from None
+    used = frozenset(
+        token.value for token in ast.scan_values(lambda t: isinstance(t, lark.Token)) if token.value in VARIABLES
+    )
+    return _ENVIRONMENT.program(ast), used
+
+
+def evaluate(program: Any, activation: Mapping[str, Any]) -> bool:
+    """True/False, or ``CustomRuleError`` when the expression fails or is not a condition."""
+    try:
+        value = program.evaluate(activation)
+    except Exception as exc:  # any celpy failure is data for the caller: the rule could not decide
+        raise CustomRuleError(_first_line(exc)) from None
+    if not isinstance(value, celtypes.BoolType):
+        raise CustomRuleError(f"the expression gave {type(value).__name__}, not true or false")
+    return bool(value)
+
+
+class CustomRuleError(Exception):
+    """A custom rule could not be evaluated for this request."""
+
+
+def check_rule(key: str, name: str, program: Any) -> None:
+    """Run the rule once on a request with every field filled: unknown names, type mistakes and
+    non-boolean results surface at load time instead of on a customer's refund."""
+    try:
+        evaluate(program, sample_activation())
+    except CustomRuleError as exc:
+        raise PolicyError(key, f"rule {name!r}: {exc}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc.args[0]) if exc.args else str(exc)
+    return text.split(" (in activation", 1)[0].strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def sample_activation() -> dict[str, Any]:
+    moment = datetime(2024, 1, 10, tzinfo=UTC)
+    order = OrderFacts(
+        created_at=moment,
+        paid_at=moment,
+        fulfilled_at=moment,
+        delivered_at=moment,
+        currency="USD",
+        total=10_000,
+        captured=10_000,
+        refunded=100,
+        presentment_currency="USD",
+    )
+    line = Line(
+        line_id="1",
+        sku="SKU",
+        product_id="P",
+        title="Item",
+        quantity=1,
+        unit_price=5_000,
+        tax=500,
+        kind=ProductKind.DIGITAL,
+        tags=("tag",),
+        usage=DigitalUsage(downloads=1, download_limit=3, activations=1, accessed=True),
+    )
+    request = RefundRequest(
+        connector="sample",
+        store_id="store",
+        order_id="order",
+        source_ref="ref",
+        delivery_id="delivery",
+        customer=Customer(id="customer", email="ann@example.com"),
+        order=order,
+        lines=(line,),
+        shipping=500,
+        amount=6_000,
+        currency="USD",
+        reason=ReasonCode.DAMAGED,
+        reason_text="text",
+        payments=(Payment(platform_label="stripe", gateway="stripe", reference="pi", captured=10_000, currency="USD"),),
+        requested_at=moment + timedelta(days=5),
+        hub_refund_id="hub",
+    )
+    history = {name: 1 for name in HISTORY_NUMBERS} | {"payment_disputed": False}
+    facts = {name: 5 for name in FACT_DAYS} | {"merchant_fault": True}
+    return {
+        "request": to_cel(request_map(request)),
+        "history": to_cel(history),
+        "facts": to_cel(facts),
+        "now": to_cel(moment + timedelta(days=6)),
+    }
+
+
+HISTORY_NUMBERS = (
+    "refunds",
+    "customer_refunds",
+    "email_refunds",
+    "payment_refunds",
+    "customer_refunded",
+    "refunded_orders",
+    "order_count",
+    "order_total",
+)
+FACT_DAYS = ("days_since_order", "days_since_payment", "days_since_fulfillment", "days_since_delivery")

@@ -1,0 +1,156 @@
+"""Per-line eligibility: exclusions, the refund window of the line's kind, digital-goods use.
+
+Lines are judged one by one, so a bundle with one used download still refunds the rest. A request
+without lines is judged as one item against the default window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from hub.models import Line, ProductKind
+from hub.policy.context import Context, item_name, line_label
+from hub.policy.windows import EVENT_WORDS, Window, window_for
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A reason this item cannot be refunded as asked; ``review`` sends the request to a person,
+    otherwise the item is removed (``offerable``: an alternative may be offered instead)."""
+
+    rule: str
+    detail: str
+    message: str
+    category: str
+    review: bool = False
+    offerable: bool = False
+
+
+@dataclass
+class Item:
+    line: Line | None
+    requested: int  # this item's share of the requested amount
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def line_id(self) -> str | None:
+        return None if self.line is None else self.line.line_id
+
+    @property
+    def blocked(self) -> bool:
+        return any(not f.review for f in self.findings)
+
+    @property
+    def offerable(self) -> bool:
+        blocks = [f for f in self.findings if not f.review]
+        return bool(blocks) and all(f.offerable for f in blocks)
+
+
+def judge_items(ctx: Context, items: list[Item]) -> None:
+    windows: dict[str | None, Window | None] = {}
+    for item in items:
+        line = item.line
+        if line is not None:
+            _exclusions(ctx, item, line)
+        kind = None if line is None else line.kind.value
+        if kind not in windows:
+            rule = ctx.sections.windows.default if kind is None else ctx.sections.windows.for_kind(kind)
+            windows[kind] = window_for(rule, ctx.request.order, ctx.policy.zone, ctx.sections.windows.mode)
+        window = windows[kind]
+        if window is not None and ctx.asked_at >= window.closes:
+            _window_finding(ctx, item, window, kind or "default")
+        if line is not None and line.kind is ProductKind.DIGITAL:
+            _digital(ctx, item, line)
+
+
+def _exclusions(ctx: Context, item: Item, line: Line) -> None:
+    ex = ctx.sections.exclusions
+    name = item_name(line.title)
+    found: list[tuple[str, str, str, str]] = []
+    if ex.gift_cards and line.kind is ProductKind.GIFT_CARD:
+        found.append(("exclusion.gift_card", "gift card", f"{name} is a gift card, which we can't refund.", "gift_card"))
+    if ex.final_sale and line.final_sale:
+        found.append(("exclusion.final_sale", "marked final sale", f"{name} was sold as final sale.", "final_sale"))
+    if ex.skus.match(line.sku):
+        found.append(("exclusion.sku", f"SKU {line.sku} is excluded", f"{name} can't be returned for a refund.", "exclusion"))
+    tag = next((t for t in line.tags if ex.tags.match(t)), None)
+    if tag is not None:
+        found.append(("exclusion.tag", f"tag {tag!r} is excluded", f"{name} can't be returned for a refund.", "exclusion"))
+    if line.kind.value in ex.kinds:
+        found.append(("exclusion.kind", f"{line.kind.value} products are excluded", f"{name} can't be refunded.", "exclusion"))
+    offer = ctx.sections.alternatives
+    for rule, why, message, category in found:
+        # Consumer law still covers a final-sale item that arrived broken: a person decides.
+        to_review = category != "gift_card" and (ex.effect == "review" or ctx.request.reason.value in ex.review_reasons)
+        detail = f"{line_label(line.line_id, line.title)}: {why}"
+        if to_review and ex.effect != "review":
+            detail += f" (reason {ctx.request.reason.value}: sent to review)"
+        item.findings.append(
+            Finding(
+                rule=rule,
+                detail=detail,
+                message=message,
+                category=category,
+                review=to_review,
+                offerable=offer.offer is not None and category in offer.instead_of,
+            )
+        )
+
+
+def _window_finding(ctx: Context, item: Item, window: Window, kind: str) -> None:
+    zone = ctx.policy.zone
+    rule = window.rule
+    grace = f" + {rule.grace_days} grace" if rule.grace_days else ""
+    fallback = f" ({EVENT_WORDS[rule.start]} date unknown)" if window.fell_back else ""
+    line = item.line
+    detail = (
+        f"{line_label(item.line_id, line.title if line else '')}: {kind} window {rule.days} days{grace} from "
+        f"{EVENT_WORDS[window.event]}{fallback} {window.started.isoformat()} closed "
+        f"{window.closes.astimezone(zone).isoformat()}; asked {ctx.asked_at.astimezone(zone).isoformat()}"
+    )
+    name = item_name(line.title) if line else "this order"
+    message = f"The {rule.days}-day refund window for {name} ended on {window.last_day(zone)}."
+    alt = ctx.sections.alternatives
+    offerable = alt.offer is not None and "window" in alt.instead_of
+    if offerable and alt.within_days is not None:
+        offerable = ctx.asked_at < window.closes + timedelta(days=alt.within_days)
+    item.findings.append(Finding(f"window.{kind}", detail, message, "window", offerable=offerable))
+
+
+def _digital(ctx: Context, item: Item, line: Line) -> None:
+    rules = ctx.sections.digital
+    usage = line.usage
+    signs: list[str] = []
+    known = False
+    if usage is not None:
+        if rules.max_downloads is not None and usage.downloads is not None:
+            known = True
+            if usage.downloads > rules.max_downloads:
+                signs.append(f"downloaded {usage.downloads} time(s), more than {rules.max_downloads}")
+        if rules.activations and usage.activations is not None:
+            known = True
+            if usage.activations > 0:
+                signs.append(f"licence activated {usage.activations} time(s)")
+        if rules.accessed and usage.accessed is not None:
+            known = True
+            if usage.accessed:
+                signs.append("streamed or accessed")
+    label = line_label(line.line_id, line.title)
+    name = item_name(line.title)
+    alt = ctx.sections.alternatives
+    if signs:
+        item.findings.append(
+            Finding(
+                rule="digital.used",
+                detail=f"{label}: {', '.join(signs)}",
+                message=f"{name} has already been downloaded or used.",
+                category="digital_used",
+                review=rules.when_used == "review",
+                offerable=alt.offer is not None and "digital_used" in alt.instead_of,
+            )
+        )
+    elif not known and rules.when_unknown == "review":
+        item.findings.append(
+            Finding("digital.unknown_usage", f"{label}: usage unknown", "", "digital_used", review=True)
+        )

@@ -1,0 +1,45 @@
+"""Which simulators ``refund-hub sandbox``/``serve`` can start, built from the configuration so
+their secrets and ports agree with the stores and gateway accounts that point at them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hub.config import Config
+from hub.sandbox.base import Simulator
+
+
+def _sandbox_platform(config: Config, port: int, hub_url: str) -> Simulator:
+    from hub.sandbox.platform import SandboxPlatform
+
+    store_id, store = next((sid, s) for sid, s in config.stores.items() if s.connector == "sandbox")
+    return SandboxPlatform(store_id=store_id, token=store.credentials.get("token", "sandbox-token"),
+                           webhook_secret=config.connectors["sandbox"]["webhook_secret"], port=port,
+                           webhook_url=f"{hub_url}/webhooks/sandbox")
+
+
+def _sandbox_gateway(config: Config, port: int, hub_url: str) -> Simulator:
+    from hub.sandbox.gateway import SandboxGatewaySimulator
+
+    account = next(a for a in config.gateways if config.gateway_type(a) == "sandbox")
+    return SandboxGatewaySimulator(settle_after=float(config.sandbox.get("settle_after", 0.5)), port=port,
+                                   webhook_secret=str(config.gateways[account].get("webhook_secret", "")),
+                                   webhook_url=f"{hub_url}/webhooks/gateway/{account}")
+
+
+FACTORIES: dict[str, Callable[[Config, int, str], Simulator]] = {
+    "sandbox-platform": _sandbox_platform,
+    "sandbox-gateway": _sandbox_gateway,
+}
+
+
+def build_simulators(config: Config) -> list[Simulator]:
+    hub_url = config.hub.public_url.rstrip("/")
+    ports: dict[str, Any] = dict(config.sandbox.get("ports", {}))
+    unknown = set(ports) - set(FACTORIES)
+    if unknown:
+        from hub.errors import ConfigError
+
+        raise ConfigError("sandbox.ports", f"unknown simulators {sorted(unknown)}; known: {sorted(FACTORIES)}")
+    return [FACTORIES[name](config, int(port), hub_url) for name, port in ports.items()]

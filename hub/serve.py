@@ -1,0 +1,115 @@
+"""Process supervision for ``serve`` (web + worker + janitor [+ simulators]) and ``worker``.
+
+The web tier is gunicorn (sync workers by default: fastest on the database path on this
+hardware, research/infra.md §1.6); the worker is a Huey consumer with threads (gateway calls
+are I/O-bound) plus the janitor thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import shutil
+import signal
+import time
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from hub.config import Config
+from hub.logs import configure_logging
+
+log = logging.getLogger(__name__)
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    def __init__(self, config: Config, options: dict[str, Any]) -> None:
+        self.hub_config = config
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from hub.web.app import create_app
+
+        return create_app(self.hub_config, migrate=False)
+
+
+def run_worker(config: Config, threads: int | None = None, janitor: bool = True) -> None:
+    from hub.runtime import bootstrap
+    from hub.work.janitor import JanitorThread, sweep
+    from hub.work.queue import HueyDispatcher, make_huey
+    from hub.work.runner import drain
+
+    configure_logging(config.hub.log_level)
+    hub = bootstrap(config)
+    huey = make_huey(config.hub.queue)
+    hub.dispatcher = HueyDispatcher(huey, lambda: drain(hub))
+    sweeper = JanitorThread(hub) if janitor else None
+    if sweeper:
+        sweeper.start()
+    sweep(hub)  # pick up whatever an earlier run left behind
+    consumer = huey.create_consumer(workers=threads or config.hub.worker_threads, worker_type="thread",
+                                    periodic=False)
+    try:
+        consumer.run()
+    finally:
+        if sweeper:
+            sweeper.stop()
+
+
+def run_sandbox(config: Config, ready: Any = None) -> None:
+    from hub.sandbox.registry import build_simulators
+
+    configure_logging(config.hub.log_level)
+    simulators = [s.start() for s in build_simulators(config)]
+    for sim in simulators:
+        log.info("simulator %s on %s", sim.name, sim.url)
+        print(f"{sim.name:20s} {sim.url}", flush=True)
+    if ready is not None:
+        ready.set()
+    stop = multiprocessing.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    for sim in simulators:
+        sim.stop()
+
+
+def serve(config: Config, bind: str | None = None, workers: int | None = None, worker_class: str | None = None,
+          threads: int | None = None) -> None:
+    from hub.db.engine import make_engine
+    from hub.db.migrate import upgrade
+
+    configure_logging(config.hub.log_level)
+    upgrade(make_engine(config.hub.db_url))  # once, before any process starts
+    metrics_dir = config.hub.instance_path.resolve() / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    children: list[multiprocessing.Process] = []
+    if config.sandbox.get("enabled"):
+        ready = multiprocessing.Event()
+        children.append(multiprocessing.Process(target=run_sandbox, args=(config, ready), name="sandbox", daemon=True))
+        children[-1].start()
+        ready.wait(15)
+    children.append(multiprocessing.Process(target=run_worker, args=(config, threads), name="worker", daemon=True))
+    children[-1].start()
+    address = bind or config.hub.public_url.split("://", 1)[-1].rstrip("/")
+    options = {"bind": address, "workers": workers or config.hub.web_workers,
+               "worker_class": worker_class or config.hub.web_worker_class, "threads": 4, "backlog": 2048,
+               "timeout": 30, "accesslog": None}
+    try:
+        _Gunicorn(config, options).run()
+    finally:
+        for child in children:
+            child.terminate()
+        deadline = time.monotonic() + 10
+        for child in children:
+            child.join(max(0.1, deadline - time.monotonic()))

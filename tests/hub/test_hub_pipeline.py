@@ -1,0 +1,70 @@
+"""A signed delivery through the whole hub: verify, store, parse, fetch, decide, execute, write back."""
+
+from __future__ import annotations
+
+from hub.ledger import states
+from tests.hub.conftest import World
+
+
+def test_delivery_sent_twice_moves_money_once(any_world: World) -> None:
+    w = any_world
+    w.order("1001", 5000)
+    raw, headers = w.platform.request_refund("1001", 2500, request_id="rq-1", send=False)
+    first, second = w.post(raw, headers), w.post(raw, headers)
+    assert first.status_code == 200 and first.json["result"] == "accepted"
+    assert second.status_code == 200 and second.json["result"] == "duplicate"
+    w.hub.settle(senders=[w.platform.sender, w.gateway.sender])
+    [refund] = w.hub.refunds()
+    assert refund.state == states.WRITTEN_BACK
+    assert refund.approved_amount == 2500
+    [gateway_refund] = w.gateway_refunds()
+    assert (gateway_refund.amount, gateway_refund.key) == (2500, refund.idempotency_key)
+    [record] = w.platform.refunds["1001"]
+    assert record["api_refund"] is False and record["hub_refund_id"] == refund.id
+    assert w.platform.money_moves == []
+    actions = [a.action for a in w.hub.audit(refund.id)]
+    assert actions[:3] == ["requested", "decided", "executing"]
+    assert "echo_matched" in actions  # the platform's refund.created came back and was recognised
+
+
+def test_the_same_request_in_two_deliveries_is_one_refund(world: World) -> None:
+    world.order("1002", 3000)
+    for event in ("e-1", "e-2"):
+        raw, headers = world.platform.request_refund("1002", 1000, request_id="rq-same", event_id=event, send=False)
+        assert world.post(raw, headers).json["result"] == "accepted"
+    world.hub.settle(senders=[world.platform.sender])
+    assert len(world.hub.refunds()) == 1
+    assert len(world.gateway_refunds()) == 1
+
+
+def test_platform_route_lets_the_platform_move_the_money(world: World) -> None:
+    world.platform.add_order("1003", 4000, label="platform")
+    world.platform.request_refund("1003", 4000, request_id="rq-p")
+    world.hub.settle(senders=[world.platform.sender])
+    [refund] = world.hub.refunds()
+    assert refund.route == "platform" and refund.state == states.WRITTEN_BACK
+    [moved] = world.platform.money_moves
+    assert moved["hub_refund_id"] == refund.id and moved["amount"] == 4000
+    assert world.gateway_refunds() == []
+
+
+def test_pending_refund_settles_through_the_gateway_webhook(world: World) -> None:
+    world.gateway.ledger.settle_after = 0.2
+    world.order("1004", 1500)
+    world.platform.request_refund("1004", 1500, request_id="rq-w")
+    world.hub.settle(senders=[world.platform.sender, world.gateway.sender],
+                     until=lambda: world.hub.refunds() and world.hub.refunds()[0].state == states.WRITTEN_BACK)
+    [refund] = world.hub.refunds()
+    assert refund.state == states.WRITTEN_BACK
+    assert len(world.gateway_refunds()) == 1
+
+
+def test_dashboard_refund_is_recorded_not_executed(world: World) -> None:
+    payment = world.order("1005", 9000)
+    world.platform.request_refund("1005", 1000, request_id="rq-d")
+    world.hub.settle(senders=[world.platform.sender, world.gateway.sender])
+    world.gateway.ledger.add_dashboard_refund(payment, 2000)
+    world.hub.settle(senders=[world.gateway.sender])
+    states_by_kind = sorted((r.kind, r.state, r.amount) for r in world.hub.refunds())
+    assert states_by_kind == [("recorded", states.RECORDED, 2000), ("requested", states.WRITTEN_BACK, 1000)]
+    assert len(world.gateway_refunds()) == 2
