@@ -13,8 +13,13 @@ from hub.errors import ConfigError, HubError
 
 
 @click.group()
-@click.option("--config", "config_path", envvar="REFUND_HUB_CONFIG", type=click.Path(dir_okay=False),
-              help="refund-hub.toml (default: ./refund-hub.toml)")
+@click.option(
+    "--config",
+    "config_path",
+    envvar="REFUND_HUB_CONFIG",
+    type=click.Path(dir_okay=False),
+    help="refund-hub.toml (default: ./refund-hub.toml)",
+)
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None) -> None:
     """Refund Hub: platform webhooks in, policy-checked refunds out, an audited ledger between."""
@@ -57,7 +62,9 @@ def init(path: str, force: bool) -> None:
     config = load_config(target)
     key_file = write_key_file(config.hub.instance_path)
     upgrade(make_engine(config.hub.db_url))
-    click.echo(f"database ready: {config.hub.db_url}\nlocal secret key: {key_file} (set REFUND_HUB_SECRET_KEYS in production)")
+    click.echo(
+        f"database ready: {config.hub.db_url}\nlocal secret key: {key_file} (set REFUND_HUB_SECRET_KEYS in production)"
+    )
 
 
 @main.command()
@@ -74,8 +81,9 @@ def schema() -> None:
 @click.option("--worker-class", type=click.Choice(["sync", "gthread"]), default=None)
 @click.option("--threads", type=int, default=None, help="worker threads for refunds")
 @click.pass_context
-def serve(ctx: click.Context, bind: str | None, workers: int | None, worker_class: str | None,
-          threads: int | None) -> None:
+def serve(
+    ctx: click.Context, bind: str | None, workers: int | None, worker_class: str | None, threads: int | None
+) -> None:
     """Web, worker and janitor together (and the sandbox simulators when configured)."""
     from hub.serve import serve as run
 

@@ -82,7 +82,9 @@ class StoreConfig(Strict):
     def _routes(cls, routes: dict[str, str]) -> dict[str, str]:
         for label, route in routes.items():
             if not ROUTE.match(route):
-                raise ValueError(f"route for {label!r} must be 'platform', 'none' or 'gateway:<account>', not {route!r}")
+                raise ValueError(
+                    f"route for {label!r} must be 'platform', 'none' or 'gateway:<account>', not {route!r}"
+                )
         return routes
 
 
@@ -99,10 +101,14 @@ class Config(Strict):
     def _references(self) -> Config:
         for store_id, store in self.stores.items():
             if store.connector not in self.connectors:
-                raise ConfigError(f"stores.{store_id}.connector", f"connector {store.connector!r} is not enabled in [connectors]")
+                raise ConfigError(
+                    f"stores.{store_id}.connector", f"connector {store.connector!r} is not enabled in [connectors]"
+                )
             for label, route in store.routes.items():
                 if route.startswith("gateway:") and route[8:] not in self.gateways:
-                    raise ConfigError(f"stores.{store_id}.routes.{label}", f"no gateway account {route[8:]!r} in [gateways]")
+                    raise ConfigError(
+                        f"stores.{store_id}.routes.{label}", f"no gateway account {route[8:]!r} in [gateways]"
+                    )
             if store.policy and store.policy not in self.policies:
                 raise ConfigError(f"stores.{store_id}.policy", f"no policy {store.policy!r} in [policies]")
         return self
@@ -111,8 +117,11 @@ class Config(Strict):
         return str(self.gateways[account].get("type", account))
 
 
-def load_config(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None,
-                data: Mapping[str, Any] | None = None) -> Config:
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> Config:
     """Read the file (``path``, else ``REFUND_HUB_CONFIG``, else ./refund-hub.toml if present),
     apply environment overrides, validate."""
     env = os.environ if env is None else env
@@ -158,7 +167,7 @@ def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX) or name == f"{ENV_PREFIX}CONFIG":
             continue
-        rest = name[len(ENV_PREFIX):]
+        rest = name[len(ENV_PREFIX) :]
         path = list(SHORT_FORMS[rest]) if rest in SHORT_FORMS else rest.split("__")
         if len(path) < 2:
             continue

@@ -34,7 +34,9 @@ class SecretBox:
         try:
             return dict(json.loads(self._fernet.decrypt(token.encode())))
         except InvalidToken as exc:
-            raise ConfigError("hub.secret_keys", "stored credentials cannot be decrypted with the configured keys") from exc
+            raise ConfigError(
+                "hub.secret_keys", "stored credentials cannot be decrypted with the configured keys"
+            ) from exc
 
     def rotate(self, token: str) -> str:
         return self._fernet.rotate(token.encode()).decode()

@@ -47,27 +47,58 @@ def run_demo(config: Config, url: str | None = None, timeout: float = 30.0) -> i
         reference = None
         if sc.label == "sandbox":
             reference = requests.post(f"{gateway}/__sim/payments", json={"amount": sc.amount}, timeout=5).json()["id"]
-        requests.post(f"{platform}/__sim/orders", json={"id": sc.order_id, "amount": sc.amount, "label": sc.label,
-                                                        "reference": reference}, timeout=5).raise_for_status()
+        requests.post(
+            f"{platform}/__sim/orders",
+            json={"id": sc.order_id, "amount": sc.amount, "label": sc.label, "reference": reference},
+            timeout=5,
+        ).raise_for_status()
         event_id = f"evt-{sc.order_id}"
         for _ in range(sc.repeat):
-            requests.post(f"{platform}/__sim/refund-requests", json={
-                "order_id": sc.order_id, "amount": sc.refund, "request_id": f"rq-{sc.order_id}",
-                "event_id": event_id}, timeout=5).raise_for_status()
-    forged = requests.post(f"{hub_url}/webhooks/sandbox", data=b'{"topic":"refund.requested"}', timeout=5, headers={
-        "Content-Type": "application/json", "X-Sandbox-Signature": hmac_base64("wrong", b"x"),
-        "X-Sandbox-Store": "sandbox-store", "X-Sandbox-Event-Id": "forged"})
+            requests.post(
+                f"{platform}/__sim/refund-requests",
+                json={
+                    "order_id": sc.order_id,
+                    "amount": sc.refund,
+                    "request_id": f"rq-{sc.order_id}",
+                    "event_id": event_id,
+                },
+                timeout=5,
+            ).raise_for_status()
+    forged = requests.post(
+        f"{hub_url}/webhooks/sandbox",
+        data=b'{"topic":"refund.requested"}',
+        timeout=5,
+        headers={
+            "Content-Type": "application/json",
+            "X-Sandbox-Signature": hmac_base64("wrong", b"x"),
+            "X-Sandbox-Store": "sandbox-store",
+            "X-Sandbox-Event-Id": "forged",
+        },
+    )
     refunds = _wait(hub_url, admin, {sc.order_id for sc in scenarios}, timeout)
     for sc in scenarios:
         found = [r for r in refunds if r["order_id"] == sc.order_id]
         for r in found or [{}]:
-            rows.append([sc.title, sc.order_id, f"{sc.refund / 100:.2f}", str(sc.repeat), r.get("state", "—"),
-                         r.get("route") or "—", r.get("gateway_refund_id") or "—", r.get("id", "not received")])
-    rows.append(["forged signature", "—", "—", "1", f"HTTP {forged.status_code}", "—", "—", forged.json().get("error", "")])
+            rows.append(
+                [
+                    sc.title,
+                    sc.order_id,
+                    f"{sc.refund / 100:.2f}",
+                    str(sc.repeat),
+                    r.get("state", "—"),
+                    r.get("route") or "—",
+                    r.get("gateway_refund_id") or "—",
+                    r.get("id", "not received"),
+                ]
+            )
+    rows.append(
+        ["forged signature", "—", "—", "1", f"HTTP {forged.status_code}", "—", "—", forged.json().get("error", "")]
+    )
     _print(rows)
     expected = {"written_back", "review"}
-    ok = forged.status_code == 401 and all(len([r for r in refunds if r["order_id"] == sc.order_id]) == 1
-                                           for sc in scenarios)
+    ok = forged.status_code == 401 and all(
+        len([r for r in refunds if r["order_id"] == sc.order_id]) == 1 for sc in scenarios
+    )
     ok = ok and all(r["state"] in expected for r in refunds)
     return 0 if ok else 1
 

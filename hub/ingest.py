@@ -32,14 +32,28 @@ def store(conn: Connection, source: str, verified: Verified, inbound: Inbound) -
     """Insert the delivery (and its job unless ``ack_only``) inside the caller's transaction."""
     delivery_id = uuid.uuid4().hex
     headers = dict(list(inbound.headers.items())[:KEPT_HEADERS_MAX])
-    inserted = insert_ignore(conn, deliveries, {
-        "id": delivery_id, "connector": source, "store_id": verified.store_id, "topic": verified.topic,
-        "dedupe_key": verified.dedupe_key, "headers": headers, "body": inbound.body,
-        "received_at": datetime.now(UTC), "status": ACK if verified.ack_only else RECEIVED,
-    }, conflict=("connector", "dedupe_key"))
+    inserted = insert_ignore(
+        conn,
+        deliveries,
+        {
+            "id": delivery_id,
+            "connector": source,
+            "store_id": verified.store_id,
+            "topic": verified.topic,
+            "dedupe_key": verified.dedupe_key,
+            "headers": headers,
+            "body": inbound.body,
+            "received_at": datetime.now(UTC),
+            "status": ACK if verified.ack_only else RECEIVED,
+        },
+        conflict=("connector", "dedupe_key"),
+    )
     if not inserted:
-        existing = conn.execute(select(deliveries.c.id).where(
-            deliveries.c.connector == source, deliveries.c.dedupe_key == verified.dedupe_key)).scalar_one()
+        existing = conn.execute(
+            select(deliveries.c.id).where(
+                deliveries.c.connector == source, deliveries.c.dedupe_key == verified.dedupe_key
+            )
+        ).scalar_one()
         return Receipt(existing, duplicate=True)
     if not verified.ack_only:
         jobs.add(conn, jobs.DELIVERY, delivery_id)

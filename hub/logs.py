@@ -14,8 +14,12 @@ CONTEXT_FIELDS = ("refund_id", "delivery_id", "connector", "store_id", "job_id")
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"at": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
-                 "logger": record.name, "message": CARD_NUMBER.sub("[number]", record.getMessage())}
+        entry = {
+            "at": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": CARD_NUMBER.sub("[number]", record.getMessage()),
+        }
         for name in CONTEXT_FIELDS:
             value = getattr(record, name, None)
             if value is not None:

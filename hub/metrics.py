@@ -20,12 +20,19 @@ from hub.ledger import states
 from hub.ledger.refunds import as_utc
 from hub.work import jobs
 
-DELIVERIES = Counter("refund_hub_deliveries_total", "Webhook deliveries by connector and result", ["connector", "result"])
+DELIVERIES = Counter(
+    "refund_hub_deliveries_total", "Webhook deliveries by connector and result", ["connector", "result"]
+)
 DECISIONS = Counter("refund_hub_decisions_total", "Policy decisions by action", ["action"])
-GATEWAY_OUTCOMES = Counter("refund_hub_gateway_outcomes_total", "Refund calls by executor and outcome",
-                           ["executor", "outcome"])
-GATEWAY_LATENCY = Histogram("refund_hub_gateway_latency_seconds", "Refund call latency by executor", ["executor"],
-                            buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30))
+GATEWAY_OUTCOMES = Counter(
+    "refund_hub_gateway_outcomes_total", "Refund calls by executor and outcome", ["executor", "outcome"]
+)
+GATEWAY_LATENCY = Histogram(
+    "refund_hub_gateway_latency_seconds",
+    "Refund call latency by executor",
+    ["executor"],
+    buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30),
+)
 
 
 class LedgerCollector(Collector):
@@ -37,15 +44,19 @@ class LedgerCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         with reading(self.engine) as conn:
             depth, _oldest_job = jobs.backlog(conn)
-            oldest = conn.execute(select(func.min(refunds.c.updated_at))
-                                  .where(refunds.c.state.in_(states.UNRESOLVED))).scalar()
+            oldest = conn.execute(
+                select(func.min(refunds.c.updated_at)).where(refunds.c.state.in_(states.UNRESOLVED))
+            ).scalar()
             by_state = conn.execute(select(refunds.c.state, func.count()).group_by(refunds.c.state)).all()
         yield GaugeMetricFamily("refund_hub_queue_depth", "Jobs waiting or running", value=depth)
         age = 0.0
         if oldest is not None:
             age = (datetime.now(UTC) - as_utc(oldest)).total_seconds()  # type: ignore[operator]
-        yield GaugeMetricFamily("refund_hub_oldest_unresolved_refund_seconds",
-                                "Age of the oldest executing/pending/unknown refund", value=age)
+        yield GaugeMetricFamily(
+            "refund_hub_oldest_unresolved_refund_seconds",
+            "Age of the oldest executing/pending/unknown refund",
+            value=age,
+        )
         gauge = GaugeMetricFamily("refund_hub_refunds", "Refunds by state", labels=["state"])
         for state, count in by_state:
             gauge.add_metric([state], count)

@@ -39,19 +39,42 @@ def stored_records(engine: Any, since: datetime, lookback_days: int) -> Iterator
 
     start = since - timedelta(days=lookback_days)
     with reading(engine) as conn:
-        rows = conn.execute(select(refunds.c.id, refunds.c.order_id, refunds.c.customer_id, refunds.c.customer_email,
-                                   refunds.c.payment_fingerprint, refunds.c.amount, refunds.c.currency,
-                                   refunds.c.state, refunds.c.created_at, refunds.c.decision, refunds.c.request,
-                                   refunds.c.kind)
-                            .where(refunds.c.created_at >= start).order_by(refunds.c.created_at)).all()
+        rows = conn.execute(
+            select(
+                refunds.c.id,
+                refunds.c.order_id,
+                refunds.c.customer_id,
+                refunds.c.customer_email,
+                refunds.c.payment_fingerprint,
+                refunds.c.amount,
+                refunds.c.currency,
+                refunds.c.state,
+                refunds.c.created_at,
+                refunds.c.decision,
+                refunds.c.request,
+                refunds.c.kind,
+            )
+            .where(refunds.c.created_at >= start)
+            .order_by(refunds.c.created_at)
+        ).all()
     index: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
     priors = []
     for position, row in enumerate(rows):
         created = as_utc(row.created_at)
         assert created is not None
-        priors.append(PriorRefund(refund_id=row.id, order_id=row.order_id, customer_id=row.customer_id,
-                                  email=row.customer_email, payment_fingerprint=row.payment_fingerprint,
-                                  amount=row.amount, currency=row.currency, state=row.state, created_at=created))
+        priors.append(
+            PriorRefund(
+                refund_id=row.id,
+                order_id=row.order_id,
+                customer_id=row.customer_id,
+                email=row.customer_email,
+                payment_fingerprint=row.payment_fingerprint,
+                amount=row.amount,
+                currency=row.currency,
+                state=row.state,
+                created_at=created,
+            )
+        )
         for key in _keys(row):
             index[key].append((created, position))
     for position, row in enumerate(rows):
@@ -64,15 +87,22 @@ def stored_records(engine: Any, since: datetime, lookback_days: int) -> Iterator
             lo = bisect.bisect_left(series, (created - timedelta(days=lookback_days), -1))
             hi = bisect.bisect_left(series, (created, position))
             earlier.update(p for _, p in series[lo:hi])
-        history = History(prior_refunds=tuple(sorted((priors[p] for p in earlier), key=lambda r: r.created_at,
-                                                     reverse=True)))
-        yield SimulationRecord(refund_id=row.id, request=RefundRequest.model_validate(row.request), history=history,
-                               decided_at=created, decision=Decision.from_dict(row.decision["decision"]))
+        history = History(
+            prior_refunds=tuple(sorted((priors[p] for p in earlier), key=lambda r: r.created_at, reverse=True))
+        )
+        yield SimulationRecord(
+            refund_id=row.id,
+            request=RefundRequest.model_validate(row.request),
+            history=history,
+            decided_at=created,
+            decision=Decision.from_dict(row.decision["decision"]),
+        )
 
 
 def _keys(row: Any) -> list[str]:
-    return [f"{k}:{v}" for k, v in (("c", row.customer_id), ("e", row.customer_email),
-                                     ("p", row.payment_fingerprint)) if v]
+    return [
+        f"{k}:{v}" for k, v in (("c", row.customer_id), ("e", row.customer_email), ("p", row.payment_fingerprint)) if v
+    ]
 
 
 def add_ledger_commands(group: click.Group) -> None:

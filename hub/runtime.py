@@ -107,8 +107,15 @@ def _instances(kind: str, wanted: Mapping[str, Any], given: Mapping[str, Any] | 
     return out
 
 
-def bootstrap(config: Config, *, connectors: Mapping[str, Any] | None = None, gateways: Mapping[str, Any] | None = None,
-              engine: Engine | None = None, dispatcher: Dispatcher | None = None, migrate: bool = True) -> Hub:
+def bootstrap(
+    config: Config,
+    *,
+    connectors: Mapping[str, Any] | None = None,
+    gateways: Mapping[str, Any] | None = None,
+    engine: Engine | None = None,
+    dispatcher: Dispatcher | None = None,
+    migrate: bool = True,
+) -> Hub:
     engine = engine or make_engine(config.hub.db_url)
     if migrate:
         upgrade(engine)
@@ -116,12 +123,24 @@ def bootstrap(config: Config, *, connectors: Mapping[str, Any] | None = None, ga
     sync_config_stores(config, engine, box)
     directories = {name: DbStores(engine, box, name) for name in config.connectors}
     connector_objs = _instances(
-        "connector", {n: n for n in config.connectors}, connectors,
+        "connector",
+        {n: n for n in config.connectors},
+        connectors,
         lambda name, cls: cls(config.connectors[name], directories[name]),
     )
     gateway_objs = _instances(
-        "gateway", {a: config.gateway_type(a) for a in config.gateways}, gateways,
+        "gateway",
+        {a: config.gateway_type(a) for a in config.gateways},
+        gateways,
         lambda account, cls: cls(account, {k: v for k, v in config.gateways[account].items() if k != "type"}),
     )
-    return Hub(config=config, engine=engine, box=box, connectors=connector_objs, gateways=gateway_objs,
-               stores=directories, policies=load_policies(config), dispatcher=dispatcher or NoDispatch())
+    return Hub(
+        config=config,
+        engine=engine,
+        box=box,
+        connectors=connector_objs,
+        gateways=gateway_objs,
+        stores=directories,
+        policies=load_policies(config),
+        dispatcher=dispatcher or NoDispatch(),
+    )

@@ -11,5 +11,9 @@ SCHEMA_ID = "https://refund-hub.dev/schema/event.json"
 
 def json_schema() -> dict[str, Any]:
     schema = EventEnvelope.model_json_schema()
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
-            "title": "Refund Hub normalized event", **schema}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "Refund Hub normalized event",
+        **schema,
+    }

@@ -53,8 +53,7 @@ def run_worker(config: Config, threads: int | None = None, janitor: bool = True)
     if sweeper:
         sweeper.start()
     sweep(hub)  # pick up whatever an earlier run left behind
-    consumer = huey.create_consumer(workers=threads or config.hub.worker_threads, worker_type="thread",
-                                    periodic=False)
+    consumer = huey.create_consumer(workers=threads or config.hub.worker_threads, worker_type="thread", periodic=False)
     try:
         consumer.run()
     finally:
@@ -82,8 +81,13 @@ def run_sandbox(config: Config, ready: Any = None) -> None:
         sim.stop()
 
 
-def serve(config: Config, bind: str | None = None, workers: int | None = None, worker_class: str | None = None,
-          threads: int | None = None) -> None:
+def serve(
+    config: Config,
+    bind: str | None = None,
+    workers: int | None = None,
+    worker_class: str | None = None,
+    threads: int | None = None,
+) -> None:
     from hub.db.engine import make_engine
     from hub.db.migrate import upgrade
 
@@ -102,9 +106,15 @@ def serve(config: Config, bind: str | None = None, workers: int | None = None, w
     children.append(multiprocessing.Process(target=run_worker, args=(config, threads), name="worker", daemon=True))
     children[-1].start()
     address = bind or config.hub.public_url.split("://", 1)[-1].rstrip("/")
-    options = {"bind": address, "workers": workers or config.hub.web_workers,
-               "worker_class": worker_class or config.hub.web_worker_class, "threads": 4, "backlog": 2048,
-               "timeout": 30, "accesslog": None}
+    options = {
+        "bind": address,
+        "workers": workers or config.hub.web_workers,
+        "worker_class": worker_class or config.hub.web_worker_class,
+        "threads": 4,
+        "backlog": 2048,
+        "timeout": 30,
+        "accesslog": None,
+    }
     try:
         _Gunicorn(config, options).run()
     finally:

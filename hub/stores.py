@@ -32,8 +32,12 @@ class DbStores:
 
     def _context(self, row: Any) -> StoreContext:
         return StoreContext(
-            id=row.store_id, connector=row.connector, settings=dict(row.settings),
-            credentials=self.box.open(row.credentials), routes=dict(row.routes), enabled=row.enabled,
+            id=row.store_id,
+            connector=row.connector,
+            settings=dict(row.settings),
+            credentials=self.box.open(row.credentials),
+            routes=dict(row.routes),
+            enabled=row.enabled,
         )
 
     def get(self, store_id: str) -> StoreContext | None:
@@ -54,8 +58,16 @@ class DbStores:
             rows = conn.execute(select(stores).where(stores.c.connector == self.connector, stores.c.enabled)).all()
         return [self._context(r) for r in rows]
 
-    def save(self, store_id: str, *, settings: Mapping[str, Any], credentials: Mapping[str, str],
-             routes: Mapping[str, str] | None = None, policy: str | None = None, source: str = "install") -> StoreContext:
+    def save(
+        self,
+        store_id: str,
+        *,
+        settings: Mapping[str, Any],
+        credentials: Mapping[str, str],
+        routes: Mapping[str, str] | None = None,
+        policy: str | None = None,
+        source: str = "install",
+    ) -> StoreContext:
         now = _now()
         sealed = self.box.seal(credentials)
         with self.engine.begin() as conn:
@@ -68,42 +80,70 @@ class DbStores:
             if policy is not None or source == "config":
                 values["policy"] = policy
             if exists is None:
-                conn.execute(insert(stores).values(
-                    connector=self.connector, store_id=store_id, routes=dict(routes or {}), source=source,
-                    created_at=now, **{k: v for k, v in values.items() if k != "routes"},
-                ))
+                conn.execute(
+                    insert(stores).values(
+                        connector=self.connector,
+                        store_id=store_id,
+                        routes=dict(routes or {}),
+                        source=source,
+                        created_at=now,
+                        **{k: v for k, v in values.items() if k != "routes"},
+                    )
+                )
             else:
-                conn.execute(update(stores).where(
-                    stores.c.connector == self.connector, stores.c.store_id == store_id).values(**values))
+                conn.execute(
+                    update(stores)
+                    .where(stores.c.connector == self.connector, stores.c.store_id == store_id)
+                    .values(**values)
+                )
         stored = self.get(store_id)
         assert stored is not None
         return stored
 
     def disable(self, store_id: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(stores).where(stores.c.connector == self.connector, stores.c.store_id == store_id)
-                         .values(enabled=False, updated_at=_now()))
+            conn.execute(
+                update(stores)
+                .where(stores.c.connector == self.connector, stores.c.store_id == store_id)
+                .values(enabled=False, updated_at=_now())
+            )
 
     def get_state(self, store_id: str, key: str) -> str | None:
         with reading(self.engine) as conn:
-            return conn.execute(select(store_state.c.value).where(
-                store_state.c.connector == self.connector, store_state.c.store_id == store_id,
-                store_state.c.key == key)).scalar()
+            return conn.execute(
+                select(store_state.c.value).where(
+                    store_state.c.connector == self.connector,
+                    store_state.c.store_id == store_id,
+                    store_state.c.key == key,
+                )
+            ).scalar()
 
     def set_state(self, store_id: str, key: str, value: str | None) -> None:
-        where = (store_state.c.connector == self.connector, store_state.c.store_id == store_id, store_state.c.key == key)
+        where = (
+            store_state.c.connector == self.connector,
+            store_state.c.store_id == store_id,
+            store_state.c.key == key,
+        )
         with self.engine.begin() as conn:
             conn.execute(store_state.delete().where(*where))
             if value is not None:
-                conn.execute(insert(store_state).values(connector=self.connector, store_id=store_id, key=key, value=value))
+                conn.execute(
+                    insert(store_state).values(connector=self.connector, store_id=store_id, key=key, value=value)
+                )
 
 
 def sync_config_stores(config: Config, engine: Engine, box: SecretBox) -> None:
     """Upsert the stores the config file declares (installed stores are left alone)."""
     for store_id, store in config.stores.items():
         directory = DbStores(engine, box, store.connector)
-        directory.save(store_id, settings=store.settings, credentials=store.credentials, routes=store.routes,
-                       policy=store.policy, source="config")
+        directory.save(
+            store_id,
+            settings=store.settings,
+            credentials=store.credentials,
+            routes=store.routes,
+            policy=store.policy,
+            source="config",
+        )
         if not store.enabled:
             directory.disable(store_id)
 
@@ -113,6 +153,9 @@ def rotate_credentials(engine: Engine, box: SecretBox) -> int:
     with engine.begin() as conn:
         rows = conn.execute(select(stores.c.connector, stores.c.store_id, stores.c.credentials)).all()
         for row in rows:
-            conn.execute(update(stores).where(stores.c.connector == row.connector, stores.c.store_id == row.store_id)
-                         .values(credentials=box.rotate(row.credentials)))
+            conn.execute(
+                update(stores)
+                .where(stores.c.connector == row.connector, stores.c.store_id == row.store_id)
+                .values(credentials=box.rotate(row.credentials))
+            )
     return len(rows)

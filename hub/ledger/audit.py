@@ -28,9 +28,22 @@ def scrub(value: Any) -> Any:
     return value
 
 
-def write(conn: Connection, actor: str, action: str, *, refund_id: str | None = None,
-          delivery_id: str | None = None, **detail: Any) -> None:
-    conn.execute(insert(audit).values(
-        at=datetime.now(UTC), actor=actor, action=action, refund_id=refund_id,
-        delivery_id=delivery_id, detail=scrub(detail),
-    ))
+def write(
+    conn: Connection,
+    actor: str,
+    action: str,
+    *,
+    refund_id: str | None = None,
+    delivery_id: str | None = None,
+    **detail: Any,
+) -> None:
+    conn.execute(
+        insert(audit).values(
+            at=datetime.now(UTC),
+            actor=actor,
+            action=action,
+            refund_id=refund_id,
+            delivery_id=delivery_id,
+            detail=scrub(detail),
+        )
+    )

@@ -25,16 +25,40 @@ def build_history(conn: Connection, refund: Any, lookback_days: int, at: datetim
     prior: list[Any] = []
     if matches:
         rows = conn.execute(
-            select(refunds.c.id, refunds.c.order_id, refunds.c.customer_id, refunds.c.customer_email,
-                   refunds.c.payment_fingerprint, refunds.c.amount, refunds.c.currency, refunds.c.state,
-                   refunds.c.created_at)
-            .where(refunds.c.store_id == refund.store_id, refunds.c.id != refund.id, or_(*matches),
-                   refunds.c.created_at >= at - timedelta(days=lookback_days))
-            .order_by(refunds.c.created_at.desc()).limit(1000)
+            select(
+                refunds.c.id,
+                refunds.c.order_id,
+                refunds.c.customer_id,
+                refunds.c.customer_email,
+                refunds.c.payment_fingerprint,
+                refunds.c.amount,
+                refunds.c.currency,
+                refunds.c.state,
+                refunds.c.created_at,
+            )
+            .where(
+                refunds.c.store_id == refund.store_id,
+                refunds.c.id != refund.id,
+                or_(*matches),
+                refunds.c.created_at >= at - timedelta(days=lookback_days),
+            )
+            .order_by(refunds.c.created_at.desc())
+            .limit(1000)
         ).all()
-        prior = [PriorRefund(refund_id=r.id, order_id=r.order_id, customer_id=r.customer_id, email=r.customer_email,
-                             payment_fingerprint=r.payment_fingerprint, amount=r.amount, currency=r.currency,
-                             state=r.state, created_at=as_utc(r.created_at)) for r in rows]
+        prior = [
+            PriorRefund(
+                refund_id=r.id,
+                order_id=r.order_id,
+                customer_id=r.customer_id,
+                email=r.customer_email,
+                payment_fingerprint=r.payment_fingerprint,
+                amount=r.amount,
+                currency=r.currency,
+                state=r.state,
+                created_at=as_utc(r.created_at) or at,
+            )
+            for r in rows
+        ]
     disputed = False
     if refund.payment_id is not None:
         disputed = bool(conn.execute(select(payments.c.disputed).where(payments.c.id == refund.payment_id)).scalar())

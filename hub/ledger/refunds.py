@@ -45,28 +45,56 @@ def payment_fingerprint(payment: Payment) -> str:
     return f"{payment.platform_label}:{payment.reference}"
 
 
-def open_refund(conn: Connection, request: RefundRequest, *, kind: str, state: str, money_moved: bool = False,
-                gateway_refund_id: str | None = None) -> tuple[str, bool]:
+def open_refund(
+    conn: Connection,
+    request: RefundRequest,
+    *,
+    kind: str,
+    state: str,
+    money_moved: bool = False,
+    gateway_refund_id: str | None = None,
+) -> tuple[str, bool]:
     """Find or create the refund for (store, connector, source ref); returns (id, created)."""
     refund_id = new_refund_id()
     at = now()
     primary = request.payments[0] if request.payments else None
-    created = insert_ignore(conn, refunds, {
-        "id": refund_id, "connector": request.connector, "store_id": request.store_id,
-        "source_ref": request.source_ref, "order_id": request.order_id, "kind": kind, "state": state,
-        "money_moved": money_moved, "amount": request.amount,
-        "approved_amount": request.amount if state == states.RECORDED else None,
-        "currency": request.currency, "idempotency_key": idempotency_key_for(refund_id),
-        "gateway_refund_id": gateway_refund_id, "request": request.model_dump(mode="json"),
-        "customer_id": request.customer.id, "customer_email": (request.customer.email or "").lower() or None,
-        "payment_fingerprint": payment_fingerprint(primary) if primary else None,
-        "delivery_id": request.delivery_id, "attempts": 0, "created_at": at, "updated_at": at,
-    }, conflict=("store_id", "connector", "source_ref"))
+    created = insert_ignore(
+        conn,
+        refunds,
+        {
+            "id": refund_id,
+            "connector": request.connector,
+            "store_id": request.store_id,
+            "source_ref": request.source_ref,
+            "order_id": request.order_id,
+            "kind": kind,
+            "state": state,
+            "money_moved": money_moved,
+            "amount": request.amount,
+            "approved_amount": request.amount if state == states.RECORDED else None,
+            "currency": request.currency,
+            "idempotency_key": idempotency_key_for(refund_id),
+            "gateway_refund_id": gateway_refund_id,
+            "request": request.model_dump(mode="json"),
+            "customer_id": request.customer.id,
+            "customer_email": (request.customer.email or "").lower() or None,
+            "payment_fingerprint": payment_fingerprint(primary) if primary else None,
+            "delivery_id": request.delivery_id,
+            "attempts": 0,
+            "created_at": at,
+            "updated_at": at,
+        },
+        conflict=("store_id", "connector", "source_ref"),
+    )
     if created:
         return refund_id, True
-    existing = conn.execute(select(refunds.c.id).where(
-        refunds.c.store_id == request.store_id, refunds.c.connector == request.connector,
-        refunds.c.source_ref == request.source_ref)).scalar_one()
+    existing = conn.execute(
+        select(refunds.c.id).where(
+            refunds.c.store_id == request.store_id,
+            refunds.c.connector == request.connector,
+            refunds.c.source_ref == request.source_ref,
+        )
+    ).scalar_one()
     return existing, False
 
 
@@ -78,8 +106,9 @@ def find_by_gateway_refund(conn: Connection, gateway_refund_id: str) -> Row[Any]
     return conn.execute(select(refunds).where(refunds.c.gateway_refund_id == gateway_refund_id)).first()
 
 
-def transition(conn: Connection, refund_id: str, to: str, *, expect: str | tuple[str, ...] | None = None,
-               **values: Any) -> bool:
+def transition(
+    conn: Connection, refund_id: str, to: str, *, expect: str | tuple[str, ...] | None = None, **values: Any
+) -> bool:
     """Move the refund to ``to`` if it is in ``expect`` (default: any state allowed to reach ``to``).
 
     Returns False when another worker moved it first; raises for a transition the machine forbids.
@@ -88,26 +117,38 @@ def transition(conn: Connection, refund_id: str, to: str, *, expect: str | tuple
     for source in sources:
         if not states.allowed(source, to):
             raise IllegalTransition(f"refund {refund_id}: {source} -> {to} is not allowed")
-    result = conn.execute(update(refunds).where(refunds.c.id == refund_id, refunds.c.state.in_(sources))
-                          .values(state=to, updated_at=now(), **values))
+    result = conn.execute(
+        update(refunds)
+        .where(refunds.c.id == refund_id, refunds.c.state.in_(sources))
+        .values(state=to, updated_at=now(), **values)
+    )
     return result.rowcount == 1
 
 
 def upsert_payment(conn: Connection, store_id: str, route: str, payment: Payment) -> int:
     """The payment row for (store, route, reference); captured is refreshed from the latest read."""
     where = and_(payments.c.store_id == store_id, payments.c.route == route, payments.c.reference == payment.reference)
-    inserted = insert_ignore(conn, payments, {
-        "store_id": store_id, "route": route, "reference": payment.reference, "currency": payment.currency,
-        "captured": payment.captured, "disputed": False, "updated_at": now(),
-    }, conflict=("store_id", "route", "reference"))
+    inserted = insert_ignore(
+        conn,
+        payments,
+        {
+            "store_id": store_id,
+            "route": route,
+            "reference": payment.reference,
+            "currency": payment.currency,
+            "captured": payment.captured,
+            "disputed": False,
+            "updated_at": now(),
+        },
+        conflict=("store_id", "route", "reference"),
+    )
     if not inserted:
         conn.execute(update(payments).where(where).values(captured=payment.captured, updated_at=now()))
     return int(conn.execute(select(payments.c.id).where(where)).scalar_one())
 
 
 def _holding(payment_id: int, excluding: str | None):  # type: ignore[no-untyped-def]
-    held = or_(refunds.c.state.in_(states.HOLDS_MONEY),
-               and_(refunds.c.state == states.RECORDED, refunds.c.money_moved))
+    held = or_(refunds.c.state.in_(states.HOLDS_MONEY), and_(refunds.c.state == states.RECORDED, refunds.c.money_moved))
     clauses = [refunds.c.payment_id == payment_id, held]
     if excluding:
         clauses.append(refunds.c.id != excluding)
@@ -116,8 +157,9 @@ def _holding(payment_id: int, excluding: str | None):  # type: ignore[no-untyped
 
 def committed(conn: Connection, payment_id: int, excluding: str | None = None) -> int:
     """Money that succeeded, is pending, in doubt or approved on the payment."""
-    total = conn.execute(select(func.coalesce(func.sum(refunds.c.approved_amount), 0))
-                         .where(_holding(payment_id, excluding))).scalar_one()
+    total = conn.execute(
+        select(func.coalesce(func.sum(refunds.c.approved_amount), 0)).where(_holding(payment_id, excluding))
+    ).scalar_one()
     return int(total)
 
 
@@ -134,22 +176,34 @@ def reserve(conn: Connection, refund_id: str, payment_id: int, amount: int, *, e
     Must run inside a write transaction; the payment row lock serializes concurrent reservations.
     """
     payment = lock_payment(conn, payment_id)
-    in_doubt = conn.execute(select(refunds.c.id).where(
-        refunds.c.payment_id == payment_id, refunds.c.state.in_(states.IN_DOUBT), refunds.c.id != refund_id)).first()
+    in_doubt = conn.execute(
+        select(refunds.c.id).where(
+            refunds.c.payment_id == payment_id, refunds.c.state.in_(states.IN_DOUBT), refunds.c.id != refund_id
+        )
+    ).first()
     if in_doubt is not None:
         raise PaymentBusy(f"refund {in_doubt.id} on this payment is still unresolved")
     already = committed(conn, payment_id, excluding=refund_id)
     if already + amount > payment.captured:
-        raise OverRefund(f"{amount} would exceed the refundable balance {payment.captured - already} "
-                         f"(captured {payment.captured}, committed {already})")
+        raise OverRefund(
+            f"{amount} would exceed the refundable balance {payment.captured - already} "
+            f"(captured {payment.captured}, committed {already})"
+        )
     if not transition(conn, refund_id, states.APPROVED, expect=expect, payment_id=payment_id, approved_amount=amount):
         raise IllegalTransition(f"refund {refund_id} changed state while it was being approved")
 
 
 def claim(conn: Connection, refund_id: str, lease: timedelta) -> bool:
     """Take the refund for execution: approved → executing, with a lease and one more attempt."""
-    return transition(conn, refund_id, states.EXECUTING, expect=(states.APPROVED, states.UNKNOWN),
-                      lease_until=now() + lease, attempts=refunds.c.attempts + 1, last_error=None)
+    return transition(
+        conn,
+        refund_id,
+        states.EXECUTING,
+        expect=(states.APPROVED, states.UNKNOWN),
+        lease_until=now() + lease,
+        attempts=refunds.c.attempts + 1,
+        last_error=None,
+    )
 
 
 def expired_executions(conn: Connection, at: datetime) -> list[str]:

@@ -1,14 +1,14 @@
 """The refund state machine. Every change is a compare-and-set on the current state.
 
-    requested ──► denied | review | offered | approved
-    review ─────► approved | denied          (a person decides)
-    offered ────► approved | denied          (customer took or refused the alternative)
-    approved ───► executing                  (a worker claimed it; the key is already stored)
-    executing ──► succeeded | pending | failed | unknown | approved (surely not sent: retry)
-    pending ────► succeeded | failed | unknown
-    unknown ────► succeeded | pending | failed | executing (re-sent with the SAME key)
-    succeeded ──► written_back               (outcome recorded on the platform)
-    recorded                                 (a refund that exists on the platform already)
+requested ──► denied | review | offered | approved
+review ─────► approved | denied          (a person decides)
+offered ────► approved | denied          (customer took or refused the alternative)
+approved ───► executing                  (a worker claimed it; the key is already stored)
+executing ──► succeeded | pending | failed | unknown | approved (surely not sent: retry)
+pending ────► succeeded | failed | unknown
+unknown ────► succeeded | pending | failed | executing (re-sent with the SAME key)
+succeeded ──► written_back               (outcome recorded on the platform)
+recorded                                 (a refund that exists on the platform already)
 """
 
 from __future__ import annotations

@@ -124,7 +124,9 @@ class RefundRequest(Frozen):
     reason_text: str = ""
     payments: tuple[Payment, ...]
     requested_at: AwareDatetime
-    hub_refund_id: str | None = Field(default=None, description="set when the platform record carries the hub's own id (an echo)")
+    hub_refund_id: str | None = Field(
+        default=None, description="set when the platform record carries the hub's own id (an echo)"
+    )
 
     _currency = field_validator("currency")(lambda v: normalize_currency(v))
 

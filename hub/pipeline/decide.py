@@ -26,8 +26,13 @@ from hub.runtime import Hub
 from hub.work import jobs
 
 log = logging.getLogger(__name__)
-NEXT_STATE = {"approve": states.APPROVED, "approve_partial": states.APPROVED, "deny": states.DENIED,
-              "review": states.REVIEW, "offer_alternative": states.OFFERED}
+NEXT_STATE = {
+    "approve": states.APPROVED,
+    "approve_partial": states.APPROVED,
+    "deny": states.DENIED,
+    "review": states.REVIEW,
+    "offer_alternative": states.OFFERED,
+}
 
 
 class TryLater(Exception):
@@ -49,6 +54,8 @@ def decide(hub: Hub, refund_id: str, now: datetime | None = None) -> str:
     policy = hub.policy_for(row.connector, row.store_id)
     if store is None:
         return _settle(hub, refund_id, states.REVIEW, reason="store is disabled or unknown")
+    route: str | None
+    no_route: str | None
     try:
         route = route_for(store, connector, request.payments[0]) if request.payments else None
     except NoRoute as exc:
@@ -57,10 +64,14 @@ def decide(hub: Hub, refund_id: str, now: datetime | None = None) -> str:
         no_route = None if route else "the request names no payment"
     _refresh_payment(hub, store.id, route, request)
     with hub.engine.begin() as conn:
-        payment_id = ledger.upsert_payment(conn, store.id, route or "unrouted", request.payments[0]) \
-            if request.payments else None
-        conn.execute(update(ledger.refunds).where(ledger.refunds.c.id == refund_id)
-                     .values(payment_id=payment_id, route=route))
+        payment_id = (
+            ledger.upsert_payment(conn, store.id, route or "unrouted", request.payments[0])
+            if request.payments
+            else None
+        )
+        conn.execute(
+            update(ledger.refunds).where(ledger.refunds.c.id == refund_id).values(payment_id=payment_id, route=route)
+        )
         row = ledger.get(conn, refund_id)
         history = build_history(conn, row, policy.history_lookback_days, now)
         decision = evaluate(policy, request, history, now)
@@ -77,11 +88,23 @@ def decide(hub: Hub, refund_id: str, now: datetime | None = None) -> str:
                 state, detail["balance_problem"] = states.REVIEW, str(exc)
         if state != states.APPROVED:
             ledger.transition(conn, refund_id, state, expect=states.REQUESTED)
-        conn.execute(update(ledger.refunds).where(ledger.refunds.c.id == refund_id)
-                     .values(decision=detail, policy_version=decision.policy_version))
-        audit.write(conn, "policy", "decided", refund_id=refund_id, verdict=decision.action, state=state,
-                    amount=decision.amount, rules=[r.rule for r in decision.rules],
-                    policy_version=decision.policy_version, **{k: v for k, v in detail.items() if k != "decision"})
+        conn.execute(
+            update(ledger.refunds)
+            .where(ledger.refunds.c.id == refund_id)
+            .values(decision=detail, policy_version=decision.policy_version)
+        )
+        audit.write(
+            conn,
+            "policy",
+            "decided",
+            refund_id=refund_id,
+            verdict=decision.action,
+            state=state,
+            amount=decision.amount,
+            rules=[r.rule for r in decision.rules],
+            policy_version=decision.policy_version,
+            **{k: v for k, v in detail.items() if k != "decision"},
+        )
         if state == states.APPROVED:
             jobs.add(conn, jobs.REFUND, refund_id)
     DECISIONS.labels(action=decision.action).inc()
@@ -104,9 +127,13 @@ def _refresh_payment(hub: Hub, store_id: str, route: str | None, request: Refund
         return
     with hub.engine.begin() as conn:
         ledger.upsert_payment(conn, store_id, route or "", payment)
-        conn.execute(update(payments).where(payments.c.store_id == store_id, payments.c.route == route,
-                                            payments.c.reference == payment.reference)
-                     .values(disputed=state.disputed))
+        conn.execute(
+            update(payments)
+            .where(
+                payments.c.store_id == store_id, payments.c.route == route, payments.c.reference == payment.reference
+            )
+            .values(disputed=state.disputed)
+        )
 
 
 def _settle(hub: Hub, refund_id: str, state: str, reason: str) -> str:
@@ -121,8 +148,13 @@ def _tell_customer(hub: Hub, row: Any, decision: Any) -> None:
     store = hub.stores[row.connector].get(row.store_id)
     if store is None:
         return
-    notice = DecisionNotice(hub_refund_id=row.id, order_id=row.order_id, source_ref=row.source_ref,
-                            decision=decision.action, explanation=decision.explanation)
+    notice = DecisionNotice(
+        hub_refund_id=row.id,
+        order_id=row.order_id,
+        source_ref=row.source_ref,
+        decision=decision.action,
+        explanation=decision.explanation,
+    )
     try:
         result = connector.notify_decision(store, notice)
         outcome = {"reference": result.reference if result else None}
@@ -133,8 +165,9 @@ def _tell_customer(hub: Hub, row: Any, decision: Any) -> None:
         audit.write(conn, "worker", "customer_notified", refund_id=row.id, **outcome)
 
 
-def review_decision(hub: Hub, refund_id: str, approve: bool, who: str, amount: int | None = None,
-                    note: str = "") -> str:
+def review_decision(
+    hub: Hub, refund_id: str, approve: bool, who: str, amount: int | None = None, note: str = ""
+) -> str:
     """A person's decision on a refund in review (or an offered alternative)."""
     with hub.engine.begin() as conn:
         row = ledger.get(conn, refund_id)

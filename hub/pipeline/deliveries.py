@@ -28,7 +28,7 @@ def process_delivery(hub: Hub, delivery_id: str) -> str:
     if row is None or row.status != RECEIVED:
         return row.status if row is not None else "missing"
     if row.connector.startswith(GATEWAY_SOURCE):
-        account = row.connector[len(GATEWAY_SOURCE):]
+        account = row.connector[len(GATEWAY_SOURCE) :]
         if account not in hub.gateways:
             return dead_letter(hub, delivery_id, row.connector, f"gateway account {account!r} is not configured")
         try:
@@ -40,8 +40,14 @@ def process_delivery(hub: Hub, delivery_id: str) -> str:
     connector = hub.connectors.get(row.connector)
     if connector is None:
         return dead_letter(hub, delivery_id, row.connector, f"connector {row.connector!r} is not enabled")
-    delivery = Delivery(id=row.id, connector=row.connector, store_id=row.store_id, topic=row.topic,
-                        headers=Headers(row.headers), body=row.body)
+    delivery = Delivery(
+        id=row.id,
+        connector=row.connector,
+        store_id=row.store_id,
+        topic=row.topic,
+        headers=Headers(row.headers),
+        body=row.body,
+    )
     try:
         notices = connector.parse(delivery)
     except ParseError as exc:
@@ -103,23 +109,32 @@ def redact(hub: Hub, connector_name: str, notice: Notice, delivery_id: str | Non
         for row in rows:
             request = dict(row.request)
             request["customer"] = {"id": None, "email": None}
-            conn.execute(update(refunds).where(refunds.c.id == row.id).values(
-                customer_id=None, customer_email=None, request=request))
+            conn.execute(
+                update(refunds)
+                .where(refunds.c.id == row.id)
+                .values(customer_id=None, customer_email=None, request=request)
+            )
         audit.write(conn, "worker", "redacted", delivery_id=delivery_id, store_id=notice.store_id, refunds=len(rows))
 
 
 def finish(hub: Hub, delivery_id: str, source: str) -> str:
     with hub.engine.begin() as conn:
-        conn.execute(update(deliveries).where(deliveries.c.id == delivery_id)
-                     .values(status=DONE, processed_at=datetime.now(UTC), error=None))
+        conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id == delivery_id)
+            .values(status=DONE, processed_at=datetime.now(UTC), error=None)
+        )
     DELIVERIES.labels(connector=source, result="processed").inc()
     return DONE
 
 
 def dead_letter(hub: Hub, delivery_id: str, source: str, reason: str) -> str:
     with hub.engine.begin() as conn:
-        conn.execute(update(deliveries).where(deliveries.c.id == delivery_id)
-                     .values(status=DEAD, error=reason[:2000], processed_at=datetime.now(UTC)))
+        conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id == delivery_id)
+            .values(status=DEAD, error=reason[:2000], processed_at=datetime.now(UTC))
+        )
         audit.write(conn, "worker", "dead_letter", delivery_id=delivery_id, reason=reason[:500])
     DELIVERIES.labels(connector=source, result="dead").inc()
     return DEAD
@@ -130,8 +145,14 @@ def replay(hub: Hub, delivery_id: str, who: str = "cli") -> bool:
     from hub.work import jobs
 
     with hub.engine.begin() as conn:
-        moved = conn.execute(update(deliveries).where(deliveries.c.id == delivery_id, deliveries.c.status != RECEIVED)
-                             .values(status=RECEIVED, error=None)).rowcount == 1
+        moved = (
+            conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id, deliveries.c.status != RECEIVED)
+                .values(status=RECEIVED, error=None)
+            ).rowcount
+            == 1
+        )
         if moved:
             jobs.add(conn, jobs.DELIVERY, delivery_id)
             audit.write(conn, who, "replayed", delivery_id=delivery_id)

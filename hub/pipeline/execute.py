@@ -24,8 +24,12 @@ from hub.runtime import Hub
 from hub.work import jobs
 
 log = logging.getLogger(__name__)
-RESULT_STATE = {Outcome.SUCCEEDED: states.SUCCEEDED, Outcome.PENDING: states.PENDING,
-                Outcome.FAILED: states.FAILED, Outcome.UNKNOWN: states.UNKNOWN}
+RESULT_STATE = {
+    Outcome.SUCCEEDED: states.SUCCEEDED,
+    Outcome.PENDING: states.PENDING,
+    Outcome.FAILED: states.FAILED,
+    Outcome.UNKNOWN: states.UNKNOWN,
+}
 
 
 class Unavailable(Exception):
@@ -36,10 +40,18 @@ def execution_for(row: Any) -> Execution:
     request = RefundRequest.model_validate(row.request)
     payment = request.payments[0]
     return Execution(
-        hub_refund_id=row.id, idempotency_key=row.idempotency_key, payment_reference=payment.reference,
-        amount=row.approved_amount, currency=row.currency, order_id=row.order_id, source_ref=row.source_ref,
-        payment_extra=dict(payment.extra), lines=request.lines, shipping=request.shipping,
-        note=f"Refund Hub {row.id}", reason=request.reason.value,
+        hub_refund_id=row.id,
+        idempotency_key=row.idempotency_key,
+        payment_reference=payment.reference,
+        amount=row.approved_amount,
+        currency=row.currency,
+        order_id=row.order_id,
+        source_ref=row.source_ref,
+        payment_extra=dict(payment.extra),
+        lines=request.lines,
+        shipping=request.shipping,
+        note=f"Refund Hub {row.id}",
+        reason=request.reason.value,
         full_refund=row.approved_amount >= payment.captured,
     )
 
@@ -80,8 +92,15 @@ def execute(hub: Hub, refund_id: str, *, resend: bool = False) -> str:
         elif row.state == states.APPROVED or (resend and row.state == states.UNKNOWN):
             claimed = ledger.claim(conn, refund_id, lease)
             if claimed:
-                audit.write(conn, "worker", "executing", refund_id=refund_id, route=row.route,
-                            attempt=row.attempts + 1, idempotency_key=row.idempotency_key)
+                audit.write(
+                    conn,
+                    "worker",
+                    "executing",
+                    refund_id=refund_id,
+                    route=row.route,
+                    attempt=row.attempts + 1,
+                    idempotency_key=row.idempotency_key,
+                )
         else:
             return row.state
     if row.state != states.SUCCEEDED:
@@ -99,14 +118,18 @@ def apply_result(hub: Hub, refund_id: str, result: RefundResult, *, expect: str 
     """Record an executor's answer; ``unavailable`` returns the refund to ``approved`` to retry."""
     with hub.engine.begin() as conn:
         if result.outcome is Outcome.UNAVAILABLE:
-            moved = ledger.transition(conn, refund_id, states.APPROVED, expect=expect, last_error=result.message,
-                                      lease_until=None)
+            moved = ledger.transition(
+                conn, refund_id, states.APPROVED, expect=expect, last_error=result.message, lease_until=None
+            )
             state = states.APPROVED
             if moved:
                 jobs.add(conn, jobs.REFUND, refund_id, delay=_backoff(conn, refund_id))
         else:
             state = RESULT_STATE[result.outcome]
-            values: dict[str, Any] = {"lease_until": None, "last_error": result.message if state == states.FAILED else None}
+            values: dict[str, Any] = {
+                "lease_until": None,
+                "last_error": result.message if state == states.FAILED else None,
+            }
             if result.gateway_refund_id:
                 values["gateway_refund_id"] = result.gateway_refund_id
             if state == states.SUCCEEDED:
@@ -115,9 +138,18 @@ def apply_result(hub: Hub, refund_id: str, result: RefundResult, *, expect: str 
             if current is not None and current.state == state:
                 return state
             moved = ledger.transition(conn, refund_id, state, expect=expect, **values)
-        audit.write(conn, actor, "executor_result", refund_id=refund_id, outcome=result.outcome.value,
-                    gateway_refund_id=result.gateway_refund_id, code=result.code, message=result.message,
-                    raw_status=result.raw_status, applied=moved)
+        audit.write(
+            conn,
+            actor,
+            "executor_result",
+            refund_id=refund_id,
+            outcome=result.outcome.value,
+            gateway_refund_id=result.gateway_refund_id,
+            code=result.code,
+            message=result.message,
+            raw_status=result.raw_status,
+            applied=moved,
+        )
     if result.outcome is Outcome.UNAVAILABLE:
         hub.dispatcher.wake()
     return state if moved else "taken"

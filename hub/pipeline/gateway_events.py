@@ -29,15 +29,26 @@ def take_gateway_events(hub: Hub, account: str, events: list[GatewayEvent], deli
                 _record_dashboard_refund(conn, account, event, delivery_id)
                 continue
         if row.state in (states.PENDING, states.UNKNOWN, states.EXECUTING) and event.outcome is not Outcome.UNAVAILABLE:
-            result = RefundResult(outcome=event.outcome, gateway_refund_id=event.gateway_refund_id,
-                                  amount=event.amount, currency=event.currency)
+            result = RefundResult(
+                outcome=event.outcome,
+                gateway_refund_id=event.gateway_refund_id,
+                amount=event.amount,
+                currency=event.currency,
+            )
             state = apply_result(hub, row.id, result, expect=row.state, actor=f"gateway:{account}")
             if state == states.SUCCEEDED:
                 write_back(hub, row.id)
         else:
             with hub.engine.begin() as conn:
-                audit.write(conn, f"gateway:{account}", "status_event", refund_id=row.id, delivery_id=delivery_id,
-                            outcome=event.outcome.value, state=row.state)
+                audit.write(
+                    conn,
+                    f"gateway:{account}",
+                    "status_event",
+                    refund_id=row.id,
+                    delivery_id=delivery_id,
+                    outcome=event.outcome.value,
+                    state=row.state,
+                )
 
 
 def _match(conn: Any, event: GatewayEvent) -> Any:
@@ -50,25 +61,59 @@ def _match(conn: Any, event: GatewayEvent) -> Any:
 def _record_dashboard_refund(conn: Any, account: str, event: GatewayEvent, delivery_id: str | None) -> None:
     payment = None
     if event.payment_reference:
-        payment = conn.execute(select(payments).where(payments.c.route == f"gateway:{account}",
-                                                      payments.c.reference == event.payment_reference)).first()
+        payment = conn.execute(
+            select(payments).where(
+                payments.c.route == f"gateway:{account}", payments.c.reference == event.payment_reference
+            )
+        ).first()
     if payment is None or event.outcome is not Outcome.SUCCEEDED:
-        audit.write(conn, f"gateway:{account}", "unmatched_status_event", delivery_id=delivery_id,
-                    gateway_refund_id=event.gateway_refund_id, payment_reference=event.payment_reference,
-                    outcome=event.outcome.value)
+        audit.write(
+            conn,
+            f"gateway:{account}",
+            "unmatched_status_event",
+            delivery_id=delivery_id,
+            gateway_refund_id=event.gateway_refund_id,
+            payment_reference=event.payment_reference,
+            outcome=event.outcome.value,
+        )
         return
     refund_id = ledger.new_refund_id()
     at = ledger.now()
     from hub.db.upsert import insert_ignore
 
-    insert_ignore(conn, refunds, {
-        "id": refund_id, "connector": f"gateway:{account}", "store_id": payment.store_id,
-        "source_ref": f"gateway:{event.gateway_refund_id}", "order_id": "", "kind": "recorded",
-        "state": states.RECORDED, "money_moved": True, "amount": event.amount or 0,
-        "approved_amount": event.amount or 0, "currency": event.currency or payment.currency,
-        "payment_id": payment.id, "route": f"gateway:{account}", "idempotency_key": f"rh-{refund_id}",
-        "gateway_refund_id": event.gateway_refund_id, "request": {"source": "gateway dashboard"},
-        "delivery_id": delivery_id, "attempts": 0, "created_at": at, "updated_at": at,
-    }, conflict=("store_id", "connector", "source_ref"))
-    audit.write(conn, f"gateway:{account}", "dashboard_refund_recorded", refund_id=refund_id,
-                delivery_id=delivery_id, gateway_refund_id=event.gateway_refund_id, amount=event.amount)
+    insert_ignore(
+        conn,
+        refunds,
+        {
+            "id": refund_id,
+            "connector": f"gateway:{account}",
+            "store_id": payment.store_id,
+            "source_ref": f"gateway:{event.gateway_refund_id}",
+            "order_id": "",
+            "kind": "recorded",
+            "state": states.RECORDED,
+            "money_moved": True,
+            "amount": event.amount or 0,
+            "approved_amount": event.amount or 0,
+            "currency": event.currency or payment.currency,
+            "payment_id": payment.id,
+            "route": f"gateway:{account}",
+            "idempotency_key": f"rh-{refund_id}",
+            "gateway_refund_id": event.gateway_refund_id,
+            "request": {"source": "gateway dashboard"},
+            "delivery_id": delivery_id,
+            "attempts": 0,
+            "created_at": at,
+            "updated_at": at,
+        },
+        conflict=("store_id", "connector", "source_ref"),
+    )
+    audit.write(
+        conn,
+        f"gateway:{account}",
+        "dashboard_refund_recorded",
+        refund_id=refund_id,
+        delivery_id=delivery_id,
+        gateway_refund_id=event.gateway_refund_id,
+        amount=event.amount,
+    )

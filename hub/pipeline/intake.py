@@ -38,7 +38,9 @@ def attach_payment(conn: Connection, connector: Connector, store: StoreContext, 
     return ledger.upsert_payment(conn, store.id, route, payment)
 
 
-def take_event(hub: Hub, connector: Connector, store: StoreContext, event: Event, delivery_id: str | None) -> str | None:
+def take_event(
+    hub: Hub, connector: Connector, store: StoreContext, event: Event, delivery_id: str | None
+) -> str | None:
     """Put one event in the ledger; returns the id of a refund that now needs a decision."""
     if isinstance(event, Ignored):
         with hub.engine.begin() as conn:
@@ -49,34 +51,68 @@ def take_event(hub: Hub, connector: Connector, store: StoreContext, event: Event
     with hub.engine.begin() as conn:
         echo = find_echo(conn, request, gateway_refund_id)
         if echo is not None:
-            audit.write(conn, "worker", "echo_matched", refund_id=echo.id, delivery_id=delivery_id,
-                        source_ref=request.source_ref, state=echo.state)
+            audit.write(
+                conn,
+                "worker",
+                "echo_matched",
+                refund_id=echo.id,
+                delivery_id=delivery_id,
+                source_ref=request.source_ref,
+                state=echo.state,
+            )
             if echo.state == states.SUCCEEDED and echo.route == "platform":
-                ledger.transition(conn, echo.id, states.WRITTEN_BACK, expect=states.SUCCEEDED,
-                                  writeback_ref=request.source_ref)
+                ledger.transition(
+                    conn, echo.id, states.WRITTEN_BACK, expect=states.SUCCEEDED, writeback_ref=request.source_ref
+                )
             return None
         if isinstance(event, RefundRecorded):
             return _take_recorded(conn, connector, store, event, request, delivery_id)
         assert isinstance(event, RefundRequested)
         refund_id, created = ledger.open_refund(conn, request, kind="requested", state=states.REQUESTED)
-        audit.write(conn, "worker", "requested" if created else "duplicate_request", refund_id=refund_id,
-                    delivery_id=delivery_id, amount=request.amount, currency=request.currency)
+        audit.write(
+            conn,
+            "worker",
+            "requested" if created else "duplicate_request",
+            refund_id=refund_id,
+            delivery_id=delivery_id,
+            amount=request.amount,
+            currency=request.currency,
+        )
         # a retried delivery finds its refund still undecided (e.g. an earlier refund was in doubt)
-        undecided = created or ledger.get(conn, refund_id).state == states.REQUESTED
+        current = ledger.get(conn, refund_id)
+        undecided = created or (current is not None and current.state == states.REQUESTED)
         return refund_id if undecided else None
 
 
-def _take_recorded(conn: Connection, connector: Connector, store: StoreContext, event: RefundRecorded,
-                   request: RefundRequest, delivery_id: str | None) -> str | None:
+def _take_recorded(
+    conn: Connection,
+    connector: Connector,
+    store: StoreContext,
+    event: RefundRecorded,
+    request: RefundRequest,
+    delivery_id: str | None,
+) -> str | None:
     execute = not event.money_moved and bool(store.settings.get("execute_manual_refunds"))
     refund_id, created = ledger.open_refund(
-        conn, request, kind="recorded", state=states.REQUESTED if execute else states.RECORDED,
-        money_moved=event.money_moved, gateway_refund_id=event.gateway_refund_id)
+        conn,
+        request,
+        kind="recorded",
+        state=states.REQUESTED if execute else states.RECORDED,
+        money_moved=event.money_moved,
+        gateway_refund_id=event.gateway_refund_id,
+    )
     if created and not execute:
         payment_id = attach_payment(conn, connector, store, request)
         if payment_id is not None:
             conn.execute(ledger.refunds.update().where(ledger.refunds.c.id == refund_id).values(payment_id=payment_id))
         DECISIONS.labels(action="recorded").inc()
-    audit.write(conn, "worker", "recorded" if created else "duplicate_record", refund_id=refund_id,
-                delivery_id=delivery_id, money_moved=event.money_moved, will_execute=execute)
+    audit.write(
+        conn,
+        "worker",
+        "recorded" if created else "duplicate_record",
+        refund_id=refund_id,
+        delivery_id=delivery_id,
+        money_moved=event.money_moved,
+        will_execute=execute,
+    )
     return refund_id if created and execute else None

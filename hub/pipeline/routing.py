@@ -23,4 +23,4 @@ def route_for(store: StoreContext, connector: Connector, payment: Payment) -> st
 
 
 def gateway_account(route: str) -> str | None:
-    return route[len("gateway:"):] if route.startswith("gateway:") else None
+    return route[len("gateway:") :] if route.startswith("gateway:") else None

@@ -30,8 +30,9 @@ def write_back(hub: Hub, refund_id: str) -> str:
         return row.state if row is not None else "missing"
     if row.route in (PLATFORM, NONE):
         with hub.engine.begin() as conn:
-            ledger.transition(conn, refund_id, states.WRITTEN_BACK, expect=states.SUCCEEDED,
-                              writeback_ref=row.gateway_refund_id)
+            ledger.transition(
+                conn, refund_id, states.WRITTEN_BACK, expect=states.SUCCEEDED, writeback_ref=row.gateway_refund_id
+            )
             audit.write(conn, "worker", "written_back", refund_id=refund_id, by=row.route)
         return states.WRITTEN_BACK
     store = hub.stores[row.connector].get(row.store_id)
@@ -39,9 +40,17 @@ def write_back(hub: Hub, refund_id: str) -> str:
         raise WriteBackFailed(f"store {row.store_id} is disabled; refund {refund_id} not written back")
     request = RefundRequest.model_validate(row.request)
     writeback = WriteBack(
-        hub_refund_id=row.id, order_id=row.order_id, source_ref=row.source_ref, amount=row.approved_amount,
-        currency=row.currency, outcome=Outcome.SUCCEEDED, route=row.route, gateway=gateway_account(row.route),
-        gateway_refund_id=row.gateway_refund_id, lines=request.lines, shipping=request.shipping,
+        hub_refund_id=row.id,
+        order_id=row.order_id,
+        source_ref=row.source_ref,
+        amount=row.approved_amount,
+        currency=row.currency,
+        outcome=Outcome.SUCCEEDED,
+        route=row.route,
+        gateway=gateway_account(row.route),
+        gateway_refund_id=row.gateway_refund_id,
+        lines=request.lines,
+        shipping=request.shipping,
         note=f"Refunded by Refund Hub ({row.id}) through {gateway_account(row.route)}",
     )
     try:

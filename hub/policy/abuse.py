@@ -12,7 +12,12 @@ from hub.policy.history import normalize_email, payment_fingerprint
 
 _LOOK_CLOSER = "We need to take a closer look at this request before refunding it."
 _NOT_AUTOMATIC = "We can't refund this request automatically; please contact us."
-_WHO = {"customer": "this customer", "email": "this email address", "payment": "this payment method", "any": "this customer, email or card"}
+_WHO = {
+    "customer": "this customer",
+    "email": "this email address",
+    "payment": "this payment method",
+    "any": "this customer, email or card",
+}
 
 
 def _matches(people: People, ctx: Context) -> str | None:

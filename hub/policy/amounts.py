@@ -52,7 +52,11 @@ def _shipping(ctx: Context, plan: Plan) -> None:
     mode = ctx.sections.shipping
     if not plan.shipping or mode == "always" or (mode == "merchant_fault" and ctx.merchant_fault):
         return
-    why = "never refunded" if mode == "never" else f"refunded only when the reason is the store's fault, not {ctx.request.reason.value}"
+    why = (
+        "never refunded"
+        if mode == "never"
+        else f"refunded only when the reason is the store's fault, not {ctx.request.reason.value}"
+    )
     hit = ctx.add(
         Hit(
             "shipping.not_refunded",
@@ -75,7 +79,7 @@ def _fee(ctx: Context, plan: Plan, items: list[Item], fee: Fee) -> None:
     amount = int((Decimal(base) * fee.percent / 100).to_integral_value(ROUND_HALF_UP))
     fixed = fee.fixed.minor(ctx.currency) if fee.fixed else None
     if fixed:
-        units = sum(items[i].line.quantity for i in chosen if items[i].line) if fee.per == "unit" else 1
+        units = sum(line.quantity for i in chosen if (line := items[i].line)) if fee.per == "unit" else 1
         amount += fixed * units
     amount = min(amount, base)
     if not amount:
@@ -150,6 +154,14 @@ def _threshold(ctx: Context, plan: Plan) -> None:
     if limit is None:
         return
     if plan.total > limit:
-        ctx.add(Hit("amount.review", "review", f"{ctx.money(plan.total)} is above the review threshold {ctx.money(limit)}"))
+        ctx.add(
+            Hit("amount.review", "review", f"{ctx.money(plan.total)} is above the review threshold {ctx.money(limit)}")
+        )
     else:
-        ctx.add(Hit("amount.auto_approve", "approve", f"{ctx.money(plan.total)} is within the auto-approve limit {ctx.money(limit)}"))
+        ctx.add(
+            Hit(
+                "amount.auto_approve",
+                "approve",
+                f"{ctx.money(plan.total)} is within the auto-approve limit {ctx.money(limit)}",
+            )
+        )

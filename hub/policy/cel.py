@@ -25,7 +25,7 @@ _ENVIRONMENT = celpy.Environment()
 
 
 def to_cel(value: Any) -> Any:
-    """Python/pydantic data to CEL values (enums become their string value)."""
+    """Python/pydantic data to CEL values (enums become their string value, None keys are dropped)."""
     if isinstance(value, bool):
         return celtypes.BoolType(value)
     if isinstance(value, Enum):
@@ -41,7 +41,9 @@ def to_cel(value: Any) -> Any:
     if isinstance(value, datetime):
         return celtypes.TimestampType(value)
     if isinstance(value, Mapping):
-        return celtypes.MapType({celtypes.StringType(k): to_cel(v) for k, v in value.items()})
+        # Unknown values are left out rather than null: CEL's ``has(x.field)`` is the guard, and
+        # celpy cannot compare a number with null.
+        return celtypes.MapType({celtypes.StringType(k): to_cel(v) for k, v in value.items() if v is not None})
     if isinstance(value, (list, tuple)):
         return celtypes.ListType([to_cel(item) for item in value])
     raise TypeError(f"no CEL value for {type(value).__name__}")

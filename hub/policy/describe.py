@@ -46,7 +46,11 @@ def _window(kind: str, rule: WindowRule, mode: str, zone: str) -> str:
 def describe(policy: Policy) -> list[str]:
     s = policy.sections
     lines = [f"Policy {policy.version}; times in {s.timezone}."]
-    lines.append(_window("default", s.windows.default, s.windows.mode, s.timezone).replace("Orders without lines", "By default, items"))
+    lines.append(
+        _window("default", s.windows.default, s.windows.mode, s.timezone).replace(
+            "Orders without lines", "By default, items"
+        )
+    )
     for kind in KINDS:
         rule = s.windows.for_kind(kind)
         if rule != s.windows.default:
@@ -67,7 +71,9 @@ def describe(policy: Policy) -> list[str]:
         outcome = "denied" if ex.effect == "deny" else "sent to review"
         line = f"Not refundable ({outcome}): {'; '.join(excluded)}."
         if ex.review_reasons and ex.effect == "deny":
-            line += f" Excluded items reported as {words(ex.review_reasons)} go to review instead (gift cards excepted)."
+            line += (
+                f" Excluded items reported as {words(ex.review_reasons)} go to review instead (gift cards excepted)."
+            )
         lines.append(line)
     d = s.digital
     used = []
@@ -90,14 +96,17 @@ def describe(policy: Policy) -> list[str]:
     h = s.hard
     lines.append(
         f"Always: an open dispute on the payment → {h.dispute}; a currency that differs from the order or payment → "
-        f"{h.currency_mismatch}; more than captured minus already refunded → {h.over_refundable}. Nothing overrides these."
+        f"{h.currency_mismatch}; more than captured minus already refunded → {h.over_refundable}. "
+        "Nothing overrides these."
     )
     alt = s.alternatives
     if alt.offer:
-        within = f" (window denials only within {alt.within_days} days after the window closed)" if alt.within_days else ""
+        within = (
+            f" (window denials only within {alt.within_days} days after the window closed)" if alt.within_days else ""
+        )
         lines.append(f"Instead of denying ({words(alt.instead_of)}), offer {alt.offer.replace('_', ' ')}{within}.")
-    for rule in s.rules:
-        lines.append(f"Custom rule {rule.name!r}: when {rule.when} → {rule.effect}.")
+    for custom in s.rules:
+        lines.append(f"Custom rule {custom.name!r}: when {custom.when} → {custom.effect}.")
     lines.append(f"History: refunds of the last {s.lookback_days} days count (except states {words(s.ignore_states)}).")
     return lines
 

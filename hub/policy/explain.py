@@ -27,7 +27,10 @@ def headline(ctx: Context, action: str, amount: int, alternative: str | None) ->
     if action == "review":
         return "Your request needs a review by our team before we refund it; we will get back to you soon."
     words = _ALTERNATIVE_WORDS.get(alternative or "", "an alternative")
-    return f"We can't refund this to your original payment method, but we can offer you {words} worth {ctx.money(amount)} instead."
+    return (
+        f"We can't refund this to your original payment method, but we can offer you {words} "
+        f"worth {ctx.money(amount)} instead."
+    )
 
 
 def explanation(ctx: Context, action: str, amount: int, alternative: str | None, hits: Iterable[Hit]) -> str:

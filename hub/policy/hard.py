@@ -23,7 +23,7 @@ def check_hard(ctx: Context) -> None:
             )
         )
     order = request.order
-    allowed = {order.currency, order.presentment_currency} - {None}
+    allowed = {order.currency} | ({order.presentment_currency} if order.presentment_currency else set())
     payment_currency = request.primary_payment.currency if request.payments else None
     if request.currency not in allowed or (payment_currency is not None and request.currency != payment_currency):
         ctx.add(

@@ -69,16 +69,24 @@ def _exclusions(ctx: Context, item: Item, line: Line) -> None:
     name = item_name(line.title)
     found: list[tuple[str, str, str, str]] = []
     if ex.gift_cards and line.kind is ProductKind.GIFT_CARD:
-        found.append(("exclusion.gift_card", "gift card", f"{name} is a gift card, which we can't refund.", "gift_card"))
+        found.append(
+            ("exclusion.gift_card", "gift card", f"{name} is a gift card, which we can't refund.", "gift_card")
+        )
     if ex.final_sale and line.final_sale:
         found.append(("exclusion.final_sale", "marked final sale", f"{name} was sold as final sale.", "final_sale"))
     if ex.skus.match(line.sku):
-        found.append(("exclusion.sku", f"SKU {line.sku} is excluded", f"{name} can't be returned for a refund.", "exclusion"))
+        found.append(
+            ("exclusion.sku", f"SKU {line.sku} is excluded", f"{name} can't be returned for a refund.", "exclusion")
+        )
     tag = next((t for t in line.tags if ex.tags.match(t)), None)
     if tag is not None:
-        found.append(("exclusion.tag", f"tag {tag!r} is excluded", f"{name} can't be returned for a refund.", "exclusion"))
+        found.append(
+            ("exclusion.tag", f"tag {tag!r} is excluded", f"{name} can't be returned for a refund.", "exclusion")
+        )
     if line.kind.value in ex.kinds:
-        found.append(("exclusion.kind", f"{line.kind.value} products are excluded", f"{name} can't be refunded.", "exclusion"))
+        found.append(
+            ("exclusion.kind", f"{line.kind.value} products are excluded", f"{name} can't be refunded.", "exclusion")
+        )
     offer = ctx.sections.alternatives
     for rule, why, message, category in found:
         # Consumer law still covers a final-sale item that arrived broken: a person decides.

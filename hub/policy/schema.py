@@ -78,7 +78,9 @@ class Table:
             if not isinstance(item, str) or not item.strip():
                 raise PolicyError(f"{self.key(name)}[{i}]", "must be a non-empty string")
             if allowed is not None and item not in allowed:
-                raise PolicyError(f"{self.key(name)}[{i}]", f"must be one of {', '.join(sorted(allowed))} (got {item!r})")
+                raise PolicyError(
+                    f"{self.key(name)}[{i}]", f"must be one of {', '.join(sorted(allowed))} (got {item!r})"
+                )
         return tuple(value)
 
     def table(self, name: str) -> Table:

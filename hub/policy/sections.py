@@ -52,7 +52,9 @@ def parse_sections(root: Table) -> Sections:
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise root.fail("timezone", f"unknown time zone {timezone!r} (use an IANA name such as 'Europe/Berlin')") from None
+        raise root.fail(
+            "timezone", f"unknown time zone {timezone!r} (use an IANA name such as 'Europe/Berlin')"
+        ) from None
     merchant_fault = frozenset(root.texts("merchant_fault_reasons", MERCHANT_FAULT, choices=REASONS))
     history = root.table("history")
     lookback = history.integer("lookback_days", 365, minimum=1)
@@ -66,7 +68,9 @@ def parse_sections(root: Table) -> Sections:
         digital=parse_digital(root.table("digital")),
         exclusions=parse_exclusions(root.table("exclusions"), merchant_fault),
         amounts=parse_amounts(root.table("amounts"), lookback),
-        shipping=_closed(root.table("shipping"), lambda t: t.text("refund", "always", choices=("always", "never", "merchant_fault"))),
+        shipping=_closed(
+            root.table("shipping"), lambda t: t.text("refund", "always", choices=("always", "never", "merchant_fault"))
+        ),
         fees=tuple(parse_fee(t, merchant_fault) for t in root.tables("fees")),
         abuse=parse_abuse(root.table("abuse"), lookback),
         hard=parse_hard(root.table("hard")),
@@ -141,7 +145,7 @@ def parse_windows(table: Table) -> Windows:
 
 
 def parse_digital(table: Table) -> Digital:
-    max_downloads = 0
+    max_downloads: int | None = 0
     if table.has("max_downloads"):
         max_downloads = None if table.raw("max_downloads") is False else table.integer("max_downloads")
     return _closed(
@@ -338,4 +342,3 @@ def parse_rules(tables: list[Table], alternatives: Alternatives) -> tuple[Custom
         t.finish()
     _unique([rule.name for rule in rules], "rules", "name")
     return tuple(rules)
-

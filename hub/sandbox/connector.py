@@ -68,17 +68,35 @@ class SandboxConnector(Connector):
         except (ValueError, KeyError, TypeError) as exc:
             raise ParseError(f"sandbox delivery is not a JSON object with a topic: {exc}") from exc
         if topic == "refund.requested":
-            return [Notice("requested", delivery.store_id, topic, order_id=str(body["order_id"]),
-                           source_ref=str(body["request_id"]), hints={"amount": body["amount"], "reason": body["reason"]})]
+            return [
+                Notice(
+                    "requested",
+                    delivery.store_id,
+                    topic,
+                    order_id=str(body["order_id"]),
+                    source_ref=str(body["request_id"]),
+                    hints={"amount": body["amount"], "reason": body["reason"]},
+                )
+            ]
         if topic == "refund.created":
-            return [Notice("recorded", delivery.store_id, topic, order_id=str(body["order_id"]),
-                           source_ref=str(body["refund_id"]))]
+            return [
+                Notice(
+                    "recorded",
+                    delivery.store_id,
+                    topic,
+                    order_id=str(body["order_id"]),
+                    source_ref=str(body["refund_id"]),
+                )
+            ]
         return [Notice("ignored", delivery.store_id, topic)]
 
     def _get(self, store: StoreContext, path: str) -> Any:
         try:
-            response = requests.get(f"{store.settings['api_url']}{path}", timeout=TIMEOUT,
-                                    headers={"Authorization": f"Bearer {store.credentials['token']}"})
+            response = requests.get(
+                f"{store.settings['api_url']}{path}",
+                timeout=TIMEOUT,
+                headers={"Authorization": f"Bearer {store.credentials['token']}"},
+            )
         except requests.RequestException as exc:
             raise PlatformUnavailable(str(exc)) from exc
         if response.status_code == 404:
@@ -90,32 +108,57 @@ class SandboxConnector(Connector):
     def fetch(self, store: StoreContext, notice: Notice) -> Event:
         order = self._get(store, f"/orders/{notice.order_id}")
         if notice.kind == "recorded":
-            record = next((r for r in self._get(store, f"/orders/{notice.order_id}/refunds")
-                           if r["id"] == notice.source_ref), None)
+            record = next(
+                (r for r in self._get(store, f"/orders/{notice.order_id}/refunds") if r["id"] == notice.source_ref),
+                None,
+            )
             if record is None:
                 return Ignored(reason=f"refund {notice.source_ref} not found", topic=notice.topic)
             request = _request(store, order, notice, record["amount"], hub_refund_id=record.get("hub_refund_id"))
             return RefundRecorded(request=request, money_moved=True, gateway_refund_id=record.get("gateway_refund_id"))
-        return RefundRequested(request=_request(store, order, notice, int(notice.hints["amount"]),
-                                                reason=str(notice.hints.get("reason", ""))))
+        return RefundRequested(
+            request=_request(
+                store, order, notice, int(notice.hints["amount"]), reason=str(notice.hints.get("reason", ""))
+            )
+        )
 
     def _post_refund(self, store: StoreContext, order_id: str, payload: dict[str, Any]) -> requests.Response:
-        return requests.post(f"{store.settings['api_url']}/orders/{order_id}/refunds", json=payload, timeout=TIMEOUT,
-                             headers={"Authorization": f"Bearer {store.credentials['token']}"})
+        return requests.post(
+            f"{store.settings['api_url']}/orders/{order_id}/refunds",
+            json=payload,
+            timeout=TIMEOUT,
+            headers={"Authorization": f"Bearer {store.credentials['token']}"},
+        )
 
     def record(self, store: StoreContext, writeback: WriteBack) -> RecordResult:
-        response = self._post_refund(store, writeback.order_id, {
-            "amount": writeback.amount, "note": writeback.note, "hub_refund_id": writeback.hub_refund_id,
-            "api_refund": False, "gateway_refund_id": writeback.gateway_refund_id,
-            "idempotency_key": f"record-{writeback.hub_refund_id}"})
+        response = self._post_refund(
+            store,
+            writeback.order_id,
+            {
+                "amount": writeback.amount,
+                "note": writeback.note,
+                "hub_refund_id": writeback.hub_refund_id,
+                "api_refund": False,
+                "gateway_refund_id": writeback.gateway_refund_id,
+                "idempotency_key": f"record-{writeback.hub_refund_id}",
+            },
+        )
         response.raise_for_status()
         return RecordResult(reference=response.json()["id"])
 
     def refund_on_platform(self, store: StoreContext, execution: Execution) -> RefundResult:
         try:
-            response = self._post_refund(store, execution.order_id, {
-                "amount": execution.amount, "note": execution.note, "hub_refund_id": execution.hub_refund_id,
-                "api_refund": True, "idempotency_key": execution.idempotency_key})
+            response = self._post_refund(
+                store,
+                execution.order_id,
+                {
+                    "amount": execution.amount,
+                    "note": execution.note,
+                    "hub_refund_id": execution.hub_refund_id,
+                    "api_refund": True,
+                    "idempotency_key": execution.idempotency_key,
+                },
+            )
         except requests.ConnectionError as exc:
             return RefundResult(Outcome.UNKNOWN, message=str(exc))
         except requests.RequestException as exc:
@@ -135,20 +178,55 @@ class SandboxConnector(Connector):
         return None
 
 
-def _request(store: StoreContext, order: dict[str, Any], notice: Notice, amount: int, *, reason: str = "",
-             hub_refund_id: str | None = None) -> RefundRequest:
+def _request(
+    store: StoreContext,
+    order: dict[str, Any],
+    notice: Notice,
+    amount: int,
+    *,
+    reason: str = "",
+    hub_refund_id: str | None = None,
+) -> RefundRequest:
     currency = order["currency"]
     created = datetime.fromisoformat(order["created_at"])
     return RefundRequest(
-        connector="sandbox", store_id=store.id, order_id=order["id"], source_ref=str(notice.source_ref),
+        connector="sandbox",
+        store_id=store.id,
+        order_id=order["id"],
+        source_ref=str(notice.source_ref),
         customer=Customer(**order["customer"]),
-        order=OrderFacts(created_at=created, paid_at=datetime.fromisoformat(order["paid_at"]), currency=currency,
-                         total=order["total"], captured=order["captured"]),
-        lines=tuple(Line(line_id=li["id"], sku=li["sku"], title=li["title"], quantity=li["quantity"],
-                         unit_price=li["unit_price"], kind=ProductKind(li["kind"])) for li in order["lines"]),
-        amount=amount, currency=currency,
-        reason=ReasonCode(reason) if reason in ReasonCode._value2member_map_ else ReasonCode.OTHER, reason_text=reason,
-        payments=tuple(Payment(platform_label=p["label"], reference=p["reference"], captured=p["captured"],
-                               currency=p["currency"], extra={"order_id": order["id"]}) for p in order["payments"]),
-        requested_at=datetime.now(UTC), hub_refund_id=hub_refund_id,
+        order=OrderFacts(
+            created_at=created,
+            paid_at=datetime.fromisoformat(order["paid_at"]),
+            currency=currency,
+            total=order["total"],
+            captured=order["captured"],
+        ),
+        lines=tuple(
+            Line(
+                line_id=li["id"],
+                sku=li["sku"],
+                title=li["title"],
+                quantity=li["quantity"],
+                unit_price=li["unit_price"],
+                kind=ProductKind(li["kind"]),
+            )
+            for li in order["lines"]
+        ),
+        amount=amount,
+        currency=currency,
+        reason=ReasonCode(reason) if reason in ReasonCode._value2member_map_ else ReasonCode.OTHER,
+        reason_text=reason,
+        payments=tuple(
+            Payment(
+                platform_label=p["label"],
+                reference=p["reference"],
+                captured=p["captured"],
+                currency=p["currency"],
+                extra={"order_id": order["id"]},
+            )
+            for p in order["payments"]
+        ),
+        requested_at=datetime.now(UTC),
+        hub_refund_id=hub_refund_id,
     )

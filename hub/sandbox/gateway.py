@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 from flask import Flask, jsonify, request
@@ -36,23 +36,41 @@ STATUS = {SUCCEEDED: Outcome.SUCCEEDED, PENDING: Outcome.PENDING, FAILED: Outcom
 
 
 def _result(data: Mapping[str, Any]) -> RefundResult:
-    return RefundResult(STATUS[data["status"]], gateway_refund_id=data["id"], amount=data["amount"],
-                        currency=data["currency"], raw_status=data["status"])
+    return RefundResult(
+        STATUS[data["status"]],
+        gateway_refund_id=data["id"],
+        amount=data["amount"],
+        currency=data["currency"],
+        raw_status=data["status"],
+    )
 
 
 class SandboxGateway(Gateway):
     name = "sandbox"
-    replay_window = None
+    replay_window: ClassVar[timedelta | None] = timedelta(days=365)  # the simulator keeps keys forever
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return requests.request(method, f"{self.settings['base_url']}{path}", timeout=float(self.settings.get("timeout", 5)),
-                                headers={"Authorization": f"Bearer {self.settings.get('api_key', '')}"}, **kwargs)
+        return requests.request(
+            method,
+            f"{self.settings['base_url']}{path}",
+            timeout=float(self.settings.get("timeout", 5)),
+            headers={"Authorization": f"Bearer {self.settings.get('api_key', '')}"},
+            **kwargs,
+        )
 
     def refund(self, execution: Execution) -> RefundResult:
         try:
-            response = self._call("POST", "/refunds", json={
-                "payment": execution.payment_reference, "amount": execution.amount, "currency": execution.currency,
-                "key": execution.idempotency_key, "hub_refund_id": execution.hub_refund_id})
+            response = self._call(
+                "POST",
+                "/refunds",
+                json={
+                    "payment": execution.payment_reference,
+                    "amount": execution.amount,
+                    "currency": execution.currency,
+                    "key": execution.idempotency_key,
+                    "hub_refund_id": execution.hub_refund_id,
+                },
+            )
         except requests.ConnectionError as exc:
             refused = "refused" in str(exc).lower()
             return RefundResult(Outcome.UNAVAILABLE if refused else Outcome.UNKNOWN, message=str(exc)[:300])
@@ -81,9 +99,14 @@ class SandboxGateway(Gateway):
 
     def payment(self, reference: str, extra: Mapping[str, str] | None = None) -> PaymentState:
         data = self._call("GET", f"/payments/{reference}").json()
-        return PaymentState(reference=reference, currency=data["currency"], captured=data["amount"],
-                            refunded=data["refunded"], disputed=data["disputed"],
-                            refunds=tuple(_result(r) for r in data["refunds"]))
+        return PaymentState(
+            reference=reference,
+            currency=data["currency"],
+            captured=data["amount"],
+            refunded=data["refunded"],
+            disputed=data["disputed"],
+            refunds=tuple(_result(r) for r in data["refunds"]),
+        )
 
     def verify_webhook(self, inbound: Inbound) -> Verified:
         secret = str(self.settings.get("webhook_secret", ""))
@@ -97,9 +120,17 @@ class SandboxGateway(Gateway):
         try:
             event = json.loads(body)
             refund = event["refund"]
-            return [GatewayEvent(gateway_refund_id=refund["id"], outcome=STATUS[refund["status"]],
-                                 payment_reference=refund["payment"], hub_refund_id=refund.get("hub_refund_id"),
-                                 amount=refund["amount"], currency=refund["currency"], event_id=event["id"])]
+            return [
+                GatewayEvent(
+                    gateway_refund_id=refund["id"],
+                    outcome=STATUS[refund["status"]],
+                    payment_reference=refund["payment"],
+                    hub_refund_id=refund.get("hub_refund_id"),
+                    amount=refund["amount"],
+                    currency=refund["currency"],
+                    event_id=event["id"],
+                )
+            ]
         except (ValueError, KeyError) as exc:
             raise ParseError(f"not a sandbox refund event: {exc}") from exc
 
@@ -114,22 +145,37 @@ class SandboxGatewaySimulator(Simulator):
         super().__init__(**kwargs)
 
     def hub_settings(self) -> dict[str, Any]:
-        return {"type": "sandbox", "base_url": self.url, "api_key": "sandbox-key", "webhook_secret": self.webhook_secret,
-                "timeout": 2}
+        return {
+            "type": "sandbox",
+            "base_url": self.url,
+            "api_key": "sandbox-key",
+            "webhook_secret": self.webhook_secret,
+            "timeout": 2,
+        }
 
     def create_payment(self, amount: int, currency: str = "USD", payment_id: str | None = None) -> str:
         return self.ledger.create_payment(amount, currency, payment_id).id
 
     def _json(self, refund: SimRefund) -> dict[str, Any]:
-        return {"id": refund.id, "payment": refund.payment_id, "amount": refund.amount, "currency": refund.currency,
-                "status": refund.status, "hub_refund_id": refund.metadata.get("hub_refund_id")}
+        return {
+            "id": refund.id,
+            "payment": refund.payment_id,
+            "amount": refund.amount,
+            "currency": refund.currency,
+            "status": refund.status,
+            "hub_refund_id": refund.metadata.get("hub_refund_id"),
+        }
 
     def _changed(self, refund: SimRefund) -> None:
         if self.webhook_url and refund.status != PENDING:
-            raw = json.dumps({"id": f"evt_{uuid.uuid4().hex[:12]}", "type": "refund.updated",
-                              "refund": self._json(refund)}).encode()
-            self.sender.send(self.webhook_url, raw, {"Content-Type": "application/json",
-                                                      "X-Sandbox-Signature": hmac_base64(self.webhook_secret, raw)})
+            raw = json.dumps(
+                {"id": f"evt_{uuid.uuid4().hex[:12]}", "type": "refund.updated", "refund": self._json(refund)}
+            ).encode()
+            self.sender.send(
+                self.webhook_url,
+                raw,
+                {"Content-Type": "application/json", "X-Sandbox-Signature": hmac_base64(self.webhook_secret, raw)},
+            )
 
     def build_app(self) -> Flask:
         app = Flask(self.name)
@@ -140,8 +186,13 @@ class SandboxGatewaySimulator(Simulator):
             self.calls.append(data)
             fingerprint = f"{data['payment']}:{data['amount']}:{data['currency']}"
             try:
-                refund, _ = self.ledger.refund(data["payment"], data["amount"], data["key"], fingerprint,
-                                               metadata={"hub_refund_id": data.get("hub_refund_id")})
+                refund, _ = self.ledger.refund(
+                    data["payment"],
+                    data["amount"],
+                    data["key"],
+                    fingerprint,
+                    metadata={"hub_refund_id": data.get("hub_refund_id")},
+                )
             except SimError as exc:
                 status = 404 if exc.code == "not_found" else 400
                 return jsonify(code=exc.code, message=exc.message), status
@@ -153,9 +204,14 @@ class SandboxGatewaySimulator(Simulator):
                 pay = self.ledger.payment(payment_id)
             except SimError as exc:
                 return jsonify(code=exc.code, message=exc.message), 404
-            return jsonify(id=pay.id, amount=pay.amount, currency=pay.currency, disputed=pay.disputed,
-                           refunded=self.ledger.refunded(pay.id, include_pending=False),
-                           refunds=[self._json(r) for r in self.ledger.refunds_of(pay.id)])
+            return jsonify(
+                id=pay.id,
+                amount=pay.amount,
+                currency=pay.currency,
+                disputed=pay.disputed,
+                refunded=self.ledger.refunded(pay.id, include_pending=False),
+                refunds=[self._json(r) for r in self.ledger.refunds_of(pay.id)],
+            )
 
         @app.post("/__sim/payments")
         def seed() -> Any:
@@ -168,5 +224,3 @@ class SandboxGatewaySimulator(Simulator):
         self.ledger.close()
         super().stop()
 
-
-SandboxGateway.replay_window = timedelta(days=365)  # the simulator keeps keys forever, like Square

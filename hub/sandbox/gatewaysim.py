@@ -116,7 +116,11 @@ class SimLedger:
             if key is not None and key in self._keys:
                 seen_fingerprint, refund_id = self._keys[key]
                 if seen_fingerprint != fingerprint:
-                    raise SimError("idempotency_key_reused", "Keys for idempotent requests can only be used with the same parameters they were first used with.")
+                    raise SimError(
+                        "idempotency_key_reused",
+                        "Keys for idempotent requests can only be used with the same parameters "
+                        "they were first used with.",
+                    )
                 return self.refunds[refund_id], True
             payment = self.payment(payment_id)
             if payment.disputed:
@@ -126,14 +130,23 @@ class SimLedger:
                 raise SimError("already_refunded", f"Payment {payment_id} has already been refunded.")
             value = remaining if amount is None else amount
             if value <= 0 or value > remaining:
-                raise SimError("amount_too_large", f"Refund amount ({value}) is greater than unrefunded amount on payment ({remaining}).")
+                raise SimError(
+                    "amount_too_large",
+                    f"Refund amount ({value}) is greater than unrefunded amount on payment ({remaining}).",
+                )
             is_pending = (self.settle_after > 0) if pending is None else pending
             final = FAILED if self.fail_next_refunds > 0 else SUCCEEDED
             if self.fail_next_refunds > 0:
                 self.fail_next_refunds -= 1
             refund = SimRefund(
-                id=self.new_id(self.id_prefix), payment_id=payment_id, amount=value, currency=payment.currency,
-                status=PENDING if is_pending else final, key=key, metadata=dict(metadata or {}), reason=reason,
+                id=self.new_id(self.id_prefix),
+                payment_id=payment_id,
+                amount=value,
+                currency=payment.currency,
+                status=PENDING if is_pending else final,
+                key=key,
+                metadata=dict(metadata or {}),
+                reason=reason,
                 final_status=final,
             )
             if is_pending:

@@ -21,8 +21,13 @@ SIGNATURE = "X-Sandbox-Signature"
 class SandboxPlatform(Simulator):
     name = "sandbox-platform"
 
-    def __init__(self, store_id: str = "sandbox-store", token: str = "sandbox-token",
-                 webhook_secret: str = "sandbox-webhook-secret", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        store_id: str = "sandbox-store",
+        token: str = "sandbox-token",
+        webhook_secret: str = "sandbox-webhook-secret",
+        **kwargs: Any,
+    ) -> None:
         self.store_id = store_id
         self.token = token
         self.webhook_secret = webhook_secret
@@ -37,34 +42,81 @@ class SandboxPlatform(Simulator):
         return {"webhook_secret": self.webhook_secret}
 
     def store_config(self, routes: dict[str, str] | None = None) -> dict[str, Any]:
-        return {"connector": "sandbox", "settings": {"api_url": self.url},
-                "credentials": {"token": self.token}, "routes": routes or {}}
+        return {
+            "connector": "sandbox",
+            "settings": {"api_url": self.url},
+            "credentials": {"token": self.token},
+            "routes": routes or {},
+        }
 
-    def add_order(self, order_id: str, amount: int, currency: str = "USD", *, label: str = "sandbox",
-                  reference: str | None = None, email: str = "buyer@example.com", kind: str = "physical") -> dict[str, Any]:
+    def add_order(
+        self,
+        order_id: str,
+        amount: int,
+        currency: str = "USD",
+        *,
+        label: str = "sandbox",
+        reference: str | None = None,
+        email: str = "buyer@example.com",
+        kind: str = "physical",
+    ) -> dict[str, Any]:
         now = datetime.now(UTC).isoformat()
-        order = {"id": order_id, "created_at": now, "paid_at": now, "currency": currency, "total": amount,
-                 "captured": amount, "customer": {"id": f"c-{email}", "email": email},
-                 "lines": [{"id": f"{order_id}-1", "sku": "SKU-1", "title": "Item", "quantity": 1,
-                            "unit_price": amount, "kind": kind}],
-                 "payments": [{"label": label, "reference": reference or f"pay-{order_id}", "captured": amount,
-                               "currency": currency}]}
+        order = {
+            "id": order_id,
+            "created_at": now,
+            "paid_at": now,
+            "currency": currency,
+            "total": amount,
+            "captured": amount,
+            "customer": {"id": f"c-{email}", "email": email},
+            "lines": [
+                {
+                    "id": f"{order_id}-1",
+                    "sku": "SKU-1",
+                    "title": "Item",
+                    "quantity": 1,
+                    "unit_price": amount,
+                    "kind": kind,
+                }
+            ],
+            "payments": [
+                {"label": label, "reference": reference or f"pay-{order_id}", "captured": amount, "currency": currency}
+            ],
+        }
         self.orders[order_id] = order
         self.refunds[order_id] = []
         return order
 
-    def request_refund(self, order_id: str, amount: int, *, request_id: str | None = None, reason: str = "damaged",
-                       event_id: str | None = None, send: bool = True) -> tuple[bytes, dict[str, str]]:
-        body = {"topic": "refund.requested", "order_id": order_id, "request_id": request_id or uuid.uuid4().hex,
-                "amount": amount, "reason": reason}
+    def request_refund(
+        self,
+        order_id: str,
+        amount: int,
+        *,
+        request_id: str | None = None,
+        reason: str = "damaged",
+        event_id: str | None = None,
+        send: bool = True,
+    ) -> tuple[bytes, dict[str, str]]:
+        body = {
+            "topic": "refund.requested",
+            "order_id": order_id,
+            "request_id": request_id or uuid.uuid4().hex,
+            "amount": amount,
+            "reason": reason,
+        }
         return self.webhook("refund.requested", body, event_id=event_id, send=send)
 
-    def webhook(self, topic: str, body: dict[str, Any], *, event_id: str | None = None,
-                send: bool = True) -> tuple[bytes, dict[str, str]]:
+    def webhook(
+        self, topic: str, body: dict[str, Any], *, event_id: str | None = None, send: bool = True
+    ) -> tuple[bytes, dict[str, str]]:
         raw = json.dumps(body).encode()
-        headers = {"Content-Type": "application/json", SIGNATURE: hmac_base64(self.webhook_secret, raw),
-                   "X-Sandbox-Store": self.store_id, "X-Sandbox-Topic": topic,
-                   "X-Sandbox-Event-Id": event_id or uuid.uuid4().hex}
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE: hmac_base64(self.webhook_secret, raw),
+            "X-Sandbox-Store": self.store_id,
+            "X-Sandbox-Topic": topic,
+            "X-Sandbox-Event-Id": event_id or uuid.uuid4().hex,
+        }
         if send and self.webhook_url:
             self.sender.send(self.webhook_url, raw, headers)
         return raw, headers
@@ -99,9 +151,14 @@ class SandboxPlatform(Simulator):
                 refunded = sum(r["amount"] for r in self.refunds[order_id])
                 if data["amount"] + refunded > order["captured"] and data.get("api_refund"):
                     return jsonify(code="amount_too_large", message="more than the refundable balance"), 422
-                record = {"id": f"sr-{uuid.uuid4().hex[:10]}", "amount": data["amount"], "note": data.get("note", ""),
-                          "hub_refund_id": data.get("hub_refund_id"), "api_refund": bool(data.get("api_refund")),
-                          "gateway_refund_id": data.get("gateway_refund_id")}
+                record = {
+                    "id": f"sr-{uuid.uuid4().hex[:10]}",
+                    "amount": data["amount"],
+                    "note": data.get("note", ""),
+                    "hub_refund_id": data.get("hub_refund_id"),
+                    "api_refund": bool(data.get("api_refund")),
+                    "gateway_refund_id": data.get("gateway_refund_id"),
+                }
                 self.refunds[order_id].append(record)
                 if record["api_refund"]:
                     self.money_moves.append(record)
@@ -113,17 +170,27 @@ class SandboxPlatform(Simulator):
         @app.post("/__sim/orders")
         def seed_order() -> Any:
             data = request.get_json(force=True)
-            order = self.add_order(str(data["id"]), int(data["amount"]), data.get("currency", "USD"),
-                                   label=data.get("label", "sandbox"), reference=data.get("reference"),
-                                   email=data.get("email", "buyer@example.com"), kind=data.get("kind", "physical"))
+            order = self.add_order(
+                str(data["id"]),
+                int(data["amount"]),
+                data.get("currency", "USD"),
+                label=data.get("label", "sandbox"),
+                reference=data.get("reference"),
+                email=data.get("email", "buyer@example.com"),
+                kind=data.get("kind", "physical"),
+            )
             return jsonify(order), 201
 
         @app.post("/__sim/refund-requests")
         def seed_request() -> Any:
             data = request.get_json(force=True)
-            raw, headers = self.request_refund(str(data["order_id"]), int(data["amount"]),
-                                               request_id=data.get("request_id"), reason=data.get("reason", "damaged"),
-                                               event_id=data.get("event_id"))
+            raw, headers = self.request_refund(
+                str(data["order_id"]),
+                int(data["amount"]),
+                request_id=data.get("request_id"),
+                reason=data.get("reason", "damaged"),
+                event_id=data.get("event_id"),
+            )
             return jsonify(event_id=headers["X-Sandbox-Event-Id"]), 202
 
         return app

@@ -14,18 +14,25 @@ def _sandbox_platform(config: Config, port: int, hub_url: str) -> Simulator:
     from hub.sandbox.platform import SandboxPlatform
 
     store_id, store = next((sid, s) for sid, s in config.stores.items() if s.connector == "sandbox")
-    return SandboxPlatform(store_id=store_id, token=store.credentials.get("token", "sandbox-token"),
-                           webhook_secret=config.connectors["sandbox"]["webhook_secret"], port=port,
-                           webhook_url=f"{hub_url}/webhooks/sandbox")
+    return SandboxPlatform(
+        store_id=store_id,
+        token=store.credentials.get("token", "sandbox-token"),
+        webhook_secret=config.connectors["sandbox"]["webhook_secret"],
+        port=port,
+        webhook_url=f"{hub_url}/webhooks/sandbox",
+    )
 
 
 def _sandbox_gateway(config: Config, port: int, hub_url: str) -> Simulator:
     from hub.sandbox.gateway import SandboxGatewaySimulator
 
     account = next(a for a in config.gateways if config.gateway_type(a) == "sandbox")
-    return SandboxGatewaySimulator(settle_after=float(config.sandbox.get("settle_after", 0.5)), port=port,
-                                   webhook_secret=str(config.gateways[account].get("webhook_secret", "")),
-                                   webhook_url=f"{hub_url}/webhooks/gateway/{account}")
+    return SandboxGatewaySimulator(
+        settle_after=float(config.sandbox.get("settle_after", 0.5)),
+        port=port,
+        webhook_secret=str(config.gateways[account].get("webhook_secret", "")),
+        webhook_url=f"{hub_url}/webhooks/gateway/{account}",
+    )
 
 
 FACTORIES: dict[str, Callable[[Config, int, str], Simulator]] = {

@@ -163,7 +163,7 @@ class SimulatorServer:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> SimulatorServer:
         self._thread = threading.Thread(target=self._server.serve_forever, name=f"sim-{self.app.name}", daemon=True)

@@ -68,7 +68,12 @@ class ConnectorContract:
 
 def _delivery(connector: Connector, store_id: str, topic: str, item: Inbound) -> Delivery:
     return Delivery(
-        id=str(uuid.uuid4()), connector=connector.name, store_id=store_id, topic=topic, headers=item.headers, body=item.body
+        id=str(uuid.uuid4()),
+        connector=connector.name,
+        store_id=store_id,
+        topic=topic,
+        headers=item.headers,
+        body=item.body,
     )
 
 
@@ -82,8 +87,11 @@ class GatewayContract:
     def _execution(self, reference: str, amount: int, currency: str, key: str | None = None) -> Execution:
         hub_id = f"rf_{uuid.uuid4().hex[:12]}"
         return Execution(
-            hub_refund_id=hub_id, idempotency_key=key or f"hub-{hub_id}", payment_reference=reference,
-            amount=amount, currency=currency,
+            hub_refund_id=hub_id,
+            idempotency_key=key or f"hub-{hub_id}",
+            payment_reference=reference,
+            amount=amount,
+            currency=currency,
         )
 
     def test_partial_refund_succeeds_or_pends(self, gateway: Gateway, captured_payment: tuple[str, int, str]) -> None:
@@ -106,14 +114,19 @@ class GatewayContract:
         assert result.outcome is Outcome.FAILED
         assert gateway.payment(reference).refunded == 0
 
-    def test_get_refund_finds_an_earlier_attempt(self, gateway: Gateway, captured_payment: tuple[str, int, str]) -> None:
+    def test_get_refund_finds_an_earlier_attempt(
+        self, gateway: Gateway, captured_payment: tuple[str, int, str]
+    ) -> None:
         reference, amount, currency = captured_payment
         execution = self._execution(reference, amount, currency)
         made = gateway.refund(execution)
         found = gateway.get_refund(
             RefundLookup(
-                hub_refund_id=execution.hub_refund_id, idempotency_key=execution.idempotency_key,
-                payment_reference=reference, amount=amount, currency=currency,
+                hub_refund_id=execution.hub_refund_id,
+                idempotency_key=execution.idempotency_key,
+                payment_reference=reference,
+                amount=amount,
+                currency=currency,
             )
         )
         assert found is not None and found.gateway_refund_id == made.gateway_refund_id

@@ -27,25 +27,46 @@ from hub.sandbox.simserver import SimulatorServer
 
 
 class HubHarness:
-    def __init__(self, tmp_path: Path, *, connectors: Mapping[str, Mapping[str, Any]] | None = None,
-                 gateways: Mapping[str, Mapping[str, Any]] | None = None,
-                 stores: Mapping[str, Mapping[str, Any]] | None = None,
-                 policies: Mapping[str, Mapping[str, Any]] | None = None, database_url: str | None = None,
-                 engine: Engine | None = None, hub_settings: Mapping[str, Any] | None = None,
-                 plugins: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        *,
+        connectors: Mapping[str, Mapping[str, Any]] | None = None,
+        gateways: Mapping[str, Mapping[str, Any]] | None = None,
+        stores: Mapping[str, Mapping[str, Any]] | None = None,
+        policies: Mapping[str, Mapping[str, Any]] | None = None,
+        database_url: str | None = None,
+        engine: Engine | None = None,
+        hub_settings: Mapping[str, Any] | None = None,
+        plugins: Mapping[str, Any] | None = None,
+    ) -> None:
         data = {
-            "hub": {"instance_path": str(tmp_path / "instance"), "secret_keys": [SecretBox.generate_key()],
-                    "admin_token": "test-admin-token", "unknown_grace_seconds": 0, "lease_seconds": 30,
-                    **({"database_url": database_url} if database_url else {}), **dict(hub_settings or {})},
+            "hub": {
+                "instance_path": str(tmp_path / "instance"),
+                "secret_keys": [SecretBox.generate_key()],
+                "admin_token": "test-admin-token",
+                "unknown_grace_seconds": 0,
+                "lease_seconds": 30,
+                **({"database_url": database_url} if database_url else {}),
+                **dict(hub_settings or {}),
+            },
             "connectors": {k: dict(v) for k, v in (connectors or {}).items()},
             "gateways": {k: dict(v) for k, v in (gateways or {}).items()},
             "stores": {k: dict(v) for k, v in (stores or {}).items()},
             "policies": {k: dict(v) for k, v in (policies or {}).items()},
         }
         self.config = load_config(data=data, env={})
-        self.hub: Hub = bootstrap(self.config, engine=engine, dispatcher=NoDispatch(), **(
-            {"connectors": {k: v for k, v in (plugins or {}).items() if k in self.config.connectors},
-             "gateways": {k: v for k, v in (plugins or {}).items() if k in self.config.gateways}}))
+        self.hub: Hub = bootstrap(
+            self.config,
+            engine=engine,
+            dispatcher=NoDispatch(),
+            **(
+                {
+                    "connectors": {k: v for k, v in (plugins or {}).items() if k in self.config.connectors},
+                    "gateways": {k: v for k, v in (plugins or {}).items() if k in self.config.gateways},
+                }
+            ),
+        )
         from hub.web.app import create_app
 
         self.app = create_app(hub=self.hub)
@@ -59,8 +80,14 @@ class HubHarness:
             self._server = SimulatorServer(self.app).start()
         return self._server.url
 
-    def settle(self, *, senders: list[Any] = (), timeout: float = 20.0, sweep: bool = True,
-               until: Callable[[], bool] | None = None) -> None:
+    def settle(
+        self,
+        *,
+        senders: list[Any] = (),
+        timeout: float = 20.0,
+        sweep: bool = True,
+        until: Callable[[], bool] | None = None,
+    ) -> None:
         """Run the worker and janitor until queues, simulator senders and ``until`` are quiet."""
         from hub.work.janitor import sweep as janitor_sweep
         from hub.work.runner import drain

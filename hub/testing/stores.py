@@ -17,10 +17,21 @@ class MemoryStores:
         self._stores: dict[str, StoreContext] = {s.id: s for s in stores or []}
         self._state: dict[tuple[str, str], str] = {}
 
-    def add(self, store_id: str, *, settings: Mapping[str, Any] | None = None, credentials: Mapping[str, str] | None = None,
-            routes: Mapping[str, str] | None = None) -> StoreContext:
-        store = StoreContext(id=store_id, connector=self.connector, settings=dict(settings or {}),
-                             credentials=dict(credentials or {}), routes=dict(routes or {}))
+    def add(
+        self,
+        store_id: str,
+        *,
+        settings: Mapping[str, Any] | None = None,
+        credentials: Mapping[str, str] | None = None,
+        routes: Mapping[str, str] | None = None,
+    ) -> StoreContext:
+        store = StoreContext(
+            id=store_id,
+            connector=self.connector,
+            settings=dict(settings or {}),
+            credentials=dict(credentials or {}),
+            routes=dict(routes or {}),
+        )
         self._stores[store_id] = store
         return store
 
@@ -34,8 +45,14 @@ class MemoryStores:
     def save(self, store_id: str, *, settings: Mapping[str, Any], credentials: Mapping[str, str]) -> StoreContext:
         old = self._stores.get(store_id)
         routes = old.routes if old else {}
-        store = StoreContext(id=store_id, connector=self.connector, settings=dict(settings),
-                             credentials=dict(credentials), routes=dict(routes), enabled=True)
+        store = StoreContext(
+            id=store_id,
+            connector=self.connector,
+            settings=dict(settings),
+            credentials=dict(credentials),
+            routes=dict(routes),
+            enabled=True,
+        )
         self._stores[store_id] = store
         return store
 

@@ -4,6 +4,7 @@ dead letters and replay. ``/api/openapi.json`` describes it."""
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 from functools import wraps
 from typing import Any
 
@@ -37,17 +38,32 @@ def token_required(view):  # type: ignore[no-untyped-def]
     return wrapper
 
 
-def _refund_json(row: Any, trail: list[Any] | None = None) -> dict[str, Any]:
+def _refund_json(row: Any, trail: Sequence[Any] | None = None) -> dict[str, Any]:
     data = {
-        "id": row.id, "state": row.state, "kind": row.kind, "connector": row.connector, "store_id": row.store_id,
-        "order_id": row.order_id, "source_ref": row.source_ref, "amount": row.amount,
-        "approved_amount": row.approved_amount, "currency": row.currency, "route": row.route,
-        "gateway_refund_id": row.gateway_refund_id, "writeback_ref": row.writeback_ref,
-        "money_moved": row.money_moved, "policy_version": row.policy_version, "decision": row.decision,
-        "last_error": row.last_error, "created_at": row.created_at.isoformat(), "updated_at": row.updated_at.isoformat(),
+        "id": row.id,
+        "state": row.state,
+        "kind": row.kind,
+        "connector": row.connector,
+        "store_id": row.store_id,
+        "order_id": row.order_id,
+        "source_ref": row.source_ref,
+        "amount": row.amount,
+        "approved_amount": row.approved_amount,
+        "currency": row.currency,
+        "route": row.route,
+        "gateway_refund_id": row.gateway_refund_id,
+        "writeback_ref": row.writeback_ref,
+        "money_moved": row.money_moved,
+        "policy_version": row.policy_version,
+        "decision": row.decision,
+        "last_error": row.last_error,
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
     }
     if trail is not None:
-        data["audit"] = [{"at": a.at.isoformat(), "actor": a.actor, "action": a.action, "detail": a.detail} for a in trail]
+        data["audit"] = [
+            {"at": a.at.isoformat(), "actor": a.actor, "action": a.action, "detail": a.detail} for a in trail
+        ]
     return data
 
 
@@ -92,8 +108,14 @@ def review(refund_id: str, verdict: str) -> Any:
     if amount is not None and (not isinstance(amount, int) or amount <= 0):
         return _fail(400, "invalid_amount", "amount must be a positive integer in minor units")
     try:
-        state = review_decision(current_hub(), refund_id, verdict == "approve", who=str(body.get("by", "admin")),
-                                amount=amount, note=str(body.get("note", "")))
+        state = review_decision(
+            current_hub(),
+            refund_id,
+            verdict == "approve",
+            who=str(body.get("by", "admin")),
+            amount=amount,
+            note=str(body.get("note", "")),
+        )
     except LookupError:
         return _fail(404, "not_found", f"no refund {refund_id}")
     except Exception as exc:
@@ -106,13 +128,34 @@ def review(refund_id: str, verdict: str) -> Any:
 def list_deliveries() -> Response:
     status = request.args.get("status", "dead")
     with reading(current_hub().engine) as conn:
-        rows = conn.execute(select(deliveries.c.id, deliveries.c.connector, deliveries.c.store_id, deliveries.c.topic,
-                                   deliveries.c.status, deliveries.c.error, deliveries.c.received_at)
-                            .where(deliveries.c.status == status).order_by(deliveries.c.received_at.desc())
-                            .limit(PAGE)).all()
-    return jsonify(deliveries=[{"id": r.id, "connector": r.connector, "store_id": r.store_id, "topic": r.topic,
-                                "status": r.status, "error": r.error, "received_at": r.received_at.isoformat()}
-                               for r in rows])
+        rows = conn.execute(
+            select(
+                deliveries.c.id,
+                deliveries.c.connector,
+                deliveries.c.store_id,
+                deliveries.c.topic,
+                deliveries.c.status,
+                deliveries.c.error,
+                deliveries.c.received_at,
+            )
+            .where(deliveries.c.status == status)
+            .order_by(deliveries.c.received_at.desc())
+            .limit(PAGE)
+        ).all()
+    return jsonify(
+        deliveries=[
+            {
+                "id": r.id,
+                "connector": r.connector,
+                "store_id": r.store_id,
+                "topic": r.topic,
+                "status": r.status,
+                "error": r.error,
+                "received_at": r.received_at.isoformat(),
+            }
+            for r in rows
+        ]
+    )
 
 
 @bp.post("/deliveries/<delivery_id>/replay")

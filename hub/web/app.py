@@ -19,14 +19,22 @@ from hub.runtime import Dispatcher, Hub, bootstrap
 log = logging.getLogger(__name__)
 
 
-def create_app(config: Config | None = None, *, connectors: Mapping[str, Any] | None = None,
-               gateways: Mapping[str, Any] | None = None, engine: Engine | None = None,
-               dispatcher: Dispatcher | None = None, hub: Hub | None = None, migrate: bool = True) -> Flask:
+def create_app(
+    config: Config | None = None,
+    *,
+    connectors: Mapping[str, Any] | None = None,
+    gateways: Mapping[str, Any] | None = None,
+    engine: Engine | None = None,
+    dispatcher: Dispatcher | None = None,
+    hub: Hub | None = None,
+    migrate: bool = True,
+) -> Flask:
     config = config or (hub.config if hub else load_config())
     configure_logging(config.hub.log_level)
     if hub is None:
-        hub = bootstrap(config, connectors=connectors, gateways=gateways, engine=engine, dispatcher=dispatcher,
-                        migrate=migrate)
+        hub = bootstrap(
+            config, connectors=connectors, gateways=gateways, engine=engine, dispatcher=dispatcher, migrate=migrate
+        )
         if dispatcher is None:
             hub.dispatcher = _queue_dispatcher(hub)
     app = Flask("refund_hub")

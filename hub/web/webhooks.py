@@ -21,8 +21,13 @@ def _inbound(limit: int) -> Inbound:
     body = request.get_data(cache=False)
     if len(body) > limit:
         raise BodyTooLarge(f"body is over the {limit}-byte limit")
-    return Inbound(headers=Headers(dict(request.headers)), body=body, content_type=request.mimetype or "",
-                   query=request.args.to_dict(), url=request.url)
+    return Inbound(
+        headers=Headers(dict(request.headers)),
+        body=body,
+        content_type=request.mimetype or "",
+        query=request.args.to_dict(),
+        url=request.url,
+    )
 
 
 def _store(source: str, verifier, accepted: tuple[str, ...]) -> tuple[Response, int]:  # type: ignore[no-untyped-def]

@@ -55,8 +55,13 @@ def expire_executions(hub: Hub, now: datetime) -> int:
         expired = ledger.expired_executions(conn, now)
         for refund_id in expired:
             if ledger.transition(conn, refund_id, states.UNKNOWN, expect=states.EXECUTING, lease_until=None):
-                audit.write(conn, "janitor", "lease_expired", refund_id=refund_id,
-                            note="worker stopped during execution; asking the gateway")
+                audit.write(
+                    conn,
+                    "janitor",
+                    "lease_expired",
+                    refund_id=refund_id,
+                    note="worker stopped during execution; asking the gateway",
+                )
     return len(expired)
 
 
@@ -66,17 +71,30 @@ def resolve_unsettled(hub: Hub, now: datetime) -> Counter[str]:
 
     counts: Counter[str] = Counter()
     with hub.engine.begin() as conn:
-        rows = conn.execute(select(refunds).where(refunds.c.state.in_((states.PENDING, states.UNKNOWN)))
-                            .order_by(refunds.c.updated_at).limit(200)).all()
+        rows = conn.execute(
+            select(refunds)
+            .where(refunds.c.state.in_((states.PENDING, states.UNKNOWN)))
+            .order_by(refunds.c.updated_at)
+            .limit(200)
+        ).all()
     for row in rows:
         result = lookup(hub, row)
         if result is None or result.outcome in (Outcome.UNKNOWN, Outcome.UNAVAILABLE):
             age = now - (ledger.as_utc(row.updated_at) or now)
-            if row.state == states.UNKNOWN and result is None and age >= timedelta(seconds=hub.config.hub.unknown_grace_seconds):
+            if (
+                row.state == states.UNKNOWN
+                and result is None
+                and age >= timedelta(seconds=hub.config.hub.unknown_grace_seconds)
+            ):
                 with hub.engine.begin() as conn:
                     jobs.add(conn, RESEND, row.id)
-                    audit.write(conn, "janitor", "resend_same_key", refund_id=row.id,
-                                note="the executor has no trace of the refund; re-sending with the same key")
+                    audit.write(
+                        conn,
+                        "janitor",
+                        "resend_same_key",
+                        refund_id=row.id,
+                        note="the executor has no trace of the refund; re-sending with the same key",
+                    )
                 counts["resent"] += 1
             continue
         if result.outcome.value == row.state:
@@ -94,9 +112,15 @@ def resolve_unsettled(hub: Hub, now: datetime) -> Counter[str]:
 def lookup(hub: Hub, row: Any) -> Any:
     request = RefundRequest.model_validate(row.request)
     payment = request.payments[0]
-    query = RefundLookup(hub_refund_id=row.id, idempotency_key=row.idempotency_key, payment_reference=payment.reference,
-                         amount=row.approved_amount or row.amount, currency=row.currency,
-                         gateway_refund_id=row.gateway_refund_id, payment_extra=dict(payment.extra))
+    query = RefundLookup(
+        hub_refund_id=row.id,
+        idempotency_key=row.idempotency_key,
+        payment_reference=payment.reference,
+        amount=row.approved_amount or row.amount,
+        currency=row.currency,
+        gateway_refund_id=row.gateway_refund_id,
+        payment_extra=dict(payment.extra),
+    )
     account = gateway_account(row.route or "")
     try:
         if account is not None and account in hub.gateways:
@@ -112,9 +136,11 @@ def redrive_stuck(hub: Hub, now: datetime) -> Counter[str]:
     counts: Counter[str] = Counter()
     cutoff = now - timedelta(seconds=hub.config.hub.lease_seconds)
     with hub.engine.begin() as conn:
-        stuck = conn.execute(select(refunds.c.id, refunds.c.state).where(
-            refunds.c.state.in_((states.REQUESTED, states.SUCCEEDED)),
-            refunds.c.updated_at < cutoff)).all()
+        stuck = conn.execute(
+            select(refunds.c.id, refunds.c.state).where(
+                refunds.c.state.in_((states.REQUESTED, states.SUCCEEDED)), refunds.c.updated_at < cutoff
+            )
+        ).all()
         for row in stuck:
             jobs.add(conn, DECIDE if row.state == states.REQUESTED else jobs.REFUND, row.id)
             counts[f"redriven_{row.state}"] += 1
@@ -130,7 +156,9 @@ def poll_stores(hub: Hub) -> Counter[str]:
             try:
                 for problem in connector.check_webhooks(store):
                     with hub.engine.begin() as conn:
-                        audit.write(conn, "janitor", "webhook_health", store_id=store.id, connector=name, problem=problem)
+                        audit.write(
+                            conn, "janitor", "webhook_health", store_id=store.id, connector=name, problem=problem
+                        )
                 cursor = hub.stores[name].get_state(store.id, CURSOR_KEY)
                 result = connector.poll(store, cursor)
                 if result is None:
@@ -150,8 +178,9 @@ def poll_stores(hub: Hub) -> Counter[str]:
 def prune(hub: Hub, now: datetime) -> int:
     cutoff = now - timedelta(days=hub.config.hub.retention_days)
     with hub.engine.begin() as conn:
-        removed = conn.execute(deliveries.delete().where(
-            deliveries.c.received_at < cutoff, deliveries.c.status.notin_((RECEIVED, DEAD)))).rowcount
+        removed = conn.execute(
+            deliveries.delete().where(deliveries.c.received_at < cutoff, deliveries.c.status.notin_((RECEIVED, DEAD)))
+        ).rowcount
         removed += jobs.prune(conn, cutoff)
     return int(removed)
 

@@ -24,13 +24,22 @@ def _now() -> datetime:
 
 def add(conn: Connection, kind: str, subject_id: str, delay: float = 0.0) -> None:
     at = _now()
-    conn.execute(insert(jobs).values(kind=kind, subject_id=subject_id, state=READY,
-                                     run_after=at + timedelta(seconds=delay), attempts=0, created_at=at))
+    conn.execute(
+        insert(jobs).values(
+            kind=kind,
+            subject_id=subject_id,
+            state=READY,
+            run_after=at + timedelta(seconds=delay),
+            attempts=0,
+            created_at=at,
+        )
+    )
 
 
 def _claimable(at: datetime):  # type: ignore[no-untyped-def]
-    return or_(and_(jobs.c.state == READY, jobs.c.run_after <= at),
-               and_(jobs.c.state == RUNNING, jobs.c.lease_until < at))
+    return or_(
+        and_(jobs.c.state == READY, jobs.c.run_after <= at), and_(jobs.c.state == RUNNING, jobs.c.lease_until < at)
+    )
 
 
 def claim_next(engine: Engine, lease: timedelta) -> Row[Any] | None:
@@ -41,7 +50,8 @@ def claim_next(engine: Engine, lease: timedelta) -> Row[Any] | None:
         pick = pick.with_for_update(skip_locked=True)
     with engine.begin() as conn:
         return conn.execute(
-            update(jobs).where(jobs.c.id == pick.scalar_subquery(), _claimable(at))
+            update(jobs)
+            .where(jobs.c.id == pick.scalar_subquery(), _claimable(at))
             .values(state=RUNNING, lease_until=at + lease, attempts=jobs.c.attempts + 1)
             .returning(jobs.c.id, jobs.c.kind, jobs.c.subject_id, jobs.c.attempts)
         ).first()
@@ -52,14 +62,16 @@ def finish(conn: Connection, job_id: int) -> None:
 
 
 def retry(conn: Connection, job_id: int, delay: float, error: str) -> None:
-    conn.execute(update(jobs).where(jobs.c.id == job_id).values(
-        state=READY, run_after=_now() + timedelta(seconds=delay), lease_until=None, last_error=error[:2000]))
+    conn.execute(
+        update(jobs)
+        .where(jobs.c.id == job_id)
+        .values(state=READY, run_after=_now() + timedelta(seconds=delay), lease_until=None, last_error=error[:2000])
+    )
 
 
 def backlog(conn: Connection) -> tuple[int, datetime | None]:
     """How many jobs wait (ready or running) and since when the oldest."""
-    count, oldest = conn.execute(select(func.count(), func.min(jobs.c.created_at))
-                                 .where(jobs.c.state != DONE)).one()
+    count, oldest = conn.execute(select(func.count(), func.min(jobs.c.created_at)).where(jobs.c.state != DONE)).one()
     return int(count), oldest
 
 

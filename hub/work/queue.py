@@ -25,7 +25,7 @@ def make_huey(url: str) -> Huey:
     if url == "memory":
         return MemoryHuey(QUEUE_NAME, results=False)
     if url.startswith("sqlite:///"):
-        path = Path(url[len("sqlite:///"):])
+        path = Path(url[len("sqlite:///") :])
         path.parent.mkdir(parents=True, exist_ok=True)
         return SqliteHuey(QUEUE_NAME, filename=str(path), results=False)
     if url.startswith(("redis://", "rediss://", "unix://")):

@@ -38,7 +38,9 @@ def make_world(tmp_path: Any, engine: Any = None, **hub_settings: Any) -> Iterat
     platform = SandboxPlatform(store_id=STORE).start()
     gateway = SandboxGatewaySimulator().start()
     harness = HubHarness(
-        tmp_path, engine=engine, hub_settings=hub_settings,
+        tmp_path,
+        engine=engine,
+        hub_settings=hub_settings,
         connectors={"sandbox": platform.hub_settings()},
         gateways={"sandbox": gateway.hub_settings()},
         stores={STORE: platform.store_config()},

@@ -52,8 +52,10 @@ def test_pending_refund_settles_through_the_gateway_webhook(world: World) -> Non
     world.gateway.ledger.settle_after = 0.2
     world.order("1004", 1500)
     world.platform.request_refund("1004", 1500, request_id="rq-w")
-    world.hub.settle(senders=[world.platform.sender, world.gateway.sender],
-                     until=lambda: world.hub.refunds() and world.hub.refunds()[0].state == states.WRITTEN_BACK)
+    world.hub.settle(
+        senders=[world.platform.sender, world.gateway.sender],
+        until=lambda: world.hub.refunds() and world.hub.refunds()[0].state == states.WRITTEN_BACK,
+    )
     [refund] = world.hub.refunds()
     assert refund.state == states.WRITTEN_BACK
     assert len(world.gateway_refunds()) == 1

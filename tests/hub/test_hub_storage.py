@@ -22,8 +22,14 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 def request(source_ref: str, amount: int = 1000) -> RefundRequest:
     return RefundRequest(
-        connector="sandbox", store_id="s1", order_id="o1", source_ref=source_ref, customer=Customer(email="A@x.io"),
-        order=OrderFacts(created_at=NOW, currency="USD", total=5000, captured=5000), amount=amount, currency="USD",
+        connector="sandbox",
+        store_id="s1",
+        order_id="o1",
+        source_ref=source_ref,
+        customer=Customer(email="A@x.io"),
+        order=OrderFacts(created_at=NOW, currency="USD", total=5000, captured=5000),
+        amount=amount,
+        currency="USD",
         payments=(Payment(platform_label="sandbox", reference="pay-1", captured=5000, currency="USD"),),
         requested_at=NOW,
     )
@@ -58,8 +64,10 @@ def test_transitions_are_compare_and_set(engine: sa.Engine) -> None:
 def test_reservation_never_exceeds_captured_and_waits_for_unknown(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         payment_id = ledger.upsert_payment(conn, "s1", "gateway:sandbox", request("x").payments[0])
-        ids = [ledger.open_refund(conn, request(f"rq-r{i}", 2000), kind="requested", state=states.REQUESTED)[0]
-               for i in range(3)]
+        ids = [
+            ledger.open_refund(conn, request(f"rq-r{i}", 2000), kind="requested", state=states.REQUESTED)[0]
+            for i in range(3)
+        ]
         ledger.reserve(conn, ids[0], payment_id, 2000, expect=states.REQUESTED)
         ledger.reserve(conn, ids[1], payment_id, 2000, expect=states.REQUESTED)
         with pytest.raises(OverRefund):
@@ -74,8 +82,10 @@ def test_reservation_never_exceeds_captured_and_waits_for_unknown(engine: sa.Eng
 def test_concurrent_reservations_stay_within_captured(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         payment_id = ledger.upsert_payment(conn, "s1", "gateway:sandbox", request("x").payments[0])
-        ids = [ledger.open_refund(conn, request(f"rq-c{i}", 700), kind="requested", state=states.REQUESTED)[0]
-               for i in range(20)]
+        ids = [
+            ledger.open_refund(conn, request(f"rq-c{i}", 700), kind="requested", state=states.REQUESTED)[0]
+            for i in range(20)
+        ]
     won: list[str] = []
 
     def attempt(refund_id: str) -> None:
