@@ -8,16 +8,20 @@ are I/O-bound) plus the janitor thread.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import shutil
 import signal
+import socket
+import subprocess
+import sys
+import threading
 import time
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from hub.config import Config
+from hub.errors import ConfigError
 from hub.logs import configure_logging
 
 log = logging.getLogger(__name__)
@@ -61,7 +65,7 @@ def run_worker(config: Config, threads: int | None = None, janitor: bool = True)
             sweeper.stop()
 
 
-def run_sandbox(config: Config, ready: Any = None) -> None:
+def run_sandbox(config: Config) -> None:
     from hub.sandbox.registry import build_simulators
 
     configure_logging(config.hub.log_level)
@@ -69,9 +73,7 @@ def run_sandbox(config: Config, ready: Any = None) -> None:
     for sim in simulators:
         log.info("simulator %s on %s", sim.name, sim.url)
         print(f"{sim.name:20s} {sim.url}", flush=True)
-    if ready is not None:
-        ready.set()
-    stop = multiprocessing.Event()
+    stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         stop.wait()
@@ -97,29 +99,47 @@ def serve(
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(parents=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    children: list[multiprocessing.Process] = []
+    if not config.source:
+        raise ConfigError("REFUND_HUB_CONFIG", "serve needs a configuration file (refund-hub init writes one)")
+    command = [sys.executable, "-m", "hub", "--config", config.source]
+    children: list[subprocess.Popen[bytes]] = []
     if config.sandbox.get("enabled"):
-        ready = multiprocessing.Event()
-        children.append(multiprocessing.Process(target=run_sandbox, args=(config, ready), name="sandbox", daemon=True))
-        children[-1].start()
-        ready.wait(15)
-    children.append(multiprocessing.Process(target=run_worker, args=(config, threads), name="worker", daemon=True))
-    children[-1].start()
+        children.append(subprocess.Popen([*command, "sandbox"]))
+        _wait_for_ports(config)
+    children.append(subprocess.Popen([*command, "worker", *(["--threads", str(threads)] if threads else [])]))
     address = bind or config.hub.public_url.split("://", 1)[-1].rstrip("/")
     options = {
         "bind": address,
         "workers": workers or config.hub.web_workers,
         "worker_class": worker_class or config.hub.web_worker_class,
-        "threads": 4,
+        # gunicorn turns sync workers into gthread ones when threads > 1: set threads only for gthread
+        **({"threads": 4} if (worker_class or config.hub.web_worker_class) == "gthread" else {}),
         "backlog": 2048,
         "timeout": 30,
         "accesslog": None,
     }
+    supervisor = os.getpid()
     try:
         _Gunicorn(config, options).run()
     finally:
+        if os.getpid() != supervisor:  # a forked web worker unwinding: the children are not its own
+            return
         for child in children:
             child.terminate()
         deadline = time.monotonic() + 10
         for child in children:
-            child.join(max(0.1, deadline - time.monotonic()))
+            try:
+                child.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def _wait_for_ports(config: Config, timeout: float = 15.0) -> None:
+    host = str(config.sandbox.get("host", "127.0.0.1"))
+    deadline = time.monotonic() + timeout
+    for port in config.sandbox.get("ports", {}).values():
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex((host, int(port))) == 0:
+                    break
+            time.sleep(0.1)

@@ -40,8 +40,8 @@ routes = {{ sandbox = "gateway:sandbox", platform = "platform" }}
 [policies.default]
 version = "starter-1"
 [policies.default.amounts]
-auto_approve_below = "200.00"
-hard_cap = "5000.00"
+review_above = 200        # approved automatically up to 200.00 (any currency); larger ones go to review
+max_per_refund = 5000
 
 # Simulators `refund-hub serve` starts next to the hub (the embedded default's outside world).
 [sandbox]

@@ -24,10 +24,16 @@ START_FALLBACK: dict[str, tuple[str, ...]] = {
 MERCHANT_FAULT: tuple[str, ...] = ("damaged", "defective", "not_as_described", "wrong_item", "not_received")
 
 
+@lru_cache(maxsize=512)
+def places(currency: str) -> int:
+    """The ISO 4217 exponent, looked up once per currency (the table lookup is not free)."""
+    return exponent(currency)
+
+
 @lru_cache(maxsize=4096)
 def threshold_minor(value: Decimal, currency: str) -> int:
     """A major-unit threshold in the currency's minor units, rounded half up."""
-    return int(value.scaleb(exponent(currency)).to_integral_value(ROUND_HALF_UP))
+    return int(value.scaleb(places(currency)).to_integral_value(ROUND_HALF_UP))
 
 
 @dataclass(frozen=True)
@@ -178,6 +184,7 @@ class CustomRule:
     message: str
     program: Any  # a compiled celpy Runner
     uses: frozenset[str]  # the CEL variables the expression reads
+    fields: frozenset[str]  # the request fields it may read
 
 
 @dataclass(frozen=True)

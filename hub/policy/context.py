@@ -8,6 +8,7 @@ from functools import cached_property
 
 from hub.models import RefundRequest
 from hub.models.money import format_decimal
+from hub.policy.config import places
 from hub.policy.history import History, HistoryIndex, request_keys
 from hub.policy.policy import Policy
 
@@ -64,7 +65,7 @@ class Context:
         return self.request.reason.value in self.sections.merchant_fault
 
     def money(self, minor: int) -> str:
-        return f"{format_decimal(minor, self.currency)} {self.currency}"
+        return f"{format_decimal(minor, self.currency, places=places(self.currency))} {self.currency}"
 
     def add(self, hit: Hit) -> Hit:
         """Record a hit; under a custom ``approve`` a soft restriction is listed as ``info``."""

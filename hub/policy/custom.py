@@ -21,7 +21,8 @@ def check_custom(ctx: Context) -> list[str]:
     rules = ctx.sections.rules
     if not rules:
         return []
-    activation = _activation(ctx, frozenset().union(*(rule.uses for rule in rules)))
+    uses = frozenset().union(*(rule.uses for rule in rules))
+    activation = _activation(ctx, uses, frozenset().union(*(rule.fields for rule in rules)))
     approvals = []
     for rule in rules:
         rule_id = f"custom.{rule.name}"
@@ -44,10 +45,10 @@ def check_custom(ctx: Context) -> list[str]:
     return approvals
 
 
-def _activation(ctx: Context, uses: frozenset[str]) -> dict[str, Any]:
+def _activation(ctx: Context, uses: frozenset[str], fields: frozenset[str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if "request" in uses:
-        values["request"] = cel.to_cel(cel.request_map(ctx.request))
+        values["request"] = cel.to_cel(cel.request_map(ctx.request, fields))
     if "history" in uses:
         values["history"] = cel.to_cel(history_numbers(ctx))
     if "facts" in uses:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from hub.policy.config import KINDS, START_FALLBACK, Threshold, WindowRule
@@ -20,14 +21,15 @@ _KIND_WORDS = {
 
 
 def money(threshold: Threshold) -> str:
-    parts = [f"{threshold.default.normalize():f}" if threshold.default is not None else ""]
-    parts += [f"{code} {value.normalize():f}" for code, value in sorted(threshold.per_currency.items())]
-    text = ", ".join(p for p in parts if p)
-    return f"{text} (in the order's currency)" if threshold.default is not None else text
+    specific = ", ".join(f"{code} {value.normalize():f}" for code, value in sorted(threshold.per_currency.items()))
+    if threshold.default is None:
+        return f"{specific} (other currencies: no limit)"
+    base = f"{threshold.default.normalize():f} in the order's currency"
+    return f"{base} ({specific})" if specific else base
 
 
-def words(values: object) -> str:
-    return ", ".join(sorted(str(v) for v in values))  # type: ignore[attr-defined]
+def words(values: Iterable[str]) -> str:
+    return ", ".join(sorted(str(v).replace("_", " ") for v in values))
 
 
 def _window(kind: str, rule: WindowRule, mode: str, zone: str) -> str:
@@ -37,7 +39,7 @@ def _window(kind: str, rule: WindowRule, mode: str, zone: str) -> str:
     chain = START_FALLBACK[rule.start]
     start = EVENT_WORDS[rule.start]
     if len(chain) > 1:
-        start += f" (or of {', '.join(EVENT_WORDS[e] for e in chain[1:])} when that date is unknown)"
+        start += f" (if unknown: {', then '.join(EVENT_WORDS[e] for e in chain[1:])})"
     grace = f" plus {rule.grace_days} grace days" if rule.grace_days else ""
     end = f"until the end of that day in {zone}" if mode == "calendar" else "to the exact second (days x 24 h)"
     return f"{who} can be refunded within {rule.days} days{grace} of {start}, {end}."
@@ -53,7 +55,7 @@ def describe(policy: Policy) -> list[str]:
     )
     for kind in KINDS:
         rule = s.windows.for_kind(kind)
-        if rule != s.windows.default:
+        if rule != s.windows.default and not (kind == "gift_card" and s.exclusions.gift_cards):
             lines.append(_window(kind, rule, s.windows.mode, s.timezone))
     ex = s.exclusions
     excluded = []
@@ -78,7 +80,7 @@ def describe(policy: Policy) -> list[str]:
     d = s.digital
     used = []
     if d.max_downloads is not None:
-        used.append(f"downloaded more than {d.max_downloads} time(s)")
+        used.append("downloaded" if d.max_downloads == 0 else f"downloaded more than {d.max_downloads} times")
     if d.activations:
         used.append("licence activated")
     if d.accessed:

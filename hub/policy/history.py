@@ -1,8 +1,8 @@
 """What the ledger tells the policy about a customer's past, and a per-History index of it.
 
-The index is built once per ``History`` object (one pass, linear) and cached on it, so every
-later question — "refunds by this email in the last 7 days", "money refunded to this customer
-in 30 days", "distinct orders refunded in the lookback" — is a binary search, not a scan.
+The index is built once per ``History`` object (linear) and cached on it, so every later
+question — "refunds by this email in the last 7 days", "money refunded to this customer in
+30 days", "distinct orders refunded in the lookback" — is a binary search, not a scan.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class _Series:
 
     @classmethod
     def build(cls, entries: list[tuple[float, PriorRefund]]) -> _Series:
-        entries.sort(key=lambda item: item[0])
+        """From entries already sorted oldest first."""
         last_seen = {prior.order_id: i for i, (_, prior) in enumerate(entries)}
         series = cls(times=[t for t, _ in entries], orders=frozenset(last_seen))
         running = 0
@@ -127,30 +127,38 @@ class _Series:
 _EMPTY = _Series()
 
 
-@dataclass
 class HistoryIndex:
-    """Per-identity series of counted prior refunds; every query is O(log n)."""
+    """The counted prior refunds, oldest first; each identity's series is built on first use
+    (one pass) and every query on it is O(log n)."""
 
-    series: dict[str, _Series]
+    def __init__(self, entries: list[tuple[float, PriorRefund, str | None]]) -> None:
+        self.entries = entries
+        self.series: dict[str, _Series] = {}
 
     @classmethod
     def build(cls, refunds: Iterable[PriorRefund], ignore_states: frozenset[str]) -> HistoryIndex:
-        grouped: dict[str, list[tuple[float, PriorRefund]]] = {ANY: []}
-        for prior in refunds:
-            if prior.state.lower() in ignore_states:
-                continue
-            item = (_timestamp(prior.created_at), prior)
-            grouped[ANY].append(item)
-            email = normalize_email(prior.email)
-            keys = (
-                f"customer:{prior.customer_id}" if prior.customer_id else None,
-                f"email:{email}" if email else None,
-                f"payment:{prior.payment_fingerprint}" if prior.payment_fingerprint else None,
-            )
-            for key in keys:
-                if key is not None:
-                    grouped.setdefault(key, []).append(item)
-        return cls({key: _Series.build(entries) for key, entries in grouped.items()})
+        entries = [
+            (_timestamp(prior.created_at), prior, normalize_email(prior.email))
+            for prior in refunds
+            if prior.state.lower() not in ignore_states
+        ]
+        entries.sort(key=lambda entry: entry[0])  # newest-first input: one reversed run, linear
+        return cls(entries)
 
     def of(self, key: str | None) -> _Series:
-        return self.series.get(key, _EMPTY) if key is not None else _EMPTY
+        if key is None:
+            return _EMPTY
+        series = self.series.get(key)
+        if series is None:
+            series = self.series[key] = _Series.build(self._select(key))
+        return series
+
+    def _select(self, key: str) -> list[tuple[float, PriorRefund]]:
+        kind, _, value = key.partition(":")
+        if kind == ANY:
+            return [(when, prior) for when, prior, _ in self.entries]
+        if kind == "customer":
+            return [(when, prior) for when, prior, _ in self.entries if prior.customer_id == value]
+        if kind == "email":
+            return [(when, prior) for when, prior, email in self.entries if email == value]
+        return [(when, prior) for when, prior, _ in self.entries if prior.payment_fingerprint == value]

@@ -33,12 +33,22 @@ def make_huey(url: str) -> Huey:
     raise ConfigError("hub.queue_url", f"unsupported queue URL {url!r}: use sqlite:///path, redis://... or memory")
 
 
+_runner: Callable[[], int] | None = None  # what ``drain`` runs in this process (set by the dispatcher)
+
+
+def drain() -> int:
+    """The one task. Module-level so its registered name is the same in every process."""
+    return _runner() if _runner is not None else 0
+
+
 class HueyDispatcher:
     """Registers ``drain`` on the Huey instance; ``wake`` enqueues it."""
 
-    def __init__(self, huey: Huey, drain: Callable[[], int]) -> None:
+    def __init__(self, huey: Huey, runner: Callable[[], int]) -> None:
+        global _runner
+        _runner = runner
         self.huey = huey
-        self._task = huey.task(name="drain", retries=0)(drain)
+        self._task = huey.task(retries=0)(drain)
 
     def wake(self) -> None:
         try:

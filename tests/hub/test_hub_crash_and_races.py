@@ -52,7 +52,7 @@ def test_worker_killed_between_gateway_call_and_ledger_update(tmp_path: Path) ->
             stderr=subprocess.DEVNULL,
         )
         try:
-            _wait_for(lambda: len(w.gateway_refunds()) == 1)
+            _wait_for(lambda w=w: len(w.gateway_refunds()) == 1)
             os.killpg(worker.pid, signal.SIGKILL)
         finally:
             worker.wait(10)

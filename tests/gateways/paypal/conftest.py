@@ -82,7 +82,8 @@ def inbox(_inbox: Inbox) -> Inbox:
 @pytest.fixture(scope="session")
 def _sim(_inbox: Inbox) -> Iterator[PayPalSimulator]:
     """One simulator for the session (stopping a server costs half a second); ``sim`` resets it."""
-    simulator = PayPalSimulator(webhook_url=_inbox.url).start()
+    simulator = PayPalSimulator(webhook_url=_inbox.url)
+    simulator.start()
     yield simulator
     simulator.stop()
 
@@ -109,7 +110,8 @@ def slow_sim(sim: PayPalSimulator) -> PayPalSimulator:
 @pytest.fixture
 def own_sim() -> Iterator[PayPalSimulator]:
     """A simulator of the test's own, for tests that stop it."""
-    simulator = PayPalSimulator().start()
+    simulator = PayPalSimulator()
+    simulator.start()
     yield simulator
     simulator.stop()
 
@@ -143,8 +145,12 @@ def execution() -> Callable[..., Execution]:
     def make(reference: str, amount: int, currency: str = "USD", **fields: Any) -> Execution:
         hub_id = fields.pop("hub_refund_id", f"rf_{uuid.uuid4().hex[:12]}")
         return Execution(
-            hub_refund_id=hub_id, idempotency_key=fields.pop("idempotency_key", f"hub-{hub_id}"),
-            payment_reference=reference, amount=amount, currency=currency, **fields,
+            hub_refund_id=hub_id,
+            idempotency_key=fields.pop("idempotency_key", f"hub-{hub_id}"),
+            payment_reference=reference,
+            amount=amount,
+            currency=currency,
+            **fields,
         )
 
     return make
@@ -152,9 +158,13 @@ def execution() -> Callable[..., Execution]:
 
 def lookup_of(execution: Execution, **fields: Any) -> RefundLookup:
     return RefundLookup(
-        hub_refund_id=execution.hub_refund_id, idempotency_key=execution.idempotency_key,
-        payment_reference=execution.payment_reference, amount=execution.amount, currency=execution.currency,
-        payment_extra=execution.payment_extra, **fields,
+        hub_refund_id=execution.hub_refund_id,
+        idempotency_key=execution.idempotency_key,
+        payment_reference=execution.payment_reference,
+        amount=execution.amount,
+        currency=execution.currency,
+        payment_extra=execution.payment_extra,
+        **fields,
     )
 
 

@@ -22,7 +22,11 @@ def test_lost_response_is_unknown_and_found_exactly_once(sim, gateway, execution
     assert result.outcome is Outcome.UNKNOWN
     found = gateway.get_refund(as_lookup(made))
     [only] = sim.ledger.refunds_of(capture)
-    assert found is not None and (found.outcome, found.gateway_refund_id, found.amount) == (Outcome.SUCCEEDED, only.id, 2500)
+    assert found is not None and (found.outcome, found.gateway_refund_id, found.amount) == (
+        Outcome.SUCCEEDED,
+        only.id,
+        2500,
+    )
     resent = gateway.refund(made)  # the janitor's same-key re-send replays instead of refunding again
     assert resent.gateway_refund_id == only.id and _moved(sim, capture) == 2500
 

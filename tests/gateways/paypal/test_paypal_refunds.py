@@ -18,10 +18,18 @@ def test_partial_then_full_refund(sim, gateway, execution) -> None:  # type: ign
     capture = sim.create_payment(10000, "USD")
     partial = gateway.refund(execution(capture, 2500))
     rest = gateway.refund(execution(capture, 0, full_refund=True))
-    assert (partial.outcome, partial.amount, partial.currency, partial.raw_status) == (Outcome.SUCCEEDED, 2500, "USD", "COMPLETED")
+    assert (partial.outcome, partial.amount, partial.currency, partial.raw_status) == (
+        Outcome.SUCCEEDED,
+        2500,
+        "USD",
+        "COMPLETED",
+    )
     assert (rest.outcome, rest.amount) == (Outcome.SUCCEEDED, 7500)
     sent = [json.loads(e["body"]) for e in _refund_posts(sim)]
-    assert sent[1] == {"custom_id": sent[1]["custom_id"], "invoice_id": sent[1]["invoice_id"]}  # no amount: all that is left
+    assert sent[1] == {
+        "custom_id": sent[1]["custom_id"],
+        "invoice_id": sent[1]["invoice_id"],
+    }  # no amount: all that is left
     state = gateway.payment(capture)
     assert (state.captured, state.refunded, state.currency) == (10000, 10000, "USD")
     assert {r.gateway_refund_id for r in state.refunds} == {partial.gateway_refund_id, rest.gateway_refund_id}
@@ -35,7 +43,9 @@ def test_request_carries_key_representation_and_hub_id(sim, gateway, execution) 
     assert post["headers"]["Paypal-Request-Id"] == made.idempotency_key
     assert post["headers"]["Prefer"] == "return=representation"
     assert json.loads(post["body"]) == {
-        "amount": {"currency_code": "USD", "value": "12.34"}, "custom_id": made.hub_refund_id, "invoice_id": made.hub_refund_id,
+        "amount": {"currency_code": "USD", "value": "12.34"},
+        "custom_id": made.hub_refund_id,
+        "invoice_id": made.hub_refund_id,
     }
 
 
@@ -60,9 +70,36 @@ def test_key_reused_with_another_amount_is_unknown(sim, gateway, execution) -> N
     capture = sim.create_payment(10000, "USD")
     made = execution(capture, 3000)
     gateway.refund(made)
-    changed = gateway.refund(execution(capture, 4000, hub_refund_id=made.hub_refund_id, idempotency_key=made.idempotency_key))
+    changed = gateway.refund(
+        execution(capture, 4000, hub_refund_id=made.hub_refund_id, idempotency_key=made.idempotency_key)
+    )
     assert (changed.outcome, changed.code, changed.amount) == (Outcome.UNKNOWN, "IDEMPOTENCY_KEY_REUSED", 3000)
     assert gateway.payment(capture).refunded == 3000
+
+
+def test_hub_id_reused_under_a_new_key_is_unknown(sim, gateway, execution) -> None:  # type: ignore[no-untyped-def]
+    first, second = sim.create_payment(10000, "USD"), sim.create_payment(10000, "USD")
+    made = gateway.refund(execution(first, 1000, hub_refund_id="rf_twice", idempotency_key="key-a"))
+    assert made.outcome is Outcome.SUCCEEDED
+    again = gateway.refund(execution(second, 1000, hub_refund_id="rf_twice", idempotency_key="key-b"))
+    assert (again.outcome, again.code) == (
+        Outcome.UNKNOWN,
+        "DUPLICATE_INVOICE_ID",
+    )  # that hub refund already moved money
+    assert gateway.payment(second).refunded == 0
+
+
+def test_control_api_seeds_payments_and_dashboard_refunds(sim, gateway) -> None:  # type: ignore[no-untyped-def]
+    session = gateway.api.session
+    created = session.post(f"{sim.url}/__sim/payments", json={"amount": 5000, "currency": "EUR"})
+    capture = created.json()["id"]
+    named = session.post(
+        f"{sim.url}/__sim/payments", json={"amount": 700, "currency": "JPY", "id": "MYCAPTURE00000001"}
+    )
+    assert (created.status_code, named.json()["id"]) == (201, "MYCAPTURE00000001")
+    session.post(f"{sim.url}/__sim/refunds", json={"payment_id": capture, "amount": 1500})
+    state = gateway.payment(capture)
+    assert (state.captured, state.refunded, state.currency) == (5000, 1500, "EUR")
 
 
 def test_over_refund_and_fully_refunded_are_declined(sim, gateway, execution) -> None:  # type: ignore[no-untyped-def]
@@ -90,7 +127,12 @@ def test_unknown_capture_is_declined(gateway, execution) -> None:  # type: ignor
 
 @pytest.mark.parametrize(
     ("currency", "captured", "refund", "wire"),
-    [("USD", 10000, 1050, "10.50"), ("JPY", 5000, 500, "500"), ("KWD", 10000, 1250, "1.250"), ("HUF", 500000, 150000, "1500")],
+    [
+        ("USD", 10000, 1050, "10.50"),
+        ("JPY", 5000, 500, "500"),
+        ("KWD", 10000, 1250, "1.250"),
+        ("HUF", 500000, 150000, "1500"),
+    ],
 )
 def test_currency_amounts_on_the_wire(sim, gateway, execution, currency, captured, refund, wire) -> None:  # type: ignore[no-untyped-def]
     capture = sim.create_payment(captured, currency)
@@ -114,7 +156,8 @@ def test_simulator_refuses_decimals_for_jpy(sim, gateway) -> None:  # type: igno
     capture = sim.create_payment(5000, "JPY")
     token = gateway.api.tokens.bearer()
     answer = gateway.api.session.post(
-        f"{sim.url}/v2/payments/captures/{capture}/refund", json={"amount": {"currency_code": "JPY", "value": "5.5"}},
+        f"{sim.url}/v2/payments/captures/{capture}/refund",
+        json={"amount": {"currency_code": "JPY", "value": "5.5"}},
         headers={"Authorization": f"Bearer {token}"},
     )
     assert answer.status_code == 422
@@ -145,7 +188,12 @@ def test_uncaptured_authorization_is_voided(sim, gateway, execution) -> None:  #
     assert (partial.outcome, partial.code) == (Outcome.FAILED, "PARTIAL_VOID_NOT_SUPPORTED")
     made = execution(authorization, 8000, payment_extra=extra)
     voided = gateway.refund(made)
-    assert (voided.outcome, voided.gateway_refund_id, voided.amount, voided.raw_status) == (Outcome.SUCCEEDED, authorization, 8000, "VOIDED")
+    assert (voided.outcome, voided.gateway_refund_id, voided.amount, voided.raw_status) == (
+        Outcome.SUCCEEDED,
+        authorization,
+        8000,
+        "VOIDED",
+    )
     assert gateway.refund(made).outcome is Outcome.SUCCEEDED  # same key: replayed
     again = gateway.refund(execution(authorization, 0, payment_extra=extra, full_refund=True))
     assert (again.outcome, again.code) == (Outcome.SUCCEEDED, "PREVIOUSLY_VOIDED")
@@ -170,7 +218,10 @@ def test_v1_sale_refund(sim, gateway, execution, as_lookup) -> None:  # type: ig
     [post, replay] = _refund_posts(sim)
     assert post["path"] == f"/v1/payments/sale/{sale}/refund" and (post["status"], replay["status"]) == (201, 200)
     assert post["headers"]["Paypal-Request-Id"] == made.idempotency_key
-    assert json.loads(post["body"]) == {"invoice_number": made.hub_refund_id, "amount": {"total": "20.00", "currency": "USD"}}
+    assert json.loads(post["body"]) == {
+        "invoice_number": made.hub_refund_id,
+        "amount": {"total": "20.00", "currency": "USD"},
+    }
     state = gateway.payment(sale, {"paypal_api": "v1", "paypal_latest_refund_id": result.gateway_refund_id or ""})
     assert (state.captured, state.refunded) == (10000, 2000)
     found = gateway.get_refund(as_lookup(made, gateway_refund_id=result.gateway_refund_id))
@@ -184,7 +235,10 @@ def test_auto_falls_back_to_v1_only_on_not_found(sim, gateway, execution) -> Non
     sale = sim.create_payment(10000, "USD", kind="sale")
     result = gateway.refund(execution(sale, 2000, payment_extra={"paypal_api": "auto"}))
     assert result.outcome is Outcome.SUCCEEDED
-    assert [e["path"] for e in _refund_posts(sim)] == [f"/v2/payments/captures/{sale}/refund", f"/v1/payments/sale/{sale}/refund"]
+    assert [e["path"] for e in _refund_posts(sim)] == [
+        f"/v2/payments/captures/{sale}/refund",
+        f"/v1/payments/sale/{sale}/refund",
+    ]
     capture = sim.create_payment(10000, "USD")
     declined = gateway.refund(execution(capture, 20000, payment_extra={"paypal_api": "auto"}))
     assert declined.code == "REFUND_AMOUNT_EXCEEDED"

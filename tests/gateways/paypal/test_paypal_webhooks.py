@@ -32,7 +32,9 @@ def test_pending_then_completed_via_webhooks(slow_sim, gateway, execution, inbox
     pending, completed = _events(gateway, delivered)
     assert (pending.outcome, completed.outcome) == (Outcome.PENDING, Outcome.SUCCEEDED)
     assert (completed.gateway_refund_id, completed.hub_refund_id, completed.payment_reference) == (
-        result.gateway_refund_id, made.hub_refund_id, capture,
+        result.gateway_refund_id,
+        made.hub_refund_id,
+        capture,
     )
     assert (completed.amount, completed.currency) == (2500, "USD") and completed.event_id
     later = gateway.get_refund(as_lookup(made, gateway_refund_id=result.gateway_refund_id))
@@ -54,7 +56,12 @@ def test_dashboard_refund_has_no_hub_id(sim, gateway, inbox) -> None:  # type: i
     [item] = inbox.wait_for(1)
     assert gateway.verify_webhook(item).topic == "PAYMENT.CAPTURE.REFUNDED"
     [event] = gateway.parse_webhook(item.body)
-    assert (event.gateway_refund_id, event.hub_refund_id, event.payment_reference, event.amount) == (refund_id, None, capture, 700)
+    assert (event.gateway_refund_id, event.hub_refund_id, event.payment_reference, event.amount) == (
+        refund_id,
+        None,
+        capture,
+        700,
+    )
 
 
 def test_v1_sale_refund_webhook(sim, gateway, execution, inbox) -> None:  # type: ignore[no-untyped-def]
@@ -64,7 +71,12 @@ def test_v1_sale_refund_webhook(sim, gateway, execution, inbox) -> None:  # type
     [item] = inbox.wait_for(1)
     assert gateway.verify_webhook(item).topic == "PAYMENT.SALE.REFUNDED"
     [event] = gateway.parse_webhook(item.body)
-    assert (event.outcome, event.hub_refund_id, event.payment_reference, event.amount) == (Outcome.SUCCEEDED, made.hub_refund_id, sale, 1500)
+    assert (event.outcome, event.hub_refund_id, event.payment_reference, event.amount) == (
+        Outcome.SUCCEEDED,
+        made.hub_refund_id,
+        sale,
+        1500,
+    )
 
 
 def test_void_webhook_is_not_a_refund_event(sim, gateway, execution, inbox) -> None:  # type: ignore[no-untyped-def]
@@ -96,7 +108,9 @@ def test_tampered_body_or_signature_is_refused(sim, gateway) -> None:  # type: i
     with pytest.raises(SignatureInvalid):
         gateway.verify_webhook(inbound(body.replace(b'"value": "1.00"', b'"value": "9.00"'), headers))
     with pytest.raises(SignatureInvalid):
-        gateway.verify_webhook(inbound(json.dumps(json.loads(body), indent=1).encode(), headers))  # same JSON, new bytes
+        gateway.verify_webhook(
+            inbound(json.dumps(json.loads(body), indent=1).encode(), headers)
+        )  # same JSON, new bytes
     with pytest.raises(SignatureInvalid):
         gateway.verify_webhook(inbound(body, {**headers, "PAYPAL-TRANSMISSION-SIG": "bm90IGEgc2lnbmF0dXJl"}))
     with pytest.raises(SignatureInvalid):
@@ -139,4 +153,9 @@ def test_unverifiable_deliveries(sim, gateway, make_gateway) -> None:  # type: i
 def test_parse_rejects_junk_and_ignores_other_events(gateway) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ParseError):
         gateway.parse_webhook(b"\x00junk")
-    assert gateway.parse_webhook(json.dumps({"id": "WH-1", "event_type": "CHECKOUT.ORDER.APPROVED", "resource": {"id": "O"}}).encode()) == []
+    assert (
+        gateway.parse_webhook(
+            json.dumps({"id": "WH-1", "event_type": "CHECKOUT.ORDER.APPROVED", "resource": {"id": "O"}}).encode()
+        )
+        == []
+    )

@@ -1,0 +1,1 @@
+"""Built-in platform connectors (Shopify, WooCommerce, Magento), found through entry points."""

@@ -1,0 +1,94 @@
+"""One OAuth 2 access token per PayPal account, shared by the SDK and the hand-written calls.
+
+``POST /v1/oauth2/token`` with Basic auth and ``grant_type=client_credentials``; the token is
+cached until ``expires_in`` (less a minute). The SDK gets it through its documented
+``o_auth_token_provider`` hook. A failed token request means the call that needed it was never
+sent; it surfaces as ``TokenError`` with PayPal's answer, where the SDK's own token handling
+would swallow the answer and raise a bare ``AuthValidationException``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import requests
+from apimatic_core.utilities.auth_helper import AuthHelper
+from paypalserversdk.models.o_auth_token import OAuthToken
+
+from gateways.paypal.transformers import ApiFailure, failure_from_body
+
+EARLY_REFRESH = 60.0  # seconds before expiry a token is replaced
+
+
+class TokenError(Exception):
+    """No access token: the request that needed it was never sent.
+
+    ``failure`` is PayPal's answer when there was one (401 ``invalid_client``: bad
+    credentials); ``None`` when the token endpoint could not be reached at all.
+    """
+
+    def __init__(self, message: str, failure: ApiFailure | None = None) -> None:
+        super().__init__(message)
+        self.failure = failure
+
+
+class TokenSource:
+    def __init__(
+        self, base_url: str, client_id: str, client_secret: str, timeout: float, session: requests.Session
+    ) -> None:
+        self._url = f"{base_url}/v1/oauth2/token"
+        self._credentials = (client_id, client_secret)
+        self._timeout = timeout
+        self._session = session
+        self._lock = threading.Lock()
+        self._token: OAuthToken | None = None
+        self._valid_until = 0.0
+
+    def bearer(self) -> str:
+        return str(self._current().access_token)
+
+    def for_sdk(self, last_token: OAuthToken | None = None, auth_manager: object = None) -> OAuthToken:
+        """The SDK's ``o_auth_token_provider(last_token, auth_manager)``."""
+        return self._current()
+
+    def invalidate(self) -> None:
+        """Forget the token after PayPal refused it; the SDK holds the same object, so expire it."""
+        with self._lock:
+            if self._token is not None:
+                self._token.expiry = 0
+            self._token = None
+
+    def _current(self) -> OAuthToken:
+        with self._lock:
+            if self._token is None or time.monotonic() >= self._valid_until:
+                self._token = self._fetch()
+            return self._token
+
+    def _fetch(self) -> OAuthToken:
+        try:
+            response = self._session.post(
+                self._url,
+                auth=self._credentials,
+                data={"grant_type": "client_credentials"},
+                headers={"Accept": "application/json"},
+                timeout=self._timeout,
+            )
+        except requests.RequestException as exc:
+            raise TokenError(f"PayPal token endpoint unreachable: {exc}") from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code != 200 or not isinstance(body, dict) or not body.get("access_token"):
+            failure = failure_from_body(response.status_code, body)
+            raise TokenError(f"PayPal refused the access token request: {failure.description or failure.code}", failure)
+        lifetime = max(float(body.get("expires_in", 0)) - EARLY_REFRESH, 0.0)
+        self._valid_until = time.monotonic() + lifetime
+        # The SDK compares ``expiry`` with its own clock helper, so express it in those terms.
+        return OAuthToken(
+            access_token=body["access_token"],
+            token_type=body.get("token_type", "Bearer"),
+            expires_in=body.get("expires_in"),
+            expiry=AuthHelper.get_current_utc_timestamp() + int(lifetime),
+        )

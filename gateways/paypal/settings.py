@@ -1,0 +1,58 @@
+"""The PayPal account settings, read once per adapter instance and checked loudly."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from paypalserversdk.configuration import Configuration, Environment, Server
+
+from hub.errors import ConfigError
+
+ENVIRONMENTS = {"sandbox": Environment.SANDBOX, "production": Environment.PRODUCTION}
+DEFAULT_TIMEOUT = 30.0  # seconds; the SDK's own default is 60
+DEFAULT_WEBHOOK_TOLERANCE = 900.0  # seconds a webhook transmission time may lie from now
+
+
+@dataclass(frozen=True)
+class PayPalSettings:
+    client_id: str
+    client_secret: str = field(repr=False)
+    base_url: str
+    timeout: float = DEFAULT_TIMEOUT
+    webhook_id: str | None = None
+    previous_webhook_id: str | None = None
+    webhook_tolerance: float = DEFAULT_WEBHOOK_TOLERANCE
+
+    @classmethod
+    def from_mapping(cls, account: str, settings: Mapping[str, Any]) -> PayPalSettings:
+        def key(name: str) -> str:
+            return f"gateways.{account}.{name}"
+
+        for required in ("client_id", "client_secret"):
+            if not settings.get(required):
+                raise ConfigError(key(required), "is required")
+        environment = str(settings.get("environment", "sandbox")).lower()
+        if environment not in ENVIRONMENTS:
+            raise ConfigError(key("environment"), f"must be one of {', '.join(ENVIRONMENTS)}, not {environment!r}")
+        base_url = settings.get("base_url") or Configuration.environments[ENVIRONMENTS[environment]][Server.DEFAULT]
+        return cls(
+            client_id=str(settings["client_id"]),
+            client_secret=str(settings["client_secret"]),
+            base_url=str(base_url).rstrip("/"),
+            timeout=_seconds(settings, "timeout", DEFAULT_TIMEOUT, key),
+            webhook_id=settings.get("webhook_id") or None,
+            previous_webhook_id=settings.get("previous_webhook_id") or None,
+            webhook_tolerance=_seconds(settings, "webhook_tolerance", DEFAULT_WEBHOOK_TOLERANCE, key),
+        )
+
+
+def _seconds(settings: Mapping[str, Any], name: str, default: float, key: Any) -> float:
+    try:
+        value = float(settings.get(name, default))
+    except (TypeError, ValueError):
+        raise ConfigError(key(name), f"must be a number of seconds, not {settings.get(name)!r}") from None
+    if value <= 0:
+        raise ConfigError(key(name), "must be positive")
+    return value

@@ -1,0 +1,189 @@
+"""Shared fixtures for the Magento connector tests: simulators, a store directory, a webhook receiver."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from flask import Flask, request
+
+from connectors.magento import MagentoConnector
+from connectors.magento.simulator import MagentoSimulator
+from hub.contracts import Delivery, Notice, StoreContext
+from hub.errors import IngestError
+from hub.sandbox.simserver import SimulatorServer
+from hub.testing import inbound
+from hub.testing.stores import MemoryStores
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "magento"
+
+# Type names in Adobe's event schemas -> sample values, to turn a schema into a payload.
+SAMPLES: dict[str, Any] = {
+    "int": 7,
+    "float": 12.5,
+    "string": "sample",
+    "mixed": "pending",
+    "boolean": False,
+    "array": [],
+    "string[]": [],
+    "object{}": {},
+    "object{}[]": [],
+}
+
+
+def load(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def sample(schema: Any) -> Any:
+    """A payload shaped like an Adobe event type schema, with sample values for the type names."""
+    if isinstance(schema, dict):
+        return {key: sample(value) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [sample(value) for value in schema]
+    return SAMPLES.get(schema, schema)
+
+
+def envelope(event_name: str, value: dict[str, Any], *, provider: str, client: str) -> dict[str, Any]:
+    """Adobe's documented CloudEvents sample, re-addressed to ``event_name`` and ``value``."""
+    event = load("adobe_io_events_cloudevent_envelope_example.json")
+    event_id = str(uuid.uuid4())
+    event.update(
+        type=f"com.adobe.commerce.{event_name}",
+        source=f"urn:uuid:{provider}",
+        event_id=event_id,
+        eventid=event_id,
+        recipient_client_id=client,
+        recipientclientid=client,
+    )
+    event["data"]["value"] = value
+    return event
+
+
+def delivery(connector: MagentoConnector, item: Any) -> Delivery:
+    verified = connector.verify(item)
+    return Delivery(
+        id=str(uuid.uuid4()),
+        connector="magento",
+        store_id=verified.store_id,
+        topic=verified.topic,
+        headers=item.headers,
+        body=item.body,
+    )
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 5.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+class Receiver:
+    """Stands in for the hub's ``POST /webhooks/magento``: verify the raw bytes, then parse."""
+
+    def __init__(self) -> None:
+        self.connector: MagentoConnector | None = None
+        self.notices: list[Notice] = []
+        self.refused: list[str] = []
+        self.lock = threading.Lock()
+        app = Flask("receiver")
+        app.add_url_rule("/webhooks/magento", "receive", self.receive, methods=["POST"])
+        self.server = SimulatorServer(app)
+
+    @property
+    def url(self) -> str:
+        return f"{self.server.url}/webhooks/magento"
+
+    def receive(self) -> Any:
+        assert self.connector is not None
+        item = inbound(request.get_data(), dict(request.headers), content_type=request.content_type or "")
+        try:
+            notices = self.connector.parse(delivery(self.connector, item))
+        except IngestError as exc:
+            with self.lock:
+                self.refused.append(exc.code)
+            return {"error": exc.code}, exc.status
+        with self.lock:
+            self.notices.extend(notices)
+        return {"ok": True}
+
+    def wait(self, source_ref: str | None = None, count: int = 1) -> list[Notice]:
+        """The notices received so far once ``count`` of them (about ``source_ref``, if given) arrived."""
+
+        def ready() -> list[Notice] | None:
+            with self.lock:
+                found = [n for n in self.notices if source_ref is None or n.source_ref == source_ref]
+            return found if len(found) >= count else None
+
+        return wait_for(ready)
+
+
+@pytest.fixture(scope="session")
+def receiver() -> Iterator[Receiver]:
+    receiving = Receiver()
+    receiving.server.start()
+    yield receiving
+    receiving.server.stop()
+
+
+def start(edition: str, receiver: Receiver | None = None, **options: Any) -> MagentoSimulator:
+    simulator = MagentoSimulator(webhook_url=receiver.url if receiver else None, edition=edition, **options)
+    simulator.start()
+    return simulator
+
+
+@pytest.fixture(scope="module")
+def sim(receiver: Receiver) -> Iterator[MagentoSimulator]:
+    simulator = start("commerce", receiver)
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def open_sim() -> Iterator[MagentoSimulator]:
+    simulator = start("open_source")
+    yield simulator
+    simulator.stop()
+
+
+def connect(
+    simulator: MagentoSimulator, receiver: Receiver | None = None, **store_settings: Any
+) -> tuple[MagentoConnector, StoreContext]:
+    stores = MemoryStores("magento")
+    seeded = simulator.store()
+    store = stores.add(
+        seeded["id"], settings={**seeded["settings"], **store_settings}, credentials=seeded["credentials"]
+    )
+    connector = MagentoConnector(simulator.hub_settings(), stores)
+    if receiver is not None:
+        receiver.connector = connector
+    return connector, store
+
+
+@pytest.fixture
+def wired(sim: MagentoSimulator, receiver: Receiver) -> Iterator[tuple[MagentoConnector, StoreContext]]:
+    """A connector for the module's Adobe Commerce simulator, with the receiver verifying for it."""
+    with receiver.lock:
+        receiver.notices.clear()
+        receiver.refused.clear()
+    yield connect(sim, receiver)
+    sim.faults.clear()
+
+
+@pytest.fixture
+def kit() -> SimpleNamespace:
+    """The helpers above, for test modules (``--import-mode=importlib`` cannot import conftest)."""
+    return SimpleNamespace(
+        load=load, sample=sample, envelope=envelope, delivery=delivery, wait_for=wait_for, connect=connect, start=start
+    )

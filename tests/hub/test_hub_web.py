@@ -1,0 +1,93 @@
+"""The web layer's contract: clear JSON errors, nothing authentic lost, admin API, operations."""
+
+from __future__ import annotations
+
+import json
+
+from hub.ledger import states
+from tests.hub.conftest import World
+
+ADMIN = {"Authorization": "Bearer test-admin-token"}
+
+
+def test_bad_signature_is_401_and_stores_nothing(world: World) -> None:
+    raw, headers = world.platform.request_refund("x", 100, send=False)
+    response = world.post(raw + b" ", headers)
+    assert response.status_code == 401
+    assert response.json["error"] == "signature_invalid"
+    assert world.hub.deliveries() == []
+
+
+def test_unknown_connector_is_404(world: World) -> None:
+    response = world.hub.client.post("/webhooks/nope", data=b"{}", content_type="application/json")
+    assert (response.status_code, response.json["error"]) == (404, "unknown_connector")
+
+
+def test_body_over_the_limit_is_413(world: World) -> None:
+    big = b"{" + b" " * (world.hub.config.hub.max_body_bytes + 10) + b"}"
+    response = world.hub.client.post("/webhooks/sandbox", data=big, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json["error"] == "body_too_large"
+
+
+def test_wrong_content_type_is_415(world: World) -> None:
+    response = world.hub.client.post("/webhooks/sandbox", data=b"a=b", content_type="application/x-www-form-urlencoded")
+    assert (response.status_code, response.json["error"]) == (415, "unsupported_media_type")
+
+
+def test_missing_headers_are_400(world: World) -> None:
+    raw, headers = world.platform.request_refund("x", 100, send=False)
+    del headers["X-Sandbox-Event-Id"]
+    response = world.post(raw, headers)
+    assert (response.status_code, response.json["error"]) == (400, "malformed_body")
+
+
+def test_unreadable_authentic_delivery_becomes_a_replayable_dead_letter(world: World) -> None:
+    raw, headers = world.platform.webhook("refund.requested", {"no": "topic"}, send=False)
+    assert world.post(raw, headers).status_code == 200
+    world.hub.settle()
+    [delivery] = world.hub.deliveries()
+    assert delivery.status == "dead" and "topic" in delivery.error
+    listed = world.hub.client.get("/api/deliveries?status=dead", headers=ADMIN).json["deliveries"]
+    assert [d["id"] for d in listed] == [delivery.id]
+    replayed = world.hub.client.post(f"/api/deliveries/{delivery.id}/replay", headers=ADMIN)
+    assert replayed.status_code == 200
+    assert world.hub.deliveries()[0].status == "received"
+
+
+def test_refund_in_review_is_approved_through_the_admin_api(world: World) -> None:
+    world.order("4001", 1000)
+    world.platform.request_refund("4001", 2000, request_id="rq-big")  # more than captured: review
+    world.hub.settle(senders=[world.platform.sender])
+    [refund] = world.hub.refunds()
+    assert refund.state == states.REVIEW
+    assert world.hub.client.post(f"/api/refunds/{refund.id}/approve", json={}, headers={}).status_code == 401
+    too_much = world.hub.client.post(f"/api/refunds/{refund.id}/approve", json={"amount": 2000}, headers=ADMIN)
+    assert too_much.status_code == 409 and "refundable balance" in too_much.json["message"]
+    ok = world.hub.client.post(f"/api/refunds/{refund.id}/approve", json={"amount": 1000, "by": "ana"}, headers=ADMIN)
+    assert ok.json["state"] == states.APPROVED
+    world.hub.settle(senders=[world.platform.sender, world.gateway.sender])
+    shown = world.hub.client.get(f"/api/refunds/{refund.id}", headers=ADMIN).json
+    assert shown["state"] == states.WRITTEN_BACK and shown["approved_amount"] == 1000
+    assert any(entry["actor"] == "admin:ana" for entry in shown["audit"])
+    assert world.hub.client.get("/api/refunds?state=written_back", headers=ADMIN).json["refunds"][0]["id"] == refund.id
+
+
+def test_health_metrics_and_openapi(world: World) -> None:
+    assert world.hub.client.get("/healthz").json == {"status": "ok"}
+    world.order("4002", 500)
+    world.platform.request_refund("4002", 500)
+    world.hub.settle(senders=[world.platform.sender])
+    text = world.hub.client.get("/metrics").get_data(as_text=True)
+    for name in ("refund_hub_deliveries_total", "refund_hub_decisions_total", "refund_hub_gateway_outcomes_total",
+                 "refund_hub_gateway_latency_seconds", "refund_hub_queue_depth",
+                 "refund_hub_oldest_unresolved_refund_seconds"):
+        assert name in text
+    document = world.hub.client.get("/api/openapi.json").json
+    assert document["openapi"].startswith("3.") and "/api/refunds/{refund_id}/approve" in document["paths"]
+    json.dumps(document)
+
+
+def test_admin_api_is_off_without_a_token(world: World) -> None:
+    world.hub.hub.config.hub.admin_token = None
+    assert world.hub.client.get("/api/refunds").status_code == 403
