@@ -122,16 +122,19 @@ def serve(
     try:
         _Gunicorn(config, options).run()
     finally:
-        if os.getpid() != supervisor:  # a forked web worker unwinding: the children are not its own
-            return
-        for child in children:
-            child.terminate()
-        deadline = time.monotonic() + 10
-        for child in children:
-            try:
-                child.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                child.kill()
+        if os.getpid() == supervisor:  # a forked web worker unwinding here owns no children
+            _stop(children)
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        child.terminate()
+    deadline = time.monotonic() + 10
+    for child in children:
+        try:
+            child.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 def _wait_for_ports(config: Config, timeout: float = 15.0) -> None:
