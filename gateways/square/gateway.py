@@ -37,6 +37,7 @@ class SquareGateway(Gateway):
     # no retention period (and "this behavior might vary depending on the API"): the hub must
     # not lean on replay to resolve an unknown refund; ``get_refund`` reads instead.
     replay_window = None
+    lookup_is_complete = True  # get_refund reads every refund of the payment for our marker
 
     def __init__(self, account: str, settings: Mapping[str, Any]) -> None:
         super().__init__(account, settings)

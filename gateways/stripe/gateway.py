@@ -36,6 +36,7 @@ class StripeGateway(Gateway):
     name = "stripe"
     # Stripe replays the saved response of a key for at least 24 hours, then prunes it.
     replay_window = timedelta(hours=24)
+    lookup_is_complete = True  # get_refund pages through every refund of the payment for our metadata
 
     def __init__(self, account: str, settings: Mapping[str, Any]) -> None:
         super().__init__(account, settings)

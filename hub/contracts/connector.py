@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from hub.contracts.inbound import Delivery, Inbound, Notice, Verified
@@ -43,6 +44,9 @@ class Connector(ABC):
     # platform payment label -> route, used where the store's own ``routes`` say nothing,
     # e.g. {"shopify_payments": "platform", "stripe": "gateway:stripe"}
     default_routes: ClassVar[Mapping[str, str]] = {}
+    # as ``Gateway.lookup_is_complete``/``replay_window``, for the ``platform`` route
+    lookup_is_complete: ClassVar[bool] = False
+    replay_window: ClassVar[timedelta | None] = None
 
     def __init__(self, settings: Mapping[str, Any], stores: StoreDirectory) -> None:
         self.settings = settings

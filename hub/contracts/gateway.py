@@ -27,10 +27,15 @@ class Gateway(ABC):
     ``settings`` its table (keys, base URL, timeouts), already decrypted.
     ``replay_window`` is how long the gateway promises that a request repeated with the same
     idempotency key replays the first result instead of acting again (None: never rely on it).
+    The janitor re-sends an ``unknown`` refund with its key only within that window, or at any
+    time when ``lookup_is_complete``; otherwise it stays ``unknown`` for a person.
     """
 
     name: ClassVar[str]
     replay_window: ClassVar[timedelta | None] = None
+    # True when ``get_refund`` returning None proves no refund exists for the lookup (it searches
+    # every refund of the payment), so re-sending with the same key can never pay twice
+    lookup_is_complete: ClassVar[bool] = False
 
     def __init__(self, account: str, settings: Mapping[str, Any]) -> None:
         self.account = account

@@ -48,6 +48,7 @@ def _result(data: Mapping[str, Any]) -> RefundResult:
 class SandboxGateway(Gateway):
     name = "sandbox"
     replay_window: ClassVar[timedelta | None] = timedelta(days=365)  # the simulator keeps keys forever
+    lookup_is_complete: ClassVar[bool] = True
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         return requests.request(

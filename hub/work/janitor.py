@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 
 from hub.contracts import Outcome, RefundLookup
+from hub.db.tables import audit as audit_table
 from hub.db.tables import deliveries, refunds
 from hub.ingest import DEAD, RECEIVED
 from hub.ledger import audit, states
@@ -80,22 +81,8 @@ def resolve_unsettled(hub: Hub, now: datetime) -> Counter[str]:
     for row in rows:
         result = lookup(hub, row)
         if result is None or result.outcome in (Outcome.UNKNOWN, Outcome.UNAVAILABLE):
-            age = now - (ledger.as_utc(row.updated_at) or now)
-            if (
-                row.state == states.UNKNOWN
-                and result is None
-                and age >= timedelta(seconds=hub.config.hub.unknown_grace_seconds)
-            ):
-                with hub.engine.begin() as conn:
-                    jobs.add(conn, RESEND, row.id)
-                    audit.write(
-                        conn,
-                        "janitor",
-                        "resend_same_key",
-                        refund_id=row.id,
-                        note="the executor has no trace of the refund; re-sending with the same key",
-                    )
-                counts["resent"] += 1
+            if row.state == states.UNKNOWN and result is None:
+                counts[no_trace(hub, row, now)] += 1
             continue
         if result.outcome.value == row.state:
             continue
@@ -107,6 +94,45 @@ def resolve_unsettled(hub: Hub, now: datetime) -> Counter[str]:
             except WriteBackFailed:
                 counts["write_back_failed"] += 1
     return counts
+
+
+def no_trace(hub: Hub, row: Any, now: datetime) -> str:
+    """The executor has no trace of an ``unknown`` refund: re-send with the same key only where
+    that provably cannot pay twice; otherwise leave it for a person."""
+    if now - (ledger.as_utc(row.updated_at) or now) < timedelta(seconds=hub.config.hub.unknown_grace_seconds):
+        return "waiting"
+    executor = _executor(hub, row)
+    window = getattr(executor, "replay_window", None)
+    # created_at precedes the first attempt, so this age is an upper bound on the key's age
+    within_window = window is not None and now - (ledger.as_utc(row.created_at) or now) < window
+    with hub.engine.begin() as conn:
+        if getattr(executor, "lookup_is_complete", False) or within_window:
+            jobs.add(conn, RESEND, row.id)
+            audit.write(
+                conn,
+                "janitor",
+                "resend_same_key",
+                refund_id=row.id,
+                note="the executor has no trace of the refund; re-sending with the same key",
+            )
+            return "resent"
+        flagged = conn.execute(
+            select(audit_table.c.id).where(audit_table.c.refund_id == row.id, audit_table.c.action == "needs_person")
+        ).first()
+        if flagged is None:
+            audit.write(
+                conn,
+                "janitor",
+                "needs_person",
+                refund_id=row.id,
+                note="no trace at the executor and its key can no longer be replayed safely",
+            )
+    return "needs_person"
+
+
+def _executor(hub: Hub, row: Any) -> Any:
+    account = gateway_account(row.route or "")
+    return hub.gateways.get(account) if account is not None else hub.connectors.get(row.connector)
 
 
 def lookup(hub: Hub, row: Any) -> Any:
