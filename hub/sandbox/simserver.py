@@ -166,7 +166,9 @@ class SimulatorServer:
         return f"http://{host!s}:{port}"
 
     def start(self) -> SimulatorServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"sim-{self.app.name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sim-{self.app.name}", daemon=True
+        )
         self._thread.start()
         return self
 

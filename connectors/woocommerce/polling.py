@@ -1,0 +1,63 @@
+"""Catch-up polling: what WooCommerce failed to push, from orders modified since the cursor.
+
+WooCommerce never retries a delivery, so the janitor polls ``GET /orders?modified_after=…
+&orderby=modified&order=asc&dates_are_gmt=true``. ``modified_after`` is exclusive and
+second-grained, so each poll re-reads the cursor's second and skips the orders already seen
+in it; the cursor is ``<GMT second>|<order ids seen in that second>``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from connectors.woocommerce import transformers as tx
+from connectors.woocommerce.client import WooClient
+from connectors.woocommerce.notices import StoreOptions, order_notices
+from hub.contracts import Notice, PollResult
+
+POLL_TOPIC = "poll"
+
+
+def encode_cursor(second: datetime, ids: set[str]) -> str:
+    return f"{tx.gmt_text(second)}|{','.join(sorted(ids, key=int))}"
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, set[str]] | None:
+    if not cursor:
+        return None
+    second, _, ids = cursor.partition("|")
+    moment = tx.gmt(second)
+    return (moment, {i for i in ids.split(",") if i}) if moment else None
+
+
+def poll(
+    client: WooClient,
+    store_id: str,
+    cursor: str | None,
+    options: StoreOptions,
+    *,
+    lookback: timedelta,
+    max_pages: int = 10,
+    now: datetime | None = None,
+) -> PollResult:
+    """Notices for orders modified after the cursor (first poll: ``lookback`` ago), oldest first."""
+    start = decode_cursor(cursor) or ((now or datetime.now(UTC)) - lookback, set())
+    newest, seen_then = start[0], set(start[1])
+    params = {
+        "modified_after": tx.gmt_text(newest - timedelta(seconds=1)),
+        "dates_are_gmt": True,
+        "orderby": "modified",
+        "order": "asc",
+    }
+    notices: list[Notice] = []
+    for order in client.every("orders", params, max_pages=max_pages):
+        modified = tx.gmt(order.get("date_modified_gmt"))
+        order_id = str(order["id"])
+        if modified is None or (modified == start[0] and order_id in start[1]):
+            continue
+        notices.extend(n for n in order_notices(store_id, POLL_TOPIC, order, options) if n.kind != "ignored")
+        if modified > newest:
+            newest, seen_then = modified, set()
+        if modified == newest:
+            seen_then.add(order_id)
+    return PollResult(notices=notices, cursor=encode_cursor(newest, seen_then))
