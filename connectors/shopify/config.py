@@ -1,0 +1,117 @@
+"""The Shopify app's settings and the facts pinned for the whole connector (API version, scopes, topics).
+
+``[connectors.shopify]`` holds the app-wide values: ``api_key`` (client id), ``api_secret``
+(client secret), ``previous_api_secret`` (accepted during a rotation), ``app_url`` (the hub's
+public base URL), and for the simulators ``test_mode`` plus ``admin_url`` (a template such as
+``http://127.0.0.1:8123/store/{shop}`` standing in for ``https://{shop}``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from hub.errors import ConfigError
+
+# The one place the Admin API version is pinned. 2026-04 is the first version where
+# refundCreate refuses to run without an @idempotent(key:) directive.
+API_VERSION = "2026-04"
+
+SCOPES = ("read_orders", "write_orders", "read_returns", "write_returns")
+
+# Topics registered per shop with webhookSubscriptionCreate after an install. The compliance
+# topics (customers/data_request, customers/redact, shop/redact) cannot be subscribed through
+# the Admin API: they are declared once for the app (shopify.app.toml / Partner Dashboard).
+SUBSCRIBED_TOPICS = (
+    "RETURNS_REQUEST",
+    "RETURNS_APPROVE",
+    "RETURNS_DECLINE",
+    "RETURNS_CLOSE",
+    "REFUNDS_CREATE",
+    "ORDER_TRANSACTIONS_CREATE",
+    "APP_UNINSTALLED",
+)
+
+MYSHOPIFY_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
+
+
+def is_shop_domain(value: str) -> bool:
+    return bool(MYSHOPIFY_DOMAIN.fullmatch(value or ""))
+
+
+def shop_name(store_id: str) -> str:
+    """``demo.myshopify.com`` -> ``demo``: the form the ``shopify_app`` package expects."""
+    return store_id.removesuffix(".myshopify.com")
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    api_key: str
+    api_secret: str
+    previous_api_secret: str | None = None
+    app_url: str = ""
+    admin_url: str | None = None
+    test_mode: bool = False
+    timeout: float = 10.0
+    max_retries: int = 2
+    notify_customer: bool = True
+    record_refunds: bool = True  # record(): also a money-less refundCreate, not only the metafield
+
+    @classmethod
+    def from_mapping(cls, settings: Mapping[str, Any]) -> AppSettings:
+        secret = str(settings.get("api_secret") or "")
+        if not secret:
+            raise ConfigError("connectors.shopify.api_secret", "is required to verify webhooks")
+        test_mode = bool(settings.get("test_mode", False))
+        admin_url = settings.get("admin_url") or None
+        if admin_url is not None:
+            if "{shop}" not in admin_url:
+                raise ConfigError("connectors.shopify.admin_url", "must contain {shop}")
+            check_url("connectors.shopify.admin_url", admin_url.replace("{shop}", "shop.myshopify.com"), test_mode)
+        app_url = str(settings.get("app_url") or "").rstrip("/")
+        if app_url:
+            check_url("connectors.shopify.app_url", app_url, test_mode)
+        return cls(
+            api_key=str(settings.get("api_key") or ""),
+            api_secret=secret,
+            previous_api_secret=settings.get("previous_api_secret") or None,
+            app_url=app_url,
+            admin_url=admin_url,
+            test_mode=test_mode,
+            timeout=float(settings.get("timeout", 10.0)),
+            max_retries=int(settings.get("max_retries", 2)),
+            notify_customer=bool(settings.get("notify_customer", True)),
+            record_refunds=bool(settings.get("record_refunds", True)),
+        )
+
+    def admin_base(self, shop: str) -> str:
+        """Where a shop's Admin API and OAuth endpoints live (``https://{shop}`` outside tests)."""
+        template = self.admin_url or "https://{shop}"
+        return template.replace("{shop}", shop).rstrip("/")
+
+
+def check_url(key: str, url: str, test_mode: bool) -> None:
+    """Refuse plain http and loopback/private hosts unless ``test_mode`` (the simulators) is on."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError(key, f"{url!r} is not an absolute http(s) URL")
+    if test_mode:
+        return
+    if parts.scheme != "https":
+        raise ConfigError(key, "must use https (http is allowed only with test_mode)")
+    if _is_local(parts.hostname):
+        raise ConfigError(key, "loopback and private hosts are allowed only with test_mode")
+
+
+def _is_local(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local

@@ -1,0 +1,79 @@
+"""The Shopify connector: the hub's ``Connector`` contract over Shopify webhooks and the Admin GraphQL API.
+
+Each method delegates to the module that does that one job (webhooks, fetch, refunds, install).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from connectors.shopify import fetch as fetching
+from connectors.shopify import refunds, webhooks
+from connectors.shopify.config import AppSettings
+from hub.contracts import (
+    Connector,
+    DecisionNotice,
+    Delivery,
+    Execution,
+    Inbound,
+    Notice,
+    RecordResult,
+    RefundLookup,
+    RefundResult,
+    StoreContext,
+    StoreDirectory,
+    Verified,
+    WriteBack,
+)
+from hub.models import Event
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+
+
+class ShopifyConnector(Connector):
+    name: ClassVar[str] = "shopify"
+    content_types: ClassVar[tuple[str, ...]] = ("application/json",)
+    # Gateways Shopify processes itself are refunded through Shopify (refundCreate); an order
+    # paid through an outside gateway is refunded there with the merchant's own credentials.
+    default_routes: ClassVar[Mapping[str, str]] = {
+        "shopify_payments": "platform",
+        "shopify_installments": "platform",
+        "shop_pay_installments": "platform",
+        "gift_card": "platform",
+        "bogus": "platform",  # Shopify's test gateway
+        "stripe": "gateway:stripe",
+        "paypal": "gateway:paypal",
+        "square": "gateway:square",
+    }
+
+    def __init__(self, settings: Mapping[str, Any], stores: StoreDirectory) -> None:
+        super().__init__(settings, stores)
+        self.app = AppSettings.from_mapping(settings)
+
+    def verify(self, inbound: Inbound) -> Verified:
+        return webhooks.verify(self.app, inbound)
+
+    def parse(self, delivery: Delivery) -> list[Notice]:
+        return webhooks.parse(delivery)
+
+    def fetch(self, store: StoreContext, notice: Notice) -> Event:
+        return fetching.fetch(self.app, self.stores, store, notice)
+
+    def refund_on_platform(self, store: StoreContext, execution: Execution) -> RefundResult:
+        return refunds.refund_on_platform(self.app, self.stores, store, execution)
+
+    def get_platform_refund(self, store: StoreContext, lookup: RefundLookup) -> RefundResult | None:
+        return refunds.get_platform_refund(self.app, self.stores, store, lookup)
+
+    def record(self, store: StoreContext, writeback: WriteBack) -> RecordResult:
+        return refunds.record(self.app, self.stores, store, writeback)
+
+    def notify_decision(self, store: StoreContext, notice: DecisionNotice) -> RecordResult | None:
+        return refunds.notify_decision(self.app, self.stores, store, notice)
+
+    def blueprint(self) -> Blueprint:
+        from connectors.shopify.install import blueprint
+
+        return blueprint(self.app, self.stores)

@@ -1,0 +1,120 @@
+"""The Admin GraphQL documents the connector sends (field names as in the 2026-04 schema).
+
+Money is read as ``shopMoney`` (the shop's currency) with ``presentmentMoney`` where a refund
+must be expressed in the customer's currency.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+_MONEY = "shopMoney { amount currencyCode } presentmentMoney { amount currencyCode }"
+
+TRANSACTION_FIELDS = f"""
+  id kind status gateway formattedGateway manualPaymentGateway test
+  authorizationCode paymentId receiptJson processedAt createdAt
+  amountSet {{ {_MONEY} }}
+  parentTransaction {{ id kind gateway authorizationCode paymentId receiptJson }}
+"""
+
+ORDER_FIELDS = f"""
+  id name createdAt processedAt updatedAt cancelledAt email taxesIncluded
+  currencyCode presentmentCurrencyCode
+  customer {{ id }}
+  totalPriceSet {{ {_MONEY} }}
+  totalRefundedSet {{ {_MONEY} }}
+  lineItems(first: 250) {{ nodes {{
+    id sku name title quantity requiresShipping isGiftCard
+    product {{ id }} variant {{ id }} sellingPlan {{ sellingPlanId name }}
+    originalUnitPriceSet {{ {_MONEY} }}
+    discountedUnitPriceAfterAllDiscountsSet {{ {_MONEY} }}
+    taxLines {{ priceSet {{ {_MONEY} }} }}
+  }} }}
+  fulfillments(first: 50) {{ createdAt deliveredAt status }}
+  transactions(first: 100) {{ {TRANSACTION_FIELDS} }}
+  refunds(first: 100) {{ id note createdAt totalRefundedSet {{ {_MONEY} }} }}
+"""
+
+REFUND_FIELDS = f"""
+  id note createdAt
+  totalRefundedSet {{ {_MONEY} }}
+  return {{ id }}
+  refundLineItems(first: 250) {{ nodes {{
+    quantity lineItem {{ id }} subtotalSet {{ {_MONEY} }} totalTaxSet {{ {_MONEY} }}
+  }} }}
+  transactions(first: 50) {{ nodes {{ {TRANSACTION_FIELDS} }} }}
+"""
+
+RETURN_QUERY = f"""
+query HubReturn($id: ID!) {{
+  return(id: $id) {{
+    id name status createdAt closedAt
+    decline {{ reason note }}
+    returnLineItems(first: 250) {{ nodes {{
+      id quantity returnReason returnReasonNote customerNote
+      ... on ReturnLineItem {{ fulfillmentLineItem {{ lineItem {{ id }} }} }}
+    }} }}
+    refunds(first: 50) {{ nodes {{ id note }} }}
+    order {{ {ORDER_FIELDS} }}
+  }}
+}}
+"""
+
+REFUND_QUERY = f"""
+query HubRefund($id: ID!) {{
+  refund(id: $id) {{
+    {REFUND_FIELDS}
+    order {{ {ORDER_FIELDS} }}
+  }}
+}}
+"""
+
+ORDER_QUERY = f"""
+query HubOrder($id: ID!) {{
+  order(id: $id) {{ {ORDER_FIELDS} }}
+}}
+"""
+
+RETURN_DECLINE = """
+mutation HubReturnDecline($input: ReturnDeclineRequestInput!) {
+  returnDeclineRequest(input: $input) {
+    return { id status decline { reason note } }
+    userErrors { field message code }
+  }
+}
+"""
+
+METAFIELDS_SET = """
+mutation HubMetafieldsSet($metafields: [MetafieldsSetInput!]!) {
+  metafieldsSet(metafields: $metafields) {
+    metafields { id namespace key }
+    userErrors { field message code }
+  }
+}
+"""
+
+WEBHOOK_SUBSCRIBE = """
+mutation HubWebhookSubscribe($topic: WebhookSubscriptionTopic!, $subscription: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $subscription) {
+    webhookSubscription { id topic uri }
+    userErrors { field message }
+  }
+}
+"""
+
+_KEY = re.compile(r"^[A-Za-z0-9_.:\-]{1,255}$")
+
+
+def refund_create(idempotency_key: str) -> str:
+    """``refundCreate`` with the mandatory ``@idempotent`` directive (a literal, as Shopify's examples write it)."""
+    if not _KEY.fullmatch(idempotency_key):
+        raise ValueError(f"idempotency key {idempotency_key!r} has characters Shopify keys should not carry")
+    return f"""
+mutation HubRefundCreate($input: RefundInput!) {{
+  refundCreate(input: $input) @idempotent(key: {json.dumps(idempotency_key)}) {{
+    refund {{ {REFUND_FIELDS} }}
+    userErrors {{ field message }}
+  }}
+}}
+"""
