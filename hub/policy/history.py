@@ -128,21 +128,21 @@ _EMPTY = _Series()
 
 
 class HistoryIndex:
-    """The counted prior refunds, oldest first; each identity's series is built on first use
-    (one pass) and every query on it is O(log n)."""
+    """The counted prior refunds, grouped by identity in one pass on first use; an identity's
+    series (prefix counts and sums) is built when first asked for, and every query on it is a
+    binary search, O(log n)."""
 
-    def __init__(self, entries: list[tuple[float, PriorRefund, str | None]]) -> None:
-        self.entries = entries
+    def __init__(self, entries: list[tuple[float, PriorRefund]]) -> None:
+        self.entries = entries  # oldest first
+        self.groups: dict[str, list[tuple[float, PriorRefund]]] | None = None
         self.series: dict[str, _Series] = {}
 
     @classmethod
     def build(cls, refunds: Iterable[PriorRefund], ignore_states: frozenset[str]) -> HistoryIndex:
         entries = [
-            (_timestamp(prior.created_at), prior, normalize_email(prior.email))
-            for prior in refunds
-            if prior.state.lower() not in ignore_states
+            (_timestamp(prior.created_at), prior) for prior in refunds if prior.state.lower() not in ignore_states
         ]
-        entries.sort(key=lambda entry: entry[0])  # newest-first input: one reversed run, linear
+        entries.sort(key=lambda entry: entry[0])  # newest-first input is one reversed run: linear
         return cls(entries)
 
     def of(self, key: str | None) -> _Series:
@@ -150,15 +150,21 @@ class HistoryIndex:
             return _EMPTY
         series = self.series.get(key)
         if series is None:
-            series = self.series[key] = _Series.build(self._select(key))
+            if self.groups is None:
+                self.groups = self._grouped()
+            series = self.series[key] = _Series.build(self.groups.get(key, []))
         return series
 
-    def _select(self, key: str) -> list[tuple[float, PriorRefund]]:
-        kind, _, value = key.partition(":")
-        if kind == ANY:
-            return [(when, prior) for when, prior, _ in self.entries]
-        if kind == "customer":
-            return [(when, prior) for when, prior, _ in self.entries if prior.customer_id == value]
-        if kind == "email":
-            return [(when, prior) for when, prior, email in self.entries if email == value]
-        return [(when, prior) for when, prior, _ in self.entries if prior.payment_fingerprint == value]
+    def _grouped(self) -> dict[str, list[tuple[float, PriorRefund]]]:
+        groups: dict[str, list[tuple[float, PriorRefund]]] = {ANY: self.entries}
+        for entry in self.entries:
+            prior = entry[1]
+            email = normalize_email(prior.email)
+            for key in (
+                f"customer:{prior.customer_id}" if prior.customer_id else None,
+                f"email:{email}" if email else None,
+                f"payment:{prior.payment_fingerprint}" if prior.payment_fingerprint else None,
+            ):
+                if key is not None:
+                    groups.setdefault(key, []).append(entry)
+        return groups

@@ -35,9 +35,34 @@ def _sandbox_gateway(config: Config, port: int, hub_url: str) -> Simulator:
     )
 
 
+def _magento(config: Config, port: int, hub_url: str) -> Simulator:
+    from connectors.magento.simulator import from_config
+
+    return from_config(config, port, hub_url)  # webhook URL f"{hub_url}/webhooks/magento"
+
+
+def _shopify(config: Config, port: int, hub_url: str) -> Simulator:
+    from connectors.shopify.simulator import ShopifySimulator
+
+    settings = config.connectors["shopify"]
+    simulator = ShopifySimulator(
+        port=port,
+        webhook_url=f"{hub_url}/webhooks/shopify",
+        api_key=str(settings.get("api_key", "")),
+        api_secret=str(settings["api_secret"]),
+    )
+    for store_id, store in config.stores.items():
+        if store.connector == "shopify":
+            token = store.credentials.get("access_token")
+            simulator.add_shop(store_id, access_token=token, installed=bool(token))
+    return simulator
+
+
 FACTORIES: dict[str, Callable[[Config, int, str], Simulator]] = {
     "sandbox-platform": _sandbox_platform,
     "sandbox-gateway": _sandbox_gateway,
+    "magento": _magento,
+    "shopify": _shopify,
 }
 
 

@@ -15,6 +15,7 @@ from hub.config import Config, load_config
 from hub.errors import IngestError
 from hub.logs import configure_logging
 from hub.runtime import Dispatcher, Hub, bootstrap
+from hub.web.intake import Intake
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def create_app(
     app = Flask("refund_hub")
     app.config["MAX_CONTENT_LENGTH"] = config.hub.max_body_bytes
     app.extensions["refund_hub"] = hub
+    app.extensions["refund_hub_intake"] = Intake(hub.engine, hub.dispatcher)
 
     from hub.web.admin import bp as admin_bp
     from hub.web.ops import bp as ops_bp
@@ -74,3 +76,7 @@ def _queue_dispatcher(hub: Hub) -> Dispatcher:
 
 def current_hub() -> Hub:
     return current_app.extensions["refund_hub"]  # type: ignore[no-any-return]
+
+
+def current_intake() -> Intake:
+    return current_app.extensions["refund_hub_intake"]  # type: ignore[no-any-return]

@@ -6,11 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub import ingest
 from hub.contracts import Headers, Inbound
 from hub.errors import BodyTooLarge, UnknownConnector, UnsupportedMediaType
 from hub.metrics import DELIVERIES
-from hub.web.app import current_hub
+from hub.web.app import current_hub, current_intake
 
 bp = Blueprint("webhooks", __name__)
 
@@ -41,12 +40,10 @@ def _store(source: str, verifier, accepted: tuple[str, ...]) -> tuple[Response, 
         DELIVERIES.labels(connector=source, result="rejected").inc()
         raise
     try:
-        receipt = ingest.receive(hub.engine, source, verified, inbound)
+        receipt = current_intake().receive(source, verified, inbound)
     except SQLAlchemyError:
         DELIVERIES.labels(connector=source, result="store_failed").inc()
         return jsonify(error="storage_unavailable", message="delivery not stored; please retry"), 503
-    if not receipt.duplicate and not verified.ack_only:
-        hub.dispatcher.wake()
     result = "duplicate" if receipt.duplicate else ("ack" if verified.ack_only else "accepted")
     DELIVERIES.labels(connector=source, result=result).inc()
     return jsonify(delivery_id=receipt.delivery_id, result=result), 200

@@ -1,0 +1,203 @@
+"""Ingest benchmark: the hub's real webhook path against a bare Flask endpoint, same server.
+
+In one run, with wrk on 127.0.0.1 (-t2 -c32) against gunicorn with the hub's default settings
+(sync workers, 2 x cores):
+  (a) a bare Flask endpoint that reads the body and answers 200 (the ceiling),
+  (b) the hub: verify HMAC + store delivery and job in one transaction (SQLite, WAL,
+      synchronous=FULL) + wake a worker through SqliteHuey, for new and for duplicate deliveries,
+  (c) the same on PostgreSQL + Redis.
+Prints requests/s and p50/p99 for each and the ratios to (a). Usage: python bench/ingest.py [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+PORT = 8799
+SECRET = "bench-secret"
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_DB = "refund_hub_bench"
+
+
+def payload() -> bytes:
+    """A 3 KB refund request, the size research/infra.md measured with."""
+    body = {"topic": "refund.requested", "order_id": "1001", "request_id": "rq-bench", "amount": 2500,
+            "reason": "damaged", "padding": "x" * 2900}
+    return json.dumps(body).encode()
+
+
+def wrk_script(body: bytes, signature: str, duplicate: bool) -> str:
+    event = '"dup-1"' if duplicate else 'prefix .. counter'
+    return f"""
+local counter = 0
+local prefix = ""
+function setup(thread) thread:set("prefix", tostring(math.random(1, 1e9)) .. "-") end
+function init(args) prefix = prefix end
+wrk.method = "POST"
+wrk.body = {json.dumps(body.decode())}
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Sandbox-Signature"] = "{signature}"
+wrk.headers["X-Sandbox-Store"] = "bench-store"
+wrk.headers["X-Sandbox-Topic"] = "refund.requested"
+function request()
+  counter = counter + 1
+  wrk.headers["X-Sandbox-Event-Id"] = {event}
+  return wrk.format()
+end
+"""
+
+
+def config_for(folder: Path, database_url: str, queue_url: str) -> Path:
+    from cryptography.fernet import Fernet
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "refund-hub.json"
+    path.write_text(json.dumps({
+        "hub": {"instance_path": str(folder / "instance"), "database_url": database_url, "queue_url": queue_url,
+                "secret_keys": [Fernet.generate_key().decode()], "log_level": "WARNING"},
+        "connectors": {"sandbox": {"webhook_secret": SECRET}},
+        "gateways": {"sandbox": {"type": "sandbox", "base_url": "http://127.0.0.1:9", "api_key": "k"}},
+        "stores": {"bench-store": {"connector": "sandbox", "settings": {"api_url": "http://127.0.0.1:9"},
+                                   "credentials": {"token": "t"}}},
+    }))
+    return path
+
+
+def wait_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def serve(app: str, env: dict[str, str], workers: int, worker_class: str, threads: int) -> subprocess.Popen[bytes]:
+    command = [str(Path(sys.executable).parent / "gunicorn"), app, "-b", f"127.0.0.1:{PORT}", "-w", str(workers),
+               "-k", worker_class, "--backlog", "2048", "--log-level", "warning"]
+    if worker_class == "gthread":
+        command += ["--threads", str(threads)]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(PORT)
+    wait_ready(workers)
+    return process
+
+
+def wait_ready(workers: int, timeout: float = 120.0) -> None:
+    """Every worker has loaded the app: many health checks in a row answer quickly."""
+    import requests
+
+    deadline, streak = time.monotonic() + timeout, 0
+    while streak < 8 * workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the server did not get ready")
+        try:
+            started = time.monotonic()
+            ok = requests.get(f"http://127.0.0.1:{PORT}/healthz", timeout=5).status_code == 200
+            streak = streak + 1 if ok and time.monotonic() - started < 0.5 else 0
+        except requests.RequestException:
+            streak = 0
+            time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(15)
+    time.sleep(0.5)
+
+
+def wrk(script: Path, seconds: int) -> tuple[float, float, float]:
+    url = f"http://127.0.0.1:{PORT}/webhooks/sandbox"
+    subprocess.run(["wrk", "-t2", "-c32", "-d3s", "-s", str(script), url], capture_output=True, check=True)  # warm-up
+    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-s", str(script), url],
+                         capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        raise RuntimeError(f"{non2xx.group(1)} non-2xx answers:\n{out}")
+    return rate, _ms(out, "50%"), _ms(out, "99%")
+
+
+def _ms(out: str, label: str) -> float:
+    value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def fresh_pg() -> str:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {PG_DB}")
+    return f"postgresql://postgres@127.0.0.1:5432/{PG_DB}"
+
+
+def migrate(config: Path, env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "-m", "hub", "--config", str(config), "migrate"], env=env, check=True,
+                   capture_output=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    parser.add_argument("--worker-class", choices=("sync", "gthread"), default="sync")
+    parser.add_argument("--threads", type=int, default=16)
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from hub.testing.signing import hmac_base64
+
+    body = payload()
+    signature = hmac_base64(SECRET, body)
+    folder = Path(tempfile.mkdtemp(prefix="rh-bench-"))
+    scripts = {}
+    for name, dup in (("unique", False), ("duplicate", True)):
+        scripts[name] = folder / f"{name}.lua"
+        scripts[name].write_text(wrk_script(body, signature, dup))
+    results: dict[str, tuple[float, float, float]] = {}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    server_args = (args.workers, args.worker_class, args.threads)
+    bare = serve("bench.apps:bare_app", env, *server_args)
+    try:
+        results["a  bare Flask"] = wrk(scripts["unique"], args.seconds)
+    finally:
+        stop(bare)
+
+    setups = [("sqlite", f"sqlite:///{folder / 'hub.db'}", f"sqlite:///{folder / 'queue.db'}"),
+              ("postgres+redis", fresh_pg(), "redis://127.0.0.1:6379/15")]
+    for label, database_url, queue_url in setups:
+        config = config_for(folder / label, database_url, queue_url)
+        hub_env = {**env, "REFUND_HUB_CONFIG": str(config)}
+        migrate(config, hub_env)
+        server = serve("bench.apps:hub_app()", hub_env, *server_args)
+        try:
+            results[f"b  hub ingest, {label}, new"] = wrk(scripts["unique"], args.seconds)
+            results[f"b' hub ingest, {label}, duplicate"] = wrk(scripts["duplicate"], args.seconds)
+        finally:
+            stop(server)
+    shutil.rmtree(folder, ignore_errors=True)
+
+    ceiling = results["a  bare Flask"][0]
+    threads = f" --threads {args.threads}" if args.worker_class == "gthread" else ""
+    print(f"wrk -t2 -c32 -d{args.seconds}s, gunicorn -k {args.worker_class} -w {args.workers}{threads}, "
+          "3 KB signed POST, 127.0.0.1")
+    print(f"{'run':40s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s} {'ratio to a':>11s}")
+    for name, (rate, p50, p99) in results.items():
+        print(f"{name:40s} {rate:9.0f} {p50:8.1f} {p99:8.1f} {rate / ceiling:11.2f}")
+
+
+if __name__ == "__main__":
+    main()

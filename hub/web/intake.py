@@ -1,0 +1,98 @@
+"""The web process's side of ingest: group commit and coalesced wake-ups.
+
+With SQLite and ``synchronous=FULL`` every commit waits for the disk; the fsync, not the SQL,
+is the cost of a delivery. Request threads therefore hand their deliveries to one committer
+thread per process, which writes everything that arrived meanwhile in ONE transaction and
+answers each request only after that commit (durability is unchanged: no 2xx before fsync).
+Waking a worker is coalesced too: at most one queue message per ``wake_interval``, since one
+``drain`` runs every job in the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from hub import ingest
+from hub.contracts import Inbound, Verified
+from hub.runtime import Dispatcher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Pending:
+    source: str
+    verified: Verified
+    inbound: Inbound
+    done: threading.Event = field(default_factory=threading.Event)
+    receipt: ingest.Receipt | None = None
+    error: BaseException | None = None
+
+
+class CoalescingWaker:
+    """``poke`` from any thread; the dispatcher is woken at most once per interval."""
+
+    def __init__(self, dispatcher: Dispatcher, interval: float = 0.05) -> None:
+        self.dispatcher = dispatcher
+        self.interval = interval
+        self._poked = threading.Event()
+        threading.Thread(target=self._run, name="waker", daemon=True).start()
+
+    def poke(self) -> None:
+        self._poked.set()
+
+    def _run(self) -> None:
+        while True:
+            self._poked.wait()
+            self._poked.clear()
+            self.dispatcher.wake()
+            self._poked.wait(self.interval)  # let more deliveries join this wake-up
+
+
+class Intake:
+    """Stores deliveries for the webhook views; one per web process."""
+
+    def __init__(self, engine: Engine, dispatcher: Dispatcher, max_batch: int = 64) -> None:
+        self.engine = engine
+        self.max_batch = max_batch
+        self.waker = CoalescingWaker(dispatcher)
+        self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
+        threading.Thread(target=self._commit_loop, name="group-commit", daemon=True).start()
+
+    def receive(self, source: str, verified: Verified, inbound: Inbound) -> ingest.Receipt:
+        item = _Pending(source, verified, inbound)
+        self._queue.put(item)
+        item.done.wait()
+        if item.error is not None:
+            raise item.error
+        assert item.receipt is not None
+        if not item.receipt.duplicate and not verified.ack_only:
+            self.waker.poke()
+        return item.receipt
+
+    def _commit_loop(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            with self.engine.begin() as conn:
+                for item in batch:
+                    item.receipt = ingest.store(conn, item.source, item.verified, item.inbound)
+        except Exception as exc:  # nothing of this batch was stored: every request answers 503
+            log.exception("group commit of %d deliveries failed", len(batch))
+            for item in batch:
+                item.error, item.receipt = exc, None
+        for item in batch:
+            item.done.set()
