@@ -58,11 +58,18 @@ def _shopify(config: Config, port: int, hub_url: str) -> Simulator:
     return simulator
 
 
+def _woocommerce(config: Config, port: int, hub_url: str) -> Simulator:
+    from connectors.woocommerce.simulator import from_config
+
+    return from_config(config, port, hub_url)  # store http://127.0.0.1:<port>; webhooks to f"{hub_url}/webhooks/woocommerce"
+
+
 FACTORIES: dict[str, Callable[[Config, int, str], Simulator]] = {
     "sandbox-platform": _sandbox_platform,
     "sandbox-gateway": _sandbox_gateway,
     "magento": _magento,
     "shopify": _shopify,
+    "woocommerce": _woocommerce,
 }
 
 
