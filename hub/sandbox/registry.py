@@ -61,7 +61,58 @@ def _shopify(config: Config, port: int, hub_url: str) -> Simulator:
 def _woocommerce(config: Config, port: int, hub_url: str) -> Simulator:
     from connectors.woocommerce.simulator import from_config
 
-    return from_config(config, port, hub_url)  # store http://127.0.0.1:<port>; webhooks to f"{hub_url}/webhooks/woocommerce"
+    return from_config(config, port, hub_url)  # store http://127.0.0.1:<port>, posts to /webhooks/woocommerce
+
+
+def _account(config: Config, kind: str) -> tuple[str, dict[str, Any]]:
+    """The first gateway account of ``kind``: its simulator must accept that account's keys."""
+    account = next(a for a in config.gateways if config.gateway_type(a) == kind)
+    return account, dict(config.gateways[account])
+
+
+def _settle(config: Config) -> float:
+    return float(config.sandbox.get("settle_after", 0.5))
+
+
+def _stripe(config: Config, port: int, hub_url: str) -> Simulator:
+    from gateways.stripe.simulator import StripeSimulator
+
+    account, settings = _account(config, "stripe")
+    return StripeSimulator(
+        port,
+        f"{hub_url}/webhooks/gateway/{account}",
+        settle_after=_settle(config),
+        api_key=settings["api_key"],
+        webhook_secret=settings["webhook_secret"],
+    )
+
+
+def _paypal(config: Config, port: int, hub_url: str) -> Simulator:
+    from gateways.paypal.simulator import PayPalSimulator
+
+    account, settings = _account(config, "paypal")
+    return PayPalSimulator(
+        port,
+        f"{hub_url}/webhooks/gateway/{account}",
+        _settle(config),
+        client_id=settings["client_id"],
+        client_secret=settings["client_secret"],
+        webhook_id=settings["webhook_id"],
+    )
+
+
+def _square(config: Config, port: int, hub_url: str) -> Simulator:
+    from gateways.square.simulator import SquareSimulator
+
+    account, settings = _account(config, "square")
+    return SquareSimulator(
+        port,
+        f"{hub_url}/webhooks/gateway/{account}",
+        settle_after=_settle(config),
+        access_token=settings["access_token"],
+        signature_key=settings["webhook_signature_key"],
+        notification_url=settings.get("notification_url"),
+    )
 
 
 FACTORIES: dict[str, Callable[[Config, int, str], Simulator]] = {
@@ -70,6 +121,9 @@ FACTORIES: dict[str, Callable[[Config, int, str], Simulator]] = {
     "magento": _magento,
     "shopify": _shopify,
     "woocommerce": _woocommerce,
+    "stripe": _stripe,
+    "paypal": _paypal,
+    "square": _square,
 }
 
 
