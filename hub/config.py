@@ -54,6 +54,7 @@ class HubSettings(Strict):
     web_workers: int = Field(default=4, gt=0)
     web_worker_class: Literal["sync", "gthread"] = "sync"
     log_level: str = "INFO"
+    shadow_policy: str | None = None  # a candidate policy decided beside the live one, audited only
 
     @field_validator("secret_keys", mode="before")
     @classmethod
@@ -111,6 +112,8 @@ class Config(Strict):
                     )
             if store.policy and store.policy not in self.policies:
                 raise ConfigError(f"stores.{store_id}.policy", f"no policy {store.policy!r} in [policies]")
+        if self.hub.shadow_policy and self.hub.shadow_policy not in self.policies:
+            raise ConfigError("hub.shadow_policy", f"no policy {self.hub.shadow_policy!r} in [policies]")
         return self
 
     def gateway_type(self, account: str) -> str:

@@ -105,6 +105,21 @@ def decide(hub: Hub, refund_id: str, now: datetime | None = None) -> str:
             policy_version=decision.policy_version,
             **{k: v for k, v in detail.items() if k != "decision"},
         )
+        shadow = hub.config.hub.shadow_policy
+        if shadow:  # the candidate decides beside the live policy; only the audit trail sees it
+            candidate = evaluate(hub.policies[shadow], request, history, now)
+            audit.write(
+                conn,
+                "policy",
+                "shadow_decision",
+                refund_id=refund_id,
+                policy=shadow,
+                verdict=candidate.action,
+                amount=candidate.amount,
+                rules=[r.rule for r in candidate.rules],
+                policy_version=candidate.policy_version,
+                differs=candidate.action != decision.action,
+            )
         if state == states.APPROVED:
             jobs.add(conn, jobs.REFUND, refund_id)
     DECISIONS.labels(action=decision.action).inc()

@@ -70,3 +70,16 @@ def test_dashboard_refund_is_recorded_not_executed(world: World) -> None:
     states_by_kind = sorted((r.kind, r.state, r.amount) for r in world.hub.refunds())
     assert states_by_kind == [("recorded", states.RECORDED, 2000), ("requested", states.WRITTEN_BACK, 1000)]
     assert len(world.gateway_refunds()) == 2
+
+
+def test_shadow_policy_decides_beside_the_live_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.hub.conftest import make_world
+
+    for w in make_world(tmp_path):
+        w.hub.hub.config.hub.shadow_policy = "default"
+        w.order("1006", 800)
+        w.platform.request_refund("1006", 800, request_id="rq-shadow")
+        w.hub.settle(senders=[w.platform.sender])
+        [refund] = w.hub.refunds()
+        shadow = [a for a in w.hub.audit(refund.id) if a.action == "shadow_decision"]
+        assert len(shadow) == 1 and shadow[0].detail["differs"] is False
