@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from hub.db.engine import reading
 from hub.db.tables import audit, refunds
-from hub.ledger.refunds import as_utc
+from hub.ledger.history import PRIOR_COLUMNS, prior_refund
 from hub.models import RefundRequest
 
 SINCE = re.compile(r"^(\d+)([dhw])$")
@@ -35,48 +35,20 @@ def parse_since(text: str) -> timedelta:
 
 def stored_records(engine: Any, since: datetime, lookback_days: int) -> Iterator[Any]:
     """SimulationRecords of every decided refund since ``since``, with in-memory histories."""
-    from hub.policy import Decision, History, PriorRefund, SimulationRecord
+    from hub.policy import Decision, History, SimulationRecord
 
     start = since - timedelta(days=lookback_days)
     with reading(engine) as conn:
         rows = conn.execute(
-            select(
-                refunds.c.id,
-                refunds.c.order_id,
-                refunds.c.customer_id,
-                refunds.c.customer_email,
-                refunds.c.payment_fingerprint,
-                refunds.c.amount,
-                refunds.c.currency,
-                refunds.c.state,
-                refunds.c.created_at,
-                refunds.c.decision,
-                refunds.c.request,
-                refunds.c.kind,
-            )
+            select(*PRIOR_COLUMNS, refunds.c.decision, refunds.c.request, refunds.c.kind)
             .where(refunds.c.created_at >= start)
             .order_by(refunds.c.created_at)
         ).all()
     index: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
-    priors = []
+    priors = [prior_refund(row) for row in rows]
     for position, row in enumerate(rows):
-        created = as_utc(row.created_at)
-        assert created is not None
-        priors.append(
-            PriorRefund(
-                refund_id=row.id,
-                order_id=row.order_id,
-                customer_id=row.customer_id,
-                email=row.customer_email,
-                payment_fingerprint=row.payment_fingerprint,
-                amount=row.amount,
-                currency=row.currency,
-                state=row.state,
-                created_at=created,
-            )
-        )
         for key in _keys(row):
-            index[key].append((created, position))
+            index[key].append((priors[position].created_at, position))
     for position, row in enumerate(rows):
         created = priors[position].created_at
         if created < since or not row.decision or "decision" not in row.decision or row.kind != "requested":
@@ -155,9 +127,6 @@ def add_ledger_commands(group: click.Group) -> None:
         with Progress(transient=True) as progress:
             task = progress.add_task("replaying decisions", total=len(records))
             report = simulate(candidate, records, progress=lambda n: progress.update(task, completed=n))
-        try:
-            from hub.policy.report import render_report
+        from hub.policy.report import print_report
 
-            render_report(report)
-        except ImportError:
-            click.echo(str(report))
+        print_report(report)

@@ -11,9 +11,38 @@ from sqlalchemy import Connection, or_, select
 from hub.db.tables import payments, refunds
 from hub.ledger.refunds import as_utc
 
+PRIOR_COLUMNS = (
+    refunds.c.id,
+    refunds.c.order_id,
+    refunds.c.customer_id,
+    refunds.c.customer_email,
+    refunds.c.payment_fingerprint,
+    refunds.c.amount,
+    refunds.c.currency,
+    refunds.c.state,
+    refunds.c.created_at,
+)
+
+
+def prior_refund(row: Any) -> Any:
+    """A ledger row (with ``PRIOR_COLUMNS``) as the policy's ``PriorRefund``."""
+    from hub.policy import PriorRefund
+
+    return PriorRefund(
+        refund_id=row.id,
+        order_id=row.order_id,
+        customer_id=row.customer_id,
+        email=row.customer_email,
+        payment_fingerprint=row.payment_fingerprint,
+        amount=row.amount,
+        currency=row.currency,
+        state=row.state,
+        created_at=as_utc(row.created_at) or row.created_at,
+    )
+
 
 def build_history(conn: Connection, refund: Any, lookback_days: int, at: datetime) -> Any:
-    from hub.policy import History, PriorRefund
+    from hub.policy import History
 
     matches = []
     if refund.customer_id:
@@ -25,17 +54,7 @@ def build_history(conn: Connection, refund: Any, lookback_days: int, at: datetim
     prior: list[Any] = []
     if matches:
         rows = conn.execute(
-            select(
-                refunds.c.id,
-                refunds.c.order_id,
-                refunds.c.customer_id,
-                refunds.c.customer_email,
-                refunds.c.payment_fingerprint,
-                refunds.c.amount,
-                refunds.c.currency,
-                refunds.c.state,
-                refunds.c.created_at,
-            )
+            select(*PRIOR_COLUMNS)
             .where(
                 refunds.c.store_id == refund.store_id,
                 refunds.c.id != refund.id,
@@ -45,20 +64,7 @@ def build_history(conn: Connection, refund: Any, lookback_days: int, at: datetim
             .order_by(refunds.c.created_at.desc())
             .limit(1000)
         ).all()
-        prior = [
-            PriorRefund(
-                refund_id=r.id,
-                order_id=r.order_id,
-                customer_id=r.customer_id,
-                email=r.customer_email,
-                payment_fingerprint=r.payment_fingerprint,
-                amount=r.amount,
-                currency=r.currency,
-                state=r.state,
-                created_at=as_utc(r.created_at) or at,
-            )
-            for r in rows
-        ]
+        prior = [prior_refund(r) for r in rows]
     disputed = False
     if refund.payment_id is not None:
         disputed = bool(conn.execute(select(payments.c.disputed).where(payments.c.id == refund.payment_id)).scalar())

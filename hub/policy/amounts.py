@@ -105,7 +105,12 @@ def _fee(ctx: Context, plan: Plan, items: list[Item], fee: Fee) -> None:
             plan.parts[i] -= share
 
 
+_PER = {"customer": "per customer", "email": "per customer", "any": "per customer", "payment": "per payment method"}
+
+
 def _caps(ctx: Context, plan: Plan) -> None:
+    if not plan.total:
+        return
     amounts = ctx.sections.amounts
     cap = amounts.max_per_refund.minor(ctx.currency) if amounts.max_per_refund else None
     if cap is not None and plan.total > cap:
@@ -135,7 +140,7 @@ def _caps(ctx: Context, plan: Plan) -> None:
             max(0, limit - before),
             f"{ctx.money(before)} already refunded to this {customer_cap.by} within {customer_cap.days} days "
             f"+ {ctx.money(plan.total)} is above the cap {ctx.money(limit)}",
-            f"Refunds are limited to {ctx.money(limit)} per customer every {customer_cap.days} days.",
+            f"Refunds are limited to {ctx.money(limit)} {_PER[customer_cap.by]} every {customer_cap.days} days.",
         )
 
 
@@ -151,7 +156,7 @@ def _apply_cap(ctx: Context, plan: Plan, rule: str, effect: str, allowed: int, d
 def _threshold(ctx: Context, plan: Plan) -> None:
     review_above = ctx.sections.amounts.review_above
     limit = review_above.minor(ctx.currency) if review_above else None
-    if limit is None:
+    if limit is None or not plan.total:
         return
     if plan.total > limit:
         ctx.add(

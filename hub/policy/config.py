@@ -175,6 +175,10 @@ class Alternatives:
     instead_of: frozenset[str]  # which denials become offers
     within_days: int | None  # window denials: only this many days after the window closed
 
+    def offers(self, category: str) -> bool:
+        """Whether a denial of this kind becomes an offer of store credit or an exchange."""
+        return self.offer is not None and category in self.instead_of
+
 
 @dataclass(frozen=True)
 class CustomRule:

@@ -22,7 +22,6 @@ class Hit:
 
     ``tier``: hard rules (dispute, currency, over-refund) and guards (caps, blocklist, custom
     deny/review) stand even when a custom ``approve`` rule fires; soft rules give way to it.
-    ``category`` says which denials may become an alternative offer.
     """
 
     rule: str
@@ -30,7 +29,6 @@ class Hit:
     detail: str
     message: str = ""
     tier: str = SOFT
-    category: str | None = None
 
 
 @dataclass

@@ -53,7 +53,7 @@ def _record_items(ctx: Context, items: list[Item]) -> bool:
                 effect = "reduce"
             else:
                 effect = "offer_alternative" if offer else "deny"
-            ctx.add(Hit(finding.rule, effect, finding.detail, finding.message, category=finding.category))
+            ctx.add(Hit(finding.rule, effect, finding.detail, finding.message))
     return offer and ctx.override is None
 
 

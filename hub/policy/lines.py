@@ -22,7 +22,6 @@ class Finding:
     rule: str
     detail: str
     message: str
-    category: str
     review: bool = False
     offerable: bool = False
 
@@ -87,7 +86,7 @@ def _exclusions(ctx: Context, item: Item, line: Line) -> None:
         found.append(
             ("exclusion.kind", f"{line.kind.value} products are excluded", f"{name} can't be refunded.", "exclusion")
         )
-    offer = ctx.sections.alternatives
+    alternatives = ctx.sections.alternatives
     for rule, why, message, category in found:
         # Consumer law still covers a final-sale item that arrived broken: a person decides.
         to_review = category != "gift_card" and (ex.effect == "review" or ctx.request.reason.value in ex.review_reasons)
@@ -99,9 +98,8 @@ def _exclusions(ctx: Context, item: Item, line: Line) -> None:
                 rule=rule,
                 detail=detail,
                 message=message,
-                category=category,
                 review=to_review,
-                offerable=offer.offer is not None and category in offer.instead_of,
+                offerable=alternatives.offers(category),
             )
         )
 
@@ -118,12 +116,13 @@ def _window_finding(ctx: Context, item: Item, window: Window, kind: str) -> None
         f"{window.closes.astimezone(zone).isoformat()}; asked {ctx.asked_at.astimezone(zone).isoformat()}"
     )
     name = item_name(line.title) if line else "this order"
-    message = f"The {rule.days}-day refund window for {name} ended on {window.last_day(zone)}."
+    length = f"{rule.days}-day" if rule.days else "same-day"
+    message = f"The {length} refund window for {name} ended on {window.last_day(zone)}."
     alt = ctx.sections.alternatives
-    offerable = alt.offer is not None and "window" in alt.instead_of
+    offerable = alt.offers("window")
     if offerable and alt.within_days is not None:
         offerable = ctx.asked_at < window.closes + timedelta(days=alt.within_days)
-    item.findings.append(Finding(f"window.{kind}", detail, message, "window", offerable=offerable))
+    item.findings.append(Finding(f"window.{kind}", detail, message, offerable=offerable))
 
 
 def _digital(ctx: Context, item: Item, line: Line) -> None:
@@ -146,19 +145,15 @@ def _digital(ctx: Context, item: Item, line: Line) -> None:
                 signs.append("streamed or accessed")
     label = line_label(line.line_id, line.title)
     name = item_name(line.title)
-    alt = ctx.sections.alternatives
     if signs:
         item.findings.append(
             Finding(
                 rule="digital.used",
                 detail=f"{label}: {', '.join(signs)}",
                 message=f"{name} has already been downloaded or used.",
-                category="digital_used",
                 review=rules.when_used == "review",
-                offerable=alt.offer is not None and "digital_used" in alt.instead_of,
+                offerable=ctx.sections.alternatives.offers("digital_used"),
             )
         )
     elif not known and rules.when_unknown == "review":
-        item.findings.append(
-            Finding("digital.unknown_usage", f"{label}: usage unknown", "", "digital_used", review=True)
-        )
+        item.findings.append(Finding("digital.unknown_usage", f"{label}: usage unknown", "", review=True))

@@ -58,6 +58,13 @@ class Table:
             raise self.fail(name, f"must be >= {minimum}")
         return value
 
+    def optional_integer(self, name: str, default: int | None, *, minimum: int = 0) -> int | None:
+        """A whole number, or ``false`` to switch the limit off (None)."""
+        if self.data.get(name, True) is False:
+            self.read.add(name)
+            return None
+        return self.integer(name, default, minimum=minimum)
+
     def number(self, name: str, default: Any = _MISSING, *, minimum: Decimal | None = Decimal(0)) -> Any:
         if name not in self.data:
             return self.raw(name, default)

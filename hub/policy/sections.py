@@ -43,7 +43,7 @@ REVIEW_OR_DENY = ("deny", "review")
 OFFERABLE = ("window", "final_sale", "exclusion", "gift_card", "digital_used")
 CUSTOM_EFFECTS = ("approve", "deny", "review", "offer_alternative", "info")
 IGNORED_STATES = ("failed", "denied", "rejected", "cancelled", "canceled")
-_RULE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 def parse_sections(root: Table) -> Sections:
@@ -124,11 +124,8 @@ def optional_threshold(table: Table, name: str, default: Decimal | None) -> Thre
 
 
 def _window(table: Table, base: WindowRule) -> WindowRule:
-    days = base.days
-    if table.has("days"):
-        days = None if table.raw("days") is False else table.integer("days")
     rule = WindowRule(
-        days=days,
+        days=table.optional_integer("days", base.days),
         start=table.text("start", base.start, choices=STARTS),
         grace_days=table.integer("grace_days", base.grace_days),
     )
@@ -145,13 +142,10 @@ def parse_windows(table: Table) -> Windows:
 
 
 def parse_digital(table: Table) -> Digital:
-    max_downloads: int | None = 0
-    if table.has("max_downloads"):
-        max_downloads = None if table.raw("max_downloads") is False else table.integer("max_downloads")
     return _closed(
         table,
         lambda t: Digital(
-            max_downloads=max_downloads,
+            max_downloads=t.optional_integer("max_downloads", 0),
             activations=t.flag("activations", True),
             accessed=t.flag("accessed", True),
             when_used=t.text("when_used", "review", choices=REVIEW_OR_DENY),
@@ -215,7 +209,7 @@ def _days_within(table: Table, name: str, default: int, lookback: int) -> int:
 
 
 def parse_fee(table: Table, merchant_fault: frozenset[str]) -> Fee:
-    name = table.text("name")
+    name = _name(table)
     percent = table.number("percent", Decimal(0))
     if percent > 100:
         raise table.fail("percent", "must be <= 100")
@@ -310,19 +304,23 @@ def parse_hard(table: Table) -> Hard:
 def parse_alternatives(table: Table) -> Alternatives:
     offer = table.text("offer", None, choices=("store_credit", "exchange"))
     instead_of = frozenset(table.texts("instead_of", ("window",), choices=OFFERABLE))
-    within = None
-    if table.has("within_days"):
-        within = None if table.raw("within_days") is False else table.integer("within_days", minimum=1)
+    within = table.optional_integer("within_days", None, minimum=1)
     table.finish()
     return Alternatives(offer=offer, instead_of=instead_of, within_days=within)
+
+
+def _name(table: Table) -> str:
+    """A name that becomes part of a rule id (``fee.restocking``, ``custom.vip``)."""
+    name: str = table.text("name")
+    if not _NAME.fullmatch(name):
+        raise table.fail("name", "use letters, digits, '-', '_' or '.' (at most 64)")
+    return name
 
 
 def parse_rules(tables: list[Table], alternatives: Alternatives) -> tuple[CustomRule, ...]:
     rules = []
     for t in tables:
-        name = t.text("name")
-        if not _RULE_NAME.fullmatch(name):
-            raise t.fail("name", "use letters, digits, '-', '_' or '.' (at most 64)")
+        name = _name(t)
         effect = t.text("effect", choices=CUSTOM_EFFECTS)
         if effect == "offer_alternative" and alternatives.offer is None:
             raise t.fail("effect", "offer_alternative needs alternatives.offer (store_credit or exchange)")
