@@ -6,6 +6,7 @@ Each method delegates to the module that does that one job (webhooks, fetch, ref
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from connectors.shopify import fetch as fetching
@@ -47,6 +48,15 @@ class ShopifyConnector(Connector):
         "paypal": "gateway:paypal",
         "square": "gateway:square",
     }
+
+    # get_platform_refund reads every refund of the order (Order.refunds untruncated) for the
+    # hub's [refund-hub:<id>] note marker, which refundCreate writes with the refund itself:
+    # no marker means no refund of ours, so the janitor may re-send an unknown one (same key).
+    lookup_is_complete: ClassVar[bool] = True
+    # How long Shopify keeps an @idempotent key could not be confirmed from Shopify's own
+    # documentation (shopify.dev "Implementing idempotency" names a retention window without
+    # the stored copy showing its length), so the hub is promised none.
+    replay_window: ClassVar[timedelta | None] = None
 
     def __init__(self, settings: Mapping[str, Any], stores: StoreDirectory) -> None:
         super().__init__(settings, stores)

@@ -1,7 +1,9 @@
 """The Admin GraphQL documents the connector sends (field names as in the 2026-04 schema).
 
 Money is read as ``shopMoney`` (the shop's currency) with ``presentmentMoney`` where a refund
-must be expressed in the customer's currency.
+must be expressed in the customer's currency. ``Order.refunds`` is a plain list, not a connection:
+its only argument ``first`` truncates it, so it is read without one to see every refund of the
+order (what makes ``get_platform_refund``'s search for the hub marker complete).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ ORDER_FIELDS = f"""
   }} }}
   fulfillments(first: 50) {{ createdAt deliveredAt status }}
   transactions(first: 100) {{ {TRANSACTION_FIELDS} }}
-  refunds(first: 100) {{ id note createdAt totalRefundedSet {{ {_MONEY} }} }}
+  refunds {{ id note createdAt totalRefundedSet {{ {_MONEY} }} }}
 """
 
 REFUND_FIELDS = f"""

@@ -13,7 +13,7 @@ runs in the background except the HTTP server and the simulators' webhook sender
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,16 +56,13 @@ class HubHarness:
             "policies": {k: dict(v) for k, v in (policies or {}).items()},
         }
         self.config = load_config(data=data, env={})
+        given = dict(plugins or {})
         self.hub: Hub = bootstrap(
             self.config,
             engine=engine,
             dispatcher=NoDispatch(),
-            **(
-                {
-                    "connectors": {k: v for k, v in (plugins or {}).items() if k in self.config.connectors},
-                    "gateways": {k: v for k, v in (plugins or {}).items() if k in self.config.gateways},
-                }
-            ),
+            connectors={k: v for k, v in given.items() if k in self.config.connectors},
+            gateways={k: v for k, v in given.items() if k in self.config.gateways},
         )
         from hub.web.app import create_app
 
@@ -83,7 +80,7 @@ class HubHarness:
     def settle(
         self,
         *,
-        senders: list[Any] = (),
+        senders: Sequence[Any] = (),
         timeout: float = 20.0,
         sweep: bool = True,
         until: Callable[[], bool] | None = None,
