@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 
 class MagentoConnector(Connector):
     name = "magento"
+    # get_platform_refund reads every credit memo of the order for the hub id in its comments, so
+    # "none found" proves the platform route moved no money and the janitor may send it again.
+    lookup_is_complete = True
     # payment.method -> route where the store's own routes say nothing. Method codes come from the
     # modules' sources: Stripe's official module (StripeIntegration_Payments), Magento's core PayPal
     # module, Braintree (incl. PayPal through Braintree, whose captures belong to Braintree) and

@@ -7,6 +7,8 @@ Start it, seed it, point the hub at it::
     sim.create_rma(order["entity_id"])        # Adobe Commerce mode: fires observer.rma_save_after
     settings, store = sim.hub_settings(), sim.store()
 
+``credentials``, ``provider_id``, ``client_id`` and ``store_id`` fix what is otherwise generated,
+so a simulator started from a configuration file agrees with the store declared there.
 ``edition="open_source"`` sends nothing and has no RMA API (the hub has to poll). Online credit
 memos move money through ``online_refund(order, amount_minor, currency) -> transaction id``; the
 default keeps it in the simulator's own ``SimLedger``, and the sandbox can plug a gateway
@@ -18,6 +20,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from flask import Flask
@@ -28,7 +31,9 @@ from connectors.magento.sim.events import AdobeEvents
 from connectors.magento.sim.oauth import OAuthServer
 from connectors.magento.sim.state import MagentoFault, MagentoState, OnlineRefund
 from connectors.magento.transformers import minor
+from hub.config import Config
 from hub.contracts import StoreContext
+from hub.errors import ConfigError
 from hub.sandbox.base import Simulator
 from hub.sandbox.gatewaysim import SimError, SimLedger
 from hub.sandbox.sender import SentWebhook
@@ -50,18 +55,25 @@ class MagentoSimulator(Simulator):
         online_refund: OnlineRefund | None = None,
         allow_bearer: bool = False,
         store_code: str | None = None,
+        credentials: Mapping[str, str] | None = None,
+        provider_id: str | None = None,
+        client_id: str | None = None,
+        store_id: str | None = None,
     ) -> None:
         self.edition = edition
         self.currency = currency
         self.store_code = store_code
+        self._store_id = store_id
         self.writes: list[tuple[str, str, Any]] = []
         self.ledger = SimLedger(id_prefix="txn_")
         self.online_refund: OnlineRefund = online_refund or self._ledger_refund
         self.state = MagentoState(online_refund=self._refund_online, on_save=self._saved)
         self.oauth = OAuthServer(allow_bearer=allow_bearer)
-        self.credentials = self.oauth.preinstalled()
+        self.credentials = self.oauth.preinstalled(credentials)
         super().__init__(port=port, webhook_url=webhook_url)
-        self.events = AdobeEvents(self.sender, provider_id=str(uuid.uuid4()), client_id=uuid.uuid4().hex)
+        self.events = AdobeEvents(
+            self.sender, provider_id=provider_id or str(uuid.uuid4()), client_id=client_id or uuid.uuid4().hex
+        )
 
     def build_app(self) -> Flask:
         return api.build_app(self)
@@ -81,7 +93,8 @@ class MagentoSimulator(Simulator):
 
     @property
     def store_id(self) -> str:
-        return store_id_for(self.url)
+        """The hub's id for this store: what the activation derives from the base URL, unless configured."""
+        return self._store_id or store_id_for(self.url)
 
     def store(self) -> dict[str, Any]:
         """The seeded store: its id, settings and (preinstalled integration) credentials."""
@@ -266,3 +279,37 @@ class MagentoSimulator(Simulator):
             result.update(identity_status=shown.status_code, location=shown.headers.get("Location"))
         result["active"] = consumer.active
         return result
+
+
+def from_config(config: Config, port: int, hub_url: str) -> MagentoSimulator:
+    """The simulator ``refund-hub sandbox`` starts for the configuration's Magento store.
+
+    It takes the store's OAuth credentials, I/O Events provider and client ids and its id, so the
+    hub reaches it and recognises its pushes. Its signing keys are made at start, so a Commerce
+    store's hub must fetch them from the simulator: ``[connectors.magento]`` needs
+    ``test_mode``, ``io_events_fetch_keys`` and ``io_events_key_host = "http://127.0.0.1:<port>"``.
+    """
+    found = next(((sid, s) for sid, s in config.stores.items() if s.connector == "magento"), None)
+    if found is None:
+        raise ConfigError("sandbox.ports.magento", "no store in [stores] uses the magento connector")
+    store_id, store = found
+    edition = str(store.settings.get("edition") or "commerce")
+    settings = config.connectors.get("magento", {})
+    key_host = str(settings.get("io_events_key_host") or "").rstrip("/")
+    fetching = settings.get("test_mode") and settings.get("io_events_fetch_keys")
+    if edition == "commerce" and not (fetching and urlsplit(key_host).port == port):
+        raise ConfigError(
+            "connectors.magento",
+            f"set test_mode, io_events_fetch_keys and io_events_key_host = 'http://127.0.0.1:{port}' "
+            "so the hub can check the Magento simulator's I/O Events signatures",
+        )
+    return MagentoSimulator(
+        port=port,
+        webhook_url=f"{hub_url}/webhooks/magento",
+        edition=edition,
+        store_code=store.settings.get("store_code"),
+        credentials=store.credentials or None,
+        provider_id=store.settings.get("io_events_provider_id"),
+        client_id=store.settings.get("io_events_client_id"),
+        store_id=store_id,
+    )

@@ -60,6 +60,10 @@ class WooCommerceConnector(Connector):
     # JSON deliveries, plus the form-encoded creation ping
     content_types: ClassVar[tuple[str, ...]] = ("application/json", "application/x-www-form-urlencoded")
     default_routes = DEFAULT_ROUTES
+    # lookup_is_complete stays False: get_platform_refund reads every refund of the order, but
+    # WooCommerce deletes its refund record when the payment plugin's gateway call fails, and
+    # such a failure (a timeout) may follow money moving at the gateway. If the hub's own request
+    # timed out first it never saw that failure, so "no record" does not prove "nothing paid".
 
     # -- inbound ---------------------------------------------------------------------------
     def verify(self, inbound: Inbound) -> Verified:

@@ -3,12 +3,16 @@
 WooCommerce never retries a delivery, so the janitor polls ``GET /orders?modified_after=…
 &orderby=modified&order=asc&dates_are_gmt=true``. ``modified_after`` is exclusive and
 second-grained, so each poll re-reads the cursor's second and skips the orders already seen
-in it; the cursor is ``<GMT second>|<order ids seen in that second>``.
+in it, unless what the hub reads from them (status, refund ids) changed within that second:
+``date_modified`` cannot tell such a change apart. The cursor is ``<GMT second>|<order id>:<mark>,…``.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from connectors.woocommerce import transformers as tx
 from connectors.woocommerce.client import WooClient
@@ -18,8 +22,19 @@ from hub.contracts import Notice, PollResult
 POLL_TOPIC = "poll"
 
 
-def encode_cursor(second: datetime, ids: set[str]) -> str:
-    return f"{tx.gmt_text(second)}|{','.join(sorted(ids, key=int))}"
+def seen_mark(order: Mapping[str, Any]) -> str:
+    """``<order id>:<digest of its status and refund ids>``: what the notices of the order depend on."""
+    refunds = ".".join(sorted(str(r.get("id")) for r in order.get("refunds") or ()))
+    state = f"{tx.normalize_status(order.get('status'))}|{refunds}"
+    return f"{int(order['id'])}:{hashlib.sha256(state.encode()).hexdigest()[:12]}"
+
+
+def _order_of(mark: str) -> int:
+    return int(mark.partition(":")[0])
+
+
+def encode_cursor(second: datetime, seen: set[str]) -> str:
+    return f"{tx.gmt_text(second)}|{','.join(sorted(seen, key=lambda mark: (_order_of(mark), mark)))}"
 
 
 def decode_cursor(cursor: str | None) -> tuple[datetime, set[str]] | None:
@@ -52,12 +67,12 @@ def poll(
     notices: list[Notice] = []
     for order in client.every("orders", params, max_pages=max_pages):
         modified = tx.gmt(order.get("date_modified_gmt"))
-        order_id = str(order["id"])
-        if modified is None or (modified == start[0] and order_id in start[1]):
+        mark = seen_mark(order)
+        if modified is None or (modified == start[0] and mark in start[1]):
             continue
         notices.extend(n for n in order_notices(store_id, POLL_TOPIC, order, options) if n.kind != "ignored")
         if modified > newest:
             newest, seen_then = modified, set()
-        if modified == newest:
-            seen_then.add(order_id)
+        if modified == newest:  # the order's latest mark replaces an earlier one from this second
+            seen_then = {m for m in seen_then if _order_of(m) != int(order["id"])} | {mark}
     return PollResult(notices=notices, cursor=encode_cursor(newest, seen_then))

@@ -13,7 +13,7 @@ import json
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -23,10 +23,14 @@ from connectors.woocommerce.simauth import KeyCheck
 from connectors.woocommerce.simhooks import Hookshot, Lost
 from connectors.woocommerce.simroutes import API, error, rest_routes
 from connectors.woocommerce.simstore import PaymentRefunder, Shop, payment_meta
+from connectors.woocommerce.transformers import normalize_status
 from connectors.woocommerce.verify import store_id_for
 from connectors.woocommerce.webhooks import HUB_TOPICS, WEBHOOK_PATH
 from hub.sandbox.base import Simulator
 from hub.sandbox.gatewaysim import SimLedger
+
+if TYPE_CHECKING:
+    from hub.config import Config
 
 
 def ledger_refunder(
@@ -39,6 +43,34 @@ def ledger_refunder(
         return ledger.add_dashboard_refund(payment_of(order), amount).id
 
     return refund
+
+
+def from_config(config: Config, port: int, hub_url: str) -> WooCommerceSimulator:
+    """The simulator ``refund-hub sandbox`` starts on ``port``: it serves the configured store whose
+    id is ``http://127.0.0.1:<port>`` (the id the connector derives from the simulator's URL),
+    with that store's REST keys and webhook secret, and delivers to the hub's webhook URL."""
+    from hub.errors import ConfigError
+
+    store_id = store_id_for(f"http://127.0.0.1:{port}")
+    store = config.stores.get(store_id)
+    needed = ("consumer_key", "consumer_secret", "webhook_secret")
+    if store is None or store.connector != "woocommerce" or not all(store.credentials.get(k) for k in needed):
+        raise ConfigError(
+            f"stores.{store_id}",
+            f"the WooCommerce simulator on port {port} serves the store {store_id!r}; declare it with connector "
+            '"woocommerce" and credentials consumer_key, consumer_secret and webhook_secret',
+        )
+    status = store.settings.get("refund_request_status") or config.connectors.get("woocommerce", {}).get(
+        "refund_request_status", "refund-requested"
+    )
+    return WooCommerceSimulator(
+        port=port,
+        webhook_url=f"{hub_url}{WEBHOOK_PATH}",
+        refund_request_status=normalize_status(str(status)),
+        consumer_key=store.credentials["consumer_key"],
+        consumer_secret=store.credentials["consumer_secret"],
+        webhook_secret=store.credentials["webhook_secret"],
+    )
 
 
 class WooCommerceSimulator(Simulator):

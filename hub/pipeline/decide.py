@@ -26,6 +26,7 @@ from hub.runtime import Hub
 from hub.work import jobs
 
 log = logging.getLogger(__name__)
+NOTIFY = "notify"
 NEXT_STATE = {
     "approve": states.APPROVED,
     "approve_partial": states.APPROVED,
@@ -122,9 +123,9 @@ def decide(hub: Hub, refund_id: str, now: datetime | None = None) -> str:
             )
         if state == states.APPROVED:
             jobs.add(conn, jobs.REFUND, refund_id)
+        elif state in (states.DENIED, states.OFFERED):
+            jobs.add(conn, NOTIFY, refund_id)  # durable: a platform hiccup must not swallow the note
     DECISIONS.labels(action=decision.action).inc()
-    if state in (states.DENIED, states.OFFERED):
-        _tell_customer(hub, row, decision)
     hub.dispatcher.wake()
     return state
 
@@ -158,26 +159,31 @@ def _settle(hub: Hub, refund_id: str, state: str, reason: str) -> str:
     return state
 
 
-def _tell_customer(hub: Hub, row: Any, decision: Any) -> None:
-    connector = hub.connectors[row.connector]
+def tell_customer(hub: Hub, refund_id: str) -> None:
+    """Send the customer-facing explanation of a denial or an alternative to the platform.
+
+    Runs as its own job; a failure raises so the job retries with backoff.
+    """
+    with hub.engine.begin() as conn:
+        row = ledger.get(conn, refund_id)
+    if row is None or not row.decision or "decision" not in row.decision:
+        return
     store = hub.stores[row.connector].get(row.store_id)
     if store is None:
         return
+    decided = row.decision["decision"]
     notice = DecisionNotice(
         hub_refund_id=row.id,
         order_id=row.order_id,
         source_ref=row.source_ref,
-        decision=decision.action,
-        explanation=decision.explanation,
+        decision=decided["action"],
+        explanation=decided["explanation"],
     )
-    try:
-        result = connector.notify_decision(store, notice)
-        outcome = {"reference": result.reference if result else None}
-    except Exception as exc:  # the decision stands; the note is retried by nobody, so say so loudly
-        log.exception("could not tell the customer about refund %s", row.id)
-        outcome = {"error": str(exc)}
+    result = hub.connectors[row.connector].notify_decision(store, notice)
     with hub.engine.begin() as conn:
-        audit.write(conn, "worker", "customer_notified", refund_id=row.id, **outcome)
+        audit.write(
+            conn, "worker", "customer_notified", refund_id=row.id, reference=result.reference if result else None
+        )
 
 
 def review_decision(

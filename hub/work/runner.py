@@ -19,7 +19,7 @@ DECIDE = "decide"
 
 
 def run_job(hub: Hub, job_id: int, kind: str, subject_id: str, attempts: int) -> None:
-    from hub.pipeline.decide import TryLater, decide
+    from hub.pipeline.decide import NOTIFY, TryLater, decide, tell_customer
     from hub.pipeline.deliveries import dead_letter, process_delivery
     from hub.pipeline.execute import execute
     from hub.pipeline.writeback import WriteBackFailed
@@ -33,6 +33,8 @@ def run_job(hub: Hub, job_id: int, kind: str, subject_id: str, attempts: int) ->
             execute(hub, subject_id, resend=True)
         elif kind == DECIDE:
             decide(hub, subject_id)
+        elif kind == NOTIFY:
+            tell_customer(hub, subject_id)
         else:
             raise ValueError(f"unknown job kind {kind!r}")
     except TryLater as exc:  # waits for another refund to resolve: check again soon, no backoff

@@ -12,6 +12,7 @@ import hmac
 import secrets
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -57,12 +58,20 @@ class OAuthServer:
             self.consumers[consumer.key] = consumer
         return consumer
 
-    def preinstalled(self) -> dict[str, str]:
-        """An active integration with its access token, as if activated long ago."""
-        consumer = self.new_consumer()
-        consumer.active = True
-        token, secret = _token(), _token()
-        self.access_tokens[token] = (secret, consumer.key)
+    def preinstalled(self, given: Mapping[str, str] | None = None) -> dict[str, str]:
+        """An active integration with its access token, as if activated long ago; ``given`` fixes its
+        four OAuth credentials (a sandbox configured ahead of the simulator)."""
+        given = given or {}
+        consumer = Consumer(
+            key=given.get("consumer_key") or _token(),
+            secret=given.get("consumer_secret") or _token(),
+            verifier=_token(),
+            active=True,
+        )
+        token, secret = given.get("access_token") or _token(), given.get("access_token_secret") or _token()
+        with self._lock:
+            self.consumers[consumer.key] = consumer
+            self.access_tokens[token] = (secret, consumer.key)
         return {
             "consumer_key": consumer.key,
             "consumer_secret": consumer.secret,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.woocommerce import WooCommerceConnector
-from connectors.woocommerce.polling import decode_cursor, encode_cursor
+from connectors.woocommerce.polling import decode_cursor, encode_cursor, seen_mark
 from connectors.woocommerce.simulator import WooCommerceSimulator
 from hub.contracts import StoreContext
 from hub.models import RefundRecorded, RefundRequested
@@ -65,11 +65,33 @@ def test_orders_modified_in_the_cursor_second_are_not_missed(
     for order in (seen, late):
         sim.add_manual_refund(order["id"], "1.00")
         sim.shop.orders[order["id"]]["date_modified_gmt"] = "2030-01-01T10:00:00"
-    cursor = encode_cursor(datetime(2030, 1, 1, 10, tzinfo=UTC), {str(seen["id"])})
+    second = datetime(2030, 1, 1, 10, tzinfo=UTC)
+    cursor = encode_cursor(second, {seen_mark(sim.shop.render_order(seen["id"]))})
     result = connector.poll(store, cursor)
     assert result is not None
     assert [n.order_id for n in result.notices] == [str(late["id"])]
-    assert decode_cursor(result.cursor) == (datetime(2030, 1, 1, 10, tzinfo=UTC), {str(seen["id"]), str(late["id"])})
+    marks = {seen_mark(sim.shop.render_order(o["id"])) for o in (seen, late)}
+    assert decode_cursor(result.cursor) == (second, marks)
+
+
+def test_a_change_within_the_cursor_second_is_not_missed(
+    sim: WooCommerceSimulator, connector: WooCommerceConnector, store: StoreContext
+) -> None:
+    """``date_modified`` is second-grained: a refund request made in the second the last poll
+    saw the order modified leaves ``date_modified`` as it was, but not the order's mark."""
+    order = sim.add_order(transaction_id="ch_1")
+    first = connector.poll(store, None)
+    assert first is not None and first.notices == []
+    pinned = sim.shop.orders[order["id"]]["date_modified_gmt"]
+    sim.lose_deliveries(1, topic="order.updated")
+    sim.request_refund(order["id"], "wrong colour")
+    sim.shop.orders[order["id"]]["date_modified_gmt"] = pinned  # still the same second
+    second = connector.poll(store, first.cursor)
+    assert second is not None and [(n.kind, n.order_id) for n in second.notices] == [("requested", str(order["id"]))]
+    third = connector.poll(store, second.cursor)
+    assert third is not None and third.notices == [] and third.cursor == second.cursor
+    decoded = decode_cursor(third.cursor)
+    assert decoded is not None and decoded[1] == {seen_mark(sim.shop.render_order(order["id"]))}
 
 
 def test_poll_reads_every_page(sim: WooCommerceSimulator, connector: WooCommerceConnector, store: StoreContext) -> None:
