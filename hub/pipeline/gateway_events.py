@@ -15,6 +15,7 @@ from hub.contracts import GatewayEvent, Outcome, RefundResult
 from hub.db.tables import payments, refunds
 from hub.ledger import audit, states
 from hub.ledger import refunds as ledger
+from hub.ledger.twins import link_gateway_sighting
 from hub.runtime import Hub
 
 
@@ -76,6 +77,8 @@ def _record_dashboard_refund(conn: Any, account: str, event: GatewayEvent, deliv
             payment_reference=event.payment_reference,
             outcome=event.outcome.value,
         )
+        return
+    if link_gateway_sighting(conn, payment.id, event.amount or 0, event.gateway_refund_id, f"gateway:{account}"):
         return
     refund_id = ledger.new_refund_id()
     at = ledger.now()

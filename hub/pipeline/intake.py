@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 from hub.contracts import Connector, StoreContext
 from hub.ledger import audit, states
 from hub.ledger import refunds as ledger
+from hub.ledger.twins import link_platform_record
 from hub.metrics import DECISIONS
 from hub.models import Event, Ignored, RefundRecorded, RefundRequest, RefundRequested
 from hub.pipeline.routing import NoRoute, route_for
@@ -105,6 +106,8 @@ def _take_recorded(
         payment_id = attach_payment(conn, connector, store, request)
         if payment_id is not None:
             conn.execute(ledger.refunds.update().where(ledger.refunds.c.id == refund_id).values(payment_id=payment_id))
+            if event.money_moved and not event.gateway_refund_id:
+                link_platform_record(conn, refund_id, payment_id, request.amount)
         DECISIONS.labels(action="recorded").inc()
     audit.write(
         conn,

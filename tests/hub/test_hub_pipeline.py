@@ -83,3 +83,31 @@ def test_shadow_policy_decides_beside_the_live_one(tmp_path) -> None:  # type: i
         [refund] = w.hub.refunds()
         shadow = [a for a in w.hub.audit(refund.id) if a.action == "shadow_decision"]
         assert len(shadow) == 1 and shadow[0].detail["differs"] is False
+
+
+def test_a_refund_seen_by_platform_and_gateway_counts_once(world: World) -> None:
+    from hub.ledger import refunds as ledger
+
+    payment = world.order("1007", 9000)
+    world.platform.request_refund("1007", 1000, request_id="rq-t")
+    world.hub.settle(senders=[world.platform.sender, world.gateway.sender])
+    # the merchant refunds 2000 in the store's admin; the store's payment plugin pays it at the gateway
+    world.gateway.ledger.add_dashboard_refund(payment, 2000)
+    world.platform.refunds["1007"].append(
+        {
+            "id": "sr-merchant",
+            "amount": 2000,
+            "note": "",
+            "hub_refund_id": None,
+            "api_refund": True,
+            "gateway_refund_id": None,
+        }
+    )
+    world.platform.webhook(
+        "refund.created", {"topic": "refund.created", "order_id": "1007", "refund_id": "sr-merchant"}
+    )
+    world.hub.settle(senders=[world.platform.sender, world.gateway.sender])
+    [requested] = [r for r in world.hub.refunds() if r.kind == "requested"]
+    with world.hub.hub.engine.begin() as conn:
+        assert ledger.committed(conn, requested.payment_id) == 3000
+    assert any(a.action == "linked_gateway_refund" for a in world.hub.audit())

@@ -22,21 +22,27 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_starter_config_is_valid_and_env_overrides_secrets(tmp_path: Path) -> None:
     path = tmp_path / "refund-hub.toml"
     write_starter(path)
-    config = load_config(path, env={"REFUND_HUB_GATEWAYS__SANDBOX__API_KEY": "from-env",
-                                    "REFUND_HUB_DATABASE_URL": "sqlite:///x.db"})
+    config = load_config(
+        path, env={"REFUND_HUB_GATEWAYS__SANDBOX__API_KEY": "from-env", "REFUND_HUB_DATABASE_URL": "sqlite:///x.db"}
+    )
     assert config.gateways["sandbox"]["api_key"] == "from-env"
     assert config.hub.db_url == "sqlite:///x.db"
     assert config.hub.instance_path == tmp_path / "instance"
 
 
-@pytest.mark.parametrize(("data", "key"), [
-    ({"hub": {"lease_seconds": 0}}, "hub.lease_seconds"),
-    ({"hub": {"retention_days": 3}}, "hub.retention_days"),
-    ({"stores": {"s": {"connector": "shopify"}}}, "stores.s.connector"),
-    ({"connectors": {"sandbox": {}}, "stores": {"s": {"connector": "sandbox", "routes": {"x": "stripe"}}}},
-     "stores.s.routes"),
-    ({"bogus": 1}, "bogus"),
-])
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"hub": {"lease_seconds": 0}}, "hub.lease_seconds"),
+        ({"hub": {"retention_days": 3}}, "hub.retention_days"),
+        ({"stores": {"s": {"connector": "shopify"}}}, "stores.s.connector"),
+        (
+            {"connectors": {"sandbox": {}}, "stores": {"s": {"connector": "sandbox", "routes": {"x": "stripe"}}}},
+            "stores.s.routes",
+        ),
+        ({"bogus": 1}, "bogus"),
+    ],
+)
 def test_invalid_configuration_names_the_key(data: dict, key: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(data=data, env={})
@@ -55,8 +61,10 @@ def test_plugins_load_by_name_and_fail_loudly() -> None:
 def test_duplicate_plugin_names_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     from importlib.metadata import EntryPoint
 
-    twins = [EntryPoint("stripe", "gateways.stripe:StripeGateway", plugins.GATEWAYS),
-             EntryPoint("stripe", "other_pkg.stripe:Gateway", plugins.GATEWAYS)]
+    twins = [
+        EntryPoint("stripe", "gateways.stripe:StripeGateway", plugins.GATEWAYS),
+        EntryPoint("stripe", "other_pkg.stripe:Gateway", plugins.GATEWAYS),
+    ]
     monkeypatch.setattr(plugins, "entry_points", lambda group: twins)
     with pytest.raises(PluginError, match="claimed by several packages.*other_pkg"):
         plugins.load(plugins.GATEWAYS, ["stripe"])
@@ -80,8 +88,10 @@ def test_schema_is_published_and_committed_copy_is_current() -> None:
     assert committed == schema, "run `refund-hub schema > docs/schema.json`"
 
 
-@pytest.mark.parametrize(("minor", "currency", "text"), [
-    (500, "JPY", "500"), (1250, "KWD", "1.250"), (12345, "HUF", "123.45"), (500, "USD", "5.00")])
+@pytest.mark.parametrize(
+    ("minor", "currency", "text"),
+    [(500, "JPY", "500"), (1250, "KWD", "1.250"), (12345, "HUF", "123.45"), (500, "USD", "5.00")],
+)
 def test_money_formats_with_iso_exponents(minor: int, currency: str, text: str) -> None:
     assert format_decimal(minor, currency) == text
     assert to_minor(text, currency) == minor

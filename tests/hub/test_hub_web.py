@@ -79,9 +79,14 @@ def test_health_metrics_and_openapi(world: World) -> None:
     world.platform.request_refund("4002", 500)
     world.hub.settle(senders=[world.platform.sender])
     text = world.hub.client.get("/metrics").get_data(as_text=True)
-    for name in ("refund_hub_deliveries_total", "refund_hub_decisions_total", "refund_hub_gateway_outcomes_total",
-                 "refund_hub_gateway_latency_seconds", "refund_hub_queue_depth",
-                 "refund_hub_oldest_unresolved_refund_seconds"):
+    for name in (
+        "refund_hub_deliveries_total",
+        "refund_hub_decisions_total",
+        "refund_hub_gateway_outcomes_total",
+        "refund_hub_gateway_latency_seconds",
+        "refund_hub_queue_depth",
+        "refund_hub_oldest_unresolved_refund_seconds",
+    ):
         assert name in text
     document = world.hub.client.get("/api/openapi.json").json
     assert document["openapi"].startswith("3.") and "/api/refunds/{refund_id}/approve" in document["paths"]

@@ -1,0 +1,120 @@
+"""README command 1 in miniature: the starter config on free ports, ``refund-hub serve`` (hub,
+worker, janitor and the Shopify, Stripe, PayPal and Square simulators) as a real process tree,
+and ``run_demo`` against it must report every scenario as expected."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from hub.config import Config, load_config
+from hub.demo import run_demo
+from hub.runtime import write_key_file
+from hub.starter import PORTS, write_starter
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_ports(count: int) -> list[int]:
+    """Ports the kernel hands out now (held open together so they differ; released for the hub)."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"refund-hub serve exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"the hub did not answer /healthz in {timeout} s:\n{log.read_text()[-4000:]}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to serve (it stops its sandbox and worker children), then anything left in its group."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # its own session: only what this test started
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=5)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Config]:
+    hub_port, *sim_ports = _free_ports(1 + len(PORTS))
+    path = tmp_path / "refund-hub.toml"
+    write_starter(path, hub_port=hub_port, ports=dict(zip(PORTS, sim_ports, strict=True)))
+    config = load_config(path, env={})
+    write_key_file(config.hub.instance_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REFUND_HUB_")}
+    # two cores shared by several test runs: one web worker and a few worker threads are plenty
+    env.update(REFUND_HUB_HUB__WEB_WORKERS="1", REFUND_HUB_HUB__WORKER_THREADS="2", PYTHONPATH=str(ROOT))
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hub", "--config", str(path), "serve"],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_healthy(config.hub.public_url, process, log)
+        yield config
+    finally:
+        _stop(process)
+
+
+def test_the_demo_passes_against_serve_on_the_starter_config(
+    served: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run_demo(served, timeout=60)
+    table = capsys.readouterr().out
+    assert code == 0, table
+    for expected in ("gateway:stripe", "gateway:paypal", "gateway:square", "platform", "review", "HTTP 401"):
+        assert expected in table
+    assert "✗" not in table
+
+
+def test_the_starter_points_every_simulator_at_the_given_ports(tmp_path: Path) -> None:
+    path = tmp_path / "refund-hub.toml"
+    write_starter(path, host="127.0.0.1", hub_port=18000, ports={"stripe": 18111})
+    config = load_config(path, env={})
+    assert config.sandbox["ports"] == {**PORTS, "stripe": 18111}
+    assert config.gateways["stripe"]["base_url"] == "http://127.0.0.1:18111"
+    assert config.gateways["square"]["notification_url"] == "http://127.0.0.1:18000/webhooks/gateway/square"
+    assert config.connectors["shopify"]["admin_url"] == "http://127.0.0.1:8101/store/{shop}"
+    [store] = config.stores.values()
+    assert store.routes["shopify_payments"] == "platform"
+    again = tmp_path / "again.toml"
+    write_starter(again)
+    assert load_config(again, env={}).hub.admin_token != config.hub.admin_token  # secrets are per init
+    with pytest.raises(ValueError, match="woocommerce"):
+        write_starter(tmp_path / "x.toml", ports={"woocommerce": 1})
