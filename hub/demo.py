@@ -28,10 +28,14 @@ def run_demo(config: Config, url: str | None = None, timeout: float = 30.0) -> i
     ended as expected and the forged delivery was refused."""
     hub_url = (url or config.hub.public_url).rstrip("/")
     sandbox = Sandbox(config)
-    played = [sandbox.play(sc) for sc in SCENARIOS]
-    forged = _forged(hub_url, sandbox.store_id)
     admin = {"Authorization": f"Bearer {config.hub.admin_token}"}
-    found = _settled(hub_url, admin, sandbox.store_id, {p.order_id for p in played}, timeout)
+    try:
+        played = [sandbox.play(sc) for sc in SCENARIOS]
+        forged = _forged(hub_url, sandbox.store_id)
+        found = _settled(hub_url, admin, sandbox.store_id, {p.order_id for p in played}, timeout)
+    except requests.RequestException as exc:
+        Console(stderr=True).print(f"[red]demo stopped:[/red] {exc}\nIs `refund-hub serve` running on this config?")
+        return 1
     rows: list[list[str]] = []
     failures = 0
     for p in played:
@@ -110,4 +114,4 @@ def _print(rows: list[list[str]]) -> None:
         table.add_column(header, overflow="fold")
     for row in rows:
         table.add_row(*row)
-    Console(width=200).print(table)
+    Console(width=220).print(table)

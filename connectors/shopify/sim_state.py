@@ -19,7 +19,9 @@ from typing import Any
 from hub.contracts import Inbound
 from hub.testing.signing import inbound
 
-_ids = itertools.count(5_000_000_001)
+# Seeded from the clock: a simulator restarted next to a hub that kept its database must not
+# hand out the order and return ids of the previous run again (Shopify's ids never repeat).
+_ids = itertools.count(int(time.time() * 1000))
 
 
 def next_id() -> int:

@@ -10,6 +10,18 @@ idempotency key without moving money again. Seed scenarios from Python::
     order = sim.add_order(shop, lines=[{"title": "Tee", "price": 2500}], gateway="shopify_payments")
     ret = sim.request_return(order, reason="DEFECTIVE")       # fires returns/request
     stores.add(**sim.store(shop))
+
+or over HTTP (``sim_control``; ``refund-hub demo`` seeds a simulator running in another process):
+
+- ``POST /__sim/orders`` ``{"shop", "lines": [{"title", "price", "quantity"}] | "amount", "gateway",
+  "reference"}`` -> 201 with the order (``id``, ``lines``...). ``gateway`` is the payment label
+  (``shopify_payments``, ``stripe``, ``paypal``, ``square``...), ``reference`` the outside gateway's
+  payment id. ``shop`` may be left out while the simulator holds exactly one shop.
+- ``POST /__sim/returns`` ``{"shop", "order_id", "lines": {line id: quantity}, "reason", "deliveries"}``
+  -> 202 ``{"id", "gid", "event_id"}``: fires the signed ``returns/request`` webhook, ``deliveries``
+  times with the same ``X-Shopify-Event-Id`` (as Shopify's retries do; default 1).
+- ``GET /__sim/orders/<id>?shop=`` -> the order with ``refunded`` (money Shopify sent back) and its
+  ``refunds`` (each with the ``amount`` its transactions moved: 0 for a record of an outside refund).
 """
 
 from __future__ import annotations
@@ -27,7 +39,7 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 
-from connectors.shopify import sim_graphql, sim_oauth, sim_rest
+from connectors.shopify import sim_control, sim_graphql, sim_oauth, sim_rest
 from connectors.shopify.config import API_VERSION, SCOPES
 from connectors.shopify.sim_oauth import REFRESH_TTL, error_response, sign_query
 from connectors.shopify.sim_refunds import RefundDesk
@@ -125,6 +137,7 @@ class ShopifySimulator(Simulator):
             with self.lock:
                 return jsonify(sim_graphql.execute(self, sim_shop, payload["query"], payload.get("variables") or {}))
 
+        sim_control.register(app, self)
         return app
 
     def sign_query(self, params: Mapping[str, str]) -> str:
@@ -446,10 +459,17 @@ class ShopifySimulator(Simulator):
         }
         webhook = SimWebhook(topic=topic, shop=shop.domain, headers=headers, body=raw)
         self.webhooks.append(webhook)
-        targets = shop.subscriptions.get(topic) or ([self.webhook_url] if self.webhook_url else [])
-        for url in targets:
+        for url in self._targets(shop, topic):
             self.sender.send(url, raw, {**headers, "X-Shopify-Webhook-Id": str(uuid.uuid4())})
         return webhook
+
+    def redeliver(self, webhook: SimWebhook) -> None:
+        """Send ``webhook`` again, same event id and bytes: Shopify retrying a delivery it thinks failed."""
+        for url in self._targets(self.shops[webhook.shop], webhook.topic):
+            self.sender.send(url, webhook.body, webhook.headers)
+
+    def _targets(self, shop: SimShop, topic: str) -> list[str]:
+        return shop.subscriptions.get(topic) or ([self.webhook_url] if self.webhook_url else [])
 
 
 def _line(spec: Mapping[str, Any] | tuple[str, int]) -> SimLine:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from hub.policy.config import People
 from hub.policy.context import GUARD, Context, Hit
-from hub.policy.history import normalize_email, payment_fingerprint
 
 _LOOK_CLOSER = "We need to take a closer look at this request before refunding it."
 _NOT_AUTOMATIC = "We can't refund this request automatically; please contact us."
@@ -21,17 +20,15 @@ _WHO = {
 
 
 def _matches(people: People, ctx: Context) -> str | None:
-    request = ctx.request
-    email = normalize_email(request.customer.email)
-    if email and email in people.emails:
-        return f"email {email}"
-    if email and email.rpartition("@")[2] in people.domains:
-        return f"email domain {email.rpartition('@')[2]}"
-    if request.customer.id and request.customer.id in people.customers:
-        return f"customer {request.customer.id}"
-    fingerprint = payment_fingerprint(request.primary_payment) if request.payments else None
-    if fingerprint and fingerprint in people.payments:
-        return f"payment instrument {fingerprint}"
+    who = ctx.identity
+    if who.email and who.email in people.emails:
+        return f"email {who.email}"
+    if who.email and who.email.rpartition("@")[2] in people.domains:
+        return f"email domain {who.email.rpartition('@')[2]}"
+    if who.customer_id and who.customer_id in people.customers:
+        return f"customer {who.customer_id}"
+    if who.fingerprint and who.fingerprint in people.payments:
+        return f"payment instrument {who.fingerprint}"
     return None
 
 

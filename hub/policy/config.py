@@ -82,6 +82,9 @@ class Patterns:
     glob: re.Pattern[str] | None = None
     source: tuple[str, ...] = ()
 
+    def __bool__(self) -> bool:
+        return bool(self.source)
+
     def match(self, value: str | None) -> bool:
         if not value:
             return False

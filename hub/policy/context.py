@@ -9,14 +9,14 @@ from functools import cached_property
 from hub.models import RefundRequest
 from hub.models.money import format_decimal
 from hub.policy.config import places
-from hub.policy.history import History, HistoryIndex, request_keys
+from hub.policy.history import History, HistoryIndex, Identity
 from hub.policy.policy import Policy
 
 HARD, GUARD, SOFT = "hard", "guard", "soft"
 WAIVABLE = frozenset({"deny", "review", "reduce", "offer_alternative"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hit:
     """A fired rule with what the customer should read about it.
 
@@ -55,8 +55,16 @@ class Context:
         return self.history.index(self.sections.ignore_states)
 
     @cached_property
+    def identity(self) -> Identity:
+        return Identity.of(self.request)
+
+    @cached_property
     def keys(self) -> dict[str, str | None]:
-        return request_keys(self.request)
+        return self.identity.keys()
+
+    @cached_property
+    def asked_text(self) -> str:
+        return self.asked_at.astimezone(self.policy.zone).isoformat()
 
     @cached_property
     def merchant_fault(self) -> bool:

@@ -17,7 +17,7 @@ EFFECTS: tuple[str, ...] = ("approve", "deny", "review", "reduce", "offer_altern
 ALTERNATIVES: tuple[str, ...] = ("store_credit", "exchange")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuleHit:
     """One rule that fired: ``rule`` is a stable id (``window.physical``, ``custom.vip``)."""
 

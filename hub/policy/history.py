@@ -66,19 +66,29 @@ def payment_fingerprint(payment: Payment) -> str:
     return payment.extra.get("fingerprint") or f"{payment.platform_label}:{payment.reference}"
 
 
-def request_keys(request: RefundRequest) -> dict[str, str | None]:
-    """Index keys of the request per identity: ``customer`` is the customer id, or the email
-    for a guest; ``any`` is everything the ledger supplied (it already matched id OR email OR card)."""
-    email = normalize_email(request.customer.email)
-    email_key = f"email:{email}" if email else None
-    customer_key = f"customer:{request.customer.id}" if request.customer.id else email_key
-    fingerprint = payment_fingerprint(request.primary_payment) if request.payments else None
-    return {
-        "customer": customer_key,
-        "email": email_key,
-        "payment": f"payment:{fingerprint}" if fingerprint else None,
-        ANY: ANY,
-    }
+@dataclass(frozen=True)
+class Identity:
+    """Who asks: customer id, normalized email, payment instrument."""
+
+    customer_id: str | None
+    email: str | None
+    fingerprint: str | None
+
+    @classmethod
+    def of(cls, request: RefundRequest) -> Identity:
+        fingerprint = payment_fingerprint(request.primary_payment) if request.payments else None
+        return cls(request.customer.id, normalize_email(request.customer.email), fingerprint)
+
+    def keys(self) -> dict[str, str | None]:
+        """Index keys per identity: ``customer`` is the customer id, or the email for a guest;
+        ``any`` is everything the ledger supplied (it already matched id OR email OR card)."""
+        email_key = f"email:{self.email}" if self.email else None
+        return {
+            "customer": f"customer:{self.customer_id}" if self.customer_id else email_key,
+            "email": email_key,
+            "payment": f"payment:{self.fingerprint}" if self.fingerprint else None,
+            ANY: ANY,
+        }
 
 
 def _timestamp(moment: datetime) -> float:

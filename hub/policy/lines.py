@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from hub.models import Line, ProductKind
 from hub.policy.context import Context, item_name, line_label
-from hub.policy.windows import EVENT_WORDS, Window, window_for
+from hub.policy.windows import Window, window_for
 
 
 @dataclass(frozen=True)
@@ -73,16 +73,16 @@ def _exclusions(ctx: Context, item: Item, line: Line) -> None:
         )
     if ex.final_sale and line.final_sale:
         found.append(("exclusion.final_sale", "marked final sale", f"{name} was sold as final sale.", "final_sale"))
-    if ex.skus.match(line.sku):
+    if ex.skus and ex.skus.match(line.sku):
         found.append(
             ("exclusion.sku", f"SKU {line.sku} is excluded", f"{name} can't be returned for a refund.", "exclusion")
         )
-    tag = next((t for t in line.tags if ex.tags.match(t)), None)
+    tag = next((t for t in line.tags if ex.tags.match(t)), None) if ex.tags and line.tags else None
     if tag is not None:
         found.append(
             ("exclusion.tag", f"tag {tag!r} is excluded", f"{name} can't be returned for a refund.", "exclusion")
         )
-    if line.kind.value in ex.kinds:
+    if ex.kinds and line.kind.value in ex.kinds:
         found.append(
             ("exclusion.kind", f"{line.kind.value} products are excluded", f"{name} can't be refunded.", "exclusion")
         )
@@ -105,19 +105,11 @@ def _exclusions(ctx: Context, item: Item, line: Line) -> None:
 
 
 def _window_finding(ctx: Context, item: Item, window: Window, kind: str) -> None:
-    zone = ctx.policy.zone
-    rule = window.rule
-    grace = f" + {rule.grace_days} grace" if rule.grace_days else ""
-    fallback = f" ({EVENT_WORDS[rule.start]} date unknown)" if window.fell_back else ""
     line = item.line
-    detail = (
-        f"{line_label(item.line_id, line.title if line else '')}: {kind} window {rule.days} days{grace} from "
-        f"{EVENT_WORDS[window.event]}{fallback} {window.started.isoformat()} closed "
-        f"{window.closes.astimezone(zone).isoformat()}; asked {ctx.asked_at.astimezone(zone).isoformat()}"
-    )
+    detail = f"{line_label(item.line_id, line.title if line else '')}: {kind} {window.summary}; asked {ctx.asked_text}"
     name = item_name(line.title) if line else "this order"
-    length = f"{rule.days}-day" if rule.days else "same-day"
-    message = f"The {length} refund window for {name} ended on {window.last_day(zone)}."
+    length = f"{window.rule.days}-day" if window.rule.days else "same-day"
+    message = f"The {length} refund window for {name} ended on {window.last_day}."
     alt = ctx.sections.alternatives
     offerable = alt.offers("window")
     if offerable and alt.within_days is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from hub.models import OrderFacts
@@ -21,18 +22,33 @@ EVENT_WORDS = {"order": "the order", "payment": "payment", "fulfillment": "fulfi
 
 @dataclass(frozen=True)
 class Window:
+    """One kind's window for one order; the texts are built once however many lines share it."""
+
     rule: WindowRule
     event: str  # the event actually used (after falling back)
     started: datetime
     closes: datetime  # first instant outside the window
+    zone: ZoneInfo
 
     @property
     def fell_back(self) -> bool:
         return self.event != self.rule.start
 
-    def last_day(self, zone: ZoneInfo) -> str:
-        day = (self.closes - timedelta(microseconds=1)).astimezone(zone)
+    @cached_property
+    def last_day(self) -> str:
+        day = (self.closes - timedelta(microseconds=1)).astimezone(self.zone)
         return f"{day.day} {day:%B %Y}"
+
+    @cached_property
+    def summary(self) -> str:
+        """For the merchant: the rule, the start actually used and the local closing time."""
+        rule = self.rule
+        grace = f" + {rule.grace_days} grace" if rule.grace_days else ""
+        fallback = f" ({EVENT_WORDS[rule.start]} date unknown)" if self.fell_back else ""
+        return (
+            f"window {rule.days} days{grace} from {EVENT_WORDS[self.event]}{fallback} "
+            f"{self.started.isoformat()} closed {self.closes.astimezone(self.zone).isoformat()}"
+        )
 
 
 def window_for(rule: WindowRule, order: OrderFacts, zone: ZoneInfo, mode: str) -> Window | None:
@@ -51,4 +67,4 @@ def window_for(rule: WindowRule, order: OrderFacts, zone: ZoneInfo, mode: str) -
     else:
         last = started.astimezone(zone).date() + timedelta(days=length)
         closes = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
-    return Window(rule=rule, event=event, started=started, closes=closes)
+    return Window(rule=rule, event=event, started=started, closes=closes, zone=zone)

@@ -18,6 +18,7 @@ import requests
 
 from hub.config import Config, load_config
 from hub.demo import run_demo
+from hub.demo_scenarios import SCENARIOS, Played
 from hub.runtime import write_key_file
 from hub.starter import PORTS, write_starter
 
@@ -92,6 +93,7 @@ def served(tmp_path: Path) -> Iterator[Config]:
         _stop(process)
 
 
+@pytest.mark.slow  # a whole `serve` process tree: 25-45 s on two shared cores
 def test_the_demo_passes_against_serve_on_the_starter_config(
     served: Config, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -118,3 +120,19 @@ def test_the_starter_points_every_simulator_at_the_given_ports(tmp_path: Path) -
     assert load_config(again, env={}).hub.admin_token != config.hub.admin_token  # secrets are per init
     with pytest.raises(ValueError, match="woocommerce"):
         write_starter(tmp_path / "x.toml", ports={"woocommerce": 1})
+
+
+def test_the_demo_flags_what_did_not_end_as_expected() -> None:
+    stripe = next(sc for sc in SCENARIOS if sc.label == "stripe" and sc.deliveries == 1)
+    good = {"id": "rf_1", "state": "written_back", "route": "gateway:stripe", "gateway_refund_id": "re_1"}
+    record = {"refunded": 0, "refunds": [{"amount": 0}]}
+    assert Played(stripe, "gateway:stripe", "1", "pi_1", [good], record, stripe.amount).problems() == []
+
+    twice = Played(stripe, "gateway:stripe", "1", "pi_1", [good, {**good, "id": "rf_2"}], record, stripe.amount)
+    assert twice.problems() == ["2 hub refunds, expected 1"]
+    shopify_paid_too = {"refunded": stripe.amount, "refunds": [{"amount": stripe.amount}]}
+    assert Played(stripe, "gateway:stripe", "1", "pi_1", [good], shopify_paid_too, stripe.amount).problems()
+    assert Played(stripe, "gateway:stripe", "1", "pi_1", [good], record, None).problems()  # gateway unreadable
+    review = {**good, "state": "review", "gateway_refund_id": None}
+    stuck = Played(stripe, "gateway:stripe", "1", "pi_1", [review], {"refunded": 0, "refunds": []}, 0).problems()
+    assert stuck[0] == "state review, expected written_back" and "stripe refunded 0, expected 4200" in stuck

@@ -23,9 +23,9 @@ def test_starter_config_is_valid_and_env_overrides_secrets(tmp_path: Path) -> No
     path = tmp_path / "refund-hub.toml"
     write_starter(path)
     config = load_config(
-        path, env={"REFUND_HUB_GATEWAYS__SANDBOX__API_KEY": "from-env", "REFUND_HUB_DATABASE_URL": "sqlite:///x.db"}
+        path, env={"REFUND_HUB_GATEWAYS__STRIPE__API_KEY": "from-env", "REFUND_HUB_DATABASE_URL": "sqlite:///x.db"}
     )
-    assert config.gateways["sandbox"]["api_key"] == "from-env"
+    assert config.gateways["stripe"]["api_key"] == "from-env"
     assert config.hub.db_url == "sqlite:///x.db"
     assert config.hub.instance_path == tmp_path / "instance"
 
