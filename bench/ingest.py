@@ -34,13 +34,19 @@ PG_DB = "refund_hub_bench"
 
 def payload() -> bytes:
     """A 3 KB refund request, the size research/infra.md measured with."""
-    body = {"topic": "refund.requested", "order_id": "1001", "request_id": "rq-bench", "amount": 2500,
-            "reason": "damaged", "padding": "x" * 2900}
+    body = {
+        "topic": "refund.requested",
+        "order_id": "1001",
+        "request_id": "rq-bench",
+        "amount": 2500,
+        "reason": "damaged",
+        "padding": "x" * 2900,
+    }
     return json.dumps(body).encode()
 
 
 def wrk_script(body: bytes, signature: str, duplicate: bool) -> str:
-    event = '"dup-1"' if duplicate else 'prefix .. counter'
+    event = '"dup-1"' if duplicate else "prefix .. counter"
     return f"""
 local counter = 0
 local prefix = ""
@@ -65,14 +71,28 @@ def config_for(folder: Path, database_url: str, queue_url: str) -> Path:
 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "refund-hub.json"
-    path.write_text(json.dumps({
-        "hub": {"instance_path": str(folder / "instance"), "database_url": database_url, "queue_url": queue_url,
-                "secret_keys": [Fernet.generate_key().decode()], "log_level": "WARNING"},
-        "connectors": {"sandbox": {"webhook_secret": SECRET}},
-        "gateways": {"sandbox": {"type": "sandbox", "base_url": "http://127.0.0.1:9", "api_key": "k"}},
-        "stores": {"bench-store": {"connector": "sandbox", "settings": {"api_url": "http://127.0.0.1:9"},
-                                   "credentials": {"token": "t"}}},
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "hub": {
+                    "instance_path": str(folder / "instance"),
+                    "database_url": database_url,
+                    "queue_url": queue_url,
+                    "secret_keys": [Fernet.generate_key().decode()],
+                    "log_level": "WARNING",
+                },
+                "connectors": {"sandbox": {"webhook_secret": SECRET}},
+                "gateways": {"sandbox": {"type": "sandbox", "base_url": "http://127.0.0.1:9", "api_key": "k"}},
+                "stores": {
+                    "bench-store": {
+                        "connector": "sandbox",
+                        "settings": {"api_url": "http://127.0.0.1:9"},
+                        "credentials": {"token": "t"},
+                    }
+                },
+            }
+        )
+    )
     return path
 
 
@@ -87,8 +107,20 @@ def wait_port(port: int, timeout: float = 20.0) -> None:
 
 
 def serve(app: str, env: dict[str, str], workers: int, worker_class: str, threads: int) -> subprocess.Popen[bytes]:
-    command = [str(Path(sys.executable).parent / "gunicorn"), app, "-b", f"127.0.0.1:{PORT}", "-w", str(workers),
-               "-k", worker_class, "--backlog", "2048", "--log-level", "warning"]
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        app,
+        "-b",
+        f"127.0.0.1:{PORT}",
+        "-w",
+        str(workers),
+        "-k",
+        worker_class,
+        "--backlog",
+        "2048",
+        "--log-level",
+        "warning",
+    ]
     if worker_class == "gthread":
         command += ["--threads", str(threads)]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -123,8 +155,12 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def wrk(script: Path, seconds: int) -> tuple[float, float, float]:
     url = f"http://127.0.0.1:{PORT}/webhooks/sandbox"
     subprocess.run(["wrk", "-t2", "-c32", "-d3s", "-s", str(script), url], capture_output=True, check=True)  # warm-up
-    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-s", str(script), url],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non2xx:
@@ -145,8 +181,9 @@ def fresh_pg() -> str:
 
 
 def migrate(config: Path, env: dict[str, str]) -> None:
-    subprocess.run([sys.executable, "-m", "hub", "--config", str(config), "migrate"], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "hub", "--config", str(config), "migrate"], env=env, check=True, capture_output=True
+    )
 
 
 def main() -> None:
@@ -176,8 +213,10 @@ def main() -> None:
     finally:
         stop(bare)
 
-    setups = [("sqlite", f"sqlite:///{folder / 'hub.db'}", f"sqlite:///{folder / 'queue.db'}"),
-              ("postgres+redis", fresh_pg(), "redis://127.0.0.1:6379/15")]
+    setups = [
+        ("sqlite", f"sqlite:///{folder / 'hub.db'}", f"sqlite:///{folder / 'queue.db'}"),
+        ("postgres+redis", fresh_pg(), "redis://127.0.0.1:6379/15"),
+    ]
     for label, database_url, queue_url in setups:
         config = config_for(folder / label, database_url, queue_url)
         hub_env = {**env, "REFUND_HUB_CONFIG": str(config)}
@@ -192,8 +231,10 @@ def main() -> None:
 
     ceiling = results["a  bare Flask"][0]
     threads = f" --threads {args.threads}" if args.worker_class == "gthread" else ""
-    print(f"wrk -t2 -c32 -d{args.seconds}s, gunicorn -k {args.worker_class} -w {args.workers}{threads}, "
-          "3 KB signed POST, 127.0.0.1")
+    print(
+        f"wrk -t2 -c32 -d{args.seconds}s, gunicorn -k {args.worker_class} -w {args.workers}{threads}, "
+        "3 KB signed POST, 127.0.0.1"
+    )
     print(f"{'run':40s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s} {'ratio to a':>11s}")
     for name, (rate, p50, p99) in results.items():
         print(f"{name:40s} {rate:9.0f} {p50:8.1f} {p99:8.1f} {rate / ceiling:11.2f}")
