@@ -51,8 +51,28 @@ def _setup_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        options = conn.get_execution_options()
+        sync = "NORMAL" if options.get("recoverable") else "FULL"
+        info = conn.connection.info  # lives as long as the DBAPI connection
+        if info.get("synchronous", "FULL") != sync:  # a pragma only when the mode changes
+            conn.exec_driver_sql(f"PRAGMA synchronous={sync}")
+            info["synchronous"] = sync
+        conn.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', 'IMMEDIATE')}")
+
+
+@contextmanager
+def recoverable(engine: Engine) -> Iterator[Connection]:
+    """A write transaction whose loss in a crash the hub repairs by itself, so it need not wait
+    for the disk: SQLite ``synchronous=NORMAL`` (WAL: durable at the next checkpoint or FULL
+    commit), PostgreSQL ``synchronous_commit=off``. Worker bookkeeping uses it; webhook ingest
+    and the claim made before a gateway call never do (invariants 1 and 4).
+    """
+    with engine.connect() as conn:
+        conn = conn.execution_options(recoverable=True)
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET LOCAL synchronous_commit TO off")
+            yield conn
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import update
 
 from hub.contracts import DecisionNotice
+from hub.db.engine import recoverable
 from hub.db.tables import payments
 from hub.errors import OverRefund, PaymentBusy
 from hub.ledger import audit, states
@@ -45,7 +46,7 @@ def decide(hub: Hub, refund_id: str, now: datetime | None = None) -> str:
     from hub.policy import decide as evaluate
 
     now = now or datetime.now(UTC)
-    with hub.engine.begin() as conn:
+    with recoverable(hub.engine) as conn:
         row = ledger.get(conn, refund_id)
     if row is None or row.state != states.REQUESTED:
         return row.state if row is not None else "missing"
@@ -64,7 +65,7 @@ def decide(hub: Hub, refund_id: str, now: datetime | None = None) -> str:
     else:
         no_route = None if route else "the request names no payment"
     _refresh_payment(hub, store.id, route, request)
-    with hub.engine.begin() as conn:
+    with recoverable(hub.engine) as conn:
         payment_id = (
             ledger.upsert_payment(conn, store.id, route or "unrouted", request.payments[0])
             if request.payments
@@ -141,7 +142,7 @@ def _refresh_payment(hub: Hub, store_id: str, route: str | None, request: Refund
     except Exception as exc:  # a lookup failure must not block the decision; policy sees the old flag
         log.warning("payment lookup failed for %s: %s", payment.reference, exc)
         return
-    with hub.engine.begin() as conn:
+    with recoverable(hub.engine) as conn:
         ledger.upsert_payment(conn, store_id, route or "", payment)
         conn.execute(
             update(payments)
@@ -153,7 +154,7 @@ def _refresh_payment(hub: Hub, store_id: str, route: str | None, request: Refund
 
 
 def _settle(hub: Hub, refund_id: str, state: str, reason: str) -> str:
-    with hub.engine.begin() as conn:
+    with recoverable(hub.engine) as conn:
         ledger.transition(conn, refund_id, state, expect=states.REQUESTED)
         audit.write(conn, "worker", "decided", refund_id=refund_id, state=state, reason=reason)
     return state
@@ -164,7 +165,7 @@ def tell_customer(hub: Hub, refund_id: str) -> None:
 
     Runs as its own job; a failure raises so the job retries with backoff.
     """
-    with hub.engine.begin() as conn:
+    with recoverable(hub.engine) as conn:
         row = ledger.get(conn, refund_id)
     if row is None or not row.decision or "decision" not in row.decision:
         return
@@ -180,7 +181,7 @@ def tell_customer(hub: Hub, refund_id: str) -> None:
         explanation=decided["explanation"],
     )
     result = hub.connectors[row.connector].notify_decision(store, notice)
-    with hub.engine.begin() as conn:
+    with recoverable(hub.engine) as conn:
         audit.write(
             conn, "worker", "customer_notified", refund_id=row.id, reference=result.reference if result else None
         )

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 
 from hub.contracts import Delivery, Headers, Notice
+from hub.db.engine import recoverable
 from hub.db.tables import deliveries, refunds
 from hub.errors import ParseError
 from hub.ingest import DEAD, DONE, RECEIVED
@@ -23,7 +24,7 @@ GATEWAY_SOURCE = "gateway:"
 
 
 def process_delivery(hub: Hub, delivery_id: str) -> str:
-    with hub.engine.begin() as conn:
+    with recoverable(hub.engine) as conn:
         row = conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
     if row is None or row.status != RECEIVED:
         return row.status if row is not None else "missing"
@@ -65,12 +66,12 @@ def take_notice(hub: Hub, connector_name: str, notice: Notice, delivery_id: str 
     connector = hub.connectors[connector_name]
     directory = hub.stores[connector_name]
     if notice.kind == "ignored":
-        with hub.engine.begin() as conn:
+        with recoverable(hub.engine) as conn:
             audit.write(conn, "worker", "ignored", delivery_id=delivery_id, topic=notice.topic)
         return None
     if notice.kind == "uninstalled":
         directory.disable(notice.store_id)
-        with hub.engine.begin() as conn:
+        with recoverable(hub.engine) as conn:
             audit.write(conn, "worker", "store_uninstalled", delivery_id=delivery_id, store_id=notice.store_id)
         return None
     if notice.kind == "redact":
@@ -104,7 +105,7 @@ def redact(hub: Hub, connector_name: str, notice: Notice, delivery_id: str | Non
         from sqlalchemy import or_
 
         where.append(or_(*ids))
-    with hub.engine.begin() as conn:
+    with recoverable(hub.engine) as conn:
         rows = conn.execute(select(refunds.c.id, refunds.c.request).where(*where)).all()
         for row in rows:
             request = dict(row.request)
@@ -118,7 +119,7 @@ def redact(hub: Hub, connector_name: str, notice: Notice, delivery_id: str | Non
 
 
 def finish(hub: Hub, delivery_id: str, source: str) -> str:
-    with hub.engine.begin() as conn:
+    with recoverable(hub.engine) as conn:
         conn.execute(
             update(deliveries)
             .where(deliveries.c.id == delivery_id)
@@ -129,7 +130,7 @@ def finish(hub: Hub, delivery_id: str, source: str) -> str:
 
 
 def dead_letter(hub: Hub, delivery_id: str, source: str, reason: str) -> str:
-    with hub.engine.begin() as conn:
+    with recoverable(hub.engine) as conn:
         conn.execute(
             update(deliveries)
             .where(deliveries.c.id == delivery_id)
@@ -144,7 +145,7 @@ def replay(hub: Hub, delivery_id: str, who: str = "cli") -> bool:
     """Put a dead letter (or any processed delivery) back in the queue."""
     from hub.work import jobs
 
-    with hub.engine.begin() as conn:
+    with recoverable(hub.engine) as conn:
         moved = (
             conn.execute(
                 update(deliveries)

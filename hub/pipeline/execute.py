@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from hub.contracts import Execution, Outcome, RefundResult
+from hub.db.engine import recoverable
 from hub.ledger import audit, states
 from hub.ledger import refunds as ledger
 from hub.metrics import GATEWAY_LATENCY, GATEWAY_OUTCOMES
@@ -83,6 +84,7 @@ def execute(hub: Hub, refund_id: str, *, resend: bool = False) -> str:
     """Carry an approved refund through its executor; ``resend`` lets the janitor re-send an
     ``unknown`` one (same key) once the gateway has no trace of it."""
     lease = timedelta(seconds=hub.config.hub.lease_seconds)
+    # durable (synchronous commit): "a call may go out" must survive a crash before the call
     with hub.engine.begin() as conn:
         row = ledger.get(conn, refund_id)
         if row is None:
@@ -116,7 +118,7 @@ def execute(hub: Hub, refund_id: str, *, resend: bool = False) -> str:
 
 def apply_result(hub: Hub, refund_id: str, result: RefundResult, *, expect: str | tuple[str, ...], actor: str) -> str:
     """Record an executor's answer; ``unavailable`` returns the refund to ``approved`` to retry."""
-    with hub.engine.begin() as conn:
+    with recoverable(hub.engine) as conn:
         if result.outcome is Outcome.UNAVAILABLE:
             moved = ledger.transition(
                 conn, refund_id, states.APPROVED, expect=expect, last_error=result.message, lease_until=None

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from hub.contracts import GatewayEvent, Outcome, RefundResult
+from hub.db.engine import recoverable
 from hub.db.tables import payments, refunds
 from hub.ledger import audit, states
 from hub.ledger import refunds as ledger
@@ -24,7 +25,7 @@ def take_gateway_events(hub: Hub, account: str, events: list[GatewayEvent], deli
     from hub.pipeline.writeback import write_back
 
     for event in events:
-        with hub.engine.begin() as conn:
+        with recoverable(hub.engine) as conn:
             row = _match(conn, event)
             if row is None:
                 _record_dashboard_refund(conn, account, event, delivery_id)
@@ -40,7 +41,7 @@ def take_gateway_events(hub: Hub, account: str, events: list[GatewayEvent], deli
             if state == states.SUCCEEDED:
                 write_back(hub, row.id)
         else:
-            with hub.engine.begin() as conn:
+            with recoverable(hub.engine) as conn:
                 audit.write(
                     conn,
                     f"gateway:{account}",

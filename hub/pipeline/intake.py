@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from hub.contracts import Connector, StoreContext
+from hub.db.engine import recoverable
 from hub.ledger import audit, states
 from hub.ledger import refunds as ledger
 from hub.ledger.twins import link_platform_record
@@ -44,12 +45,12 @@ def take_event(
 ) -> str | None:
     """Put one event in the ledger; returns the id of a refund that now needs a decision."""
     if isinstance(event, Ignored):
-        with hub.engine.begin() as conn:
+        with recoverable(hub.engine) as conn:
             audit.write(conn, "worker", "ignored", delivery_id=delivery_id, reason=event.reason, topic=event.topic)
         return None
     request = event.request.model_copy(update={"delivery_id": delivery_id}) if delivery_id else event.request
     gateway_refund_id = event.gateway_refund_id if isinstance(event, RefundRecorded) else None
-    with hub.engine.begin() as conn:
+    with recoverable(hub.engine) as conn:
         echo = find_echo(conn, request, gateway_refund_id)
         if echo is not None:
             audit.write(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from hub.contracts import Outcome, WriteBack
+from hub.db.engine import reading, recoverable
 from hub.ledger import audit, states
 from hub.ledger import refunds as ledger
 from hub.models import RefundRequest
@@ -24,12 +25,12 @@ class WriteBackFailed(Exception):
 
 
 def write_back(hub: Hub, refund_id: str) -> str:
-    with hub.engine.begin() as conn:
+    with reading(hub.engine) as conn:
         row = ledger.get(conn, refund_id)
     if row is None or row.state != states.SUCCEEDED:
         return row.state if row is not None else "missing"
     if row.route in (PLATFORM, NONE):
-        with hub.engine.begin() as conn:
+        with recoverable(hub.engine) as conn:
             ledger.transition(
                 conn, refund_id, states.WRITTEN_BACK, expect=states.SUCCEEDED, writeback_ref=row.gateway_refund_id
             )
@@ -56,10 +57,10 @@ def write_back(hub: Hub, refund_id: str) -> str:
     try:
         result = hub.connectors[row.connector].record(store, writeback)
     except Exception as exc:
-        with hub.engine.begin() as conn:
+        with recoverable(hub.engine) as conn:
             audit.write(conn, "worker", "write_back_failed", refund_id=refund_id, error=str(exc)[:500])
         raise WriteBackFailed(str(exc)) from exc
-    with hub.engine.begin() as conn:
+    with recoverable(hub.engine) as conn:
         ledger.transition(conn, refund_id, states.WRITTEN_BACK, expect=states.SUCCEEDED, writeback_ref=result.reference)
         audit.write(conn, "worker", "written_back", refund_id=refund_id, reference=result.reference)
     return states.WRITTEN_BACK

@@ -87,7 +87,7 @@ def _fee(ctx: Context, plan: Plan, items: list[Item], fee: Fee) -> None:
     how = " + ".join(
         part
         for part in (
-            f"{fee.percent.normalize():f}% of {ctx.money(base)}" if fee.percent else "",
+            f"{fee.percent_text} of {ctx.money(base)}" if fee.percent else "",
             f"{ctx.money(fixed)}{' per unit' if fee.per == 'unit' else ''}" if fixed else "",
         )
         if part

@@ -8,6 +8,7 @@ keeps no global state between evaluations (its transpiling runner does) and neve
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -43,7 +44,7 @@ _ENVIRONMENT = celpy.Environment(runner_class=_Runner)
 _PASS_THROUGH = frozenset(
     {"expr", "conditionalor", "conditionaland", "relation", "addition", "multiplication", "unary", "member"}
 )
-REQUEST_FIELDS = tuple(RefundRequest.model_fields)
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _collapse(tree: lark.Tree) -> lark.Tree:
@@ -53,46 +54,81 @@ def _collapse(tree: lark.Tree) -> lark.Tree:
     return tree
 
 
+_TRUE, _FALSE = celtypes.BoolType(True), celtypes.BoolType(False)
+_KEYS: dict[str, Any] = {}
+
+
+def _key(name: str) -> Any:
+    """Map keys repeat (``amount``, ``tags``…): one immutable StringType per name."""
+    key = _KEYS.get(name)
+    if key is None:
+        key = _KEYS[name] = celtypes.StringType(name)
+    return key
+
+
 def to_cel(value: Any) -> Any:
-    """Python/pydantic data to CEL values (enums become their string value, None keys are dropped)."""
-    if isinstance(value, bool):
-        return celtypes.BoolType(value)
-    if isinstance(value, Enum):
-        return celtypes.StringType(value.value)
-    if isinstance(value, int):
+    """Python/pydantic data to CEL values (enums become their string value, None keys are dropped).
+
+    celpy's constructors re-check their argument's type on every call (IntType even re-wraps a
+    decorator), which made conversion cost more than evaluation; the exact Python types take a
+    direct path here and everything else the checked constructor.
+    """
+    kind = type(value)
+    if kind is bool:
+        return _TRUE if value else _FALSE
+    if kind is int:
         if value not in _INT64:
             raise ValueError(f"{value} is outside CEL's int range")
-        # IntType(value) re-wraps a range-check decorator on every call; the check is done above.
         return int.__new__(celtypes.IntType, value)
-    if isinstance(value, float):
-        return celtypes.DoubleType(value)
-    if isinstance(value, str):
-        return celtypes.StringType(value)
+    if kind is str:
+        return str.__new__(celtypes.StringType, value)
+    if isinstance(value, Enum):
+        return celtypes.StringType(value.value)
     if value is None:
         return None
+    if isinstance(value, float):
+        return celtypes.DoubleType(value)
     if isinstance(value, datetime):
         return celtypes.TimestampType(value)
     if isinstance(value, Mapping):
         # Unknown values are left out rather than null: CEL's ``has(x.field)`` is the guard, and
         # celpy cannot compare a number with null.
-        return celtypes.MapType({celtypes.StringType(k): to_cel(v) for k, v in value.items() if v is not None})
+        converted = celtypes.MapType()
+        dict.update(converted, {_key(k): to_cel(v) for k, v in value.items() if v is not None})
+        return converted
     if isinstance(value, (list, tuple)):
         return celtypes.ListType([to_cel(item) for item in value])
+    if isinstance(value, bool):  # subclasses of the plain types (celpy's own included)
+        return to_cel(bool(value))
+    if isinstance(value, int):
+        return to_cel(int(value))
+    if isinstance(value, str):
+        return to_cel(str(value))
     raise TypeError(f"no CEL value for {type(value).__name__}")
 
 
-def request_map(request: RefundRequest, fields: frozenset[str] | None = None) -> dict[str, Any]:
-    """The request as plain data; ``fields`` limits it to the top-level fields a rule can name."""
-    data = request.model_dump(mode="python", include=set(fields) if fields is not None else None)
+def request_map(request: RefundRequest, names: frozenset[str] | None = None) -> dict[str, Any]:
+    """The request as plain data. With ``names`` (every word of the rules' text) a field the rules
+    cannot name — CEL reaches a map key only by writing it — is left out at every depth, which
+    spares converting whole lines and payments that no rule reads."""
+    data = request.model_dump(mode="python", include=set(names) if names is not None else None)
     if "lines" in data:
         for line, dumped in zip(request.lines, data["lines"], strict=True):
             dumped["total"] = line.total
-    return data
+    return data if names is None else _prune(data, names)
+
+
+def _prune(value: Any, names: frozenset[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _prune(v, names) for k, v in value.items() if k in names}
+    if isinstance(value, (list, tuple)):
+        return [_prune(item, names) for item in value]
+    return value
 
 
 def compile_rule(key: str, name: str, text: str) -> tuple[Any, frozenset[str], frozenset[str]]:
-    """The runnable program, the top-level variables it reads, and the request fields it may
-    name (any field whose name occurs in the text); a syntax error names the rule."""
+    """The runnable program, the top-level variables it reads, and every word of its text (the
+    only field names it can reach); a syntax error names the rule."""
     try:
         ast = _ENVIRONMENT.compile(text)
     except Exception as exc:  # celpy raises CELParseError and lark errors for bad syntax
@@ -100,8 +136,7 @@ def compile_rule(key: str, name: str, text: str) -> tuple[Any, frozenset[str], f
     used = frozenset(
         token.value for token in ast.scan_values(lambda t: isinstance(t, lark.Token)) if token.value in VARIABLES
     )
-    fields = frozenset(field for field in REQUEST_FIELDS if field in text)
-    return _ENVIRONMENT.program(_collapse(ast)), used, fields
+    return _ENVIRONMENT.program(_collapse(ast)), used, frozenset(_WORD.findall(text))
 
 
 def evaluate(program: Any, activation: Mapping[str, Any]) -> bool:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from hub.models import ProductKind
@@ -128,6 +128,10 @@ class Fee:
     kinds: frozenset[str]
     waive_reasons: frozenset[str]
 
+    @cached_property
+    def percent_text(self) -> str:
+        return f"{self.percent.normalize():f}%"
+
 
 @dataclass(frozen=True)
 class Velocity:
@@ -191,7 +195,7 @@ class CustomRule:
     message: str
     program: Any  # a compiled celpy Runner
     uses: frozenset[str]  # the CEL variables the expression reads
-    fields: frozenset[str]  # the request fields it may read
+    names: frozenset[str]  # every word of the expression: the only map keys it can reach
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ def check_custom(ctx: Context) -> list[str]:
     if not rules:
         return []
     uses = frozenset().union(*(rule.uses for rule in rules))
-    activation = _activation(ctx, uses, frozenset().union(*(rule.fields for rule in rules)))
+    activation = _activation(ctx, uses, frozenset().union(*(rule.names for rule in rules)))
     approvals = []
     for rule in rules:
         rule_id = f"custom.{rule.name}"
@@ -45,10 +45,10 @@ def check_custom(ctx: Context) -> list[str]:
     return approvals
 
 
-def _activation(ctx: Context, uses: frozenset[str], fields: frozenset[str]) -> dict[str, Any]:
+def _activation(ctx: Context, uses: frozenset[str], names: frozenset[str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if "request" in uses:
-        values["request"] = cel.to_cel(cel.request_map(ctx.request, fields))
+        values["request"] = cel.to_cel(cel.request_map(ctx.request, names))
     if "history" in uses:
         values["history"] = cel.to_cel(history_numbers(ctx))
     if "facts" in uses:

@@ -134,7 +134,7 @@ def _amount_lines(policy: Policy) -> list[str]:
         amount = " + ".join(
             p
             for p in (
-                f"{fee.percent.normalize():f}%" if fee.percent else "",
+                fee.percent_text if fee.percent else "",
                 f"{money(fee.fixed)}{' per unit' if fee.per == 'unit' else ''}" if fee.fixed else "",
             )
             if p

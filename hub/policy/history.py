@@ -43,6 +43,8 @@ class History:
 
     def index(self, ignore_states: frozenset[str]) -> HistoryIndex:
         """The cached index of the refunds whose state is not in ``ignore_states``."""
+        if not self.prior_refunds:
+            return _NO_HISTORY
         cache: dict[frozenset[str], HistoryIndex] = vars(self).setdefault("_index_cache", {})
         built = cache.get(ignore_states)
         if built is None:
@@ -156,7 +158,7 @@ class HistoryIndex:
         return cls(entries)
 
     def of(self, key: str | None) -> _Series:
-        if key is None:
+        if key is None or not self.entries:
             return _EMPTY
         series = self.series.get(key)
         if series is None:
@@ -178,3 +180,6 @@ class HistoryIndex:
                 if key is not None:
                     groups.setdefault(key, []).append(entry)
         return groups
+
+
+_NO_HISTORY = HistoryIndex([])

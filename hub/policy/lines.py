@@ -65,7 +65,7 @@ def judge_items(ctx: Context, items: list[Item]) -> None:
 
 def _exclusions(ctx: Context, item: Item, line: Line) -> None:
     ex = ctx.sections.exclusions
-    name = item_name(line.title)
+    name = item_name(line.title)  # cheap, and most lines need it for some message
     found: list[tuple[str, str, str, str]] = []
     if ex.gift_cards and line.kind is ProductKind.GIFT_CARD:
         found.append(

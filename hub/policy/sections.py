@@ -325,7 +325,7 @@ def parse_rules(tables: list[Table], alternatives: Alternatives) -> tuple[Custom
         if effect == "offer_alternative" and alternatives.offer is None:
             raise t.fail("effect", "offer_alternative needs alternatives.offer (store_credit or exchange)")
         when = t.text("when")
-        program, used, fields = cel.compile_rule(t.key("when"), name, when)
+        program, used, names = cel.compile_rule(t.key("when"), name, when)
         cel.check_rule(t.key("when"), name, program)
         rules.append(
             CustomRule(
@@ -335,7 +335,7 @@ def parse_rules(tables: list[Table], alternatives: Alternatives) -> tuple[Custom
                 message=t.text("message", ""),
                 program=program,
                 uses=used,
-                fields=fields,
+                names=names,
             )
         )
         t.finish()

@@ -9,7 +9,7 @@ Either way the closing instant itself is outside the window.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,10 @@ from hub.models import OrderFacts
 from hub.policy.config import START_FALLBACK, WindowRule
 
 _EVENT_FIELD = {"order": "created_at", "payment": "paid_at", "fulfillment": "fulfilled_at", "delivery": "delivered_at"}
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
 EVENT_WORDS = {"order": "the order", "payment": "payment", "fulfillment": "fulfilment", "delivery": "delivery"}
 
 
@@ -37,7 +41,7 @@ class Window:
     @cached_property
     def last_day(self) -> str:
         day = (self.closes - timedelta(microseconds=1)).astimezone(self.zone)
-        return f"{day.day} {day:%B %Y}"
+        return f"{day.day} {MONTHS[day.month - 1]} {day.year}"  # English whatever the process locale
 
     @cached_property
     def summary(self) -> str:
@@ -66,5 +70,6 @@ def window_for(rule: WindowRule, order: OrderFacts, zone: ZoneInfo, mode: str) -
         closes = started + timedelta(days=length)
     else:
         last = started.astimezone(zone).date() + timedelta(days=length)
-        closes = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
+        # compared in UTC: cheaper than resolving the zone's offset at every comparison
+        closes = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
     return Window(rule=rule, event=event, started=started, closes=closes, zone=zone)

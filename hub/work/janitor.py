@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 
 from hub.contracts import Outcome, RefundLookup
+from hub.db.engine import recoverable
 from hub.db.tables import audit as audit_table
 from hub.db.tables import deliveries, refunds
 from hub.ingest import DEAD, RECEIVED
@@ -44,7 +45,7 @@ def sweep(hub: Hub, now: datetime | None = None) -> Counter[str]:
     counts.update(redrive_stuck(hub, now))
     counts.update(poll_stores(hub))
     counts["pruned"] = prune(hub, now)
-    with hub.engine.begin() as conn:
+    with recoverable(hub.engine) as conn:
         counts["runnable"] = jobs.runnable(conn)
     if counts["runnable"]:
         hub.dispatcher.wake()
@@ -52,7 +53,7 @@ def sweep(hub: Hub, now: datetime | None = None) -> Counter[str]:
 
 
 def expire_executions(hub: Hub, now: datetime) -> int:
-    with hub.engine.begin() as conn:
+    with recoverable(hub.engine) as conn:
         expired = ledger.expired_executions(conn, now)
         for refund_id in expired:
             if ledger.transition(conn, refund_id, states.UNKNOWN, expect=states.EXECUTING, lease_until=None):
@@ -71,7 +72,7 @@ def resolve_unsettled(hub: Hub, now: datetime) -> Counter[str]:
     from hub.pipeline.writeback import WriteBackFailed, write_back
 
     counts: Counter[str] = Counter()
-    with hub.engine.begin() as conn:
+    with recoverable(hub.engine) as conn:
         rows = conn.execute(
             select(refunds)
             .where(refunds.c.state.in_((states.PENDING, states.UNKNOWN)))
@@ -105,7 +106,7 @@ def no_trace(hub: Hub, row: Any, now: datetime) -> str:
     window = getattr(executor, "replay_window", None)
     # created_at precedes the first attempt, so this age is an upper bound on the key's age
     within_window = window is not None and now - (ledger.as_utc(row.created_at) or now) < window
-    with hub.engine.begin() as conn:
+    with recoverable(hub.engine) as conn:
         if getattr(executor, "lookup_is_complete", False) or within_window:
             jobs.add(conn, RESEND, row.id)
             audit.write(
@@ -161,7 +162,7 @@ def lookup(hub: Hub, row: Any) -> Any:
 def redrive_stuck(hub: Hub, now: datetime) -> Counter[str]:
     counts: Counter[str] = Counter()
     cutoff = now - timedelta(seconds=hub.config.hub.lease_seconds)
-    with hub.engine.begin() as conn:
+    with recoverable(hub.engine) as conn:
         stuck = conn.execute(
             select(refunds.c.id, refunds.c.state).where(
                 refunds.c.state.in_((states.REQUESTED, states.SUCCEEDED)), refunds.c.updated_at < cutoff
@@ -181,7 +182,7 @@ def poll_stores(hub: Hub) -> Counter[str]:
         for store in hub.stores[name].all():
             try:
                 for problem in connector.check_webhooks(store):
-                    with hub.engine.begin() as conn:
+                    with recoverable(hub.engine) as conn:
                         audit.write(
                             conn, "janitor", "webhook_health", store_id=store.id, connector=name, problem=problem
                         )
@@ -196,14 +197,14 @@ def poll_stores(hub: Hub) -> Counter[str]:
                     hub.stores[name].set_state(store.id, CURSOR_KEY, result.cursor)
             except Exception as exc:
                 log.exception("polling %s store %s failed", name, store.id)
-                with hub.engine.begin() as conn:
+                with recoverable(hub.engine) as conn:
                     audit.write(conn, "janitor", "poll_failed", store_id=store.id, connector=name, error=str(exc)[:500])
     return counts
 
 
 def prune(hub: Hub, now: datetime) -> int:
     cutoff = now - timedelta(days=hub.config.hub.retention_days)
-    with hub.engine.begin() as conn:
+    with recoverable(hub.engine) as conn:
         removed = conn.execute(
             deliveries.delete().where(deliveries.c.received_at < cutoff, deliveries.c.status.notin_((RECEIVED, DEAD)))
         ).rowcount

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, and_, func, insert, or_, select, update
 
+from hub.db.engine import recoverable
 from hub.db.tables import jobs
 
 DELIVERY = "delivery"
@@ -48,7 +49,7 @@ def claim_next(engine: Engine, lease: timedelta) -> Row[Any] | None:
     pick = select(jobs.c.id).where(_claimable(at)).order_by(jobs.c.id).limit(1)
     if engine.dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
-    with engine.begin() as conn:
+    with recoverable(engine) as conn:  # a lost claim only means the job runs again
         return conn.execute(
             update(jobs)
             .where(jobs.c.id == pick.scalar_subquery(), _claimable(at))

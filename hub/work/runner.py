@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy.exc import OperationalError
 
+from hub.db.engine import recoverable
 from hub.errors import PlatformError
 from hub.runtime import Hub
 from hub.work import jobs
@@ -50,14 +51,17 @@ def run_job(hub: Hub, job_id: int, kind: str, subject_id: str, attempts: int) ->
         else:
             _retry(hub, job_id, attempts, f"{type(exc).__name__}: {exc}")
             return
-    with hub.engine.begin() as conn:
+    with recoverable(hub.engine) as conn:
         jobs.finish(conn, job_id)
 
 
 def _retry(hub: Hub, job_id: int, attempts: int, error: str) -> None:
     delay = min(300.0, 0.5 * 2 ** max(0, attempts - 1))
-    with hub.engine.begin() as conn:
-        jobs.retry(conn, job_id, delay, error)
+    try:
+        with recoverable(hub.engine) as conn:
+            jobs.retry(conn, job_id, delay, error)
+    except OperationalError:  # the job's lease runs out and it is claimed again
+        log.warning("could not put job %s back (database busy); its lease will expire", job_id)
 
 
 def drain(hub: Hub, limit: int = 100) -> int:
@@ -65,7 +69,11 @@ def drain(hub: Hub, limit: int = 100) -> int:
     lease = timedelta(seconds=hub.config.hub.lease_seconds)
     done = 0
     while done < limit:
-        job = jobs.claim_next(hub.engine, lease)
+        try:
+            job = jobs.claim_next(hub.engine, lease)
+        except OperationalError:  # database busy for longer than busy_timeout: the next wake-up retries
+            log.warning("could not claim a job (database busy); leaving it for the next wake-up")
+            break
         if job is None:
             break
         run_job(hub, job.id, job.kind, job.subject_id, job.attempts)
