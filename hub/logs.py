@@ -37,3 +37,5 @@ def configure_logging(level: str = "INFO") -> None:
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
     root.setLevel(level)
+    for chatty in ("stripe", "httpx", "urllib3", "werkzeug"):  # one line per SDK request drowns the hub's own
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 import celpy
@@ -37,7 +38,11 @@ class _Runner(celpy.InterpretedRunner):
         return self._base
 
 
-_ENVIRONMENT = celpy.Environment(runner_class=_Runner)
+@lru_cache(maxsize=1)
+def _environment() -> celpy.Environment:
+    """Made on first use: creating it raises the interpreter's recursion limit (celpy needs 2500)."""
+    return celpy.Environment(runner_class=_Runner)
+
 # Grammar levels whose evaluator method, given one child, returns that child's value unchanged
 # (celpy/evaluation.py Evaluator.expr … member). A comparison parses ~20 levels deep; dropping
 # these wrappers halves the work of the tree-walking interpreter without changing any result.
@@ -130,13 +135,13 @@ def compile_rule(key: str, name: str, text: str) -> tuple[Any, frozenset[str], f
     """The runnable program, the top-level variables it reads, and every word of its text (the
     only field names it can reach); a syntax error names the rule."""
     try:
-        ast = _ENVIRONMENT.compile(text)
+        ast = _environment().compile(text)
     except Exception as exc:  # celpy raises CELParseError and lark errors for bad syntax
         raise PolicyError(key, f"rule {name!r}: not a valid CEL expression: {_first_line(exc)}") from None
     used = frozenset(
         token.value for token in ast.scan_values(lambda t: isinstance(t, lark.Token)) if token.value in VARIABLES
     )
-    return _ENVIRONMENT.program(_collapse(ast)), used, frozenset(_WORD.findall(text))
+    return _environment().program(_collapse(ast)), used, frozenset(_WORD.findall(text))
 
 
 def evaluate(program: Any, activation: Mapping[str, Any]) -> bool:
