@@ -46,7 +46,7 @@ def _hub(ctx: click.Context, **kwargs):  # type: ignore[no-untyped-def]
 @click.option("--path", default=".", type=click.Path(file_okay=False), help="folder for refund-hub.toml")
 @click.option("--force", is_flag=True, help="overwrite an existing refund-hub.toml")
 def init(path: str, force: bool) -> None:
-    """Write a starter refund-hub.toml (a simulated Shopify store and simulated gateways), a local key and the database."""
+    """Write a starter refund-hub.toml (simulated Shopify store and gateways), a local key and the database."""
     from hub.starter import write_starter
 
     target = Path(path) / "refund-hub.toml"

@@ -19,6 +19,7 @@ from hub.db.upsert import insert_ignore
 from hub.errors import IllegalTransition, OverRefund, PaymentBusy
 from hub.ledger import states
 from hub.models import Payment, RefundRequest
+from hub.policy.history import normalize_email, payment_fingerprint
 
 
 def now() -> datetime:
@@ -39,10 +40,6 @@ def new_refund_id() -> str:
 def idempotency_key_for(refund_id: str) -> str:
     """One key per logical refund, fixed before the first gateway call (≤ 45 chars for Square)."""
     return f"rh-{refund_id}"
-
-
-def payment_fingerprint(payment: Payment) -> str:
-    return f"{payment.platform_label}:{payment.reference}"
 
 
 def open_refund(
@@ -77,7 +74,7 @@ def open_refund(
             "gateway_refund_id": gateway_refund_id,
             "request": request.model_dump(mode="json"),
             "customer_id": request.customer.id,
-            "customer_email": (request.customer.email or "").lower() or None,
+            "customer_email": normalize_email(request.customer.email),
             "payment_fingerprint": payment_fingerprint(primary) if primary else None,
             "delivery_id": request.delivery_id,
             "attempts": 0,

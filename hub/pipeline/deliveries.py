@@ -18,6 +18,7 @@ from hub.metrics import DELIVERIES
 from hub.pipeline.decide import decide
 from hub.pipeline.gateway_events import take_gateway_events
 from hub.pipeline.intake import take_event
+from hub.policy.history import normalize_email
 from hub.runtime import Hub
 
 GATEWAY_SOURCE = "gateway:"
@@ -97,7 +98,7 @@ def redact(hub: Hub, connector_name: str, notice: Notice, delivery_id: str | Non
     if not hints.get("whole_store"):
         ids = [refunds.c.customer_id == str(hints["customer_id"])] if hints.get("customer_id") else []
         if hints.get("email"):
-            ids.append(refunds.c.customer_email == str(hints["email"]).lower())
+            ids.append(refunds.c.customer_email == normalize_email(str(hints["email"])))
         if hints.get("order_ids"):
             ids.append(refunds.c.order_id.in_([str(o) for o in hints["order_ids"]]))
         if not ids:
