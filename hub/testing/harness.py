@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,8 @@ from sqlalchemy import Engine, select
 
 from hub.config import load_config
 from hub.crypto import SecretBox
-from hub.db.tables import audit, deliveries, refunds
+from hub.db.engine import reading
+from hub.db.tables import audit, deliveries, jobs, refunds
 from hub.runtime import Hub, NoDispatch, bootstrap
 from hub.sandbox.simserver import SimulatorServer
 
@@ -96,7 +98,7 @@ class HubHarness:
             if sweep:
                 counts = janitor_sweep(self.hub)
                 ran += counts["runnable"] + counts["resent"] + counts["polled"]
-            busy = any(not item.done.is_set() for s in senders for item in s.history)
+            busy = any(not item.done.is_set() for s in senders for item in s.history) or self._jobs_due_soon()
             if ran or busy or (until is not None and not until()):
                 idle_rounds = 0
                 time.sleep(0.05)
@@ -106,6 +108,15 @@ class HubHarness:
                 return
             time.sleep(0.05)
         raise TimeoutError("the hub did not settle in time")
+
+    def _jobs_due_soon(self, within: float = 5.0) -> bool:
+        """A job retrying with a short backoff is still work in progress, not quiet."""
+        soon = datetime.now(UTC) + timedelta(seconds=within)
+        with reading(self.hub.engine) as conn:
+            waiting = conn.execute(
+                select(jobs.c.id).where(jobs.c.state == "ready", jobs.c.run_after <= soon).limit(1)
+            ).first()
+        return waiting is not None
 
     def refunds(self) -> list[Any]:
         with self.hub.engine.begin() as conn:
