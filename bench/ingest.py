@@ -134,13 +134,13 @@ def wait_ready(workers: int, timeout: float = 120.0) -> None:
     import requests
 
     deadline, streak = time.monotonic() + timeout, 0
-    while streak < 8 * workers:
+    while streak < 4 * workers:
         if time.monotonic() > deadline:
             raise RuntimeError("the server did not get ready")
         try:
             started = time.monotonic()
             ok = requests.get(f"http://127.0.0.1:{PORT}/healthz", timeout=5).status_code == 200
-            streak = streak + 1 if ok and time.monotonic() - started < 0.5 else 0
+            streak = streak + 1 if ok and time.monotonic() - started < 1.0 else 0
         except requests.RequestException:
             streak = 0
             time.sleep(0.2)

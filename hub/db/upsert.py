@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+
+
+@lru_cache(maxsize=64)
+def _statement(dialect_name: str, table: Table, conflict: tuple[str, ...]) -> Insert:
+    # one statement object per (dialect, table, conflict): values travel as parameters, so the
+    # compiled form is reused instead of rebuilt on the webhook hot path
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    # rowcount is -1 for this statement under psycopg 3; RETURNING says it plainly on both databases
+    key = list(table.primary_key.columns)[0]
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=list(conflict)).returning(key)
 
 
 def insert_ignore(conn: Connection, table: Table, values: Mapping[str, Any], conflict: Sequence[str]) -> bool:
     """Insert unless a row with the same ``conflict`` columns exists; True if inserted."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=list(conflict))
-    # rowcount is -1 for this statement under psycopg 3; RETURNING says it plainly on both databases
-    key = list(table.primary_key.columns)[0]
-    return conn.execute(stmt.returning(key)).first() is not None
+    statement = _statement(conn.dialect.name, table, tuple(conflict))
+    return conn.execute(statement, dict(values)).first() is not None

@@ -1,9 +1,9 @@
 """The web process's side of ingest: group commit and coalesced wake-ups.
 
 With SQLite and ``synchronous=FULL`` every commit waits for the disk; the fsync, not the SQL,
-is the cost of a delivery. Request threads therefore hand their deliveries to one committer
-thread per process, which writes everything that arrived meanwhile in ONE transaction and
-answers each request only after that commit (durability is unchanged: no 2xx before fsync).
+is the cost of a delivery. Concurrent requests in one process therefore share a commit: one
+of them writes everything that arrived meanwhile in ONE transaction and each request answers
+only after that commit (durability is unchanged: no 2xx before fsync).
 Waking a worker is coalesced too: at most one queue message per ``wake_interval``, since one
 ``drain`` runs every job in the outbox.
 """
@@ -11,7 +11,6 @@ Waking a worker is coalesced too: at most one queue message per ``wake_interval`
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from dataclasses import dataclass, field
 
@@ -55,18 +54,29 @@ class CoalescingWaker:
 
 
 class Intake:
-    """Stores deliveries for the webhook views; one per web process."""
+    """Stores deliveries for the webhook views; one per web process.
+
+    Leader/follower group commit: a request that finds no commit under way commits itself, plus
+    whatever arrives meanwhile, in its own thread (no hand-off cost when traffic is light); requests
+    arriving during a commit queue up and are written together by that leader in the next one.
+    """
 
     def __init__(self, engine: Engine, dispatcher: Dispatcher, max_batch: int = 64) -> None:
         self.engine = engine
         self.max_batch = max_batch
         self.waker = CoalescingWaker(dispatcher)
-        self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
-        threading.Thread(target=self._commit_loop, name="group-commit", daemon=True).start()
+        self._lock = threading.Lock()
+        self._waiting: list[_Pending] = []
+        self._leading = False
 
     def receive(self, source: str, verified: Verified, inbound: Inbound) -> ingest.Receipt:
         item = _Pending(source, verified, inbound)
-        self._queue.put(item)
+        with self._lock:
+            self._waiting.append(item)
+            lead = not self._leading
+            self._leading = True
+        if lead:
+            self._lead()
         item.done.wait()
         if item.error is not None:
             raise item.error
@@ -75,14 +85,13 @@ class Intake:
             self.waker.poke()
         return item.receipt
 
-    def _commit_loop(self) -> None:
+    def _lead(self) -> None:
         while True:
-            batch = [self._queue.get()]
-            while len(batch) < self.max_batch:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            with self._lock:
+                batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
+                if not batch:
+                    self._leading = False
+                    return
             self._commit(batch)
 
     def _commit(self, batch: list[_Pending]) -> None:
