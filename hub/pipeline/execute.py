@@ -73,7 +73,7 @@ def call_executor(hub: Hub, row: Any, execution: Execution) -> RefundResult:
                 return RefundResult(outcome=Outcome.UNAVAILABLE, message="store is disabled")
             result = hub.connectors[row.connector].refund_on_platform(store, execution)
     except Exception as exc:  # an adapter broke its contract: the call may have gone out
-        log.exception("executor %s raised for refund %s", label, row.id)
+        log.exception("executor %s raised for refund %s", label, row.id, extra={"refund_id": row.id})
         result = RefundResult(outcome=Outcome.UNKNOWN, code="adapter_error", message=str(exc)[:500])
     GATEWAY_LATENCY.labels(executor=label).observe(time.perf_counter() - started)
     GATEWAY_OUTCOMES.labels(executor=label, outcome=result.outcome.value).inc()

@@ -155,7 +155,7 @@ def lookup(hub: Hub, row: Any) -> Any:
         store = hub.stores[row.connector].get(row.store_id)
         return hub.connectors[row.connector].get_platform_refund(store, query) if store else None
     except Exception:
-        log.exception("lookup of refund %s failed", row.id)
+        log.exception("lookup of refund %s failed", row.id, extra={"refund_id": row.id})
         return None
 
 
@@ -196,7 +196,9 @@ def poll_stores(hub: Hub) -> Counter[str]:
                 if result.cursor != cursor:
                     hub.stores[name].set_state(store.id, CURSOR_KEY, result.cursor)
             except Exception as exc:
-                log.exception("polling %s store %s failed", name, store.id)
+                log.exception(
+                    "polling %s store %s failed", name, store.id, extra={"connector": name, "store_id": store.id}
+                )
                 with recoverable(hub.engine) as conn:
                     audit.write(conn, "janitor", "poll_failed", store_id=store.id, connector=name, error=str(exc)[:500])
     return counts

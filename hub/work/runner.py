@@ -45,7 +45,13 @@ def run_job(hub: Hub, job_id: int, kind: str, subject_id: str, attempts: int) ->
         _retry(hub, job_id, attempts, f"{type(exc).__name__}: {exc}")
         return
     except Exception as exc:
-        log.exception("job %s (%s %s) failed", job_id, kind, subject_id)
+        log.exception(
+            "job %s (%s %s) failed",
+            job_id,
+            kind,
+            subject_id,
+            extra={"job_id": job_id, "delivery_id" if kind == jobs.DELIVERY else "refund_id": subject_id},
+        )
         if kind == jobs.DELIVERY and attempts >= MAX_ATTEMPTS:
             dead_letter(hub, subject_id, "worker", f"gave up after {attempts} attempts: {exc}")
         else:
