@@ -19,8 +19,9 @@ import uuid
 
 import pytest
 
-from hub.contracts import Connector, Delivery, Execution, Gateway, Inbound, Outcome, RefundLookup
+from hub.contracts import Connector, Delivery, Gateway, Inbound, Outcome
 from hub.errors import IngestError, ParseError, SignatureInvalid
+from hub.testing.executions import execution, lookup_for
 
 NOTICE_KINDS = {"requested", "recorded", "ignored", "redact", "uninstalled"}
 
@@ -84,33 +85,22 @@ class GatewayContract:
     currency)`` of a fresh captured payment at the peer).
     """
 
-    def _execution(self, reference: str, amount: int, currency: str, key: str | None = None) -> Execution:
-        hub_id = f"rf_{uuid.uuid4().hex[:12]}"
-        return Execution(
-            hub_refund_id=hub_id,
-            idempotency_key=key or f"hub-{hub_id}",
-            payment_reference=reference,
-            amount=amount,
-            currency=currency,
-        )
-
     def test_partial_refund_succeeds_or_pends(self, gateway: Gateway, captured_payment: tuple[str, int, str]) -> None:
         reference, amount, currency = captured_payment
-        result = gateway.refund(self._execution(reference, amount // 2, currency))
+        result = gateway.refund(execution(reference, amount // 2, currency))
         assert result.outcome in (Outcome.SUCCEEDED, Outcome.PENDING)
         assert result.gateway_refund_id
 
     def test_same_key_moves_money_once(self, gateway: Gateway, captured_payment: tuple[str, int, str]) -> None:
         reference, amount, currency = captured_payment
-        execution = self._execution(reference, amount // 4, currency)
-        first = gateway.refund(execution)
-        second = gateway.refund(execution)
+        once = execution(reference, amount // 4, currency)
+        first, second = gateway.refund(once), gateway.refund(once)
         assert first.gateway_refund_id == second.gateway_refund_id
         assert gateway.payment(reference).refunded == amount // 4
 
     def test_more_than_captured_is_declined(self, gateway: Gateway, captured_payment: tuple[str, int, str]) -> None:
         reference, amount, currency = captured_payment
-        result = gateway.refund(self._execution(reference, amount + 1, currency))
+        result = gateway.refund(execution(reference, amount + 1, currency))
         assert result.outcome is Outcome.FAILED
         assert gateway.payment(reference).refunded == 0
 
@@ -118,17 +108,9 @@ class GatewayContract:
         self, gateway: Gateway, captured_payment: tuple[str, int, str]
     ) -> None:
         reference, amount, currency = captured_payment
-        execution = self._execution(reference, amount, currency)
-        made = gateway.refund(execution)
-        found = gateway.get_refund(
-            RefundLookup(
-                hub_refund_id=execution.hub_refund_id,
-                idempotency_key=execution.idempotency_key,
-                payment_reference=reference,
-                amount=amount,
-                currency=currency,
-            )
-        )
+        earlier = execution(reference, amount, currency)
+        made = gateway.refund(earlier)
+        found = gateway.get_refund(lookup_for(earlier))
         assert found is not None and found.gateway_refund_id == made.gateway_refund_id
 
     def test_payment_reports_captured(self, gateway: Gateway, captured_payment: tuple[str, int, str]) -> None:

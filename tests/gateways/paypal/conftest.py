@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from gateways.paypal import PayPalGateway
 from gateways.paypal.simulator import PayPalSimulator
 from hub.contracts import Execution, Inbound, RefundLookup
 from hub.sandbox.simserver import SimulatorServer
+from hub.testing import executions
 from hub.testing.openapi import OpenApi
 from hub.testing.signing import inbound
 
@@ -142,30 +142,10 @@ def make_gateway() -> Iterator[Callable[..., PayPalGateway]]:
 
 @pytest.fixture
 def execution() -> Callable[..., Execution]:
-    def make(reference: str, amount: int, currency: str = "USD", **fields: Any) -> Execution:
-        hub_id = fields.pop("hub_refund_id", f"rf_{uuid.uuid4().hex[:12]}")
-        return Execution(
-            hub_refund_id=hub_id,
-            idempotency_key=fields.pop("idempotency_key", f"hub-{hub_id}"),
-            payment_reference=reference,
-            amount=amount,
-            currency=currency,
-            **fields,
-        )
-
-    return make
+    return executions.execution
 
 
-def lookup_of(execution: Execution, **fields: Any) -> RefundLookup:
-    return RefundLookup(
-        hub_refund_id=execution.hub_refund_id,
-        idempotency_key=execution.idempotency_key,
-        payment_reference=execution.payment_reference,
-        amount=execution.amount,
-        currency=execution.currency,
-        payment_extra=execution.payment_extra,
-        **fields,
-    )
+lookup_of = executions.lookup_for
 
 
 @pytest.fixture

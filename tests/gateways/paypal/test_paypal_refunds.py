@@ -10,8 +10,9 @@ from hub.contracts import Outcome
 from hub.errors import PlatformError
 
 
-def _refund_posts(sim):  # type: ignore[no-untyped-def]
-    return [e for e in sim.exchanges if e["method"] == "POST" and e["path"].endswith("/refund")]
+def _refund_posts(sim, payment):  # type: ignore[no-untyped-def]
+    # the simulator is shared by the session: a late request of an earlier test must not count here
+    return [e for e in sim.exchanges if e["method"] == "POST" and e["path"].endswith(f"/{payment}/refund")]
 
 
 def test_partial_then_full_refund(sim, gateway, execution) -> None:  # type: ignore[no-untyped-def]
@@ -25,7 +26,7 @@ def test_partial_then_full_refund(sim, gateway, execution) -> None:  # type: ign
         "COMPLETED",
     )
     assert (rest.outcome, rest.amount) == (Outcome.SUCCEEDED, 7500)
-    sent = [json.loads(e["body"]) for e in _refund_posts(sim)]
+    sent = [json.loads(e["body"]) for e in _refund_posts(sim, capture)]
     assert sent[1] == {
         "custom_id": sent[1]["custom_id"],
         "invoice_id": sent[1]["invoice_id"],
@@ -39,7 +40,7 @@ def test_request_carries_key_representation_and_hub_id(sim, gateway, execution) 
     capture = sim.create_payment(5000, "USD")
     made = execution(capture, 1234)
     gateway.refund(made)
-    [post] = _refund_posts(sim)
+    [post] = _refund_posts(sim, capture)
     assert post["headers"]["Paypal-Request-Id"] == made.idempotency_key
     assert post["headers"]["Prefer"] == "return=representation"
     assert json.loads(post["body"]) == {
@@ -138,7 +139,7 @@ def test_currency_amounts_on_the_wire(sim, gateway, execution, currency, capture
     capture = sim.create_payment(captured, currency)
     result = gateway.refund(execution(capture, refund, currency))
     assert (result.outcome, result.amount, result.currency) == (Outcome.SUCCEEDED, refund, currency)
-    [post] = _refund_posts(sim)
+    [post] = _refund_posts(sim, capture)
     assert json.loads(post["body"])["amount"] == {"currency_code": currency, "value": wire}
     state = gateway.payment(capture)
     assert (state.captured, state.refunded) == (captured, refund)
@@ -149,7 +150,7 @@ def test_huf_with_filler_is_refused_before_any_call(sim, gateway, execution) -> 
     result = gateway.refund(execution(capture, 150050, "HUF"))
     assert (result.outcome, result.code) == (Outcome.FAILED, "DECIMALS_NOT_SUPPORTED")
     assert "1500.50 HUF" in (result.message or "")
-    assert _refund_posts(sim) == []
+    assert _refund_posts(sim, capture) == []
 
 
 def test_simulator_refuses_decimals_for_jpy(sim, gateway) -> None:  # type: ignore[no-untyped-def]
@@ -206,7 +207,7 @@ def test_uncaptured_authorization_is_voided(sim, gateway, execution) -> None:  #
 def test_captured_authorize_intent_is_refunded(sim, gateway, execution) -> None:  # type: ignore[no-untyped-def]
     capture = sim.create_payment(8000, "USD")
     result = gateway.refund(execution(capture, 1000, payment_extra={"intent": "AUTHORIZE", "captured": "true"}))
-    assert result.outcome is Outcome.SUCCEEDED and _refund_posts(sim)
+    assert result.outcome is Outcome.SUCCEEDED and _refund_posts(sim, capture)
 
 
 def test_v1_sale_refund(sim, gateway, execution, as_lookup) -> None:  # type: ignore[no-untyped-def]
@@ -215,7 +216,7 @@ def test_v1_sale_refund(sim, gateway, execution, as_lookup) -> None:  # type: ig
     result = gateway.refund(made)
     assert (result.outcome, result.amount, result.raw_status) == (Outcome.SUCCEEDED, 2000, "completed")
     assert gateway.refund(made).gateway_refund_id == result.gateway_refund_id
-    [post, replay] = _refund_posts(sim)
+    [post, replay] = _refund_posts(sim, sale)
     assert post["path"] == f"/v1/payments/sale/{sale}/refund" and (post["status"], replay["status"]) == (201, 200)
     assert post["headers"]["Paypal-Request-Id"] == made.idempotency_key
     assert json.loads(post["body"]) == {
@@ -235,14 +236,14 @@ def test_auto_falls_back_to_v1_only_on_not_found(sim, gateway, execution) -> Non
     sale = sim.create_payment(10000, "USD", kind="sale")
     result = gateway.refund(execution(sale, 2000, payment_extra={"paypal_api": "auto"}))
     assert result.outcome is Outcome.SUCCEEDED
-    assert [e["path"] for e in _refund_posts(sim)] == [
+    assert [e["path"] for e in _refund_posts(sim, sale)] == [
         f"/v2/payments/captures/{sale}/refund",
         f"/v1/payments/sale/{sale}/refund",
     ]
     capture = sim.create_payment(10000, "USD")
     declined = gateway.refund(execution(capture, 20000, payment_extra={"paypal_api": "auto"}))
     assert declined.code == "REFUND_AMOUNT_EXCEEDED"
-    assert not any(e["path"] == f"/v1/payments/sale/{capture}/refund" for e in _refund_posts(sim))
+    assert not any(e["path"] == f"/v1/payments/sale/{capture}/refund" for e in _refund_posts(sim, capture))
     with pytest.raises(PlatformError, match="paypal_latest_refund_id"):  # a partly refunded sale lists nothing
         gateway.payment(sale, {"paypal_api": "auto"})
 
@@ -253,7 +254,7 @@ def test_bad_credentials_are_declined_and_nothing_is_sent(sim, make_gateway, exe
     result = adapter.refund(execution(capture, 100))
     assert (result.outcome, result.code) == (Outcome.FAILED, "AUTHENTICATION_FAILURE")
     assert "Client Authentication failed" in (result.message or "")
-    assert _refund_posts(sim) == []
+    assert _refund_posts(sim, capture) == []
 
 
 def test_revoked_token_is_declined_once_then_renewed(sim, gateway, execution) -> None:  # type: ignore[no-untyped-def]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from gateways.square import SquareGateway
 from gateways.square.simulator import SquareSimulator
 from hub.contracts import Execution, Inbound, RefundLookup
 from hub.sandbox.simserver import SimulatorServer
+from hub.testing import executions
 from hub.testing.openapi import OpenApi
 from hub.testing.signing import inbound
 
@@ -105,33 +105,12 @@ def gateway(settings: dict[str, Any]) -> SquareGateway:
 
 @pytest.fixture
 def make_execution() -> Callable[..., Execution]:
-    def make(payment: str, amount: int, currency: str = "USD", **overrides: Any) -> Execution:
-        hub_id = overrides.pop("hub_refund_id", f"rf_{uuid.uuid4().hex[:12]}")
-        return Execution(
-            hub_refund_id=hub_id,
-            idempotency_key=overrides.pop("idempotency_key", f"hub-{hub_id}"),
-            payment_reference=payment,
-            amount=amount,
-            currency=currency,
-            **overrides,
-        )
-
-    return make
+    return executions.execution
 
 
 @pytest.fixture
 def lookup_for() -> Callable[..., RefundLookup]:
-    def make(execution: Execution, gateway_refund_id: str | None = None) -> RefundLookup:
-        return RefundLookup(
-            hub_refund_id=execution.hub_refund_id,
-            idempotency_key=execution.idempotency_key,
-            payment_reference=execution.payment_reference,
-            amount=execution.amount,
-            currency=execution.currency,
-            gateway_refund_id=gateway_refund_id,
-        )
-
-    return make
+    return executions.lookup_for
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from gateways.stripe import StripeGateway
 from gateways.stripe.simulator import StripeSimulator
 from hub.contracts import Execution, Inbound, RefundLookup
 from hub.sandbox.simserver import SimulatorServer
-from hub.testing import inbound
+from hub.testing import executions, inbound
 from hub.testing.openapi import OpenApi
 
 SPEC_PATH = Path(__file__).parents[2] / "fixtures" / "specs" / "stripe_refunds.json"
@@ -172,19 +172,7 @@ def execution() -> Callable[..., Execution]:
 @pytest.fixture
 def lookup_of() -> Callable[..., RefundLookup]:
     """The ``RefundLookup`` the janitor would build for an earlier ``Execution``."""
-
-    def make(job: Execution, gateway_refund_id: str | None = None) -> RefundLookup:
-        return RefundLookup(
-            hub_refund_id=job.hub_refund_id,
-            idempotency_key=job.idempotency_key,
-            payment_reference=job.payment_reference,
-            amount=job.amount,
-            currency=job.currency,
-            gateway_refund_id=gateway_refund_id,
-            payment_extra=job.payment_extra,
-        )
-
-    return make
+    return executions.lookup_for
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 5.0) -> None:
