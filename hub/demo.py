@@ -1,7 +1,8 @@
 """``refund-hub demo``: drive the running hub through the embedded default's simulators like real
-traffic (Shopify returns of orders paid through Shopify Payments, Stripe, PayPal and Square), then
-print a table of what happened to each. Everything goes over HTTP: seeding the simulators, the
-signed webhooks they fire, and the admin API the table is read from."""
+traffic (Shopify returns of orders paid through Shopify Payments, Stripe, PayPal and Square, a
+WooCommerce refund request and an Adobe Commerce RMA), then print a table of what happened to each.
+Everything goes over HTTP: seeding the simulators, the signed webhooks they fire, and the admin API
+the table is read from."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.config import Config
-from hub.demo_scenarios import SCENARIOS, Played, Sandbox, money
+from hub.demo_scenarios import Played, Sandbox, money
 from hub.ledger import states
 from hub.testing.signing import hmac_base64
 
@@ -30,16 +31,16 @@ def run_demo(config: Config, url: str | None = None, timeout: float = 30.0) -> i
     sandbox = Sandbox(config)
     admin = {"Authorization": f"Bearer {config.hub.admin_token}"}
     try:
-        played = [sandbox.play(sc) for sc in SCENARIOS]
+        played = [sandbox.play(sc) for sc in sandbox.scenarios]
         forged = _forged(hub_url, sandbox.store_id)
-        found = _settled(hub_url, admin, sandbox.store_id, {p.order_id for p in played}, timeout)
+        found = _settled(hub_url, admin, {(p.store_id, p.order_id) for p in played}, timeout)
     except requests.RequestException as exc:
         Console(stderr=True).print(f"[red]demo stopped:[/red] {exc}\nIs `refund-hub serve` running on this config?")
         return 1
     rows: list[list[str]] = []
     failures = 0
     for p in played:
-        p.refunds = found.get(p.order_id, [])
+        p.refunds = found.get((p.store_id, p.order_id), [])
         sandbox.look(p)
         problems = p.problems()
         failures += bool(problems)
@@ -68,21 +69,22 @@ def _forged(hub_url: str, store_id: str) -> requests.Response:
 
 
 def _settled(
-    hub_url: str, admin: dict[str, str], store_id: str, orders: set[str], timeout: float
-) -> dict[str, list[dict[str, Any]]]:
-    """The hub refunds of ``orders`` once each order has some and all rest, unchanged over two reads
-    (a late duplicate or echo would show up as an extra refund)."""
+    hub_url: str, admin: dict[str, str], orders: set[tuple[str, str]], timeout: float
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The hub refunds of ``orders`` (store id, order id) once each order has some and all rest,
+    unchanged over two reads (a late duplicate or echo would show up as an extra refund)."""
     deadline = time.monotonic() + timeout
     previous: list[tuple[str, str]] | None = None
     while True:
-        listed = requests.get(
-            f"{hub_url}/api/refunds", headers=admin, params={"limit": "500", "store_id": store_id}, timeout=5
-        )
-        listed.raise_for_status()
-        found: dict[str, list[dict[str, Any]]] = {}
-        for refund in listed.json()["refunds"]:
-            if refund["order_id"] in orders:
-                found.setdefault(refund["order_id"], []).append(refund)
+        found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for store_id in sorted({store for store, _ in orders}):
+            listed = requests.get(
+                f"{hub_url}/api/refunds", headers=admin, params={"limit": "500", "store_id": store_id}, timeout=5
+            )
+            listed.raise_for_status()
+            for refund in listed.json()["refunds"]:
+                if (store_id, refund["order_id"]) in orders:
+                    found.setdefault((store_id, refund["order_id"]), []).append(refund)
         rows = [r for rs in found.values() for r in rs]
         done = found.keys() == orders and all(r["state"] in SETTLED for r in rows)
         snapshot = sorted((r["id"], r["state"]) for r in rows)
@@ -109,7 +111,10 @@ def _row(p: Played, problems: list[str]) -> list[str]:
 
 
 def _print(rows: list[list[str]]) -> None:
-    table = Table(title="Refund Hub demo: Shopify returns through Shopify Payments, Stripe, PayPal and Square")
+    table = Table(
+        title="Refund Hub demo: Shopify, WooCommerce and Adobe Commerce refunds through the platform, "
+        "Stripe, PayPal and Square"
+    )
     for header in COLUMNS:
         table.add_column(header, overflow="fold")
     for row in rows:

@@ -1,18 +1,19 @@
-"""The starter ``refund-hub.toml`` that ``refund-hub init`` writes: the embedded default, a Shopify
-store and the Stripe, PayPal and Square accounts, each served by its simulator on 127.0.0.1, so
-refunds visibly flow on a fresh machine the way they will in production."""
+"""The starter ``refund-hub.toml`` that ``refund-hub init`` writes: the embedded default, a Shopify,
+a WooCommerce and an Adobe Commerce store and the Stripe, PayPal and Square accounts, each served by
+its simulator on 127.0.0.1, so refunds visibly flow on a fresh machine the way they will in production."""
 
 from __future__ import annotations
 
 import secrets
 import string
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
 STORE = "refund-hub-demo.myshopify.com"
-# Fixed simulator ports of the embedded default (8102/8103 stay free for the WooCommerce and
-# Magento simulators when they join the starter).
-PORTS = {"shopify": 8101, "stripe": 8111, "paypal": 8112, "square": 8113}
+MAGENTO_STORE = "refund-hub-demo-magento"
+# Fixed simulator ports of the embedded default.
+PORTS = {"shopify": 8101, "woocommerce": 8102, "magento": 8103, "stripe": 8111, "paypal": 8112, "square": 8113}
 
 TEMPLATE = """\
 # Refund Hub configuration — see docs/configuration.md for every key.
@@ -35,6 +36,15 @@ api_secret = "{shopify_secret}"  # client secret: signs webhooks, OAuth
 app_url = "{hub_url}"
 test_mode = true                 # simulators only: allows http:// and 127.0.0.1
 admin_url = "http://{host}:{shopify_port}/store/{{shop}}"   # simulators only: stands in for https://{{shop}}
+
+[connectors.woocommerce]
+app_url = "{hub_url}"            # install and webhook delivery URLs
+test_mode = true                 # simulators only: allows http:// and 127.0.0.1
+
+[connectors.magento]
+test_mode = true                 # simulators only: allows http:// and 127.0.0.1
+io_events_fetch_keys = true      # fetch Adobe I/O Events signing keys by the deliveries' key paths
+io_events_key_host = "http://{host}:{magento_port}"   # simulators only: stands in for static.adobeioevents.com
 
 # Gateway accounts; `type` defaults to the table name. Status webhooks: /webhooks/gateway/<account>.
 [gateways.stripe]
@@ -64,6 +74,26 @@ credentials = {{ access_token = "{shopify_token}" }}
 routes = {{ shopify_payments = "platform", stripe = "gateway:stripe", paypal = "gateway:paypal", \
 square = "gateway:square" }}
 
+# A WooCommerce store: its id is its home URL. A customer asks for a refund by moving the order to
+# `refund_request_status`; routes match the order's payment_method.
+[stores."http://{host}:{woocommerce_port}"]
+connector = "woocommerce"
+settings = {{ url = "http://{host}:{woocommerce_port}", refund_request_status = "refund-requested" }}
+credentials = {{ consumer_key = "{woo_key}", consumer_secret = "{woo_secret}", \
+webhook_secret = "{woo_webhook_secret}" }}
+routes = {{ stripe = "gateway:stripe", ppcp-gateway = "gateway:paypal", square_credit_card = "gateway:square", \
+bacs = "none", cod = "none", cheque = "none" }}
+
+# An Adobe Commerce store pushing through Adobe I/O Events (RMAs); routes match the payment method code.
+[stores."{magento_store}"]
+connector = "magento"
+settings = {{ base_url = "http://{host}:{magento_port}", edition = "commerce", \
+io_events_provider_id = "{magento_provider}", io_events_client_id = "{magento_client}" }}
+credentials = {{ consumer_key = "{magento_key}", consumer_secret = "{magento_secret}", \
+access_token = "{magento_token}", access_token_secret = "{magento_token_secret}" }}
+routes = {{ stripe_payments = "gateway:stripe", paypal_express = "gateway:paypal", \
+squareup_payment = "gateway:square", checkmo = "none", banktransfer = "none" }}
+
 # The shared policy every store uses unless it names another ([policies.<name>] or a file).
 [policies.default]
 version = "starter-1"
@@ -79,6 +109,8 @@ host = "{host}"
 settle_after = 0.5        # seconds a simulated gateway refund stays pending
 [sandbox.ports]
 shopify = {shopify_port}
+woocommerce = {woocommerce_port}
+magento = {magento_port}
 stripe = {stripe_port}
 paypal = {paypal_port}
 square = {square_port}
@@ -115,6 +147,16 @@ def write_starter(
             paypal_webhook_id=_paypal_id(),
             square_token=f"EAAA{_secret()}",
             square_signature_key=_secret(),
+            woo_key=f"ck_{secrets.token_hex(20)}",
+            woo_secret=f"cs_{secrets.token_hex(20)}",
+            woo_webhook_secret=secrets.token_hex(16),  # WooCommerce webhook secrets are alphanumeric
+            magento_store=MAGENTO_STORE,
+            magento_provider=uuid.uuid4(),
+            magento_client=uuid.uuid4().hex,
+            magento_key=_token32(),
+            magento_secret=_token32(),
+            magento_token=_token32(),
+            magento_token_secret=_token32(),
             **{f"{name}_port": port for name, port in chosen.items()},
         )
     )
@@ -122,6 +164,11 @@ def write_starter(
 
 def _secret() -> str:
     return secrets.token_urlsafe(24)
+
+
+def _token32() -> str:
+    """Magento integration keys and tokens are 32 lower-case letters and digits."""
+    return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(32))
 
 
 def _paypal_id() -> str:

@@ -12,7 +12,8 @@ so a simulator started from a configuration file agrees with the store declared 
 ``edition="open_source"`` sends nothing and has no RMA API (the hub has to poll). Online credit
 memos move money through ``online_refund(order, amount_minor, currency) -> transaction id``; the
 default keeps it in the simulator's own ``SimLedger``, and the sandbox can plug a gateway
-simulator in instead. Raise ``SimError`` from it to decline.
+simulator in instead. Raise ``SimError`` from it to decline. From another process, drive it over
+HTTP with the ``/__sim`` control API (``connectors.magento.sim.control``).
 """
 
 from __future__ import annotations

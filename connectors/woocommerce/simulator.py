@@ -4,7 +4,8 @@
 Seed it from Python (``add_product``, ``add_order``, ``request_refund``, ``add_manual_refund``),
 point ``webhook_url`` at the hub's ``/webhooks/woocommerce``, and read back what the hub wrote
 (``writes``, ``money_moves``). Refunds created with ``api_refund: true`` move money through
-``refund_payment`` (set it to refund at a gateway simulator); ``false`` only records.
+``refund_payment`` (set it to refund at a gateway simulator); ``false`` only records. From another
+process, drive it over HTTP with the ``/__sim`` control API (``connectors.woocommerce.sim_control``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 from flask import Flask, Response, redirect, request
 
+from connectors.woocommerce import sim_control
 from connectors.woocommerce.simauth import KeyCheck
 from connectors.woocommerce.simhooks import Hookshot, Lost
 from connectors.woocommerce.simroutes import API, error, rest_routes
@@ -267,6 +269,7 @@ class WooCommerceSimulator(Simulator):
             return None
 
         rest_routes(app, self)
+        sim_control.register(app, self)
 
         @app.get("/wc-auth/v1/authorize")
         def authorize() -> Any:

@@ -1,5 +1,6 @@
 """README command 1 in miniature: the starter config on free ports, ``refund-hub serve`` (hub,
-worker, janitor and the Shopify, Stripe, PayPal and Square simulators) as a real process tree,
+worker, janitor and the Shopify, WooCommerce, Magento, Stripe, PayPal and Square simulators) as a
+real process tree,
 and ``run_demo`` against it must report every scenario as expected."""
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from hub.config import Config, load_config
 from hub.demo import run_demo
 from hub.demo_scenarios import SCENARIOS, Played
 from hub.runtime import write_key_file
-from hub.starter import PORTS, write_starter
+from hub.starter import MAGENTO_STORE, PORTS, STORE, write_starter
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,24 +103,31 @@ def test_the_demo_passes_against_serve_on_the_starter_config(
     assert code == 0, table
     for expected in ("gateway:stripe", "gateway:paypal", "gateway:square", "platform", "review", "HTTP 401"):
         assert expected in table
+    for expected in ("WooCommerce: paid with Stripe", "WooCommerce 0.00", "Adobe Commerce RMA", "Magento 0.00"):
+        assert expected in table
     assert "✗" not in table
 
 
 def test_the_starter_points_every_simulator_at_the_given_ports(tmp_path: Path) -> None:
     path = tmp_path / "refund-hub.toml"
-    write_starter(path, host="127.0.0.1", hub_port=18000, ports={"stripe": 18111})
+    write_starter(path, host="127.0.0.1", hub_port=18000, ports={"stripe": 18111, "magento": 18103})
     config = load_config(path, env={})
-    assert config.sandbox["ports"] == {**PORTS, "stripe": 18111}
+    assert config.sandbox["ports"] == {**PORTS, "stripe": 18111, "magento": 18103}
     assert config.gateways["stripe"]["base_url"] == "http://127.0.0.1:18111"
     assert config.gateways["square"]["notification_url"] == "http://127.0.0.1:18000/webhooks/gateway/square"
     assert config.connectors["shopify"]["admin_url"] == "http://127.0.0.1:8101/store/{shop}"
-    [store] = config.stores.values()
-    assert store.routes["shopify_payments"] == "platform"
+    assert config.connectors["woocommerce"]["app_url"] == "http://127.0.0.1:18000"
+    assert config.connectors["magento"]["io_events_key_host"] == "http://127.0.0.1:18103"
+    assert set(config.stores) == {STORE, "http://127.0.0.1:8102", MAGENTO_STORE}
+    assert config.stores[STORE].routes["shopify_payments"] == "platform"
+    assert config.stores["http://127.0.0.1:8102"].routes["stripe"] == "gateway:stripe"
+    assert config.stores[MAGENTO_STORE].settings["base_url"] == "http://127.0.0.1:18103"
+    assert config.stores[MAGENTO_STORE].routes["squareup_payment"] == "gateway:square"
     again = tmp_path / "again.toml"
     write_starter(again)
     assert load_config(again, env={}).hub.admin_token != config.hub.admin_token  # secrets are per init
-    with pytest.raises(ValueError, match="woocommerce"):
-        write_starter(tmp_path / "x.toml", ports={"woocommerce": 1})
+    with pytest.raises(ValueError, match="bigcommerce"):
+        write_starter(tmp_path / "x.toml", ports={"bigcommerce": 1})
 
 
 def test_the_demo_flags_what_did_not_end_as_expected() -> None:

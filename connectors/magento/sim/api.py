@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, abort, jsonify, request
 
+from connectors.magento.sim import control
 from connectors.magento.sim.search import search
 from connectors.magento.sim.state import MagentoFault
 
@@ -141,4 +142,5 @@ def build_app(sim: MagentoSimulator) -> Flask:
     def login_success() -> str:
         return "integration activated"
 
+    control.register(app, sim)
     return app
