@@ -21,7 +21,10 @@ from connectors.shopify.config import AppSettings
 from connectors.shopify.transformers import (
     GRAPHQL_ERROR_OUTCOMES,
     HTTP_OUTCOMES,
+    PAYMENT_KINDS,
+    SHOPIFY_PROCESSED,
     decline_input,
+    gid,
     hub_refund_id_in,
     record_input,
     record_metafield,
@@ -126,7 +129,11 @@ def record(app: AppSettings, stores: StoreDirectory, store: StoreContext, writeb
         detail["metafield"] = ((saved.get("metafields") or [{}])[0]).get("id")
         reference = writeback.gateway_refund_id
         lines_to_mark = app.record_refunds and writeback.lines and writeback.outcome is Outcome.SUCCEEDED
-        if lines_to_mark and writeback.route != "platform":
+        if lines_to_mark and writeback.route != "platform" and _shopify_processed_payment(client, writeback.order_id):
+            # Shopify documents that a refund without transactions lets "the system determine how to
+            # apply the refund": on an order Shopify can pay out, that could move money a second time
+            detail["refund_record_skipped"] = "the order has a payment Shopify processes; metafield only"
+        elif lines_to_mark and writeback.route != "platform":
             key = "hub-record-" + re.sub(r"[^A-Za-z0-9_.:\-]", "-", writeback.hub_refund_id)
             reply = client.execute(queries.refund_create(key), {"input": record_input(writeback)})
             payload = (reply.data or {}).get("refundCreate") or {}
@@ -153,6 +160,17 @@ def notify_decision(
     payload = _payload(data, "returnDeclineRequest")
     returned = payload.get("return") or {}
     return RecordResult(reference=returned.get("id", notice.source_ref), detail={"status": returned.get("status")})
+
+
+def _shopify_processed_payment(client: AdminClient, order_id: str) -> bool:
+    """Whether any successful payment on the order went through a gateway Shopify pays out itself."""
+    order = client.read(queries.ORDER_QUERY, {"id": gid("Order", order_id)}).get("order") or {}
+    return any(
+        t.get("kind") in PAYMENT_KINDS
+        and t.get("status") == "SUCCESS"
+        and str(t.get("gateway") or "").lower() in SHOPIFY_PROCESSED
+        for t in order.get("transactions") or ()
+    )
 
 
 def _codes(reply: Reply) -> set[str]:

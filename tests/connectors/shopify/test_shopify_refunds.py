@@ -341,3 +341,18 @@ def test_record_can_leave_out_the_refund_record(sim: ShopifySimulator, shop: Sim
     recorded = connector.record(_store(stores, shop), _writeback(request))
     assert shop.refunds == {} and len(order.metafields) == 1
     assert recorded.reference == "re_3PzRefund"
+
+
+def test_record_on_an_order_shopify_can_pay_out_writes_only_the_metafield(
+    sim: ShopifySimulator, shop: SimShop, connector: ShopifyConnector, stores: MemoryStores
+) -> None:
+    # part paid with Stripe, part with Shopify Payments: a refund record without transactions
+    # might be applied by Shopify to its own payment, so only the metafield is written
+    order = sim.add_order(shop, [("Lamp", 4000)], gateway="stripe", reference="pi_mixed")
+    order.transactions.append(sim._payment(order, "shopify_payments", None))
+    request = _request(sim, shop, connector, stores, order)
+    writeback = _writeback(request)
+    recorded = connector.record(_store(stores, shop), writeback)
+    assert "refund_record_skipped" in recorded.detail
+    assert shop.refunds == {} and sim.refunded(order) == 0
+    assert ("refund_hub", f"refund_{writeback.hub_refund_id}") in order.metafields
