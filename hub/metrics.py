@@ -68,17 +68,8 @@ def render(engine: Engine) -> bytes:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.MultiProcessCollector(registry)
     else:
-        from prometheus_client import REGISTRY
-
         for collector in (DELIVERIES, DECISIONS, GATEWAY_OUTCOMES, GATEWAY_LATENCY):
-            registry.register(_Forward(REGISTRY, collector))
+            registry.register(collector)
     registry.register(LedgerCollector(engine))
     return generate_latest(registry)
 
-
-class _Forward(Collector):
-    def __init__(self, _registry: object, collector: Collector) -> None:
-        self.collector = collector
-
-    def collect(self):  # type: ignore[no-untyped-def]
-        return self.collector.collect()

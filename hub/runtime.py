@@ -94,12 +94,10 @@ def _instances(kind: str, wanted: Mapping[str, Any], given: Mapping[str, Any] | 
     """Instances for every configured name: injected ones first, the rest from entry points."""
     given = dict(given or {})
     group = plugins.CONNECTORS if kind == "connector" else plugins.GATEWAYS
-    missing = {name: spec for name, spec in wanted.items() if name not in given}
-    types = {name: spec for name, spec in missing.items()}
-    classes = plugins.load(group, sorted(set(types.values())))
+    classes = plugins.load(group, sorted({spec for name, spec in wanted.items() if name not in given}))
     out: dict[str, Any] = {}
-    for name in wanted:
-        item = given.get(name) if name in given else classes[types[name]]
+    for name, spec in wanted.items():
+        item = given[name] if name in given else classes[spec]
         out[name] = make(name, item) if isinstance(item, type) else item
     for name in given:
         if name not in out:
