@@ -1,7 +1,7 @@
 """Ingest benchmark: the hub's real webhook path against a bare Flask endpoint, same server.
 
 In one run, with wrk on 127.0.0.1 (-t2 -c32) against gunicorn with the hub's default settings
-(sync workers, 2 x cores):
+(sync workers, cores + 1):
   (a) a bare Flask endpoint that reads the body and answers 200 (the ceiling),
   (b) the hub: verify HMAC + store delivery and job in one transaction (SQLite, WAL,
       synchronous=FULL) + wake a worker through SqliteHuey, for new and for duplicate deliveries,
@@ -189,7 +189,7 @@ def migrate(config: Path, env: dict[str, str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1, help="default: the hub's")
     parser.add_argument("--worker-class", choices=("sync", "gthread"), default="sync")
     parser.add_argument("--threads", type=int, default=16)
     args = parser.parse_args()

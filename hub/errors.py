@@ -9,6 +9,7 @@
     │   ├── BodyTooLarge            413  over the configured limit
     │   ├── UnsupportedMediaType    415  not the content type the connector accepts
     │   └── MalformedBody           400  not what the connector accepts
+    ├── StorageUnavailable     the database refused a delivery; nothing of it was stored (→ 503)
     ├── ParseError             an authentic delivery the connector cannot read (→ dead letter)
     ├── PlatformError          a platform API call failed
     │   └── PlatformUnavailable     surely not applied; retry later
@@ -72,6 +73,10 @@ class UnsupportedMediaType(IngestError):
 class MalformedBody(IngestError):
     status = 400
     code = "malformed_body"
+
+
+class StorageUnavailable(HubError):
+    pass
 
 
 class ParseError(HubError):

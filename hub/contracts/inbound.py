@@ -25,6 +25,9 @@ class Headers(Mapping[str, str]):
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key.lower() in self._items
 
+    def items(self):  # type: ignore[no-untyped-def, override]
+        return self._items.items()  # the stored (lower-case) pairs, without a lookup per key
+
 
 @dataclass(frozen=True)
 class Inbound:

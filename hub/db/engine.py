@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from hub.db.writelock import QueuedWriterConnection
+
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",  # a 2xx to a platform means it will not resend: survive power loss
@@ -32,7 +34,13 @@ def make_engine(url: str, **options: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=20, max_overflow=20, **options)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "factory": QueuedWriterConnection},
+            pool_size=20,
+            max_overflow=20,
+            **options,
+        )
         _setup_sqlite(engine)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("psycopg2", "postgresql", ""):
@@ -52,12 +60,32 @@ def _setup_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
         options = conn.get_execution_options()
-        sync = "NORMAL" if options.get("recoverable") else "FULL"
-        info = conn.connection.info  # lives as long as the DBAPI connection
-        if info.get("synchronous", "FULL") != sync:  # a pragma only when the mode changes
-            conn.exec_driver_sql(f"PRAGMA synchronous={sync}")
-            info["synchronous"] = sync
-        conn.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', 'IMMEDIATE')}")
+        begin_sqlite(
+            conn.connection.dbapi_connection,
+            conn.connection.info,
+            recoverable=bool(options.get("recoverable")),
+            mode=options.get("sqlite_begin", "IMMEDIATE"),
+        )
+
+
+def begin_sqlite(
+    dbapi_connection: Any, info: dict[Any, Any], recoverable: bool = False, mode: str = "IMMEDIATE"
+) -> None:
+    """Start a SQLite transaction: ``synchronous`` for its durability (a pragma only when the
+    mode changes; ``info`` lives as long as the DBAPI connection), then, for a writer, a place
+    in the host's writer queue (``hub.db.writelock``) and ``BEGIN IMMEDIATE``."""
+    sync = "NORMAL" if recoverable else "FULL"
+    if info.get("synchronous", "FULL") != sync:
+        dbapi_connection.execute(f"PRAGMA synchronous={sync}")
+        info["synchronous"] = sync
+    if mode == "IMMEDIATE" and isinstance(dbapi_connection, QueuedWriterConnection):
+        dbapi_connection.acquire_writer()
+    try:
+        dbapi_connection.execute(f"BEGIN {mode}")
+    except BaseException:
+        if isinstance(dbapi_connection, QueuedWriterConnection):
+            dbapi_connection.release_writer()
+        raise
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -25,9 +26,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class _Pending:
-    source: str
-    verified: Verified
-    inbound: Inbound
+    arrival: ingest.Arrival
     done: threading.Event = field(default_factory=threading.Event)
     receipt: ingest.Receipt | None = None
     error: BaseException | None = None
@@ -50,7 +49,7 @@ class CoalescingWaker:
             self._poked.wait()
             self._poked.clear()
             self.dispatcher.wake()
-            self._poked.wait(self.interval)  # let more deliveries join this wake-up
+            time.sleep(self.interval)  # deliveries stored meanwhile share the next wake-up
 
 
 class Intake:
@@ -62,7 +61,7 @@ class Intake:
     """
 
     def __init__(self, engine: Engine, dispatcher: Dispatcher, max_batch: int = 64) -> None:
-        self.engine = engine
+        self.writer = ingest.writer_for(engine)
         self.max_batch = max_batch
         self.waker = CoalescingWaker(dispatcher)
         self._lock = threading.Lock()
@@ -70,7 +69,7 @@ class Intake:
         self._leading = False
 
     def receive(self, source: str, verified: Verified, inbound: Inbound) -> ingest.Receipt:
-        item = _Pending(source, verified, inbound)
+        item = _Pending(ingest.Arrival(source, verified, inbound))
         with self._lock:
             self._waiting.append(item)
             lead = not self._leading
@@ -96,9 +95,8 @@ class Intake:
 
     def _commit(self, batch: list[_Pending]) -> None:
         try:
-            with self.engine.begin() as conn:
-                for item in batch:
-                    item.receipt = ingest.store(conn, item.source, item.verified, item.inbound)
+            for item, receipt in zip(batch, self.writer.write([item.arrival for item in batch]), strict=True):
+                item.receipt = receipt
         except Exception as exc:  # nothing of this batch was stored: every request answers 503
             log.exception("group commit of %d deliveries failed", len(batch))
             for item in batch:
