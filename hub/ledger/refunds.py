@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, or_, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select, update
+from sqlalchemy.sql.dml import Update
 
 from hub.db.tables import payments, refunds
 from hub.db.upsert import insert_ignore
@@ -95,8 +97,11 @@ def open_refund(
     return existing, False
 
 
+_GET = select(refunds).where(refunds.c.id == bindparam("refund_id"))  # built once: the worker reads it often
+
+
 def get(conn: Connection, refund_id: str) -> Row[Any] | None:
-    return conn.execute(select(refunds).where(refunds.c.id == refund_id)).first()
+    return conn.execute(_GET, {"refund_id": refund_id}).first()
 
 
 def find_by_gateway_refund(conn: Connection, gateway_refund_id: str) -> Row[Any] | None:
@@ -109,17 +114,55 @@ def transition(
     """Move the refund to ``to`` if it is in ``expect`` (default: any state allowed to reach ``to``).
 
     Returns False when another worker moved it first; raises for a transition the machine forbids.
+    ``values`` are further columns to set: plain values, or ``NEXT_ATTEMPT``.
     """
+    statement, params = _transition(refund_id, to, expect, values, returning=False)
+    return conn.execute(statement, params).rowcount == 1
+
+
+def transition_returning(
+    conn: Connection, refund_id: str, to: str, *, expect: str | tuple[str, ...] | None = None, **values: Any
+) -> Row[Any] | None:
+    """``transition`` that hands back the updated row (None if another worker moved it first),
+    saving the caller a read."""
+    statement, params = _transition(refund_id, to, expect, values, returning=True)
+    return conn.execute(statement, params).first()
+
+
+NEXT_ATTEMPT = refunds.c.attempts + 1  # one object, so statements that use it are cached
+
+
+def _transition(
+    refund_id: str, to: str, expect: str | tuple[str, ...] | None, values: dict[str, Any], returning: bool
+) -> tuple[Update, dict[str, Any]]:
     sources = (expect,) if isinstance(expect, str) else tuple(expect or states.sources_of(to))
     for source in sources:
         if not states.allowed(source, to):
             raise IllegalTransition(f"refund {refund_id}: {source} -> {to} is not allowed")
-    result = conn.execute(
+    expressions = tuple((k, v) for k, v in values.items() if v is NEXT_ATTEMPT)
+    plain = {k: v for k, v in values.items() if v is not NEXT_ATTEMPT}
+    statement = _transition_statement(to, sources, tuple(plain), expressions, returning)
+    params = {"p_refund_id": refund_id, "p_updated_at": now(), **{f"p_{k}": v for k, v in plain.items()}}
+    return statement, params
+
+
+@lru_cache(maxsize=256)
+def _transition_statement(
+    to: str, sources: tuple[str, ...], keys: tuple[str, ...], expressions: tuple[tuple[str, Any], ...], returning: bool
+) -> Update:
+    """One UPDATE per shape of transition, built once: building SQLAlchemy statements cost the
+    worker more CPU than running them."""
+    statement = (
         update(refunds)
-        .where(refunds.c.id == refund_id, refunds.c.state.in_(sources))
-        .values(state=to, updated_at=now(), **values)
+        .where(refunds.c.id == bindparam("p_refund_id"), refunds.c.state.in_(sources))
+        .values(
+            state=to,
+            updated_at=bindparam("p_updated_at"),
+            **{key: bindparam(f"p_{key}") for key in keys},
+            **dict(expressions),
+        )
     )
-    return result.rowcount == 1
+    return statement.returning(*refunds.columns) if returning else statement
 
 
 def upsert_payment(conn: Connection, store_id: str, route: str, payment: Payment) -> int:
@@ -198,7 +241,7 @@ def claim(conn: Connection, refund_id: str, lease: timedelta) -> bool:
         states.EXECUTING,
         expect=(states.APPROVED, states.UNKNOWN),
         lease_until=now() + lease,
-        attempts=refunds.c.attempts + 1,
+        attempts=NEXT_ATTEMPT,
         last_error=None,
     )
 

@@ -37,8 +37,8 @@ class Unavailable(Exception):
     """The executor surely did not receive the request: the job retries with the same key."""
 
 
-def execution_for(row: Any) -> Execution:
-    request = RefundRequest.model_validate(row.request)
+def execution_for(row: Any, request: RefundRequest | None = None) -> Execution:
+    request = request or RefundRequest.model_validate(row.request)
     payment = request.payments[0]
     return Execution(
         hub_refund_id=row.id,
@@ -80,9 +80,10 @@ def call_executor(hub: Hub, row: Any, execution: Execution) -> RefundResult:
     return result
 
 
-def execute(hub: Hub, refund_id: str, *, resend: bool = False) -> str:
+def execute(hub: Hub, refund_id: str, *, resend: bool = False, job: jobs.JobRun | None = None) -> str:
     """Carry an approved refund through its executor; ``resend`` lets the janitor re-send an
-    ``unknown`` one (same key) once the gateway has no trace of it."""
+    ``unknown`` one (same key) once the gateway has no trace of it. ``job`` is finished together
+    with the write-back."""
     lease = timedelta(seconds=hub.config.hub.lease_seconds)
     # durable (synchronous commit): "a call may go out" must survive a crash before the call
     with hub.engine.begin() as conn:
@@ -105,19 +106,29 @@ def execute(hub: Hub, refund_id: str, *, resend: bool = False) -> str:
                 )
         else:
             return row.state
+    request = None
     if row.state != states.SUCCEEDED:
         if not claimed:
             return "taken"
-        execution = execution_for(row)
-        result = call_executor(hub, row, execution)
-        state = apply_result(hub, refund_id, result, expect=states.EXECUTING, actor="worker")
+        request = RefundRequest.model_validate(row.request)
+        result = call_executor(hub, row, execution_for(row, request))
+        state, row = record_result(hub, refund_id, result, expect=states.EXECUTING, actor="worker")
         if state != states.SUCCEEDED:
             return state
-    return write_back(hub, refund_id)
+    return write_back(hub, refund_id, row=row, job=job, request=request)
 
 
 def apply_result(hub: Hub, refund_id: str, result: RefundResult, *, expect: str | tuple[str, ...], actor: str) -> str:
     """Record an executor's answer; ``unavailable`` returns the refund to ``approved`` to retry."""
+    return record_result(hub, refund_id, result, expect=expect, actor=actor)[0]
+
+
+def record_result(
+    hub: Hub, refund_id: str, result: RefundResult, *, expect: str | tuple[str, ...], actor: str
+) -> tuple[str, Any]:
+    """``apply_result`` that also returns the refund row as it now is (None if another worker
+    moved it first), so a write-back can follow without reading it again."""
+    row = None
     with recoverable(hub.engine) as conn:
         if result.outcome is Outcome.UNAVAILABLE:
             moved = ledger.transition(
@@ -136,10 +147,12 @@ def apply_result(hub: Hub, refund_id: str, result: RefundResult, *, expect: str 
                 values["gateway_refund_id"] = result.gateway_refund_id
             if state == states.SUCCEEDED:
                 values["executed_at"] = ledger.now()
-            current = ledger.get(conn, refund_id)
-            if current is not None and current.state == state:
-                return state
-            moved = ledger.transition(conn, refund_id, state, expect=expect, **values)
+            row = ledger.transition_returning(conn, refund_id, state, expect=expect, **values)
+            moved = row is not None
+            if not moved:  # someone else (a status webhook, the janitor) got there first
+                current = ledger.get(conn, refund_id)
+                if current is not None and current.state == state:
+                    return state, current
         audit.write(
             conn,
             actor,
@@ -154,7 +167,7 @@ def apply_result(hub: Hub, refund_id: str, result: RefundResult, *, expect: str 
         )
     if result.outcome is Outcome.UNAVAILABLE:
         hub.dispatcher.wake()
-    return state if moved else "taken"
+    return (state if moved else "taken"), row
 
 
 def _backoff(conn: Any, refund_id: str) -> float:

@@ -8,6 +8,7 @@ recorded by the platform itself; its echo confirms it.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from hub.contracts import Outcome, WriteBack
 from hub.db.engine import reading, recoverable
@@ -16,6 +17,7 @@ from hub.ledger import refunds as ledger
 from hub.models import RefundRequest
 from hub.pipeline.routing import NONE, PLATFORM, gateway_account
 from hub.runtime import Hub
+from hub.work.jobs import JobRun
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +26,14 @@ class WriteBackFailed(Exception):
     """The platform did not take the record; the job retries it (the money has moved already)."""
 
 
-def write_back(hub: Hub, refund_id: str) -> str:
-    with reading(hub.engine) as conn:
-        row = ledger.get(conn, refund_id)
+def write_back(
+    hub: Hub, refund_id: str, *, row: Any = None, job: JobRun | None = None, request: RefundRequest | None = None
+) -> str:
+    """``row``: the refund as the caller just wrote it and ``request`` its parsed request (each saves
+    work); ``job``: finished in the same transaction as the ``written_back`` transition."""
+    if row is None:
+        with reading(hub.engine) as conn:
+            row = ledger.get(conn, refund_id)
     if row is None or row.state != states.SUCCEEDED:
         return row.state if row is not None else "missing"
     if row.route in (PLATFORM, NONE):
@@ -35,11 +42,13 @@ def write_back(hub: Hub, refund_id: str) -> str:
                 conn, refund_id, states.WRITTEN_BACK, expect=states.SUCCEEDED, writeback_ref=row.gateway_refund_id
             )
             audit.write(conn, "worker", "written_back", refund_id=refund_id, by=row.route)
+            if job is not None:
+                job.finish(conn)
         return states.WRITTEN_BACK
     store = hub.stores[row.connector].get(row.store_id)
     if store is None:
         raise WriteBackFailed(f"store {row.store_id} is disabled; refund {refund_id} not written back")
-    request = RefundRequest.model_validate(row.request)
+    request = request or RefundRequest.model_validate(row.request)
     writeback = WriteBack(
         hub_refund_id=row.id,
         order_id=row.order_id,
@@ -63,4 +72,6 @@ def write_back(hub: Hub, refund_id: str) -> str:
     with recoverable(hub.engine) as conn:
         ledger.transition(conn, refund_id, states.WRITTEN_BACK, expect=states.SUCCEEDED, writeback_ref=result.reference)
         audit.write(conn, "worker", "written_back", refund_id=refund_id, reference=result.reference)
+        if job is not None:
+            job.finish(conn)
     return states.WRITTEN_BACK

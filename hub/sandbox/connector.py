@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 import requests
@@ -52,6 +53,12 @@ class SandboxConnector(Connector):
     default_routes = {"sandbox": "gateway:sandbox", "platform": "platform"}
     lookup_is_complete = True  # get_platform_refund reads every refund record of the order
 
+    @cached_property
+    def _http(self) -> requests.Session:
+        """One session per connector: its pool keeps connections to the platform open between
+        calls (a bare ``requests.post`` builds a session and a TCP connection every time)."""
+        return requests.Session()
+
     def verify(self, inbound: Inbound) -> Verified:
         given = inbound.headers.get("X-Sandbox-Signature", "")
         secrets = [s for s in (self.settings.get("webhook_secret"), self.settings.get("previous_webhook_secret")) if s]
@@ -93,7 +100,7 @@ class SandboxConnector(Connector):
 
     def _get(self, store: StoreContext, path: str) -> Any:
         try:
-            response = requests.get(
+            response = self._http.get(
                 f"{store.settings['api_url']}{path}",
                 timeout=TIMEOUT,
                 headers={"Authorization": f"Bearer {store.credentials['token']}"},
@@ -124,7 +131,7 @@ class SandboxConnector(Connector):
         )
 
     def _post_refund(self, store: StoreContext, order_id: str, payload: dict[str, Any]) -> requests.Response:
-        return requests.post(
+        return self._http.post(
             f"{store.settings['api_url']}/orders/{order_id}/refunds",
             json=payload,
             timeout=TIMEOUT,

@@ -6,10 +6,13 @@ janitor finds again.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Row, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.sql.dml import Update
 
 from hub.db.engine import recoverable
 from hub.db.tables import jobs
@@ -41,7 +44,7 @@ def add(conn: Connection, kind: str, subject_id: str, delay: float = 0.0) -> Non
     )
 
 
-def _claimable(at: datetime):  # type: ignore[no-untyped-def]
+def _claimable(at: Any):  # type: ignore[no-untyped-def]
     return or_(
         and_(jobs.c.state == READY, jobs.c.run_after <= at), and_(jobs.c.state == RUNNING, jobs.c.lease_until < at)
     )
@@ -50,20 +53,43 @@ def _claimable(at: datetime):  # type: ignore[no-untyped-def]
 def claim_next(engine: Engine, lease: timedelta) -> Row[Any] | None:
     """Take the oldest runnable job (ready, or running under an expired lease)."""
     at = _now()
-    pick = select(jobs.c.id).where(_claimable(at)).order_by(jobs.c.id).limit(1)
-    if engine.dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
     with recoverable(engine) as conn:  # a lost claim only means the job runs again
-        return conn.execute(
-            update(jobs)
-            .where(jobs.c.id == pick.scalar_subquery(), _claimable(at))
-            .values(state=RUNNING, lease_until=at + lease, attempts=jobs.c.attempts + 1)
-            .returning(jobs.c.id, jobs.c.kind, jobs.c.subject_id, jobs.c.attempts)
-        ).first()
+        return conn.execute(_claim_statement(engine.dialect.name), {"at": at, "lease_until": at + lease}).first()
+
+
+@lru_cache(maxsize=4)
+def _claim_statement(dialect_name: str) -> Update:
+    """Built once per dialect: ``at`` and ``lease_until`` travel as parameters."""
+    claimable = _claimable(bindparam("at"))
+    pick = select(jobs.c.id).where(claimable).order_by(jobs.c.id).limit(1)
+    if dialect_name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    return (
+        update(jobs)
+        .where(jobs.c.id == pick.scalar_subquery(), claimable)
+        .values(state=RUNNING, lease_until=bindparam("lease_until"), attempts=jobs.c.attempts + 1)
+        .returning(jobs.c.id, jobs.c.kind, jobs.c.subject_id, jobs.c.attempts)
+    )
+
+
+_FINISH = update(jobs).where(jobs.c.id == bindparam("job_id")).values(state=DONE, lease_until=None)
 
 
 def finish(conn: Connection, job_id: int) -> None:
-    conn.execute(update(jobs).where(jobs.c.id == job_id).values(state=DONE, lease_until=None))
+    conn.execute(_FINISH, {"job_id": job_id})
+
+
+@dataclass
+class JobRun:
+    """The job a handler runs under. A handler whose last write is its own transaction can
+    ``finish`` the job inside it (one transaction fewer, and the two cannot disagree)."""
+
+    id: int
+    finished: bool = False
+
+    def finish(self, conn: Connection) -> None:
+        finish(conn, self.id)
+        self.finished = True
 
 
 def retry(conn: Connection, job_id: int, delay: float, error: str) -> None:

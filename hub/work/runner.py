@@ -25,11 +25,12 @@ def run_job(hub: Hub, job_id: int, kind: str, subject_id: str, attempts: int) ->
     from hub.pipeline.execute import execute
     from hub.pipeline.writeback import WriteBackFailed
 
+    run = jobs.JobRun(job_id)
     try:
         if kind == jobs.DELIVERY:
             process_delivery(hub, subject_id)
         elif kind == jobs.REFUND:
-            execute(hub, subject_id)
+            execute(hub, subject_id, job=run)
         elif kind == RESEND:
             execute(hub, subject_id, resend=True)
         elif kind == DECIDE:
@@ -57,8 +58,9 @@ def run_job(hub: Hub, job_id: int, kind: str, subject_id: str, attempts: int) ->
         else:
             _retry(hub, job_id, attempts, f"{type(exc).__name__}: {exc}")
             return
-    with recoverable(hub.engine) as conn:
-        jobs.finish(conn, job_id)
+    if not run.finished:
+        with recoverable(hub.engine) as conn:
+            jobs.finish(conn, job_id)
 
 
 def _retry(hub: Hub, job_id: int, attempts: int, error: str) -> None:
