@@ -111,3 +111,29 @@ def test_a_refund_seen_by_platform_and_gateway_counts_once(world: World) -> None
     with world.hub.hub.engine.begin() as conn:
         assert ledger.committed(conn, requested.payment_id) == 3000
     assert any(a.action == "linked_gateway_refund" for a in world.hub.audit())
+
+
+def test_the_refund_job_ends_with_the_write_back_and_outlives_a_failed_one(world: World) -> None:
+    from sqlalchemy import select
+
+    from hub.db.tables import jobs
+    from hub.work.runner import drain
+
+    w = world
+    w.order("1001", 5000)
+    raw, headers = w.platform.request_refund("1001", 1000, send=False)
+    assert w.post(raw, headers).status_code == 200
+    w.platform.faults.add("error", status=503, method="POST", path=r"/orders/1001/refunds$", times=1)
+    drain(w.hub.hub)  # delivery, then the refund job: the money moves, the write-back is refused
+    [refund] = w.hub.refunds()
+    assert refund.state == states.SUCCEEDED and len(w.gateway_refunds()) == 1
+
+    def refund_job_state() -> str:
+        with w.hub.hub.engine.begin() as conn:
+            return str(conn.execute(select(jobs.c.state).where(jobs.c.subject_id == refund.id)).scalar_one())
+
+    assert refund_job_state() == "ready"  # kept, with backoff, to write back again
+    w.hub.settle(senders=[w.platform.sender, w.gateway.sender])
+    [refund] = w.hub.refunds()
+    assert refund.state == states.WRITTEN_BACK and refund_job_state() == "done"
+    assert len(w.gateway_refunds()) == 1 and len(w.platform.refunds["1001"]) == 1
