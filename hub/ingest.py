@@ -12,6 +12,7 @@ together (bench/ingest.py), and everything else in the hub keeps using SQLAlchem
 from __future__ import annotations
 
 import os
+import threading
 import time
 import weakref
 from collections.abc import Mapping, Sequence
@@ -65,18 +66,16 @@ class _Compiled:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
         assert isinstance(compiled, SQLCompiler)
         self.sql = compiled.string
-        self._order = list(compiled.positiontup or []) if compiled.positional else None
-        self._processors = {
-            name: processor
-            for name, bind in compiled.binds.items()
-            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        processors = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in compiled.binds.items()
         }
+        self._positional = bool(compiled.positional)
+        names = list(compiled.positiontup or []) if compiled.positional else list(processors)
+        self._plan = [(name, processors.get(name)) for name in names]
 
     def params(self, values: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
-        processed = {
-            key: (self._processors[key](value) if key in self._processors else value) for key, value in values.items()
-        }
-        return processed if self._order is None else tuple(processed[name] for name in self._order)
+        processed = [(name, values[name] if convert is None else convert(values[name])) for name, convert in self._plan]
+        return tuple(value for _, value in processed) if self._positional else dict(processed)
 
 
 class DeliveryWriter:
@@ -84,6 +83,7 @@ class DeliveryWriter:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._held = threading.local()
         dialect = engine.dialect
         upsert = (postgresql if dialect.name == "postgresql" else sqlite).insert(deliveries)
         delivery_keys = [c.key for c in deliveries.columns if c.key not in ("error", "processed_at")]
@@ -103,12 +103,17 @@ class DeliveryWriter:
     def write(self, arrivals: Sequence[Arrival]) -> list[Receipt]:
         """Store every arrival or none; ``StorageUnavailable`` if the database refuses."""
         try:
-            return self._write(arrivals)
+            try:
+                return self._write(arrivals)
+            except self.engine.dialect.loaded_dbapi.Error as exc:
+                if not self._dropped(exc):
+                    raise
+                return self._write(arrivals)  # the held connection had died (a restart): once more, anew
         except (SQLAlchemyError, self.engine.dialect.loaded_dbapi.Error) as exc:
             raise StorageUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
     def _write(self, arrivals: Sequence[Arrival]) -> list[Receipt]:
-        raw = self.engine.raw_connection()
+        raw = self._connection()
         try:
             if self.engine.dialect.name == "sqlite":
                 begin_sqlite(raw.dbapi_connection, raw.info)
@@ -120,10 +125,34 @@ class DeliveryWriter:
             raw.commit()
             return receipts
         except BaseException:
-            raw.rollback()
+            try:
+                raw.rollback()
+            except Exception:
+                self._forget(raw)
             raise
-        finally:
-            raw.close()  # back to the pool
+
+    def _connection(self) -> Any:
+        """This thread's connection, kept between requests: a pool checkout (and on PostgreSQL
+        its pre-ping round trip) for every delivery cost more than the insert."""
+        raw = getattr(self._held, "raw", None)
+        if raw is None:
+            raw = self._held.raw = self.engine.raw_connection()
+        return raw
+
+    def _dropped(self, exc: BaseException) -> bool:
+        """Was the held connection lost (say, a database restart)? Then it is forgotten. Nothing
+        of the batch was committed, or a retry finds its rows as duplicates: nothing doubles."""
+        raw = getattr(self._held, "raw", None)
+        if raw is None:
+            return True  # even its rollback failed: forgotten already
+        if self.engine.dialect.is_disconnect(exc, raw.dbapi_connection, None):  # type: ignore[arg-type]
+            self._forget(raw)
+            return True
+        return False
+
+    def _forget(self, raw: Any) -> None:
+        self._held.raw = None
+        raw.invalidate()
 
     def _store(self, cursor: Any, arrival: Arrival) -> Receipt:
         verified, inbound = arrival.verified, arrival.inbound

@@ -177,3 +177,18 @@ def test_wake_ups_are_coalesced_but_never_lost() -> None:
     while dispatcher.wakes == before and time.monotonic() < deadline:
         time.sleep(0.01)
     assert dispatcher.wakes == before + 1
+
+
+@pytest.mark.postgres
+def test_a_database_restart_under_the_held_connection_costs_no_delivery(pg_engine: sa.Engine) -> None:
+    upgrade(pg_engine)
+    writer = DeliveryWriter(pg_engine)
+    writer.write([arrival("before")])
+    backend = writer._connection().dbapi_connection.info.backend_pid
+    with pg_engine.connect() as admin:
+        admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    [receipt] = writer.write([arrival("after")])
+    assert not receipt.duplicate
+    with pg_engine.connect() as conn:
+        keys = conn.execute(sa.select(deliveries.c.dedupe_key).order_by(deliveries.c.dedupe_key)).scalars().all()
+    assert keys == ["after", "before"]
