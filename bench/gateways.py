@@ -1,27 +1,46 @@
 """Benchmark refunds per second through the hub against the Stripe, PayPal and Square simulators
 with added gateway latency, next to the ideal (concurrency ÷ latency), and where the hub's time goes.
 
-    .venv/bin/python bench/gateways.py [--refunds 96] [--workers 32] [--latency 0.15] [--profile]
+    .venv/bin/python bench/gateways.py [--refunds 192] [--workers 32] [--processes N[,M...]]
+                                       [--latency 0.15] [--gateways stripe,paypal,square] [--profile]
 
 Per gateway: a SQLite-file hub (``HubHarness``), the sandbox platform and the gateway simulator,
-all on 127.0.0.1. Setup (untimed, no latency) takes ``--refunds`` signed refund requests through
-intake and policy, leaving them approved with their refund jobs queued. Then the simulator
-answers every request ``--latency`` seconds late and ``--workers`` threads run the hub's worker
-loop (``hub.work.runner.drain``, one job per call) until every refund is written back: claim the
-job and the refund, call the adapter, record the outcome, write back to the platform, finish.
-Status webhooks and the platform's echo webhooks are off: only this execute path is measured.
+all on 127.0.0.1 and started in this bench process. Setup (untimed, no latency) takes ``--refunds``
+signed refund requests through intake and policy, leaving them approved with their refund jobs
+queued. Then the simulator answers every request ``--latency`` seconds late and the hub's workers
+run until every refund is written back: claim the job and the refund, call the adapter, record
+the outcome, write back to the platform, finish. Status webhooks and the platform's echo
+webhooks are off: only this execute path is measured.
+
+The workers have production's shape: there the gateway and the store are remote and the hub's
+workers are separate ``refund-hub worker`` processes (each a Huey consumer with threads). The
+``--workers`` threads (default 32) are split over ``--processes`` worker processes (default one
+per core: 16 + 16 on 2 cores). Each is started with "spawn" (``bench/gateway_worker.py``),
+bootstraps its own hub from the bench hub's configuration (same SQLite file, same simulators)
+and runs the hub's worker loop in its threads (``hub.work.runner.drain``, one job per call,
+woken again while a job is runnable). All start on one signal; the clock runs from that signal
+until every refund is written back (polled in the database) or the time limit. The simulators
+and servers stay in the bench process: its CPU in the timed phase is what the remote gateway and
+store cost, here on the same 2-core machine as the workers, competing with them for the cores.
+``--processes 0`` runs the worker threads inside the bench process instead (the earlier mode:
+hub, SDKs, simulators and servers share one GIL); ``--processes 0,2`` runs both, each on a fresh
+setup, for a comparison in one run.
 
 The ideal is ``workers ÷ gateway latency`` with the latency measured in the same run (median
 time of the adapter's ``refund()`` call). The hub's overhead per refund is the worker's time for
-the job minus that call. ``--profile`` prints the workers' merged cProfile (py-spy is not here).
+the job minus that call. ``--profile`` prints the workers' cProfile, merged over threads and
+processes. Limits: 25 s per timed phase; 95 s for the whole run (later runs are skipped).
 """
 
 from __future__ import annotations
 
 import argparse
-import cProfile
 import io
+import json
+import multiprocessing
+import os
 import pstats
+import queue
 import statistics
 import sys
 import tempfile
@@ -36,14 +55,16 @@ from pathlib import Path
 from typing import Any
 
 # Run as ``python bench/gateways.py``, this file's folder leads sys.path and its name would hide
-# the ``gateways`` package: the project root goes first.
+# the ``gateways`` package: the project root goes first (spawned worker processes inherit it).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
+from bench.gateway_worker import Crew, Meter, Sample, instrument, worker_process
 from gateways.paypal.simulator import PayPalSimulator
 from gateways.square.simulator import SquareSimulator
 from gateways.stripe.simulator import StripeSimulator
+from hub.db.engine import reading
 from hub.db.tables import jobs as job_rows
 from hub.db.tables import refunds
 from hub.ledger import states
@@ -51,7 +72,6 @@ from hub.pipeline.deliveries import process_delivery
 from hub.sandbox.platform import SandboxPlatform
 from hub.testing.harness import HubHarness
 from hub.work import jobs
-from hub.work.runner import drain
 
 SIMULATORS: dict[str, Callable[[], Any]] = {
     "stripe": StripeSimulator,
@@ -65,108 +85,27 @@ TIMED_PHASE_LIMIT = 25.0  # seconds per gateway; the run reports what finished r
 BUDGET = 95.0  # seconds for the whole run: a gateway whose turn comes later is skipped
 
 
-@dataclass
-class Sample:
-    """One ``drain(limit=1)`` call of one worker thread."""
-
-    done_at: float = 0.0
-    wall_s: float = 0.0
-    cpu_s: float = 0.0  # the worker thread's CPU time
-    gateway_calls: int = 0
-    gateway_s: float = 0.0  # inside the adapter's refund()
-    gateway_cpu_s: float = 0.0
-    platform_s: float = 0.0  # inside the connector's record() (write-back to the platform)
-    begins: int = 0  # transactions
-    begin_wait_s: float = 0.0  # waiting in BEGIN: for BEGIN IMMEDIATE, SQLite's write lock
-
-
-class Meter:
-    """Fills the current thread's ``Sample`` from the adapter wrapper and the engine's events,
-    and adds up how long the write lock is held (from BEGIN IMMEDIATE to the connection's return
-    to the pool, after COMMIT) across all threads."""
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self.lock_held_s = 0.0
-
-    @property
-    def sample(self) -> Sample:
-        if not hasattr(self._local, "sample"):
-            self._local.sample = Sample()
-        current: Sample = self._local.sample
-        return current
-
-    def take(self) -> Sample:
-        taken = self.sample
-        self._local.sample = Sample()
-        return taken
-
-    def add(self, method: str, wall_s: float, cpu_s: float) -> None:
-        sample = self.sample
-        if method == "refund":
-            sample.gateway_calls += 1
-            sample.gateway_s += wall_s
-            sample.gateway_cpu_s += cpu_s
-        else:
-            sample.platform_s += wall_s
-
-    def watch(self, engine: Any) -> None:
-        @event.listens_for(engine, "before_cursor_execute")
-        def _before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            if statement.startswith("BEGIN"):
-                conn.info["bench_begin"] = time.perf_counter()
-
-        @event.listens_for(engine, "after_cursor_execute")
-        def _after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            if statement.startswith("BEGIN"):
-                now = time.perf_counter()
-                self.sample.begins += 1
-                self.sample.begin_wait_s += now - conn.info.pop("bench_begin")
-                if statement == "BEGIN IMMEDIATE":
-                    self._local.holding_since = now
-
-        @event.listens_for(engine.pool, "checkin")
-        def _checkin(*args: Any) -> None:
-            since = getattr(self._local, "holding_since", None)
-            if since is not None:
-                self._local.holding_since = None
-                with self._lock:
-                    self.lock_held_s += time.perf_counter() - since
-
-
-class Timed:
-    """A plugin instance, unchanged, with the wall and CPU time of one method's calls added to the
-    calling thread's sample (``refund`` of the gateway adapter, ``record`` of the connector)."""
-
-    def __init__(self, inner: Any, method: str, meter: Meter) -> None:
-        self._inner, self._method, self._meter = inner, method, meter
-
-    def __getattr__(self, name: str) -> Any:
-        found = getattr(self._inner, name)
-        return self._timed(found) if name == self._method else found
-
-    def _timed(self, call: Callable[..., Any]) -> Callable[..., Any]:
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            wall, cpu = time.perf_counter(), time.thread_time()
-            try:
-                return call(*args, **kwargs)
-            finally:
-                self._meter.add(self._method, time.perf_counter() - wall, time.thread_time() - cpu)
-
-        return timed
+ACCOUNT = "{}-bench"  # the gateway account, by gateway type
+CONNECTOR = "sandbox"
+START_LIMIT = 60.0  # seconds for the worker processes to bootstrap and report ready
 
 
 @dataclass
 class Result:
     gateway: str
     refunds: int
+    processes: int  # worker processes; 0: the worker threads run in the bench process
+    threads: list[int]  # worker threads per worker process (one entry with 0 processes)
     written_back: int = 0
-    elapsed: float = 0.0
+    started: float = 0.0  # the start signal, time.perf_counter()
+    elapsed: float = 0.0  # start signal to the end of the last refund job
+    window: float = 0.0  # start signal to stop signal: what the CPU figures cover
     samples: list[Sample] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    lock_held_s: float = 0.0
-    process_cpu_s: float = 0.0  # hub, SDKs, simulators and servers: one process, one GIL
+    lock_held_s: float = 0.0  # sum over transactions
+    held: list[tuple[float, float]] = field(default_factory=list)  # when the write lock was held
+    bench_cpu_s: float = 0.0  # the bench process: simulators and servers (with 0 processes also the workers)
+    worker_cpu_s: list[float] = field(default_factory=list)  # per worker process
     profile: pstats.Stats | None = None
 
 
@@ -175,20 +114,17 @@ def bench_hub(name: str, folder: Path) -> Iterator[tuple[HubHarness, SandboxPlat
     platform = SandboxPlatform(store_id=STORE)
     platform.start()
     sim = SIMULATORS[name]().start()
-    account = f"{name}-bench"
+    account = ACCOUNT.format(name)
     harness = HubHarness(
         folder,
-        connectors={"sandbox": platform.hub_settings()},
+        connectors={CONNECTOR: platform.hub_settings()},
         gateways={account: {"type": name, **{k: v for k, v in sim.hub_settings().items() if v is not None}}},
         stores={STORE: platform.store_config(routes={LABEL: f"gateway:{account}"})},
         policies={"default": {"version": "bench"}},
         hub_settings={"lease_seconds": 120},
     )
-    meter = Meter()
-    hub = harness.hub
-    hub.gateways[account] = Timed(hub.gateways[account], "refund", meter)  # type: ignore[assignment]
-    hub.connectors["sandbox"] = Timed(hub.connectors["sandbox"], "record", meter)  # type: ignore[assignment]
-    meter.watch(hub.engine)
+    meter = Meter()  # for the worker threads of --processes 0; worker processes have their own
+    instrument(harness.hub, account, CONNECTOR, meter)
     try:
         yield harness, platform, sim, meter
     finally:
@@ -221,75 +157,140 @@ def prepare(harness: HubHarness, platform: SandboxPlatform, sim: Any, count: int
 
 
 def count_in(harness: HubHarness, state: str) -> int:
-    with harness.hub.engine.begin() as conn:
+    with reading(harness.hub.engine) as conn:  # no write lock: polled while the workers write
         return int(conn.execute(select(func.count()).where(refunds.c.state == state)).scalar_one())
 
 
-def run_workers(
-    harness: HubHarness, meter: Meter, result: Result, workers: int, profile: bool, deadline: float
-) -> None:
-    """``workers`` threads each running ``drain(limit=1)`` until every refund was executed."""
-    stop = threading.Event()
-    lock = threading.Lock()
-    profiles: list[cProfile.Profile] = []
+def finish(result: Result, harness: HubHarness, started: float) -> None:
+    result.started = started
+    result.elapsed = max((s.done_at for s in result.samples), default=time.perf_counter()) - started
+    result.written_back = count_in(harness, states.WRITTEN_BACK)
 
-    def work() -> None:
-        """Like a woken worker thread: run jobs one ``drain`` call at a time until none is left."""
-        profiler = cProfile.Profile() if profile else None
-        if profiler:
-            profiler.enable()
-        while not stop.is_set():
-            wall, cpu = time.perf_counter(), time.thread_time()
-            try:
-                ran = drain(harness.hub, limit=1)
-            except Exception as exc:  # a real worker loop survives this too; count it
-                ran = -1
-                with lock:
-                    result.errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
-            sample = meter.take()
-            sample.done_at = time.perf_counter()
-            sample.wall_s, sample.cpu_s = sample.done_at - wall, time.thread_time() - cpu
-            if ran > 0 and sample.gateway_calls:
-                with lock:
-                    result.samples.append(sample)
-            elif ran == 0:
-                break  # nothing runnable: this drain is over until the next wake-up
-        if profiler:
-            profiler.disable()
-            with lock:
-                profiles.append(profiler)
 
-    meter.lock_held_s = 0.0
+def run_threads(harness: HubHarness, meter: Meter, result: Result, profile: bool, deadline: float) -> None:
+    """``--processes 0``: the worker threads in this process, each running ``drain(limit=1)``
+    until every refund was executed."""
+    crew = Crew(harness.hub, meter, profile)
+    meter.reset()
     cpu, started = time.process_time(), time.perf_counter()
     threads: list[threading.Thread] = []
     # wake-ups: a full set of workers, and again whenever all stopped with refunds left (a job
     # retried later, as the janitor would wake a worker for it)
     deadline = min(deadline, started + TIMED_PHASE_LIMIT)
-    while len(result.samples) < result.refunds and time.perf_counter() < deadline:
+    while len(crew.samples) < result.refunds and time.perf_counter() < deadline:
         if not any(thread.is_alive() for thread in threads):
-            threads = [threading.Thread(target=work, name=f"bench-worker-{i}", daemon=True) for i in range(workers)]
-            for thread in threads:
-                thread.start()
+            threads = crew.start(result.threads[0], "bench-worker")
         time.sleep(0.05)
-    result.process_cpu_s, result.lock_held_s = time.process_time() - cpu, meter.lock_held_s
-    stop.set()
+    result.bench_cpu_s, result.lock_held_s = time.process_time() - cpu, meter.lock_held_s
+    result.window = time.perf_counter() - started
+    crew.stop.set()
     for thread in threads:
         thread.join(timeout=30)
-    result.elapsed = max((s.done_at for s in result.samples), default=time.perf_counter()) - started
-    result.written_back = count_in(harness, states.WRITTEN_BACK)
+    result.samples, result.errors, result.held = list(crew.samples), list(crew.errors), list(meter.held)
+    finish(result, harness, started)
+    result.profile = crew.merged_profile()
+
+
+def run_processes(harness: HubHarness, result: Result, folder: Path, profile: bool, deadline: float) -> None:
+    """Worker processes (``bench.gateway_worker.worker_process``), ``result.threads`` threads each:
+    start them, wait until all are ready, give the start signal, poll the database until every
+    refund is written back (or the time limit), give the stop signal and collect their files."""
+    context = multiprocessing.get_context("spawn")
+    ready, start, stop = context.Queue(), context.Event(), context.Event()
+    config = harness.config.model_dump(mode="json")
+    processes = []
+    for index, threads in enumerate(result.threads):
+        spec = {
+            "config": config,
+            "index": index,
+            "threads": threads,
+            "account": ACCOUNT.format(result.gateway),
+            "connector": CONNECTOR,
+            "profile": profile,
+            "out": str(folder / f"worker-{index}"),
+        }
+        process = context.Process(
+            target=worker_process,
+            args=(json.dumps(spec), ready, start, stop),
+            name=f"bench-worker-{index}",
+            daemon=True,
+        )
+        process.start()
+        processes.append(process)
+    started = None
+    try:
+        waiting = set(range(len(processes)))
+        until = min(deadline, time.perf_counter() + START_LIMIT)
+        while waiting and time.perf_counter() < until and all(p.exitcode is None for p in processes):
+            try:
+                waiting.discard(ready.get(timeout=0.2))
+            except queue.Empty:
+                pass
+        if waiting:
+            result.errors.append(f"worker processes {sorted(waiting)} not ready (exit codes {exit_codes(processes)})")
+            return
+        cpu, started = time.process_time(), time.perf_counter()
+        start.set()
+        until = min(deadline, started + TIMED_PHASE_LIMIT)
+        while time.perf_counter() < until and any(p.exitcode is None for p in processes):
+            if count_in(harness, states.WRITTEN_BACK) >= result.refunds:
+                break
+            time.sleep(0.05)
+        result.bench_cpu_s, result.window = time.process_time() - cpu, time.perf_counter() - started
+    finally:
+        stop.set()
+        start.set()
+        for process in processes:
+            process.join(timeout=40)
+            if process.is_alive():
+                process.terminate()
+                process.join(timeout=5)
+                result.errors.append(f"{process.name} did not stop; terminated")
+        ready.close()
+    profiles = []
+    for index, process in enumerate(processes):
+        out = folder / f"worker-{index}"
+        if not out.with_suffix(".json").exists():
+            result.errors.append(f"{process.name}: no result (exit code {process.exitcode})")
+            continue
+        data = json.loads(out.with_suffix(".json").read_text())
+        result.samples.extend(Sample(**sample) for sample in data["samples"])
+        result.errors.extend(data["errors"])
+        result.worker_cpu_s.append(data["cpu_s"])
+        result.lock_held_s += data["lock_held_s"]
+        result.held.extend((first, last) for first, last in data["held"])
+        if data["still_running"]:
+            result.errors.append(f"{process.name}: {data['still_running']} threads still in a job at exit")
+        if out.with_suffix(".pstats").exists():
+            profiles.append(str(out.with_suffix(".pstats")))
+    finish(result, harness, started)
     if profiles:
-        result.profile = pstats.Stats(profiles[0], stream=io.StringIO())
-        for extra in profiles[1:]:
-            result.profile.add(extra)
+        result.profile = pstats.Stats(*profiles, stream=io.StringIO())
 
 
-def bench_gateway(name: str, count: int, workers: int, latency: float, profile: bool, deadline: float) -> Result:
-    result = Result(name, count)
+def exit_codes(processes: list[Any]) -> list[int | None]:
+    return [process.exitcode for process in processes]
+
+
+def split(workers: int, processes: int) -> list[int]:
+    """``workers`` threads over ``processes`` processes, as evenly as possible (0: one process, in the bench)."""
+    count = max(1, min(processes, workers))
+    return [workers // count + (1 if i < workers % count else 0) for i in range(count)]
+
+
+def bench_gateway(
+    name: str, count: int, workers: int, processes: int, latency: float, profile: bool, deadline: float
+) -> Result:
+    result = Result(name, count, processes, split(workers, processes))
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as folder, bench_hub(name, Path(folder)) as parts:
         harness, platform, sim, meter = parts
         prepare(harness, platform, sim, count)
         sim.faults.latency = latency
-        run_workers(harness, meter, result, workers, profile, deadline)
+        if processes:
+            result.processes = len(result.threads)
+            run_processes(harness, result, Path(folder), profile, deadline)
+        else:
+            run_threads(harness, meter, result, profile, deadline)
     return result
 
 
@@ -298,12 +299,29 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def throughput_line(r: Result, workers: int) -> str:
+def busy(r: Result) -> float:
+    """How long at least one connection held the write lock during the run (the union of the
+    held intervals: a holder's wait for the GIL between COMMIT and the pool's checkin can overlap
+    the next holder's interval, so their sum may exceed the run)."""
+    total, reach = 0.0, r.started
+    for start, end in sorted(r.held):
+        start, end = max(start, reach), min(end, r.started + r.elapsed)
+        if end > start:
+            total += end - start
+            reach = end
+    return total
+
+
+def shape(r: Result) -> str:
+    return f"{r.gateway:<8}{r.processes:>6}{'+'.join(map(str, r.threads)):>8}"
+
+
+def throughput_line(r: Result) -> str:
     rate = r.written_back / r.elapsed
-    ideal = workers / statistics.median(s.gateway_s for s in r.samples)
+    ideal = sum(r.threads) / statistics.median(s.gateway_s for s in r.samples)
     overhead = [(s.wall_s - s.gateway_s) * 1000 for s in r.samples]
     return (
-        f"{r.gateway:<8}{r.written_back:>5}/{r.refunds:<5}{rate:>9.1f}{ideal:>9.1f}{rate / ideal:>7.2f}"
+        f"{shape(r)}{r.written_back:>5}/{r.refunds:<5}{rate:>9.1f}{ideal:>9.1f}{rate / ideal:>7.2f}"
         f"{percentile(overhead, 0.5):>10.1f}{percentile(overhead, 0.99):>9.1f}"
     )
 
@@ -311,65 +329,104 @@ def throughput_line(r: Result, workers: int) -> str:
 def time_line(r: Result) -> str:
     per_refund = 1000 / max(1, len(r.samples))
     waits = [s.begin_wait_s * 1000 for s in r.samples]
+    in_jobs = sum(s.cpu_s for s in r.samples)
     hub_cpu = sum(s.cpu_s - s.gateway_cpu_s for s in r.samples) * per_refund
     sdk_cpu = sum(s.gateway_cpu_s for s in r.samples) * per_refund
-    other_cpu = (r.process_cpu_s - sum(s.cpu_s for s in r.samples)) * per_refund
+    if r.processes:
+        worker_cpu = f"{(sum(r.worker_cpu_s) - in_jobs) * per_refund:>8.1f}"
+        sim_cpu = r.bench_cpu_s * per_refund
+        cores = " + ".join(f"{100 * cpu / r.window:.0f}%" for cpu in r.worker_cpu_s)
+        cores = f"workers {cores}, bench {100 * r.bench_cpu_s / r.window:.0f}%"
+    else:
+        worker_cpu = f"{'-':>8}"
+        sim_cpu = (r.bench_cpu_s - in_jobs) * per_refund
+        cores = f"bench (all) {100 * r.bench_cpu_s / r.window:.0f}%"
     return (
-        f"{r.gateway:<8}{statistics.median(s.gateway_s for s in r.samples) * 1000:>7.1f}"
+        f"{shape(r)}{statistics.median(s.gateway_s for s in r.samples) * 1000:>7.1f}"
         f"{statistics.median(s.platform_s for s in r.samples) * 1000:>7.1f}"
         f"{percentile(waits, 0.5):>9.1f}{percentile(waits, 0.99):>9.1f}"
-        f"{r.lock_held_s * per_refund:>8.1f}{100 * r.lock_held_s / r.elapsed:>6.0f}%"
+        f"{r.lock_held_s * per_refund:>8.1f}{100 * busy(r) / r.elapsed:>6.0f}%"
         f"{statistics.mean(s.begins for s in r.samples):>5.1f}"
-        f"{hub_cpu:>8.1f}{sdk_cpu:>8.1f}{other_cpu:>8.1f}{100 * r.process_cpu_s / r.elapsed:>6.0f}%{len(r.errors):>7}"
+        f"{hub_cpu:>8.1f}{sdk_cpu:>8.1f}{worker_cpu}{sim_cpu:>8.1f}{len(r.errors):>7}  {cores}"
     )
+
+
+def modes(text: str) -> list[int]:
+    values = [int(part) for part in text.split(",") if part.strip()]
+    if not values or min(values) < 0:
+        raise argparse.ArgumentTypeError("one or more counts ≥ 0, comma-separated")
+    return values
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--refunds", type=int, default=96, help="refunds per gateway (default 96)")
-    parser.add_argument("--workers", type=int, default=32, help="concurrent worker threads (default 32)")
+    parser.add_argument("--refunds", type=int, default=192, help="refunds per gateway (default 192)")
+    parser.add_argument("--workers", type=int, default=32, help="concurrent worker threads in all (default 32)")
+    parser.add_argument(
+        "--processes",
+        type=modes,
+        default=[os.cpu_count() or 1],
+        help=f"worker processes the threads are split over (default {os.cpu_count()}, one per core); "
+        "0: the threads run inside the bench process; several, comma-separated (0,2), run one after the other",
+    )
     parser.add_argument("--latency", type=float, default=0.15, help="added gateway latency, seconds (0.15)")
     parser.add_argument("--gateways", default="stripe,paypal,square")
     parser.add_argument("--profile", action="store_true", help="cProfile the workers; print the top functions")
     args = parser.parse_args(argv)
     began = time.perf_counter()
     results = []
+    skipped = []
     deadline = began + BUDGET
     for name in args.gateways.split(","):
-        if time.perf_counter() < deadline:
-            results.append(
-                bench_gateway(name.strip(), args.refunds, args.workers, args.latency, args.profile, deadline)
-            )
+        for processes in args.processes:
+            if time.perf_counter() < deadline:
+                results.append(
+                    bench_gateway(
+                        name.strip(), args.refunds, args.workers, processes, args.latency, args.profile, deadline
+                    )
+                )
+            else:
+                skipped.append(f"{name.strip()} with {processes} processes")
     finished = [r for r in results if r.samples]
     print(
-        f"{args.workers} workers, {args.latency * 1000:.0f} ms added gateway latency, SQLite-file hub "
-        f"(nominal ideal {args.workers / args.latency:.1f}/s)"
+        f"{args.workers} workers, {args.latency * 1000:.0f} ms added gateway latency, SQLite-file hub, "
+        f"{os.cpu_count()} cores (nominal ideal {args.workers / args.latency:.1f}/s)"
     )
-    print(f"{'gateway':<8}{'done':>11}{'refund/s':>9}{'ideal/s':>9}{'ratio':>7}{'ovh p50':>10}{'ovh p99':>9}")
+    print(
+        f"{'gateway':<8}{'procs':>6}{'threads':>8}{'done':>11}{'refund/s':>9}{'ideal/s':>9}{'ratio':>7}"
+        f"{'ovh p50':>10}{'ovh p99':>9}"
+    )
     for r in results:
-        print(throughput_line(r, args.workers) if r.samples else f"{r.gateway:<8} no refund finished")
+        print(throughput_line(r) if r.samples else f"{shape(r)} no refund finished")
     print("where the time goes, per refund (ms):")
     print(
-        f"{'gateway':<8}{'gw p50':>7}{'wb p50':>7}{'wait p50':>9}{'wait p99':>9}{'lock/rf':>8}{'lock':>7}{'txns':>5}"
-        f"{'cpu hub':>8}{'cpu sdk':>8}{'cpu sim':>8}{'cpu':>7}{'errors':>7}"
+        f"{'gateway':<8}{'procs':>6}{'threads':>8}{'gw p50':>7}{'wb p50':>7}{'wait p50':>9}{'wait p99':>9}"
+        f"{'lock/rf':>8}{'lock':>7}{'txns':>5}{'cpu hub':>8}{'cpu sdk':>8}{'cpu wrk':>8}{'cpu sim':>8}{'errors':>7}"
+        "  CPU, % of one core"
     )
     for r in finished:
         print(time_line(r))
     for r in results:
         for error, times in Counter(r.errors).most_common(3):
-            print(f"{r.gateway}: {times} x {error}")
+            print(f"{r.gateway} ({r.processes} processes): {times} x {error}")
         if r.profile is not None:
             buffer = io.StringIO()
             r.profile.stream = buffer  # type: ignore[attr-defined]
             r.profile.sort_stats("tottime").print_stats(25)
-            print(f"{r.gateway} workers' profile:{buffer.getvalue()}")
+            print(f"{r.gateway} ({r.processes} processes) workers' profile:{buffer.getvalue()}")
+    for what in skipped:
+        print(f"skipped (over the {BUDGET:.0f} s budget): {what}")
     print(
+        "procs = worker processes (0: worker threads inside the bench process), threads = per process;\n"
         "ideal = workers / gw p50 (median adapter refund() call, this run); ratio = refund/s / ideal;\n"
         "ovh = the worker's time for a refund job minus its adapter call, of which: wb = the write-back\n"
-        "call to the platform, wait = waiting in BEGIN (SQLite's write lock); lock/rf and lock = how long\n"
-        "the write lock was held per refund and as a share of the run; txns = transactions per refund;\n"
-        "cpu hub/sdk/sim = CPU of the worker outside the adapter / inside it / the rest of the process\n"
-        "(simulators, servers); cpu = process CPU as a share of one core (one process, one GIL).\n"
+        "call to the platform, wait = in the hub's BEGIN hook (writer queue + BEGIN IMMEDIATE: SQLite's\n"
+        "write lock); lock/rf = how long the write lock was held per refund (BEGIN IMMEDIATE to the\n"
+        "connection's return to the pool, summed); lock = share of the run in which some connection\n"
+        "held it; txns = transactions (begin events) per refund job; cpu hub/sdk = CPU of the worker\n"
+        "thread in the job outside the adapter / inside it; cpu wrk = the rest of the worker processes\n"
+        "(wake-ups, idle claims, GC); cpu sim = the bench process (simulators, servers, progress polls;\n"
+        "with procs 0 all but the jobs); CPU, % of one core = per process over the timed phase.\n"
         f"finished in {time.perf_counter() - began:.1f} s"
     )
     return 0

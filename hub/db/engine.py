@@ -103,6 +103,18 @@ def recoverable(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
+def make_durable(conn: Connection) -> None:
+    """Make a ``recoverable`` transaction's commit wait for the disk after all, once it turned out
+    to carry something a crash must not lose (a refund claimed before its gateway call)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO on")
+    elif conn.get_execution_options().get("recoverable"):
+        dbapi_connection = conn.connection.dbapi_connection
+        if not isinstance(dbapi_connection, QueuedWriterConnection):
+            raise RuntimeError("a recoverable SQLite transaction cannot be made durable on this connection")
+        dbapi_connection.sync_wal_after_commit()
+
+
 @contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
     """A read-only transaction that does not take SQLite's write lock."""

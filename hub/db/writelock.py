@@ -26,9 +26,12 @@ class QueuedWriterConnection(sqlite3.Connection):
     def __init__(self, database: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(database, *args, **kwargs)
         name = os.fspath(database)
-        self._lock_path = None if name in ("", ":memory:") or name.startswith("file:") else f"{name}-writer"
+        on_disk = name not in ("", ":memory:") and not name.startswith("file:")
+        self._lock_path = f"{name}-writer" if on_disk else None
+        self._wal_path = f"{name}-wal" if on_disk else None
         self._lock_fd: int | None = None
         self._holding = False
+        self._sync_wal = False
 
     def acquire_writer(self) -> None:
         """Wait for this host's other writers; call right before ``BEGIN IMMEDIATE``."""
@@ -50,13 +53,24 @@ class QueuedWriterConnection(sqlite3.Connection):
             _held.count -= 1
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
+    def sync_wal_after_commit(self) -> None:
+        """Make the coming COMMIT durable although this transaction runs with synchronous=NORMAL
+        (SQLite refuses to change that inside a transaction): the WAL file is fsynced after the
+        commit, outside the writer queue. In WAL mode a committed frame is either still in the
+        WAL, which that fsync makes durable, or was checkpointed, which syncs it first."""
+        self._sync_wal = self._wal_path is not None
+
     def commit(self) -> None:
         try:
             super().commit()
         finally:
             self.release_writer()
+        if self._sync_wal:
+            self._sync_wal = False
+            _fsync_path(self._wal_path)  # type: ignore[arg-type]
 
     def rollback(self) -> None:
+        self._sync_wal = False
         try:
             super().rollback()
         finally:
@@ -70,3 +84,14 @@ class QueuedWriterConnection(sqlite3.Connection):
             if self._lock_fd is not None:
                 os.close(self._lock_fd)
                 self._lock_fd = None
+
+
+def _fsync_path(path: str) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:  # no WAL: everything is in the database file already, synced
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import Connection
+
 from hub.contracts import Execution, Outcome, RefundResult
-from hub.db.engine import recoverable
+from hub.db.engine import make_durable, recoverable
 from hub.ledger import audit, states
 from hub.ledger import refunds as ledger
 from hub.metrics import GATEWAY_LATENCY, GATEWAY_OUTCOMES
@@ -80,35 +83,60 @@ def call_executor(hub: Hub, row: Any, execution: Execution) -> RefundResult:
     return result
 
 
-def execute(hub: Hub, refund_id: str, *, resend: bool = False, job: jobs.JobRun | None = None) -> str:
+@dataclass(frozen=True)
+class Taken:
+    """What ``take`` found: the refund as it was, and whether this worker now holds it."""
+
+    row: Any
+    claimed: bool
+
+
+def take(conn: Connection, refund_id: str, lease: timedelta, *, resend: bool = False) -> Taken | str:
+    """Inside the caller's transaction, claim the refund for execution (approved → executing, or
+    unknown → executing for a ``resend``); a string is the final answer (missing, or a state
+    nothing is left to do in). A claim makes the transaction durable: "a call may go out" must
+    survive a crash before the call."""
+    row = ledger.get(conn, refund_id)
+    if row is None:
+        return "missing"
+    if row.state == states.SUCCEEDED:
+        return Taken(row, claimed=False)
+    if row.state != states.APPROVED and not (resend and row.state == states.UNKNOWN):
+        return str(row.state)
+    claimed = ledger.claim(conn, refund_id, lease)
+    if claimed:
+        make_durable(conn)
+        audit.write(
+            conn,
+            "worker",
+            "executing",
+            refund_id=refund_id,
+            route=row.route,
+            attempt=row.attempts + 1,
+            idempotency_key=row.idempotency_key,
+        )
+    return Taken(row, claimed)
+
+
+def execute(
+    hub: Hub,
+    refund_id: str,
+    *,
+    resend: bool = False,
+    job: jobs.JobRun | None = None,
+    taken: Taken | str | None = None,
+) -> str:
     """Carry an approved refund through its executor; ``resend`` lets the janitor re-send an
     ``unknown`` one (same key) once the gateway has no trace of it. ``job`` is finished together
-    with the write-back."""
-    lease = timedelta(seconds=hub.config.hub.lease_seconds)
-    # durable (synchronous commit): "a call may go out" must survive a crash before the call
-    with hub.engine.begin() as conn:
-        row = ledger.get(conn, refund_id)
-        if row is None:
-            return "missing"
-        if row.state == states.SUCCEEDED:
-            claimed = False
-        elif row.state == states.APPROVED or (resend and row.state == states.UNKNOWN):
-            claimed = ledger.claim(conn, refund_id, lease)
-            if claimed:
-                audit.write(
-                    conn,
-                    "worker",
-                    "executing",
-                    refund_id=refund_id,
-                    route=row.route,
-                    attempt=row.attempts + 1,
-                    idempotency_key=row.idempotency_key,
-                )
-        else:
-            return row.state
-    request = None
+    with the write-back; ``taken``: the worker already ran ``take`` in its job claim."""
+    if taken is None:
+        with hub.engine.begin() as conn:
+            taken = take(conn, refund_id, timedelta(seconds=hub.config.hub.lease_seconds), resend=resend)
+    if isinstance(taken, str):
+        return taken
+    row, request = taken.row, None
     if row.state != states.SUCCEEDED:
-        if not claimed:
+        if not taken.claimed:
             return "taken"
         request = RefundRequest.model_validate(row.request)
         result = call_executor(hub, row, execution_for(row, request))

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
 from hub.db.engine import recoverable
@@ -19,7 +21,7 @@ RESEND = "resend"
 DECIDE = "decide"
 
 
-def run_job(hub: Hub, job_id: int, kind: str, subject_id: str, attempts: int) -> None:
+def run_job(hub: Hub, job_id: int, kind: str, subject_id: str, attempts: int, taken: Any = None) -> None:
     from hub.pipeline.decide import NOTIFY, TryLater, decide, tell_customer
     from hub.pipeline.deliveries import dead_letter, process_delivery
     from hub.pipeline.execute import execute
@@ -30,7 +32,7 @@ def run_job(hub: Hub, job_id: int, kind: str, subject_id: str, attempts: int) ->
         if kind == jobs.DELIVERY:
             process_delivery(hub, subject_id)
         elif kind == jobs.REFUND:
-            execute(hub, subject_id, job=run)
+            execute(hub, subject_id, job=run, taken=taken)
         elif kind == RESEND:
             execute(hub, subject_id, resend=True)
         elif kind == DECIDE:
@@ -73,17 +75,33 @@ def _retry(hub: Hub, job_id: int, attempts: int, error: str) -> None:
 
 
 def drain(hub: Hub, limit: int = 100) -> int:
-    """Claim and run jobs until none is runnable (or ``limit``); returns how many ran."""
+    """Claim and run jobs until none is runnable (or ``limit``); returns how many ran.
+
+    A refund job's refund is claimed in the job's own claim transaction (``execute.take``)."""
+    from hub.pipeline.execute import take
+
     lease = timedelta(seconds=hub.config.hub.lease_seconds)
+    taken: dict[int, Any] = {}
+
+    def take_refund(conn: Connection, job: Any) -> None:
+        if job.kind != jobs.REFUND:
+            return
+        try:
+            with conn.begin_nested():  # a refund that cannot be taken must not undo the job claim
+                taken[job.id] = take(conn, job.subject_id, lease)
+        except Exception:  # execute() tries again in its own transaction, where failures are handled
+            log.exception("could not take refund %s with its job", job.subject_id)
+
     done = 0
     while done < limit:
+        taken.clear()
         try:
-            job = jobs.claim_next(hub.engine, lease)
+            job = jobs.claim_next(hub.engine, lease, first_step=take_refund)
         except OperationalError:  # database busy for longer than busy_timeout: the next wake-up retries
             log.warning("could not claim a job (database busy); leaving it for the next wake-up")
             break
         if job is None:
             break
-        run_job(hub, job.id, job.kind, job.subject_id, job.attempts)
+        run_job(hub, job.id, job.kind, job.subject_id, job.attempts, taken=taken.get(job.id))
         done += 1
     return done

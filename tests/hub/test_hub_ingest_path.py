@@ -192,3 +192,24 @@ def test_a_database_restart_under_the_held_connection_costs_no_delivery(pg_engin
     with pg_engine.connect() as conn:
         keys = conn.execute(sa.select(deliveries.c.dedupe_key).order_by(deliveries.c.dedupe_key)).scalars().all()
     assert keys == ["after", "before"]
+
+
+def test_a_claim_made_durable_in_a_recoverable_transaction_syncs_the_wal_after_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub.db import writelock
+    from hub.db.engine import make_durable, recoverable
+
+    synced: list[str] = []
+    monkeypatch.setattr(writelock, "_fsync_path", synced.append)
+    engine = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+    upgrade(engine)
+    with recoverable(engine) as conn:  # bookkeeping only: nothing to sync
+        conn.execute(sa.delete(jobs))
+    assert synced == []
+    with recoverable(engine) as conn:
+        conn.execute(sa.delete(jobs))
+        make_durable(conn)
+        assert synced == []  # not before the commit
+    assert synced == [f"{tmp_path / 'hub.db'}-wal"]
+    engine.dispose()
