@@ -96,6 +96,16 @@ def config_for(folder: Path, database_url: str, queue_url: str) -> Path:
     return path
 
 
+def wait_port_free(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"port {port} is still taken")
+
+
 def wait_port(port: int, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -106,7 +116,10 @@ def wait_port(port: int, timeout: float = 20.0) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
-def serve(app: str, env: dict[str, str], workers: int, worker_class: str, threads: int) -> subprocess.Popen[bytes]:
+def serve(
+    app: str, env: dict[str, str], workers: int, worker_class: str, threads: int, log: Path
+) -> subprocess.Popen[bytes]:
+    """gunicorn on PORT; its log goes to ``log`` and is shown if it does not get ready."""
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
         app,
@@ -123,9 +136,15 @@ def serve(app: str, env: dict[str, str], workers: int, worker_class: str, thread
     ]
     if worker_class == "gthread":
         command += ["--threads", str(threads)]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_port(PORT)
-    wait_ready(workers)
+    wait_port_free(PORT)  # the previous server may still be letting go of it
+    with log.open("ab") as sink:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=sink)
+    try:
+        wait_port(PORT)
+        wait_ready(workers)
+    except RuntimeError as exc:
+        stop(process)
+        raise RuntimeError(f"{exc}; gunicorn said:\n{log.read_text()[-3000:]}") from exc
     return process
 
 
@@ -207,7 +226,7 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
     server_args = (args.workers, args.worker_class, args.threads)
-    bare = serve("bench.apps:bare_app", env, *server_args)
+    bare = serve("bench.apps:bare_app", env, *server_args, folder / "bare.log")
     try:
         results["a  bare Flask"] = wrk(scripts["unique"], args.seconds)
     finally:
@@ -221,7 +240,7 @@ def main() -> None:
         config = config_for(folder / label, database_url, queue_url)
         hub_env = {**env, "REFUND_HUB_CONFIG": str(config)}
         migrate(config, hub_env)
-        server = serve("bench.apps:hub_app()", hub_env, *server_args)
+        server = serve("bench.apps:hub_app()", hub_env, *server_args, folder / f"{label}.log")
         try:
             results[f"b  hub ingest, {label}, new"] = wrk(scripts["unique"], args.seconds)
             results[f"b' hub ingest, {label}, duplicate"] = wrk(scripts["duplicate"], args.seconds)
