@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -83,7 +82,8 @@ class DeliveryWriter:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._held = threading.local()
+        self._lock = threading.Lock()  # one batch at a time on the held connection
+        self._raw: Any = None
         dialect = engine.dialect
         upsert = (postgresql if dialect.name == "postgresql" else sqlite).insert(deliveries)
         delivery_keys = [c.key for c in deliveries.columns if c.key not in ("error", "processed_at")]
@@ -103,12 +103,13 @@ class DeliveryWriter:
     def write(self, arrivals: Sequence[Arrival]) -> list[Receipt]:
         """Store every arrival or none; ``StorageUnavailable`` if the database refuses."""
         try:
-            try:
-                return self._write(arrivals)
-            except self.engine.dialect.loaded_dbapi.Error as exc:
-                if not self._dropped(exc):
-                    raise
-                return self._write(arrivals)  # the held connection had died (a restart): once more, anew
+            with self._lock:
+                try:
+                    return self._write(arrivals)
+                except self.engine.dialect.loaded_dbapi.Error as exc:
+                    if not self._dropped(exc):
+                        raise
+                    return self._write(arrivals)  # the held connection had died (a restart): once more, anew
         except (SQLAlchemyError, self.engine.dialect.loaded_dbapi.Error) as exc:
             raise StorageUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
@@ -132,17 +133,16 @@ class DeliveryWriter:
             raise
 
     def _connection(self) -> Any:
-        """This thread's connection, kept between requests: a pool checkout (and on PostgreSQL
-        its pre-ping round trip) for every delivery cost more than the insert."""
-        raw = getattr(self._held, "raw", None)
-        if raw is None:
-            raw = self._held.raw = self.engine.raw_connection()
-        return raw
+        """The writer's connection, kept between batches: a pool checkout (and on PostgreSQL its
+        pre-ping round trip) for every delivery cost more than the insert."""
+        if self._raw is None:
+            self._raw = self.engine.raw_connection()
+        return self._raw
 
     def _dropped(self, exc: BaseException) -> bool:
         """Was the held connection lost (say, a database restart)? Then it is forgotten. Nothing
         of the batch was committed, or a retry finds its rows as duplicates: nothing doubles."""
-        raw = getattr(self._held, "raw", None)
+        raw = self._raw
         if raw is None:
             return True  # even its rollback failed: forgotten already
         if self.engine.dialect.is_disconnect(exc, raw.dbapi_connection, None):  # type: ignore[arg-type]
@@ -150,8 +150,15 @@ class DeliveryWriter:
             return True
         return False
 
+    def close(self) -> None:
+        """Hand the held connection back to the pool."""
+        with self._lock:
+            raw, self._raw = self._raw, None
+        if raw is not None:
+            raw.close()
+
     def _forget(self, raw: Any) -> None:
-        self._held.raw = None
+        self._raw = None
         raw.invalidate()
 
     def _store(self, cursor: Any, arrival: Arrival) -> Receipt:
@@ -198,15 +205,10 @@ class DeliveryWriter:
         return Receipt(delivery_id, duplicate=False)
 
 
-_writers: weakref.WeakKeyDictionary[Engine, DeliveryWriter] = weakref.WeakKeyDictionary()
-
-
-def writer_for(engine: Engine) -> DeliveryWriter:
-    if engine not in _writers:
-        _writers[engine] = DeliveryWriter(engine)
-    return _writers[engine]
-
-
 def receive(engine: Engine, source: str, verified: Verified, inbound: Inbound) -> Receipt:
     """Store one delivery in its own transaction (the web tier batches through ``Intake``)."""
-    return writer_for(engine).write([Arrival(source, verified, inbound)])[0]
+    writer = DeliveryWriter(engine)
+    try:
+        return writer.write([Arrival(source, verified, inbound)])[0]
+    finally:
+        writer.close()

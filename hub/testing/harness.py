@@ -136,6 +136,7 @@ class HubHarness:
     def close(self) -> None:
         if self._server is not None:
             self._server.stop()
+        self.app.extensions["refund_hub_intake"].writer.close()
         self.hub.engine.dispose()
 
     def __enter__(self) -> HubHarness:

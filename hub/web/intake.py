@@ -61,7 +61,7 @@ class Intake:
     """
 
     def __init__(self, engine: Engine, dispatcher: Dispatcher, max_batch: int = 64) -> None:
-        self.writer = ingest.writer_for(engine)
+        self.writer = ingest.DeliveryWriter(engine)
         self.max_batch = max_batch
         self.waker = CoalescingWaker(dispatcher)
         self._lock = threading.Lock()
