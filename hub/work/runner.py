@@ -74,6 +74,18 @@ def _retry(hub: Hub, job_id: int, attempts: int, error: str) -> None:
         log.warning("could not put job %s back (database busy); its lease will expire", job_id)
 
 
+def _claim(hub: Hub, lease: timedelta, first_step: Any) -> Any:
+    """The next job, with ``first_step`` in its claim; if that step fails (and so undid the
+    claim), the job alone: its handler meets the failure again where failures are handled."""
+    try:
+        return jobs.claim_next(hub.engine, lease, first_step=first_step)
+    except Exception as exc:
+        if isinstance(exc, OperationalError):
+            raise
+        log.exception("the first step of the next job failed; claiming the job alone")
+        return jobs.claim_next(hub.engine, lease)
+
+
 def drain(hub: Hub, limit: int = 100) -> int:
     """Claim and run jobs until none is runnable (or ``limit``); returns how many ran.
 
@@ -84,19 +96,14 @@ def drain(hub: Hub, limit: int = 100) -> int:
     taken: dict[int, Any] = {}
 
     def take_refund(conn: Connection, job: Any) -> None:
-        if job.kind != jobs.REFUND:
-            return
-        try:
-            with conn.begin_nested():  # a refund that cannot be taken must not undo the job claim
-                taken[job.id] = take(conn, job.subject_id, lease)
-        except Exception:  # execute() tries again in its own transaction, where failures are handled
-            log.exception("could not take refund %s with its job", job.subject_id)
+        if job.kind == jobs.REFUND:
+            taken[job.id] = take(conn, job.subject_id, lease)
 
     done = 0
     while done < limit:
         taken.clear()
         try:
-            job = jobs.claim_next(hub.engine, lease, first_step=take_refund)
+            job = _claim(hub, lease, take_refund)
         except OperationalError:  # database busy for longer than busy_timeout: the next wake-up retries
             log.warning("could not claim a job (database busy); leaving it for the next wake-up")
             break

@@ -137,3 +137,32 @@ def test_the_refund_job_ends_with_the_write_back_and_outlives_a_failed_one(world
     [refund] = w.hub.refunds()
     assert refund.state == states.WRITTEN_BACK and refund_job_state() == "done"
     assert len(w.gateway_refunds()) == 1 and len(w.platform.refunds["1001"]) == 1
+
+
+def test_a_refund_that_cannot_be_taken_does_not_block_the_queue(world: World) -> None:
+    from sqlalchemy import select
+
+    from hub.db.tables import jobs
+    from hub.work.runner import drain
+
+    w = world
+    engine = w.hub.hub.engine
+    w.order("1001", 5000)
+    raw, headers = w.platform.request_refund("1001", 1000, send=False)
+    assert w.post(raw, headers).status_code == 200
+    with engine.begin() as conn:  # the audit trail refuses the "executing" entry: taking the refund fails
+        conn.exec_driver_sql(
+            "CREATE TRIGGER refuse BEFORE INSERT ON audit WHEN NEW.action = 'executing' "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    drain(w.hub.hub)  # must not raise: the refund job is claimed alone and retried with backoff
+    [refund] = w.hub.refunds()
+    with engine.begin() as conn:
+        job = conn.execute(select(jobs).where(jobs.c.subject_id == refund.id)).one()
+    assert refund.state == states.APPROVED and w.gateway_refunds() == []
+    assert job.state == "ready" and "refused" in job.last_error
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER refuse")
+    w.hub.settle(senders=[w.platform.sender, w.gateway.sender])
+    [refund] = w.hub.refunds()
+    assert refund.state == states.WRITTEN_BACK and len(w.gateway_refunds()) == 1
