@@ -75,7 +75,7 @@ def begin_sqlite(
     mode changes; ``info`` lives as long as the DBAPI connection), then, for a writer, a place
     in the host's writer queue (``hub.db.writelock``) and ``BEGIN IMMEDIATE``."""
     sync = "NORMAL" if recoverable else "FULL"
-    if info.get("synchronous", "FULL") != sync:
+    if mode == "IMMEDIATE" and info.get("synchronous", "FULL") != sync:  # a reader commits nothing
         dbapi_connection.execute(f"PRAGMA synchronous={sync}")
         info["synchronous"] = sync
     if mode == "IMMEDIATE" and isinstance(dbapi_connection, QueuedWriterConnection):
