@@ -64,7 +64,7 @@ def decide(hub: Hub, refund_id: str, now: datetime | None = None) -> str:
         route, no_route = None, str(exc)
     else:
         no_route = None if route else "the request names no payment"
-    _refresh_payment(hub, store.id, route, request)
+    unchecked = _refresh_payment(hub, store.id, route, request)
     with recoverable(hub.engine) as conn:
         payment_id = (
             ledger.upsert_payment(conn, store.id, route or "unrouted", request.payments[0])
@@ -81,6 +81,8 @@ def decide(hub: Hub, refund_id: str, now: datetime | None = None) -> str:
         detail: dict[str, Any] = {"decision": decision.to_dict()}
         if state == states.APPROVED and no_route:
             state, detail["route_problem"] = states.REVIEW, no_route
+        if state == states.APPROVED and unchecked:  # never move money the payment may be disputed for
+            state, detail["dispute_unchecked"] = states.REVIEW, unchecked
         if state == states.APPROVED:
             try:
                 ledger.reserve(conn, refund_id, payment_id, decision.amount, expect=states.REQUESTED)  # type: ignore[arg-type]
@@ -131,17 +133,21 @@ def decide(hub: Hub, refund_id: str, now: datetime | None = None) -> str:
     return state
 
 
-def _refresh_payment(hub: Hub, store_id: str, route: str | None, request: RefundRequest) -> None:
-    """Ask the gateway for the payment's dispute flag (never refund money under dispute)."""
+def _refresh_payment(hub: Hub, store_id: str, route: str | None, request: RefundRequest) -> str | None:
+    """Ask the gateway for the payment's dispute flag (never refund money under dispute).
+
+    Returns why the flag could not be checked, if it could not: an approval then goes to review
+    (a person decides) rather than trusting a flag nobody read — a lookup that keeps failing must
+    neither block the refund forever nor let money go back on a disputed payment."""
     account = gateway_account(route or "")
     if account is None or account not in hub.gateways or not request.payments:
-        return
+        return None
     payment = request.payments[0]
     try:
         state = hub.gateways[account].payment(payment.reference, payment.extra)
-    except Exception as exc:  # a lookup failure must not block the decision; policy sees the old flag
+    except Exception as exc:
         log.warning("payment lookup failed for %s: %s", payment.reference, exc)
-        return
+        return f"the dispute status of payment {payment.reference} could not be read from {account}: {exc}"[:500]
     with recoverable(hub.engine) as conn:
         ledger.upsert_payment(conn, store_id, route or "", payment)
         conn.execute(
@@ -151,6 +157,7 @@ def _refresh_payment(hub: Hub, store_id: str, route: str | None, request: Refund
             )
             .values(disputed=state.disputed)
         )
+    return None
 
 
 def _settle(hub: Hub, refund_id: str, state: str, reason: str) -> str:

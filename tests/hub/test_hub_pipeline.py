@@ -166,3 +166,16 @@ def test_a_refund_that_cannot_be_taken_does_not_block_the_queue(world: World) ->
     w.hub.settle(senders=[w.platform.sender, w.gateway.sender])
     [refund] = w.hub.refunds()
     assert refund.state == states.WRITTEN_BACK and len(w.gateway_refunds()) == 1
+
+
+def test_an_unreadable_dispute_status_sends_an_approval_to_review(world: World) -> None:
+    w = world
+    w.order("1001", 5000)
+    w.gateway.faults.add("error", status=503, method="GET", path=r"^/payments/", times=100)
+    raw, headers = w.platform.request_refund("1001", 1000, send=False)
+    assert w.post(raw, headers).status_code == 200
+    w.hub.settle(senders=[w.platform.sender])
+    [refund] = w.hub.refunds()
+    assert refund.state == states.REVIEW and w.gateway_refunds() == []
+    assert "could not be read" in refund.decision["dispute_unchecked"]
+    assert refund.decision["decision"]["action"] == "approve"  # the policy would have paid it
