@@ -175,6 +175,10 @@ def record_result(
                 values["gateway_refund_id"] = result.gateway_refund_id
             if state == states.SUCCEEDED:
                 values["executed_at"] = ledger.now()
+            if state in ((expect,) if isinstance(expect, str) else expect):  # e.g. "pending" again
+                current = ledger.get(conn, refund_id)
+                if current is not None and current.state == state:
+                    return state, current  # nothing to move: a state is no transition to itself
             row = ledger.transition_returning(conn, refund_id, state, expect=expect, **values)
             moved = row is not None
             if not moved:  # someone else (a status webhook, the janitor) got there first

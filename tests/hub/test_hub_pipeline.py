@@ -179,3 +179,20 @@ def test_an_unreadable_dispute_status_sends_an_approval_to_review(world: World) 
     assert refund.state == states.REVIEW and w.gateway_refunds() == []
     assert "could not be read" in refund.decision["dispute_unchecked"]
     assert refund.decision["decision"]["action"] == "approve"  # the policy would have paid it
+
+
+def test_a_second_pending_answer_for_a_pending_refund_changes_nothing(world: World) -> None:
+    from hub.contracts import Outcome, RefundResult
+    from hub.pipeline.execute import apply_result
+
+    w = world
+    w.gateway.ledger.settle_after = 60  # stays pending at the gateway
+    w.order("1005", 1500)
+    w.platform.request_refund("1005", 1500, request_id="rq-p")
+    w.hub.settle(senders=[w.platform.sender], until=lambda: bool(w.hub.refunds()))
+    [refund] = w.hub.refunds()
+    assert refund.state == states.PENDING
+    again = RefundResult(outcome=Outcome.PENDING, gateway_refund_id=refund.gateway_refund_id)
+    assert apply_result(w.hub.hub, refund.id, again, expect=states.PENDING, actor="gateway:sandbox") == states.PENDING
+    [refund] = w.hub.refunds()
+    assert refund.state == states.PENDING
