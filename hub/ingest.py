@@ -21,7 +21,6 @@ from itertools import islice
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -30,6 +29,7 @@ from sqlalchemy.sql.elements import ClauseElement
 from hub.contracts import Inbound, Verified
 from hub.db.engine import begin_sqlite
 from hub.db.tables import deliveries, jobs
+from hub.db.upsert import insert_ignore_statement
 from hub.errors import StorageUnavailable
 from hub.work.jobs import DELIVERY, READY
 
@@ -85,12 +85,9 @@ class DeliveryWriter:
         self._lock = threading.Lock()  # one batch at a time on the held connection
         self._raw: Any = None
         dialect = engine.dialect
-        upsert = (postgresql if dialect.name == "postgresql" else sqlite).insert(deliveries)
         delivery_keys = [c.key for c in deliveries.columns if c.key not in ("error", "processed_at")]
         self._delivery = _Compiled(
-            dialect,
-            upsert.on_conflict_do_nothing(index_elements=["connector", "dedupe_key"]).returning(deliveries.c.id),
-            delivery_keys,
+            dialect, insert_ignore_statement(dialect.name, deliveries, ("connector", "dedupe_key")), delivery_keys
         )
         self._job = _Compiled(
             dialect, insert(jobs), ["kind", "subject_id", "state", "run_after", "attempts", "created_at"]

@@ -12,9 +12,9 @@ from sqlalchemy.sql.dml import Insert
 
 
 @lru_cache(maxsize=64)
-def _statement(dialect_name: str, table: Table, conflict: tuple[str, ...]) -> Insert:
-    # one statement object per (dialect, table, conflict): values travel as parameters, so the
-    # compiled form is reused instead of rebuilt on the webhook hot path
+def insert_ignore_statement(dialect_name: str, table: Table, conflict: tuple[str, ...]) -> Insert:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING <primary key>``: a row back means inserted.
+    One statement object per (dialect, table, conflict): values travel as parameters."""
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     # rowcount is -1 for this statement under psycopg 3; RETURNING says it plainly on both databases
     key = list(table.primary_key.columns)[0]
@@ -23,5 +23,5 @@ def _statement(dialect_name: str, table: Table, conflict: tuple[str, ...]) -> In
 
 def insert_ignore(conn: Connection, table: Table, values: Mapping[str, Any], conflict: Sequence[str]) -> bool:
     """Insert unless a row with the same ``conflict`` columns exists; True if inserted."""
-    statement = _statement(conn.dialect.name, table, tuple(conflict))
+    statement = insert_ignore_statement(conn.dialect.name, table, tuple(conflict))
     return conn.execute(statement, dict(values)).first() is not None

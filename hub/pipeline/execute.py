@@ -175,13 +175,11 @@ def record_result(
                 values["gateway_refund_id"] = result.gateway_refund_id
             if state == states.SUCCEEDED:
                 values["executed_at"] = ledger.now()
-            if state in ((expect,) if isinstance(expect, str) else expect):  # e.g. "pending" again
-                current = ledger.get(conn, refund_id)
-                if current is not None and current.state == state:
-                    return state, current  # nothing to move: a state is no transition to itself
-            row = ledger.transition_returning(conn, refund_id, state, expect=expect, **values)
+            # a state is no transition to itself: an answer that repeats it ("pending" again) moves nothing
+            sources = tuple(s for s in ((expect,) if isinstance(expect, str) else expect) if s != state)
+            row = ledger.transition_returning(conn, refund_id, state, expect=sources, **values) if sources else None
             moved = row is not None
-            if not moved:  # someone else (a status webhook, the janitor) got there first
+            if not moved:  # already there, or someone else (a status webhook, the janitor) got there first
                 current = ledger.get(conn, refund_id)
                 if current is not None and current.state == state:
                     return state, current
