@@ -1,12 +1,15 @@
 """Ingest benchmark: the hub's real webhook path against a bare Flask endpoint, same server.
 
 In one run, with wrk on 127.0.0.1 (-t2 -c32) against gunicorn with the hub's default settings
-(sync workers, cores + 1):
+(sync workers, ``hub.web_workers`` of them):
   (a) a bare Flask endpoint that reads the body and answers 200 (the ceiling),
   (b) the hub: verify HMAC + store delivery and job in one transaction (SQLite, WAL,
       synchronous=FULL) + wake a worker through SqliteHuey, for new and for duplicate deliveries,
+      with the ingest service that ``refund-hub serve`` starts beside gunicorn (it commits the
+      deliveries of all web workers together; ``--no-ingest-service``: each commits its own),
   (c) the same on PostgreSQL + Redis.
-Prints requests/s and p50/p99 for each and the ratios to (a). Usage: python bench/ingest.py [--seconds 10]
+Prints requests/s and p50/p99 for each, the ratios to (a), and how many deliveries the ingest
+service stored per transaction. Usage: python bench/ingest.py [--seconds 10] [--databases sqlite]
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ end
 """
 
 
-def config_for(folder: Path, database_url: str, queue_url: str) -> Path:
+def config_for(folder: Path, database_url: str, queue_url: str, ingest_service: bool = True) -> Path:
     from cryptography.fernet import Fernet
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -80,6 +83,7 @@ def config_for(folder: Path, database_url: str, queue_url: str) -> Path:
                     "queue_url": queue_url,
                     "secret_keys": [Fernet.generate_key().decode()],
                     "log_level": "WARNING",
+                    "ingest_service": ingest_service,
                 },
                 "connectors": {"sandbox": {"webhook_secret": SECRET}},
                 "gateways": {"sandbox": {"type": "sandbox", "base_url": "http://127.0.0.1:9", "api_key": "k"}},
@@ -205,15 +209,53 @@ def migrate(config: Path, env: dict[str, str]) -> None:
     )
 
 
+def start_ingest_service(config: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """The process ``refund-hub serve`` starts beside gunicorn: it commits every web worker's deliveries."""
+    socket_path = config.parent / "instance" / "ingest.sock"
+    with log.open("ab") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hub", "--config", str(config), "ingest-service"],
+            cwd=ROOT,
+            env={**env, "REFUND_HUB_HUB__LOG_LEVEL": "INFO"},  # its closing line counts the transactions
+            stdout=sink,
+            stderr=sink,
+        )
+    deadline = time.monotonic() + 20
+    while not socket_path.exists():
+        if time.monotonic() > deadline or process.poll() is not None:
+            stop(process)
+            raise RuntimeError(f"the ingest service did not start; it said:\n{log.read_text()[-3000:]}")
+        time.sleep(0.05)
+    return process
+
+
+def group_commit(log: Path) -> str:
+    found = re.search(r"stopped: (\d+) deliveries in (\d+) transactions", log.read_text())
+    if not found:
+        return "no count in its log"
+    count, rounds = map(int, found.groups())
+    return f"{count} deliveries in {rounds} transactions ({count / max(1, rounds):.2f} per commit)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1, help="default: the hub's")
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: hub.web_workers)")
     parser.add_argument("--worker-class", choices=("sync", "gthread"), default="sync")
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument(
+        "--no-ingest-service",
+        dest="ingest_service",
+        action="store_false",
+        help="each web worker commits its own deliveries (hub.ingest_service = false)",
+    )
+    parser.add_argument("--databases", default="sqlite,postgres", help="which hub setups to run (default both)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
+    from hub.config import HubSettings
     from hub.testing.signing import hmac_base64
+
+    args.workers = args.workers or HubSettings().web_workers
 
     body = payload()
     signature = hmac_base64(SECRET, body)
@@ -223,6 +265,7 @@ def main() -> None:
         scripts[name] = folder / f"{name}.lua"
         scripts[name].write_text(wrk_script(body, signature, dup))
     results: dict[str, tuple[float, float, float]] = {}
+    grouping: dict[str, str] = {}
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
     server_args = (args.workers, args.worker_class, args.threads)
@@ -232,20 +275,27 @@ def main() -> None:
     finally:
         stop(bare)
 
-    setups = [
-        ("sqlite", f"sqlite:///{folder / 'hub.db'}", f"sqlite:///{folder / 'queue.db'}"),
-        ("postgres+redis", fresh_pg(), "redis://127.0.0.1:6379/15"),
-    ]
+    wanted = {name.strip() for name in args.databases.split(",")}
+    setups = []
+    if "sqlite" in wanted:
+        setups.append(("sqlite", f"sqlite:///{folder / 'hub.db'}", f"sqlite:///{folder / 'queue.db'}"))
+    if "postgres" in wanted:
+        setups.append(("postgres+redis", fresh_pg(), "redis://127.0.0.1:6379/15"))
     for label, database_url, queue_url in setups:
-        config = config_for(folder / label, database_url, queue_url)
+        config = config_for(folder / label, database_url, queue_url, args.ingest_service)
         hub_env = {**env, "REFUND_HUB_CONFIG": str(config)}
         migrate(config, hub_env)
+        service_log = folder / f"{label}-ingest-service.log"
+        service = start_ingest_service(config, hub_env, service_log) if args.ingest_service else None
         server = serve("bench.apps:hub_app()", hub_env, *server_args, folder / f"{label}.log")
         try:
             results[f"b  hub ingest, {label}, new"] = wrk(scripts["unique"], args.seconds)
             results[f"b' hub ingest, {label}, duplicate"] = wrk(scripts["duplicate"], args.seconds)
         finally:
             stop(server)
+            if service is not None:
+                stop(service)
+                grouping[label] = group_commit(service_log)
     shutil.rmtree(folder, ignore_errors=True)
 
     ceiling = results["a  bare Flask"][0]
@@ -257,6 +307,8 @@ def main() -> None:
     print(f"{'run':40s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s} {'ratio to a':>11s}")
     for name, (rate, p50, p99) in results.items():
         print(f"{name:40s} {rate:9.0f} {p50:8.1f} {p99:8.1f} {rate / ceiling:11.2f}")
+    for label, line in grouping.items():
+        print(f"ingest service, {label}: {line}")
 
 
 if __name__ == "__main__":

@@ -101,6 +101,15 @@ def worker(ctx: click.Context, threads: int | None, no_janitor: bool) -> None:
     run_worker(_config(ctx), threads=threads, janitor=not no_janitor)
 
 
+@main.command("ingest-service")
+@click.pass_context
+def ingest_service(ctx: click.Context) -> None:
+    """The process that commits the deliveries of all web workers together (serve starts it)."""
+    from hub.serve import run_ingest_service
+
+    run_ingest_service(_config(ctx))
+
+
 @main.command()
 @click.pass_context
 def sandbox(ctx: click.Context) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, bindparam, insert, select
 from sqlalchemy.engine import Dialect
@@ -41,6 +41,7 @@ KEPT_HEADERS_MAX = 64
 class Receipt:
     delivery_id: str
     duplicate: bool
+    woken: bool = False  # a worker was (or will be) woken for it by whoever stored it
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,14 @@ class DeliveryWriter:
                 ),
             )
         return Receipt(delivery_id, duplicate=False)
+
+
+class Writer(Protocol):
+    """What ``Intake`` stores through: a ``DeliveryWriter`` or the ingest service's client."""
+
+    def write(self, arrivals: Sequence[Arrival]) -> list[Receipt]: ...
+
+    def close(self) -> None: ...
 
 
 def receive(engine: Engine, source: str, verified: Verified, inbound: Inbound) -> Receipt:

@@ -72,4 +72,3 @@ def render(engine: Engine) -> bytes:
             registry.register(collector)
     registry.register(LedgerCollector(engine))
     return generate_latest(registry)
-

@@ -1,7 +1,9 @@
-"""Process supervision for ``serve`` (web + worker + janitor [+ simulators]) and ``worker``.
+"""Process supervision for ``serve`` (web + ingest service + worker + janitor [+ simulators]),
+``worker`` and ``ingest-service``.
 
 The web tier is gunicorn (sync workers by default: fastest on the database path on this
-hardware, research/infra.md §1.6); the worker is a Huey consumer with threads (gateway calls
+hardware, research/infra.md §1.6); the ingest service commits the web workers' deliveries
+together (``hub/ingest_service.py``); the worker is a Huey consumer with threads (gateway calls
 are I/O-bound) plus the janitor thread.
 """
 
@@ -16,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -65,6 +68,20 @@ def run_worker(config: Config, threads: int | None = None, janitor: bool = True)
             sweeper.stop()
 
 
+def run_ingest_service(config: Config) -> None:
+    from hub.db.engine import make_engine
+    from hub.ingest_service import IngestService
+    from hub.work.queue import HueyDispatcher, make_huey
+
+    configure_logging(config.hub.log_level)
+    dispatcher = HueyDispatcher(make_huey(config.hub.queue), lambda: 0)  # only enqueues: no consumer here
+    service = IngestService(make_engine(config.hub.db_url), config.hub.ingest_socket, dispatcher)
+    signal.signal(signal.SIGTERM, lambda *_: service.stop())
+    signal.signal(signal.SIGINT, lambda *_: service.stop())
+    log.info("ingest service on %s", config.hub.ingest_socket)
+    service.serve()
+
+
 def run_sandbox(config: Config) -> None:
     from hub.sandbox.registry import build_simulators
 
@@ -106,6 +123,9 @@ def serve(
     if config.sandbox.get("enabled"):
         children.append(subprocess.Popen([*command, "sandbox"]))
         _wait_for_ports(config)
+    if config.hub.ingest_service:
+        children.append(subprocess.Popen([*command, "ingest-service"]))
+        _wait_for_socket(config.hub.ingest_socket, children[-1])
     children.append(subprocess.Popen([*command, "worker", *(["--threads", str(threads)] if threads else [])]))
     address = bind or config.hub.public_url.split("://", 1)[-1].rstrip("/")
     options = {
@@ -135,6 +155,17 @@ def _stop(children: list[subprocess.Popen[bytes]]) -> None:
             child.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             child.kill()
+
+
+def _wait_for_socket(path: Path, service: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+    """Until the ingest service listens. Without it the web workers store deliveries themselves
+    (slower, as safe), so a service that fails to start is reported, not fatal."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if service.poll() is not None or time.monotonic() > deadline:
+            log.warning("the ingest service is not running; each web worker stores its own deliveries")
+            return
+        time.sleep(0.05)
 
 
 def _wait_for_ports(config: Config, timeout: float = 15.0) -> None:

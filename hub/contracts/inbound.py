@@ -13,6 +13,16 @@ class Headers(Mapping[str, str]):
     def __init__(self, items: Mapping[str, str] | None = None) -> None:
         self._items = {k.lower(): v for k, v in (items or {}).items()}
 
+    @classmethod
+    def lowercase(cls, items: dict[str, str]) -> Headers:
+        """Adopt a dict whose keys are lower-case already (the web layer builds one per request)."""
+        headers = cls.__new__(cls)
+        headers._items = items
+        return headers
+
+    def get(self, key: str, default: Any = None) -> Any:  # one lookup, not Mapping's try/except
+        return self._items.get(key.lower(), default)
+
     def __getitem__(self, key: str) -> str:
         return self._items[key.lower()]
 

@@ -43,6 +43,7 @@ def _environment() -> celpy.Environment:
     """Made on first use: creating it raises the interpreter's recursion limit (celpy needs 2500)."""
     return celpy.Environment(runner_class=_Runner)
 
+
 # Grammar levels whose evaluator method, given one child, returns that child's value unchanged
 # (celpy/evaluation.py Evaluator.expr … member). A comparison parses ~20 levels deep; dropping
 # these wrappers halves the work of the tree-walking interpreter without changing any result.

@@ -224,4 +224,3 @@ class SandboxGatewaySimulator(Simulator):
     def stop(self) -> None:
         self.ledger.close()
         super().stop()
-

@@ -13,6 +13,8 @@ from werkzeug.exceptions import HTTPException
 
 from hub.config import Config, load_config
 from hub.errors import IngestError
+from hub.ingest import DeliveryWriter, Writer
+from hub.ingest_service import ServiceWriter
 from hub.logs import configure_logging
 from hub.runtime import Dispatcher, Hub, bootstrap
 from hub.web.intake import Intake
@@ -41,7 +43,7 @@ def create_app(
     app = Flask("refund_hub")
     app.config["MAX_CONTENT_LENGTH"] = config.hub.max_body_bytes
     app.extensions["refund_hub"] = hub
-    app.extensions["refund_hub_intake"] = Intake(hub.engine, hub.dispatcher)
+    app.extensions["refund_hub_intake"] = Intake(_writer(hub), hub.dispatcher)
 
     from hub.web.admin import bp as admin_bp
     from hub.web.ops import bp as ops_bp
@@ -65,6 +67,14 @@ def create_app(
         return jsonify(error=code, message=exc.description), exc.code
 
     return app
+
+
+def _writer(hub: Hub) -> Writer:
+    """Through the ingest service when it is configured (it may not run: then written here)."""
+    writer = DeliveryWriter(hub.engine)
+    if hub.config.hub.ingest_service:
+        return ServiceWriter(hub.config.hub.ingest_socket, writer)
+    return writer
 
 
 def _queue_dispatcher(hub: Hub) -> Dispatcher:

@@ -4,22 +4,20 @@ With SQLite and ``synchronous=FULL`` every commit waits for the disk; the fsync,
 is the cost of a delivery. Concurrent requests in one process therefore share a commit: one
 of them writes everything that arrived meanwhile in ONE transaction and each request answers
 only after that commit (durability is unchanged: no 2xx before fsync).
-Waking a worker is coalesced too: at most one queue message per ``wake_interval``, since one
-``drain`` runs every job in the outbox.
+Waking a worker is coalesced too (``hub.work.wakeups``); deliveries stored by the ingest
+service are woken for by the service, once for all web processes.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
-
-from sqlalchemy import Engine
 
 from hub import ingest
 from hub.contracts import Inbound, Verified
 from hub.runtime import Dispatcher
+from hub.work.wakeups import CoalescingWaker
 
 log = logging.getLogger(__name__)
 
@@ -32,26 +30,6 @@ class _Pending:
     error: BaseException | None = None
 
 
-class CoalescingWaker:
-    """``poke`` from any thread; the dispatcher is woken at most once per interval."""
-
-    def __init__(self, dispatcher: Dispatcher, interval: float = 0.05) -> None:
-        self.dispatcher = dispatcher
-        self.interval = interval
-        self._poked = threading.Event()
-        threading.Thread(target=self._run, name="waker", daemon=True).start()
-
-    def poke(self) -> None:
-        self._poked.set()
-
-    def _run(self) -> None:
-        while True:
-            self._poked.wait()
-            self._poked.clear()
-            self.dispatcher.wake()
-            time.sleep(self.interval)  # deliveries stored meanwhile share the next wake-up
-
-
 class Intake:
     """Stores deliveries for the webhook views; one per web process.
 
@@ -60,8 +38,8 @@ class Intake:
     arriving during a commit queue up and are written together by that leader in the next one.
     """
 
-    def __init__(self, engine: Engine, dispatcher: Dispatcher, max_batch: int = 64) -> None:
-        self.writer = ingest.DeliveryWriter(engine)
+    def __init__(self, writer: ingest.Writer, dispatcher: Dispatcher, max_batch: int = 64) -> None:
+        self.writer = writer
         self.max_batch = max_batch
         self.waker = CoalescingWaker(dispatcher)
         self._lock = threading.Lock()
@@ -80,7 +58,7 @@ class Intake:
         if item.error is not None:
             raise item.error
         assert item.receipt is not None
-        if not item.receipt.duplicate and not verified.ack_only:
+        if not item.receipt.duplicate and not verified.ack_only and not item.receipt.woken:
             self.waker.poke()
         return item.receipt
 

@@ -18,47 +18,64 @@ bp = Blueprint("webhooks", __name__)
 
 
 def _inbound(limit: int) -> Inbound:
-    if request.content_length is not None and request.content_length > limit:
-        raise BodyTooLarge(f"body of {request.content_length} bytes is over the {limit}-byte limit")
-    body = _body(limit)
+    """The delivery as received, read from the WSGI environ (each ``request.x`` goes through
+    werkzeug's context-local proxy: together they cost more than verifying the signature)."""
     environ = request.environ
+    length = _content_length(environ)
+    if length is not None and length > limit:
+        raise BodyTooLarge(f"body of {length} bytes is over the {limit}-byte limit")
+    body = _body(environ, length)
+    if len(body) > limit:
+        raise BodyTooLarge(f"body is over the {limit}-byte limit")
+    query = environ.get("QUERY_STRING", "")
     return Inbound(
-        headers=Headers(_headers(environ)),
+        headers=Headers.lowercase(_headers(environ)),
         body=body,
         content_type=environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower(),
-        query=request.args.to_dict() if environ.get("QUERY_STRING") else {},
-        url=_uri(),
+        query=request.args.to_dict() if query else {},
+        url=_uri(environ, query),
     )
 
 
-def _body(limit: int) -> bytes:
+def _content_length(environ: dict[str, Any]) -> int | None:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        return None
+    return length if length >= 0 else None
+
+
+def _body(environ: dict[str, Any], length: int | None) -> bytes:
     """The raw body: with a Content-Length, one read of the server's input stream (werkzeug's
     wrapped stream costs more than the HMAC over the body); otherwise werkzeug's reader."""
-    length = request.content_length
-    if length is not None and "wsgi.input" in request.environ:
-        body: bytes = request.environ["wsgi.input"].read(length)
-    else:
-        body = request.get_data(cache=False)
-    if len(body) > limit:
-        raise BodyTooLarge(f"body is over the {limit}-byte limit")
-    return body
+    if length is not None and "wsgi.input" in environ:
+        return environ["wsgi.input"].read(length)  # type: ignore[no-any-return]
+    return request.get_data(cache=False)
 
 
 def _headers(environ: dict[str, Any]) -> dict[str, str]:
-    """The request headers straight from the WSGI environ (cheaper than werkzeug's view)."""
-    found = {key[5:].replace("_", "-"): value for key, value in environ.items() if key.startswith("HTTP_")}
+    """The request headers, lower-case, straight from the WSGI environ (cheaper than werkzeug's view)."""
+    found = {key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")}
     for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
         if environ.get(key):
-            found[key.replace("_", "-")] = environ[key]
+            found[key.replace("_", "-").lower()] = environ[key]
     return found
 
 
-def _uri() -> str:
+def _uri(environ: dict[str, Any], query: str) -> str:
     """The request URL in ASCII form, as sent (``request.url`` also decodes it to an IRI,
     which costs more than verifying the signature and no verifier needs)."""
-    query = request.query_string
-    tail = "?" + quote(query, safe=_QUERY_SAFE) if query else ""
-    return f"{request.scheme}://{request.host}{quote(request.root_path + request.path, safe=_PATH_SAFE)}{tail}"
+    path = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1")
+    tail = "?" + quote(query.encode("latin-1"), safe=_QUERY_SAFE) if query else ""
+    scheme = environ.get("wsgi.url_scheme", "http")
+    host = environ.get("HTTP_HOST") or _server_host(environ, scheme)
+    return f"{scheme}://{host}{quote(path, safe=_PATH_SAFE)}{tail}"
+
+
+def _server_host(environ: dict[str, Any], scheme: str) -> str:
+    port = environ.get("SERVER_PORT", "")
+    default = {"http": "80", "https": "443"}.get(scheme)
+    return environ.get("SERVER_NAME", "") + (f":{port}" if port and port != default else "")
 
 
 _PATH_SAFE, _QUERY_SAFE = "!$&'()*+,/:;=@%", "!$&'()*+,/:;=?@%"
