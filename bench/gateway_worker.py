@@ -218,12 +218,14 @@ def worker_process(spec_json: str, ready: Any, start: Any, stop: Any) -> None:
     """A worker process: bootstrap, report ready, wait for ``start``, run the threads until ``stop``.
 
     ``spec_json``: ``config`` (the bench hub's configuration, ``Config.model_dump(mode="json")``),
-    ``index``, ``threads``, ``account``, ``connector``, ``profile``, ``out`` (a file prefix)."""
+    ``index``, ``threads``, ``account``, ``connector``, ``profile``, ``out`` (a file prefix),
+    ``warm_payment`` (looked up once before ready)."""
     spec = json.loads(spec_json)
     hub = bootstrap(load_config(data=spec["config"], env={}))
     meter = Meter()
     instrument(hub, spec["account"], spec["connector"], meter)
     crew = Crew(hub, meter, spec["profile"])
+    hub.gateways[spec["account"]].payment(spec["warm_payment"])  # a running worker holds its token already
     ready.put(spec["index"])
     threads: list[threading.Thread] = []
     cpu_s = 0.0

@@ -18,7 +18,10 @@ workers are separate ``refund-hub worker`` processes (each a Huey consumer with 
 per core: 16 + 16 on 2 cores). Each is started with "spawn" (``bench/gateway_worker.py``),
 bootstraps its own hub from the bench hub's configuration (same SQLite file, same simulators)
 and runs the hub's worker loop in its threads (``hub.work.runner.drain``, one job per call,
-woken again while a job is runnable). All start on one signal; the clock runs from that signal
+woken again while a job is runnable). Before it reports ready, each process looks up one spare
+payment through the adapter, as a worker that has been running holds its PayPal access token and
+its connections already (a cold token fetch would add one gateway latency to each process's
+first refund: ≈ 0.1 of the ratio in a run this short). All start on one signal; the clock runs from that signal
 until every refund is written back (polled in the database) or the time limit. The simulators
 and servers stay in the bench process: its CPU in the timed phase is what the remote gateway and
 store cost, here on the same 2-core machine as the workers, competing with them for the cores.
@@ -133,8 +136,9 @@ def bench_hub(name: str, folder: Path) -> Iterator[tuple[HubHarness, SandboxPlat
         sim.stop()
 
 
-def prepare(harness: HubHarness, platform: SandboxPlatform, sim: Any, count: int) -> None:
-    """``count`` approved refunds with their refund jobs queued (intake and policy, untimed)."""
+def prepare(harness: HubHarness, platform: SandboxPlatform, sim: Any, count: int) -> str:
+    """``count`` approved refunds with their refund jobs queued (intake and policy, untimed);
+    returns a spare payment, for the worker processes' warm-up lookup."""
     delivery_ids = []
     for i in range(count):
         order_id = f"b{i:05d}"
@@ -154,6 +158,7 @@ def prepare(harness: HubHarness, platform: SandboxPlatform, sim: Any, count: int
     approved = count_in(harness, states.APPROVED)
     if approved != count:
         raise SystemExit(f"setup: only {approved} of {count} refunds were approved; check the policy")
+    return str(sim.create_payment(AMOUNT, "USD"))
 
 
 def count_in(harness: HubHarness, state: str) -> int:
@@ -191,7 +196,9 @@ def run_threads(harness: HubHarness, meter: Meter, result: Result, profile: bool
     result.profile = crew.merged_profile()
 
 
-def run_processes(harness: HubHarness, result: Result, folder: Path, profile: bool, deadline: float) -> None:
+def run_processes(
+    harness: HubHarness, result: Result, folder: Path, profile: bool, deadline: float, warm_payment: str
+) -> None:
     """Worker processes (``bench.gateway_worker.worker_process``), ``result.threads`` threads each:
     start them, wait until all are ready, give the start signal, poll the database until every
     refund is written back (or the time limit), give the stop signal and collect their files."""
@@ -208,6 +215,7 @@ def run_processes(harness: HubHarness, result: Result, folder: Path, profile: bo
             "connector": CONNECTOR,
             "profile": profile,
             "out": str(folder / f"worker-{index}"),
+            "warm_payment": warm_payment,
         }
         process = context.Process(
             target=worker_process,
@@ -284,11 +292,11 @@ def bench_gateway(
     result = Result(name, count, processes, split(workers, processes))
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as folder, bench_hub(name, Path(folder)) as parts:
         harness, platform, sim, meter = parts
-        prepare(harness, platform, sim, count)
+        spare_payment = prepare(harness, platform, sim, count)
         sim.faults.latency = latency
         if processes:
             result.processes = len(result.threads)
-            run_processes(harness, result, Path(folder), profile, deadline)
+            run_processes(harness, result, Path(folder), profile, deadline, spare_payment)
         else:
             run_threads(harness, meter, result, profile, deadline)
     return result

@@ -18,6 +18,7 @@ from hub.ingest_service import ServiceWriter
 from hub.logs import configure_logging
 from hub.runtime import Dispatcher, Hub, bootstrap
 from hub.web.intake import Intake
+from hub.web.webhooks import WebhookEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +44,12 @@ def create_app(
     app = Flask("refund_hub")
     app.config["MAX_CONTENT_LENGTH"] = config.hub.max_body_bytes
     app.extensions["refund_hub"] = hub
-    app.extensions["refund_hub_intake"] = Intake(_writer(hub), hub.dispatcher)
+    intake = app.extensions["refund_hub_intake"] = Intake(_writer(hub), hub.dispatcher)
+    app.wsgi_app = WebhookEndpoint(hub, intake, app.wsgi_app)  # type: ignore[method-assign]
 
     from hub.web.admin import bp as admin_bp
     from hub.web.ops import bp as ops_bp
-    from hub.web.webhooks import bp as webhooks_bp
 
-    app.register_blueprint(webhooks_bp)
     app.register_blueprint(ops_bp)
     app.register_blueprint(admin_bp)
     for connector in hub.connectors.values():
@@ -86,7 +86,3 @@ def _queue_dispatcher(hub: Hub) -> Dispatcher:
 
 def current_hub() -> Hub:
     return current_app.extensions["refund_hub"]  # type: ignore[no-any-return]
-
-
-def current_intake() -> Intake:
-    return current_app.extensions["refund_hub_intake"]  # type: ignore[no-any-return]

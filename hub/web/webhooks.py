@@ -4,27 +4,33 @@ bytes, store delivery + job in one transaction, answer fast. No parsing, no outb
 from __future__ import annotations
 
 import json
-from typing import Any
-from urllib.parse import quote
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, quote
 
-from flask import Blueprint, Response, jsonify, request
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.wsgi import get_input_stream
 
-from hub.contracts import Headers, Inbound
-from hub.errors import BodyTooLarge, StorageUnavailable, UnknownConnector, UnsupportedMediaType
+from hub.contracts import Headers, Inbound, Verified
+from hub.errors import BodyTooLarge, IngestError, StorageUnavailable, UnknownConnector, UnsupportedMediaType
 from hub.metrics import DELIVERIES
-from hub.web.app import current_hub, current_intake
 
-bp = Blueprint("webhooks", __name__)
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+    from hub.runtime import Hub
+    from hub.web.intake import Intake
+
+log = logging.getLogger(__name__)
 
 
-def _inbound(limit: int) -> Inbound:
-    """The delivery as received, read from the WSGI environ (each ``request.x`` goes through
-    werkzeug's context-local proxy: together they cost more than verifying the signature)."""
-    environ = request.environ
+def _inbound(environ: WSGIEnvironment, limit: int) -> Inbound:
+    """The delivery as received, read from the WSGI environ."""
     length = _content_length(environ)
     if length is not None and length > limit:
         raise BodyTooLarge(f"body of {length} bytes is over the {limit}-byte limit")
-    body = _body(environ, length)
+    body = _body(environ, length, limit)
     if len(body) > limit:
         raise BodyTooLarge(f"body is over the {limit}-byte limit")
     query = environ.get("QUERY_STRING", "")
@@ -32,12 +38,12 @@ def _inbound(limit: int) -> Inbound:
         headers=Headers.lowercase(_headers(environ)),
         body=body,
         content_type=environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower(),
-        query=request.args.to_dict() if query else {},
+        query=_query(query) if query else {},
         url=_uri(environ, query),
     )
 
 
-def _content_length(environ: dict[str, Any]) -> int | None:
+def _content_length(environ: WSGIEnvironment) -> int | None:
     try:
         length = int(environ.get("CONTENT_LENGTH") or "")
     except ValueError:
@@ -45,15 +51,24 @@ def _content_length(environ: dict[str, Any]) -> int | None:
     return length if length >= 0 else None
 
 
-def _body(environ: dict[str, Any], length: int | None) -> bytes:
-    """The raw body: with a Content-Length, one read of the server's input stream (werkzeug's
-    wrapped stream costs more than the HMAC over the body); otherwise werkzeug's reader."""
-    if length is not None and "wsgi.input" in environ:
-        return environ["wsgi.input"].read(length)  # type: ignore[no-any-return]
-    return request.get_data(cache=False)
+def _body(environ: WSGIEnvironment, length: int | None, limit: int) -> bytes:
+    """The raw body: one read of the server's stream when the length is known; otherwise (chunked)
+    through werkzeug's terminated-stream handling, never more than one byte over the limit."""
+    if length is not None:
+        return environ["wsgi.input"].read(length) if length else b""  # type: ignore[no-any-return]
+    return get_input_stream(environ).read(limit + 1)
 
 
-def _headers(environ: dict[str, Any]) -> dict[str, str]:
+def _query(query: str) -> dict[str, str]:
+    """Decoded as werkzeug does (UTF-8 after the server's latin-1); the first of repeated keys."""
+    pairs = parse_qsl(query.encode("latin-1").decode("utf-8", "replace"), keep_blank_values=True)
+    found: dict[str, str] = {}
+    for key, value in pairs:
+        found.setdefault(key, value)
+    return found
+
+
+def _headers(environ: WSGIEnvironment) -> dict[str, str]:
     """The request headers, lower-case, straight from the WSGI environ (cheaper than werkzeug's view)."""
     found = {key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")}
     for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
@@ -62,7 +77,7 @@ def _headers(environ: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def _uri(environ: dict[str, Any], query: str) -> str:
+def _uri(environ: WSGIEnvironment, query: str) -> str:
     """The request URL in ASCII form, as sent (``request.url`` also decodes it to an IRI,
     which costs more than verifying the signature and no verifier needs)."""
     path = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1")
@@ -72,7 +87,7 @@ def _uri(environ: dict[str, Any], query: str) -> str:
     return f"{scheme}://{host}{quote(path, safe=_PATH_SAFE)}{tail}"
 
 
-def _server_host(environ: dict[str, Any], scheme: str) -> str:
+def _server_host(environ: WSGIEnvironment, scheme: str) -> str:
     port = environ.get("SERVER_PORT", "")
     default = {"http": "80", "https": "443"}.get(scheme)
     return environ.get("SERVER_NAME", "") + (f":{port}" if port and port != default else "")
@@ -81,38 +96,67 @@ def _server_host(environ: dict[str, Any], scheme: str) -> str:
 _PATH_SAFE, _QUERY_SAFE = "!$&'()*+,/:;=@%", "!$&'()*+,/:;=?@%"
 
 
-def _store(source: str, verifier, accepted: tuple[str, ...]) -> tuple[Response, int]:  # type: ignore[no-untyped-def]
-    hub = current_hub()
-    inbound = _inbound(hub.config.hub.max_body_bytes)
-    if accepted and inbound.content_type not in accepted:
-        raise UnsupportedMediaType(f"{source} accepts {', '.join(accepted)}, not {inbound.content_type or 'none'}")
-    try:
-        verified = verifier(inbound)
-    except Exception:
-        DELIVERIES.labels(connector=source, result="rejected").inc()
-        raise
-    try:
-        receipt = current_intake().receive(source, verified, inbound)
-    except StorageUnavailable:
-        DELIVERIES.labels(connector=source, result="store_failed").inc()
-        return jsonify(error="storage_unavailable", message="delivery not stored; please retry"), 503
-    result = "duplicate" if receipt.duplicate else ("ack" if verified.ack_only else "accepted")
-    DELIVERIES.labels(connector=source, result=result).inc()
-    answer = json.dumps({"delivery_id": receipt.delivery_id, "result": result})
-    return Response(answer, mimetype="application/json"), 200
+class WebhookEndpoint:
+    """``POST /webhooks/<connector>`` and ``POST /webhooks/gateway/<account>`` as plain WSGI in
+    front of Flask (``app.wsgi_app``). This is the hub's hot path: Flask's request context,
+    routing and response objects cost as much CPU per delivery as verifying and storing it
+    (bench/ingest.py). Answers are JSON, errors as in the rest of the app; every other request,
+    and other methods on these paths, go on to Flask."""
 
+    def __init__(self, hub: Hub, intake: Intake, app: WSGIApplication) -> None:
+        self.hub = hub
+        self.intake = intake
+        self.app = app
 
-@bp.post("/webhooks/<name>")
-def platform_webhook(name: str) -> tuple[Response, int]:
-    connector = current_hub().connectors.get(name)
-    if connector is None:
-        raise UnknownConnector(f"no enabled connector {name!r}")
-    return _store(name, connector.verify, connector.content_types)
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if environ.get("REQUEST_METHOD") != "POST" or not path.startswith("/webhooks/"):
+            return self.app(environ, start_response)
+        status, answer = self._answer(path[len("/webhooks/") :], environ)
+        body = json.dumps(answer).encode()
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        start_response(f"{status} {HTTP_STATUS_CODES[status]}", headers)
+        return [body]
 
+    def _answer(self, route: str, environ: WSGIEnvironment) -> tuple[int, dict[str, str]]:
+        try:
+            return self._receive(route, environ)
+        except IngestError as exc:
+            return exc.status, {"error": exc.code, "message": exc.message}
+        except Exception:
+            log.exception("webhook %s failed", route)
+            return 500, {"error": "internal_server_error", "message": "the delivery was not stored; please retry"}
 
-@bp.post("/webhooks/gateway/<account>")
-def gateway_webhook(account: str) -> tuple[Response, int]:
-    gateway = current_hub().gateways.get(account)
-    if gateway is None:
-        raise UnknownConnector(f"no configured gateway account {account!r}")
-    return _store(f"gateway:{account}", gateway.verify_webhook, ())
+    def _receive(self, route: str, environ: WSGIEnvironment) -> tuple[int, dict[str, str]]:
+        name, _, account = route.partition("/")
+        if not account:
+            connector = self.hub.connectors.get(name)
+            if connector is None:
+                raise UnknownConnector(f"no enabled connector {name!r}")
+            return self._store(name, connector.verify, connector.content_types, environ)
+        if name != "gateway" or "/" in account:
+            raise UnknownConnector(f"no webhook endpoint at /webhooks/{route}")
+        gateway = self.hub.gateways.get(account)
+        if gateway is None:
+            raise UnknownConnector(f"no configured gateway account {account!r}")
+        return self._store(f"gateway:{account}", gateway.verify_webhook, (), environ)
+
+    def _store(
+        self, source: str, verifier: Callable[[Inbound], Verified], accepted: Sequence[str], environ: WSGIEnvironment
+    ) -> tuple[int, dict[str, str]]:
+        inbound = _inbound(environ, self.hub.config.hub.max_body_bytes)
+        if accepted and inbound.content_type not in accepted:
+            raise UnsupportedMediaType(f"{source} accepts {', '.join(accepted)}, not {inbound.content_type or 'none'}")
+        try:
+            verified = verifier(inbound)
+        except Exception:
+            DELIVERIES.labels(connector=source, result="rejected").inc()
+            raise
+        try:
+            receipt = self.intake.receive(source, verified, inbound)
+        except StorageUnavailable:
+            DELIVERIES.labels(connector=source, result="store_failed").inc()
+            return 503, {"error": "storage_unavailable", "message": "delivery not stored; please retry"}
+        result = "duplicate" if receipt.duplicate else ("ack" if verified.ack_only else "accepted")
+        DELIVERIES.labels(connector=source, result=result).inc()
+        return 200, {"delivery_id": receipt.delivery_id, "result": result}

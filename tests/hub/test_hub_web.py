@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 
+import pytest
+
 from hub.ledger import states
+from hub.web import webhooks
 from tests.hub.conftest import World
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
@@ -96,3 +100,39 @@ def test_health_metrics_and_openapi(world: World) -> None:
 def test_admin_api_is_off_without_a_token(world: World) -> None:
     world.hub.hub.config.hub.admin_token = None
     assert world.hub.client.get("/api/refunds").status_code == 403
+
+
+def test_a_body_without_content_length_is_read_up_to_the_limit(world: World) -> None:
+    """Chunked uploads carry no Content-Length: read as a stream, refused one byte past the limit."""
+    world.order("1001", 5000)
+    raw, headers = world.platform.request_refund("1001", 1000, send=False)
+    answer = world.hub.client.post("/webhooks/sandbox", input_stream=io.BytesIO(raw), headers=headers)
+    assert answer.status_code == 200 and answer.json["result"] == "accepted"
+    big = io.BytesIO(b"{" + b" " * world.hub.config.hub.max_body_bytes + b"}")
+    answer = world.hub.client.post("/webhooks/sandbox", input_stream=big, headers=headers)
+    assert (answer.status_code, answer.json["error"]) == (413, "body_too_large")
+
+
+def test_a_path_under_webhooks_that_names_no_endpoint_is_404(world: World) -> None:
+    for path in ("/webhooks/sandbox/extra", "/webhooks/gateway/a/b", "/webhooks/gateway/none", "/webhooks/"):
+        answer = world.hub.client.post(path, data=b"{}", content_type="application/json")
+        assert (answer.status_code, answer.json["error"]) == (404, "unknown_connector"), path
+
+
+def test_a_verifier_that_crashes_is_a_500_in_json_and_stores_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(inbound: object) -> None:
+        raise RuntimeError("a bug in a connector plugin")
+
+    monkeypatch.setattr(world.hub.hub.connectors["sandbox"], "verify", broken)
+    raw, headers = world.platform.request_refund("x", 100, send=False)
+    answer = world.post(raw, headers)
+    assert (answer.status_code, answer.json["error"]) == (500, "internal_server_error")
+    assert world.hub.deliveries() == []
+
+
+def test_the_query_string_is_decoded_as_werkzeug_would() -> None:
+    assert webhooks._query("store=s%C3%A9&store=other&empty=") == {"store": "sé", "empty": ""}
+    raw_utf8 = "store=sé".encode().decode("latin-1")  # what a WSGI server hands over for raw UTF-8
+    assert webhooks._query(raw_utf8) == {"store": "sé"}
