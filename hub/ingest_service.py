@@ -90,15 +90,24 @@ def encode_arrivals(arrivals: Sequence[Arrival]) -> bytes:
 
 
 def decode_arrivals(payload: bytes) -> list[Arrival]:
-    """The arrivals of one request; ``ValueError`` for anything that is not a list of them."""
+    """The arrivals of one request; ``ValueError`` for anything that is not a list of them (one
+    worker's bad request must not fail the transaction it would share with the others)."""
     try:
         rows = marshal.loads(payload)
-        return [
-            Arrival(str(source), Verified(store_id, topic, dedupe_key, bool(ack_only)), Inbound(Headers(headers), body))
-            for source, store_id, topic, dedupe_key, ack_only, headers, body in rows
-        ]
+        return [_arrival(*row) for row in rows]
     except (EOFError, TypeError, ValueError) as exc:
         raise ValueError(f"not a batch of deliveries: {exc}") from exc
+
+
+def _arrival(
+    source: str, store_id: str, topic: str, dedupe_key: str, ack_only: bool, headers: dict, body: bytes
+) -> Arrival:  # type: ignore[type-arg]
+    texts = (source, store_id, topic, dedupe_key)
+    if not all(isinstance(text, str) for text in texts) or not isinstance(body, bytes):
+        raise TypeError("source, store, topic and dedupe key must be text, the body bytes")
+    if not isinstance(headers, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
+        raise TypeError("headers must map text to text")
+    return Arrival(source, Verified(store_id, topic, dedupe_key, bool(ack_only)), Inbound(Headers(headers), body))
 
 
 def decode_receipts(payload: bytes) -> list[Receipt]:
@@ -177,9 +186,9 @@ class IngestService:
         """The receipts as sent back, or the refusal every web worker of the round receives."""
         try:
             receipts = self.writer.write(arrivals)
-        except StorageUnavailable as exc:
-            log.error("ingest service: %d deliveries not stored: %s", len(arrivals), exc)
-            return marshal.dumps((UNAVAILABLE, str(exc), False))
+        except Exception as exc:  # the web workers answer 503 and the platforms retry; the service goes on
+            log.exception("ingest service: %d deliveries not stored", len(arrivals))
+            return marshal.dumps((UNAVAILABLE, f"{type(exc).__name__}: {exc}", False))
         if self.waker is not None and any(
             not receipt.duplicate and not arrival.verified.ack_only
             for arrival, receipt in zip(arrivals, receipts, strict=True)
@@ -234,9 +243,10 @@ class ServiceWriter:
 
     Same interface as ``DeliveryWriter``. An unreachable service is tried again at most once per
     ``retry_every`` seconds; meanwhile the deliveries are written here, as without the service.
+    ``timeout`` stays under gunicorn's 30 s worker timeout, so a stuck service leaves time to write here.
     """
 
-    def __init__(self, path: Path, fallback: DeliveryWriter, timeout: float = 30.0, retry_every: float = 1.0) -> None:
+    def __init__(self, path: Path, fallback: DeliveryWriter, timeout: float = 20.0, retry_every: float = 1.0) -> None:
         self.path = path
         self.fallback = fallback
         self.timeout = timeout

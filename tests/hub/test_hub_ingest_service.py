@@ -94,13 +94,15 @@ def test_storage_refusal_is_answered_to_every_worker_of_the_round(service: Inges
 
 
 def test_a_garbled_request_drops_only_that_connection(service: IngestService, engine: sa.Engine) -> None:
-    garbled, good = connect(service.path), connect(service.path)
+    """Neither fails the transaction the good request shares with them."""
+    garbled, mistyped, good = connect(service.path), connect(service.path), connect(service.path)
     service.round(timeout=5)
     send_frame(garbled, marshal.dumps([("only", "three", "fields")]))
+    send_frame(mistyped, marshal.dumps([("sandbox", "s1", "t", "k", False, {"a": "b"}, "text, not bytes")]))
     send_frame(good, encode_arrivals([arrival("g1")]))
     service.round(timeout=5)
     assert decode_receipts(read_frame(good))[0].duplicate is False
-    assert garbled.recv(1) == b""  # closed by the service
+    assert garbled.recv(1) == b"" and mistyped.recv(1) == b""  # closed by the service
     assert stored(engine) == (["g1"], 1)
 
 
