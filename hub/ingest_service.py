@@ -7,7 +7,7 @@ process (``refund-hub ingest-service``, started by ``serve``): each round it rea
 that every connected web worker has sent over a Unix socket, stores them all in ONE transaction
 (``DeliveryWriter``) and only then answers each worker with its receipts, so no 2xx leaves before
 the delivery is durable. While it commits, the next requests queue in their sockets and form the
-next round. PostgreSQL gains the same way (one WAL flush per round).
+next round. PostgreSQL, which groups concurrent commits itself, gains little from it (bench/ingest.py).
 
 The service speeds ingest up but never stands between a platform and a stored delivery: a web
 worker that cannot reach it writes the delivery itself (``ServiceWriter``), and if the service
