@@ -138,7 +138,11 @@ class IngestService:
     def serve(self) -> None:
         try:
             while not self._stop.is_set():
-                self.round(timeout=0.5)
+                try:
+                    self.round(timeout=0.5)
+                except Exception:  # a bug must not end the service: the web workers would write alone
+                    log.exception("ingest service: a round failed; going on")
+                    self._stop.wait(0.1)
         finally:
             self.close()
 

@@ -247,3 +247,26 @@ def test_the_service_wakes_a_worker_for_new_deliveries_in_place_of_the_web_proce
         writer.close()
         service.stop()
     assert dispatcher.wakes == 1
+
+
+def test_a_round_that_fails_unexpectedly_does_not_end_the_service(
+    engine: sa.Engine, socket_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = IngestService(engine, socket_path)
+    real_gather, failures = service._gather, []
+
+    def gather_failing_once(waiting: list, timeout: float | None) -> None:  # type: ignore[type-arg]
+        if not failures:
+            failures.append("once")
+            raise RuntimeError("a bug in a round")
+        real_gather(waiting, timeout)
+
+    monkeypatch.setattr(service, "_gather", gather_failing_once)
+    threading.Thread(target=service.serve, daemon=True).start()
+    writer = ServiceWriter(socket_path, DeliveryWriter(engine))
+    try:
+        assert writer.write([arrival("after-the-bug")])[0].duplicate is False
+    finally:
+        writer.close()
+        service.stop()
+    assert failures == ["once"] and service.deliveries == 1
