@@ -100,8 +100,9 @@ def decode_arrivals(payload: bytes) -> list[Arrival]:
 
 
 def _arrival(
-    source: str, store_id: str, topic: str, dedupe_key: str, ack_only: bool, headers: dict, body: bytes
-) -> Arrival:  # type: ignore[type-arg]
+    source: str, store_id: str, topic: str, dedupe_key: str, ack_only: bool, headers: dict[str, str], body: bytes
+) -> Arrival:
+    """One decoded row, its types checked: the annotations are what a web worker sends, not a guarantee."""
     texts = (source, store_id, topic, dedupe_key)
     if not all(isinstance(text, str) for text in texts) or not isinstance(body, bytes):
         raise TypeError("source, store, topic and dedupe key must be text, the body bytes")
