@@ -260,10 +260,6 @@ class ServiceWriter:
         self._sock: socket.socket | None = None
         self._next_try = 0.0
 
-    @property
-    def engine(self) -> Engine:
-        return self.fallback.engine
-
     def write(self, arrivals: Sequence[Arrival]) -> list[Receipt]:
         with self._lock:
             sock = self._connected()

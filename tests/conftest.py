@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -29,21 +30,30 @@ def pg_available() -> bool:
     return _pg_available()
 
 
-@pytest.fixture
-def pg_engine(pg_available: bool) -> Iterator[sa.Engine]:
-    """A PostgreSQL engine whose connections live in a fresh schema, dropped afterwards."""
+@contextmanager
+def private_schema(pg_available: bool) -> Iterator[str]:
+    """A fresh PostgreSQL schema in database 'test', dropped afterwards; yields its name."""
     if not pg_available:
         pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432 (database 'test'); .ci/run starts it")
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    yield engine
-    engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield schema
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_engine(pg_available: bool) -> Iterator[sa.Engine]:
+    """A PostgreSQL engine whose connections live in a fresh schema, dropped afterwards."""
+    with private_schema(pg_available) as schema:
+        engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+        yield engine
+        engine.dispose()
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ class _Pending:
 
 
 class Intake:
-    """Stores deliveries for the webhook views; one per web process.
+    """Stores deliveries for the webhook endpoint; one per web process.
 
     Leader/follower group commit: a request that finds no commit under way commits itself, plus
     whatever arrives meanwhile, in its own thread (no hand-off cost when traffic is light); requests

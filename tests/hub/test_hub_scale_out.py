@@ -9,30 +9,26 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 import redis
-import sqlalchemy as sa
 
 from hub.ledger import states
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, private_schema
 from tests.hub.conftest import make_world
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
 def test_two_workers_on_postgres_and_redis_execute_each_refund_once(tmp_path: Path, pg_available: bool) -> None:
-    if not pg_available:
-        pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    with private_schema(pg_available) as schema:
+        run_two_workers(tmp_path, f"{PG_URL}?options=-csearch_path%3D{schema}")
+
+
+def run_two_workers(tmp_path: Path, database_url: str) -> None:
     queue_url = "redis://127.0.0.1:6379/13"
     redis.Redis.from_url(queue_url).flushdb()
-    database_url = f"{PG_URL}?options=-csearch_path%3D{schema}"
     workers: list[subprocess.Popen[bytes]] = []
     try:
         for w in make_world(tmp_path, database_url=database_url, queue_url=queue_url):
@@ -74,6 +70,3 @@ def test_two_workers_on_postgres_and_redis_execute_each_refund_once(tmp_path: Pa
                 worker.wait(10)
             except subprocess.TimeoutExpired:
                 os.killpg(worker.pid, signal.SIGKILL)
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()

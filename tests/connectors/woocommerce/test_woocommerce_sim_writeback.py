@@ -13,10 +13,12 @@ import pytest
 from connectors.woocommerce import WooCommerceConnector
 from connectors.woocommerce import transformers as tx
 from connectors.woocommerce.simulator import WooCommerceSimulator, ledger_refunder
-from hub.contracts import DecisionNotice, Execution, Outcome, RefundLookup, StoreContext, WriteBack
+from hub.contracts import DecisionNotice, Execution, Outcome, StoreContext, WriteBack
 from hub.errors import PlatformUnavailable
 from hub.models import Line, RefundRecorded
 from hub.sandbox.gatewaysim import SimLedger
+from hub.testing import executions
+from hub.testing.executions import lookup_for
 
 Wait = Callable[..., Any]
 
@@ -43,26 +45,9 @@ def _writeback(order: Mapping[str, Any], outcome: Outcome = Outcome.SUCCEEDED, a
 
 
 def _execution(order: Mapping[str, Any], amount: int = 1000, hub_id: str = "rf_plat1") -> Execution:
-    return Execution(
-        hub_refund_id=hub_id,
-        idempotency_key=f"hub-{hub_id}",
-        payment_reference="ch_1",
-        amount=amount,
-        currency="USD",
-        order_id=str(order["id"]),
-        payment_extra={"order_id": str(order["id"])},
-    )
-
-
-def _lookup(execution: Execution, gateway_refund_id: str | None = None, with_order: bool = True) -> RefundLookup:
-    return RefundLookup(
-        hub_refund_id=execution.hub_refund_id,
-        idempotency_key=execution.idempotency_key,
-        payment_reference=execution.payment_reference,
-        amount=execution.amount,
-        currency=execution.currency,
-        gateway_refund_id=gateway_refund_id,
-        payment_extra=execution.payment_extra if with_order else {},
+    order_id = str(order["id"])
+    return executions.execution(
+        "ch_1", amount, hub_refund_id=hub_id, order_id=order_id, payment_extra={"order_id": order_id}
     )
 
 
@@ -160,9 +145,10 @@ def test_platform_refund_with_a_lost_answer_is_unknown_then_found(
     execution = _execution(order)
     sim.faults.add("lost_response", method="POST", path=r"/refunds$")
     assert connector.refund_on_platform(store, execution).outcome is Outcome.UNKNOWN
-    found = connector.get_platform_refund(store, _lookup(execution))
+    found = connector.get_platform_refund(store, lookup_for(execution))
     assert found is not None and found.outcome is Outcome.SUCCEEDED
-    by_id = connector.get_platform_refund(store, _lookup(execution, found.gateway_refund_id, with_order=False))
+    without_order = replace(execution, payment_extra={})  # found by the refund id alone
+    by_id = connector.get_platform_refund(store, lookup_for(without_order, found.gateway_refund_id))
     assert by_id is not None and by_id.gateway_refund_id == found.gateway_refund_id
     assert connector.refund_on_platform(store, execution).gateway_refund_id == found.gateway_refund_id
     assert len(sim.money_moves) == 1
@@ -180,7 +166,7 @@ def test_payment_plugin_failure_stays_unknown(
     result = connector.refund_on_platform(store, execution)
     assert result.outcome is Outcome.UNKNOWN and result.code == "woocommerce_rest_cannot_create_order_refund"
     # no refund record survives, but the plugin may have reached the gateway: still unknown, never "no trace"
-    looked = connector.get_platform_refund(store, _lookup(execution))
+    looked = connector.get_platform_refund(store, lookup_for(execution))
     assert looked is not None and looked.outcome is Outcome.UNKNOWN and "card_declined" in (looked.message or "")
     assert sim.shop.refunds_of(order["id"]) == [] and sim.money_moves == []
 
