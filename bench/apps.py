@@ -20,7 +20,7 @@ def bare(name: str):  # type: ignore[no-untyped-def]
 
 
 def hub_app():  # type: ignore[no-untyped-def]
-    from hub.config import load_config
+    from hub.runtime.config import load_config
     from hub.web.app import create_app
 
     return create_app(load_config(), migrate=False)

@@ -23,9 +23,9 @@ from typing import Any
 
 from sqlalchemy import event
 
-from hub.config import load_config
 from hub.db.engine import reading
-from hub.runtime import Hub, bootstrap
+from hub.runtime.bootstrap import Hub, bootstrap
+from hub.runtime.config import load_config
 from hub.work import jobs
 from hub.work.runner import drain
 

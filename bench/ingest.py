@@ -247,12 +247,12 @@ def main() -> None:
         "--no-ingest-service",
         dest="ingest_service",
         action="store_false",
-        help="each web worker commits its own deliveries (hub.ingest_service = false)",
+        help="each web worker commits its own deliveries (hub.ingest.service = false)",
     )
     parser.add_argument("--databases", default="sqlite,postgres", help="which hub setups to run (default both)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from hub.config import HubSettings
+    from hub.runtime.config import HubSettings
     from hub.testing.signing import hmac_base64
 
     args.workers = args.workers or HubSettings().web_workers

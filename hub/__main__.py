@@ -1,5 +1,5 @@
 """``python -m hub``: the same as the ``refund-hub`` command."""
 
-from hub.cli import main
+from hub.cli.main import main
 
 main()

@@ -32,9 +32,9 @@ from connectors.magento.sim.events import AdobeEvents
 from connectors.magento.sim.oauth import OAuthServer
 from connectors.magento.sim.state import MagentoFault, MagentoState, OnlineRefund
 from connectors.magento.transformers import minor
-from hub.config import Config
 from hub.contracts import StoreContext
 from hub.errors import ConfigError
+from hub.runtime.config import Config
 from hub.sandbox.base import Simulator
 from hub.sandbox.gatewaysim import SimError, SimLedger
 from hub.sandbox.sender import SentWebhook

@@ -32,7 +32,7 @@ from hub.sandbox.base import Simulator
 from hub.sandbox.gatewaysim import SimLedger
 
 if TYPE_CHECKING:
-    from hub.config import Config
+    from hub.runtime.config import Config
 
 
 def ledger_refunder(

@@ -20,10 +20,10 @@ from hub.errors import OverRefund, PaymentBusy
 from hub.ledger import audit, states
 from hub.ledger import refunds as ledger
 from hub.ledger.history import build_history
-from hub.metrics import DECISIONS
 from hub.models import RefundRequest
 from hub.pipeline.routing import NoRoute, gateway_account, route_for
-from hub.runtime import Hub
+from hub.runtime.bootstrap import Hub
+from hub.runtime.metrics import DECISIONS
 from hub.work import jobs
 
 log = logging.getLogger(__name__)

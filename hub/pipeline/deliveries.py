@@ -12,14 +12,14 @@ from hub.contracts import Delivery, Headers, Notice
 from hub.db.engine import recoverable
 from hub.db.tables import deliveries, refunds
 from hub.errors import ParseError
-from hub.ingest import DEAD, DONE, RECEIVED
+from hub.ingest.writer import DEAD, DONE, RECEIVED
 from hub.ledger import audit
-from hub.metrics import DELIVERIES
 from hub.pipeline.decide import decide
 from hub.pipeline.gateway_events import take_gateway_events
 from hub.pipeline.intake import take_event
 from hub.policy.history import normalize_email
-from hub.runtime import Hub
+from hub.runtime.bootstrap import Hub
+from hub.runtime.metrics import DELIVERIES
 
 GATEWAY_SOURCE = "gateway:"
 

@@ -20,11 +20,11 @@ from hub.contracts import Execution, Outcome, RefundResult
 from hub.db.engine import make_durable, recoverable
 from hub.ledger import audit, states
 from hub.ledger import refunds as ledger
-from hub.metrics import GATEWAY_LATENCY, GATEWAY_OUTCOMES
 from hub.models import RefundRequest
 from hub.pipeline.routing import NONE, PLATFORM, gateway_account
 from hub.pipeline.writeback import write_back
-from hub.runtime import Hub
+from hub.runtime.bootstrap import Hub
+from hub.runtime.metrics import GATEWAY_LATENCY, GATEWAY_OUTCOMES
 from hub.work import jobs
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from hub.db.tables import payments, refunds
 from hub.ledger import audit, states
 from hub.ledger import refunds as ledger
 from hub.ledger.twins import link_gateway_sighting
-from hub.runtime import Hub
+from hub.runtime.bootstrap import Hub
 
 
 def take_gateway_events(hub: Hub, account: str, events: list[GatewayEvent], delivery_id: str | None) -> None:

@@ -12,10 +12,10 @@ from hub.db.engine import recoverable
 from hub.ledger import audit, states
 from hub.ledger import refunds as ledger
 from hub.ledger.twins import link_platform_record
-from hub.metrics import DECISIONS
 from hub.models import Event, Ignored, RefundRecorded, RefundRequest, RefundRequested
 from hub.pipeline.routing import NoRoute, route_for
-from hub.runtime import Hub
+from hub.runtime.bootstrap import Hub
+from hub.runtime.metrics import DECISIONS
 
 
 def find_echo(conn: Connection, request: RefundRequest, gateway_refund_id: str | None) -> Any:

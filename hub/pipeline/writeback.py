@@ -16,7 +16,7 @@ from hub.ledger import audit, states
 from hub.ledger import refunds as ledger
 from hub.models import RefundRequest
 from hub.pipeline.routing import NONE, PLATFORM, gateway_account
-from hub.runtime import Hub
+from hub.runtime.bootstrap import Hub
 from hub.work.jobs import JobRun
 
 log = logging.getLogger(__name__)

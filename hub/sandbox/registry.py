@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hub.config import Config
+from hub.runtime.config import Config
 from hub.sandbox.base import Simulator
 
 

@@ -20,11 +20,11 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from hub.config import load_config
-from hub.crypto import SecretBox
 from hub.db.engine import reading
 from hub.db.tables import audit, deliveries, jobs, refunds
-from hub.runtime import Hub, NoDispatch, bootstrap
+from hub.runtime.bootstrap import Hub, NoDispatch, bootstrap
+from hub.runtime.config import load_config
+from hub.runtime.crypto import SecretBox
 from hub.sandbox.simserver import SimulatorServer
 
 

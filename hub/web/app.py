@@ -11,13 +11,13 @@ from flask import Flask, current_app, jsonify
 from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
 
-from hub.config import Config, load_config
 from hub.errors import IngestError
-from hub.ingest import DeliveryWriter, Writer
-from hub.ingest_service import ServiceWriter
-from hub.logs import configure_logging
-from hub.runtime import Dispatcher, Hub, bootstrap
-from hub.web.intake import Intake
+from hub.ingest.group_commit import Intake
+from hub.ingest.service import ServiceWriter
+from hub.ingest.writer import DeliveryWriter, Writer
+from hub.runtime.bootstrap import Dispatcher, Hub, bootstrap
+from hub.runtime.config import Config, load_config
+from hub.runtime.logs import configure_logging
 from hub.web.webhooks import WebhookEndpoint
 
 log = logging.getLogger(__name__)

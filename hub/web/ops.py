@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 
 from hub.db.engine import reading
-from hub.metrics import render
+from hub.runtime.metrics import render
 from hub.web.app import current_hub
 
 bp = Blueprint("ops", __name__)

@@ -14,13 +14,13 @@ from werkzeug.wsgi import get_input_stream
 
 from hub.contracts import Headers, Inbound, Verified
 from hub.errors import BodyTooLarge, IngestError, StorageUnavailable, UnknownConnector, UnsupportedMediaType
-from hub.metrics import DELIVERIES
+from hub.runtime.metrics import DELIVERIES
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-    from hub.runtime import Hub
-    from hub.web.intake import Intake
+    from hub.ingest.group_commit import Intake
+    from hub.runtime.bootstrap import Hub
 
 log = logging.getLogger(__name__)
 

@@ -24,12 +24,12 @@ from hub.contracts import Outcome, RefundLookup
 from hub.db.engine import recoverable
 from hub.db.tables import audit as audit_table
 from hub.db.tables import deliveries, refunds
-from hub.ingest import DEAD, RECEIVED
+from hub.ingest.writer import DEAD, RECEIVED
 from hub.ledger import audit, states
 from hub.ledger import refunds as ledger
 from hub.models import RefundRequest
 from hub.pipeline.routing import gateway_account
-from hub.runtime import Hub
+from hub.runtime.bootstrap import Hub
 from hub.work import jobs
 from hub.work.runner import DECIDE, RESEND
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from hub.db.engine import recoverable
 from hub.errors import PlatformError
-from hub.runtime import Hub
+from hub.runtime.bootstrap import Hub
 from hub.work import jobs
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from hub.runtime import Dispatcher
+from hub.runtime.bootstrap import Dispatcher
 
 
 class CoalescingWaker:

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from hub.config import Config, load_config
-from hub.demo import run_demo
-from hub.demo_scenarios import SCENARIOS, Played
-from hub.runtime import write_key_file
-from hub.starter import MAGENTO_STORE, PORTS, STORE, write_starter
+from hub.cli.starter import MAGENTO_STORE, PORTS, STORE, write_starter
+from hub.runtime.bootstrap import write_key_file
+from hub.runtime.config import Config, load_config
+from hub.sandbox.demo.run import run_demo
+from hub.sandbox.demo.scenarios import SCENARIOS, Played
 
 ROOT = Path(__file__).resolve().parents[2]
 

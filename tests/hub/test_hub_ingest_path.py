@@ -18,7 +18,7 @@ from hub.db.migrate import upgrade
 from hub.db.tables import deliveries, jobs
 from hub.db.writelock import QueuedWriterConnection
 from hub.errors import StorageUnavailable
-from hub.ingest import Arrival, DeliveryWriter, new_delivery_id
+from hub.ingest.writer import Arrival, DeliveryWriter, new_delivery_id
 from hub.work.wakeups import CoalescingWaker
 from tests.hub.conftest import World
 

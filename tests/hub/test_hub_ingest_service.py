@@ -15,8 +15,7 @@ import sqlalchemy as sa
 from hub.db.migrate import upgrade
 from hub.db.tables import deliveries, jobs
 from hub.errors import StorageUnavailable
-from hub.ingest import DeliveryWriter, Receipt
-from hub.ingest_service import (
+from hub.ingest.service import (
     IngestService,
     ServiceWriter,
     decode_arrivals,
@@ -26,6 +25,7 @@ from hub.ingest_service import (
     run,
     send_frame,
 )
+from hub.ingest.writer import DeliveryWriter, Receipt
 from tests.hub.conftest import World
 from tests.hub.test_hub_ingest_path import arrival, refuse_delivery_jobs
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from hub.cli import main
+from hub.cli.main import main
 from tests.hub.conftest import World
 
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from hub import plugins
-from hub.config import load_config
-from hub.crypto import SecretBox
+from hub.cli.starter import write_starter
 from hub.errors import ConfigError, PluginError
+from hub.models.json_schema import json_schema
 from hub.models.money import allocate, format_decimal, to_minor
-from hub.schema import json_schema
-from hub.starter import write_starter
+from hub.runtime import plugins
+from hub.runtime.config import load_config
+from hub.runtime.crypto import SecretBox
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from hub.contracts import Headers, Inbound, Verified
 from hub.db.migrate import upgrade
 from hub.errors import IllegalTransition, OverRefund, PaymentBusy
-from hub.ingest import receive
+from hub.ingest.writer import receive
 from hub.ledger import audit, states
 from hub.ledger import refunds as ledger
 from hub.models import Customer, OrderFacts, Payment, RefundRequest

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from policy_factory import ASKED, DELIVERED, line, policy, prior, request
 from rich.console import Console
 
+from hub.cli.policy import policy_group
 from hub.policy import DEFAULT_POLICY, History, SimulationRecord, decide, simulate
-from hub.policy.cli import policy_group
 from hub.policy.report import render
 
 

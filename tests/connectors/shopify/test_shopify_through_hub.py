@@ -20,10 +20,10 @@ from connectors.shopify.sim_rest import shop as shop_body
 from connectors.shopify.sim_state import SimShop, SimWebhook
 from connectors.shopify.simulator import ShopifySimulator
 from gateways.stripe.simulator import StripeSimulator
-from hub.config import load_config
 from hub.db.tables import stores as stores_table
-from hub.ingest import DEAD, DONE
+from hub.ingest.writer import DEAD, DONE
 from hub.ledger import states
+from hub.runtime.config import load_config
 from hub.sandbox.registry import FACTORIES, build_simulators
 from hub.sandbox.simserver import SimulatorServer
 from hub.testing.harness import HubHarness

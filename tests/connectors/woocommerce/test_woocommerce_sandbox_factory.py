@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from connectors.woocommerce.simulator import WooCommerceSimulator
-from hub.config import load_config
 from hub.errors import ConfigError
 from hub.ledger import states
+from hub.runtime.config import load_config
 from hub.sandbox.registry import build_simulators
 from hub.testing.harness import HubHarness
 

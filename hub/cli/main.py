@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from hub.config import load_config
 from hub.errors import ConfigError, HubError
+from hub.runtime.config import load_config
 
 
 @click.group()
@@ -34,7 +34,7 @@ def _config(ctx: click.Context):  # type: ignore[no-untyped-def]
 
 
 def _hub(ctx: click.Context, **kwargs):  # type: ignore[no-untyped-def]
-    from hub.runtime import bootstrap
+    from hub.runtime.bootstrap import bootstrap
 
     try:
         return bootstrap(_config(ctx), **kwargs)
@@ -47,7 +47,7 @@ def _hub(ctx: click.Context, **kwargs):  # type: ignore[no-untyped-def]
 @click.option("--force", is_flag=True, help="overwrite an existing refund-hub.toml")
 def init(path: str, force: bool) -> None:
     """Write a starter refund-hub.toml (simulated Shopify store and gateways), a local key and the database."""
-    from hub.starter import write_starter
+    from hub.cli.starter import write_starter
 
     target = Path(path) / "refund-hub.toml"
     if target.exists() and not force:
@@ -57,7 +57,7 @@ def init(path: str, force: bool) -> None:
         click.echo(f"wrote {target}")
     from hub.db.engine import make_engine
     from hub.db.migrate import upgrade
-    from hub.runtime import write_key_file
+    from hub.runtime.bootstrap import write_key_file
 
     config = load_config(target)
     key_file = write_key_file(config.hub.instance_path)
@@ -70,7 +70,7 @@ def init(path: str, force: bool) -> None:
 @main.command()
 def schema() -> None:
     """Print the normalized refund schema as JSON Schema."""
-    from hub.schema import json_schema
+    from hub.models.json_schema import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2))
 
@@ -85,7 +85,7 @@ def serve(
     ctx: click.Context, bind: str | None, workers: int | None, worker_class: str | None, threads: int | None
 ) -> None:
     """Web, worker and janitor together (and the sandbox simulators when configured)."""
-    from hub.serve import serve as run
+    from hub.cli.serve import serve as run
 
     run(_config(ctx), bind=bind, workers=workers, worker_class=worker_class, threads=threads)
 
@@ -96,7 +96,7 @@ def serve(
 @click.pass_context
 def worker(ctx: click.Context, threads: int | None, no_janitor: bool) -> None:
     """Workers alone (scale-out: run several, on many machines, over PostgreSQL and Redis)."""
-    from hub.serve import run_worker
+    from hub.cli.serve import run_worker
 
     run_worker(_config(ctx), threads=threads, janitor=not no_janitor)
 
@@ -105,7 +105,7 @@ def worker(ctx: click.Context, threads: int | None, no_janitor: bool) -> None:
 @click.pass_context
 def ingest_service(ctx: click.Context) -> None:
     """The process that commits the deliveries of all web workers together (serve starts it)."""
-    from hub.serve import run_ingest_service
+    from hub.cli.serve import run_ingest_service
 
     run_ingest_service(_config(ctx))
 
@@ -114,7 +114,7 @@ def ingest_service(ctx: click.Context) -> None:
 @click.pass_context
 def sandbox(ctx: click.Context) -> None:
     """Start the configured simulators (platforms and gateways) and wait."""
-    from hub.serve import run_sandbox
+    from hub.cli.serve import run_sandbox
 
     run_sandbox(_config(ctx))
 
@@ -125,7 +125,7 @@ def sandbox(ctx: click.Context) -> None:
 @click.pass_context
 def demo(ctx: click.Context, url: str | None, timeout: float) -> None:
     """Fire signed sample deliveries at a running hub and print what happened to each."""
-    from hub.demo import run_demo
+    from hub.sandbox.demo.run import run_demo
 
     sys.exit(run_demo(_config(ctx), url=url, timeout=timeout))
 
@@ -158,18 +158,15 @@ def migrate(ctx: click.Context) -> None:
 @click.pass_context
 def rotate_keys(ctx: click.Context) -> None:
     """Re-encrypt stored credentials under the first key of REFUND_HUB_SECRET_KEYS."""
-    from hub.stores import rotate_credentials
+    from hub.ledger.stores import rotate_credentials
 
     hub = _hub(ctx)
     click.echo(f"re-encrypted {rotate_credentials(hub.engine, hub.box)} store credential sets")
 
 
 def _register_policy_commands() -> None:
-    try:
-        from hub.policy.cli import policy_group
-    except ImportError:  # the policy package is optional while it is being built
-        return
-    from hub.policy_cli import add_ledger_commands
+    from hub.cli.policy import policy_group
+    from hub.cli.policy_ledger import add_ledger_commands
 
     add_ledger_commands(policy_group)
     main.add_command(policy_group)

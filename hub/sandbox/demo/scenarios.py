@@ -1,6 +1,6 @@
 """What ``refund-hub demo`` plays through the embedded default's simulators, and what each scenario
 must end as. Seeding goes over the simulators' ``/__sim`` control APIs (they run in another
-process, ``hub.demo_stores``); the checks ask the hub's admin API, the platform, and each gateway's
+process, ``hub.sandbox.demo.stores``); the checks ask the hub's admin API, the platform, and each gateway's
 own API through its adapter."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from typing import Any
 
 import requests
 
-from hub import plugins
-from hub.config import Config
-from hub.demo_stores import FRONTS, Lines, Storefront
+from hub.runtime import plugins
+from hub.runtime.config import Config
+from hub.sandbox.demo.stores import FRONTS, Lines, Storefront
 from hub.errors import ConfigError
 from hub.models.money import format_decimal
 

@@ -56,7 +56,7 @@ class HubSettings(Strict):
     web_workers: int = Field(default_factory=lambda: 2 * (os.cpu_count() or 1) + 1, gt=0)
     web_worker_class: Literal["sync", "gthread"] = "sync"
     # serve runs one process that commits the deliveries of all web workers together (group
-    # commit across processes, hub/ingest_service.py); false: each web worker commits its own
+    # commit across processes, hub/ingest/service.py); false: each web worker commits its own
     ingest_service: bool = True
     log_level: str = "INFO"
     shadow_policy: str | None = None  # a candidate policy decided beside the live one, audited only

@@ -35,8 +35,8 @@ from sqlalchemy import Engine
 
 from hub.contracts import Headers, Inbound, Verified
 from hub.errors import StorageUnavailable
-from hub.ingest import KEPT_HEADERS_MAX, Arrival, DeliveryWriter, Receipt
-from hub.runtime import Dispatcher
+from hub.ingest.writer import KEPT_HEADERS_MAX, Arrival, DeliveryWriter, Receipt
+from hub.runtime.bootstrap import Dispatcher
 from hub.work.wakeups import CoalescingWaker
 
 log = logging.getLogger(__name__)

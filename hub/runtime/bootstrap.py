@@ -15,14 +15,14 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
-from hub import plugins
-from hub.config import Config
 from hub.contracts import Connector, Gateway
-from hub.crypto import SecretBox
 from hub.db.engine import make_engine
 from hub.db.migrate import upgrade
 from hub.errors import ConfigError, PluginError
-from hub.stores import DbStores, sync_config_stores
+from hub.ledger.stores import DbStores, sync_config_stores
+from hub.runtime import plugins
+from hub.runtime.config import Config
+from hub.runtime.crypto import SecretBox
 
 log = logging.getLogger(__name__)
 KEY_FILE = "secret-keys"

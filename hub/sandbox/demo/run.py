@@ -14,8 +14,8 @@ import requests
 from rich.console import Console
 from rich.table import Table
 
-from hub.config import Config
-from hub.demo_scenarios import Played, Sandbox, money
+from hub.runtime.config import Config
+from hub.sandbox.demo.scenarios import Played, Sandbox, money
 from hub.ledger import states
 from hub.testing.signing import hmac_base64
 

@@ -3,7 +3,7 @@
 
 The web tier is gunicorn (sync workers by default: fastest on the database path on this
 hardware, research/infra.md §1.6); the ingest service commits the web workers' deliveries
-together (``hub/ingest_service.py``); the worker is a Huey consumer with threads (gateway calls
+together (``hub/ingest/service.py``); the worker is a Huey consumer with threads (gateway calls
 are I/O-bound) plus the janitor thread.
 """
 
@@ -23,9 +23,9 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from hub.config import Config
 from hub.errors import ConfigError
-from hub.logs import configure_logging
+from hub.runtime.config import Config
+from hub.runtime.logs import configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 
 def run_worker(config: Config, threads: int | None = None, janitor: bool = True) -> None:
-    from hub.runtime import bootstrap
+    from hub.runtime.bootstrap import bootstrap
     from hub.work.janitor import JanitorThread, sweep
     from hub.work.queue import HueyDispatcher, make_huey
     from hub.work.runner import drain
@@ -70,7 +70,7 @@ def run_worker(config: Config, threads: int | None = None, janitor: bool = True)
 
 def run_ingest_service(config: Config) -> None:
     from hub.db.engine import make_engine
-    from hub.ingest_service import IngestService
+    from hub.ingest.service import IngestService
     from hub.work.queue import HueyDispatcher, make_huey
 
     configure_logging(config.hub.log_level)

@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
-from hub.config import Config
 from hub.contracts import StoreContext
-from hub.crypto import SecretBox
 from hub.db.engine import reading
 from hub.db.tables import store_state, stores
+from hub.runtime.config import Config
+from hub.runtime.crypto import SecretBox
 
 
 def _now() -> datetime:

@@ -14,9 +14,9 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from hub import ingest
 from hub.contracts import Inbound, Verified
-from hub.runtime import Dispatcher
+from hub.ingest import writer as ingest
+from hub.runtime.bootstrap import Dispatcher
 from hub.work.wakeups import CoalescingWaker
 
 log = logging.getLogger(__name__)

@@ -83,7 +83,7 @@ def add_ledger_commands(group: click.Group) -> None:
     @click.pass_context
     def explain(ctx: click.Context, refund_id: str) -> None:
         """Why a refund was decided as it was: rules fired, explanation, policy version, trail."""
-        from hub.cli import _hub
+        from hub.cli.main import _hub
         from hub.policy import Decision
 
         hub = _hub(ctx)
@@ -116,7 +116,7 @@ def add_ledger_commands(group: click.Group) -> None:
         """Replay stored decisions under a candidate policy and show what would change."""
         from rich.progress import Progress
 
-        from hub.cli import _config
+        from hub.cli.main import _config
         from hub.db.engine import make_engine
         from hub.policy import load_policy, simulate
 
