@@ -182,7 +182,7 @@ class Crew:
             wall, cpu = time.perf_counter(), time.thread_time()
             try:
                 ran = drain(self.hub, limit=1)
-            except Exception as exc:  # a real worker loop survives this too; count it
+            except Exception as exc:  # noqa: BLE001 - a real worker loop survives this too; count it
                 ran = -1
                 with self._lock:
                     self.errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")

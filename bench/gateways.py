@@ -147,7 +147,8 @@ def prepare(harness: HubHarness, platform: SandboxPlatform, sim: Any, count: int
         platform.add_order(order_id, AMOUNT, label=LABEL, reference=payment, email=f"buyer{i}@example.com")
         raw, headers = platform.request_refund(order_id, AMOUNT, request_id=f"rq-{i}", send=False)
         answer = harness.client.post("/webhooks/sandbox", data=raw, headers=headers)
-        assert answer.status_code == 200 and answer.json is not None, answer.get_data(as_text=True)
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        assert answer.json is not None, answer.get_data(as_text=True)
         delivery_ids.append(answer.json["delivery_id"])
     hub = harness.hub
     with ThreadPoolExecutor(4) as pool:
@@ -225,26 +226,8 @@ def run_processes(
         )
         process.start()
         processes.append(process)
-    started = None
     try:
-        waiting = set(range(len(processes)))
-        until = min(deadline, time.perf_counter() + START_LIMIT)
-        while waiting and time.perf_counter() < until and all(p.exitcode is None for p in processes):
-            try:
-                waiting.discard(ready.get(timeout=0.2))
-            except queue.Empty:
-                pass
-        if waiting:
-            result.errors.append(f"worker processes {sorted(waiting)} not ready (exit codes {exit_codes(processes)})")
-            return
-        cpu, started = time.process_time(), time.perf_counter()
-        start.set()
-        until = min(deadline, started + TIMED_PHASE_LIMIT)
-        while time.perf_counter() < until and any(p.exitcode is None for p in processes):
-            if count_in(harness, states.WRITTEN_BACK) >= result.refunds:
-                break
-            time.sleep(0.05)
-        result.bench_cpu_s, result.window = time.process_time() - cpu, time.perf_counter() - started
+        started = timed_phase(harness, result, processes, ready, start, deadline)
     finally:
         stop.set()
         start.set()
@@ -255,6 +238,43 @@ def run_processes(
                 process.join(timeout=5)
                 result.errors.append(f"{process.name} did not stop; terminated")
         ready.close()
+    if started is None:
+        return
+    profiles = collect(result, processes, folder)
+    finish(result, harness, started)
+    if profiles:
+        result.profile = pstats.Stats(*profiles, stream=io.StringIO())
+
+
+def timed_phase(
+    harness: HubHarness, result: Result, processes: list[Any], ready: Any, start: Any, deadline: float
+) -> float | None:
+    """Wait until every worker process is ready, give the start signal and poll the database
+    until every refund is written back (or the time limit); the start time, or None (and an
+    error) when some process never got ready."""
+    waiting = set(range(len(processes)))
+    until = min(deadline, time.perf_counter() + START_LIMIT)
+    while waiting and time.perf_counter() < until and all(p.exitcode is None for p in processes):
+        try:
+            waiting.discard(ready.get(timeout=0.2))
+        except queue.Empty:
+            pass
+    if waiting:
+        result.errors.append(f"worker processes {sorted(waiting)} not ready (exit codes {exit_codes(processes)})")
+        return None
+    cpu, started = time.process_time(), time.perf_counter()
+    start.set()
+    until = min(deadline, started + TIMED_PHASE_LIMIT)
+    while time.perf_counter() < until and any(p.exitcode is None for p in processes):
+        if count_in(harness, states.WRITTEN_BACK) >= result.refunds:
+            break
+        time.sleep(0.05)
+    result.bench_cpu_s, result.window = time.process_time() - cpu, time.perf_counter() - started
+    return started
+
+
+def collect(result: Result, processes: list[Any], folder: Path) -> list[str]:
+    """Add the stopped worker processes' result files to ``result``; their profile files."""
     profiles = []
     for index, process in enumerate(processes):
         out = folder / f"worker-{index}"
@@ -271,9 +291,7 @@ def run_processes(
             result.errors.append(f"{process.name}: {data['still_running']} threads still in a job at exit")
         if out.with_suffix(".pstats").exists():
             profiles.append(str(out.with_suffix(".pstats")))
-    finish(result, harness, started)
-    if profiles:
-        result.profile = pstats.Stats(*profiles, stream=io.StringIO())
+    return profiles
 
 
 def exit_codes(processes: list[Any]) -> list[int | None]:

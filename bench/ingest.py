@@ -237,7 +237,7 @@ def group_commit(log: Path) -> str:
     return f"{count} deliveries in {rounds} transactions ({count / max(1, rounds):.2f} per commit)"
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: hub.web_workers)")
@@ -250,7 +250,11 @@ def main() -> None:
         help="each web worker commits its own deliveries (hub.ingest.service = false)",
     )
     parser.add_argument("--databases", default="sqlite,postgres", help="which hub setups to run (default both)")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
     sys.path.insert(0, str(ROOT))
     from hub.runtime.config import HubSettings
     from hub.testing.signing import hmac_base64
@@ -297,7 +301,10 @@ def main() -> None:
                 stop(service)
                 grouping[label] = group_commit(service_log)
     shutil.rmtree(folder, ignore_errors=True)
+    report(args, results, grouping)
 
+
+def report(args: argparse.Namespace, results: dict[str, tuple[float, float, float]], grouping: dict[str, str]) -> None:
     ceiling = results["a  bare Flask"][0]
     threads = f" --threads {args.threads}" if args.worker_class == "gthread" else ""
     print(

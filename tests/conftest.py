@@ -21,7 +21,7 @@ def _pg_available() -> bool:
             pass
         engine.dispose()
         return True
-    except Exception:
+    except sa.exc.SQLAlchemyError:  # refused, unknown database, bad credentials: not reachable
         return False
 
 

@@ -126,7 +126,7 @@ class DeliveryWriter:
         except BaseException:
             try:
                 raw.rollback()
-            except Exception:
+            except Exception:  # noqa: BLE001 - the rollback of a broken connection: drop it, raise the first error
                 self._forget(raw)
             raise
 

@@ -18,6 +18,7 @@ from typing import Any
 import celpy
 import lark
 from celpy import celtypes
+from celpy.celparser import CELParseError
 
 from hub.models import Customer, DigitalUsage, Line, OrderFacts, Payment, ProductKind, ReasonCode, RefundRequest
 from hub.policy.errors import PolicyError
@@ -88,10 +89,15 @@ def to_cel(value: Any) -> Any:
         return int.__new__(celtypes.IntType, value)
     if kind is str:
         return str.__new__(celtypes.StringType, value)
-    if isinstance(value, Enum):
-        return celtypes.StringType(value.value)
     if value is None:
         return None
+    return _to_cel_checked(value)
+
+
+def _to_cel_checked(value: Any) -> Any:
+    """``to_cel`` for everything but the exact plain types and None."""
+    if isinstance(value, Enum):
+        return celtypes.StringType(value.value)
     if isinstance(value, float):
         return celtypes.DoubleType(value)
     if isinstance(value, datetime):
@@ -137,7 +143,7 @@ def compile_rule(key: str, name: str, text: str) -> tuple[Any, frozenset[str], f
     only field names it can reach); a syntax error names the rule."""
     try:
         ast = _environment().compile(text)
-    except Exception as exc:  # celpy raises CELParseError and lark errors for bad syntax
+    except (CELParseError, lark.exceptions.LarkError) as exc:  # celpy's error for bad syntax, lark's below it
         raise PolicyError(key, f"rule {name!r}: not a valid CEL expression: {_first_line(exc)}") from None
     used = frozenset(
         token.value for token in ast.scan_values(lambda t: isinstance(t, lark.Token)) if token.value in VARIABLES
@@ -149,7 +155,7 @@ def evaluate(program: Any, activation: Mapping[str, Any]) -> bool:
     """True/False, or ``CustomRuleError`` when the expression fails or is not a condition."""
     try:
         value = program.evaluate(activation)
-    except Exception as exc:  # any celpy failure is data for the caller: the rule could not decide
+    except Exception as exc:  # noqa: BLE001 - any celpy failure is data for the caller: the rule could not decide
         raise CustomRuleError(_first_line(exc)) from None
     if not isinstance(value, celtypes.BoolType):
         raise CustomRuleError(f"the expression gave {type(value).__name__}, not true or false")

@@ -48,51 +48,9 @@ def _window(kind: str, rule: WindowRule, mode: str, zone: str) -> str:
 def describe(policy: Policy) -> list[str]:
     s = policy.sections
     lines = [f"Policy {policy.version}; times in {s.timezone}."]
-    lines.append(
-        _window("default", s.windows.default, s.windows.mode, s.timezone).replace(
-            "Orders without lines", "By default, items"
-        )
-    )
-    for kind in KINDS:
-        rule = s.windows.for_kind(kind)
-        if rule != s.windows.default and not (kind == "gift_card" and s.exclusions.gift_cards):
-            lines.append(_window(kind, rule, s.windows.mode, s.timezone))
-    ex = s.exclusions
-    excluded = []
-    if ex.gift_cards:
-        excluded.append("gift cards")
-    if ex.final_sale:
-        excluded.append("final-sale items")
-    if ex.skus.source:
-        excluded.append(f"SKUs {', '.join(ex.skus.source)}")
-    if ex.tags.source:
-        excluded.append(f"items tagged {', '.join(ex.tags.source)}")
-    if ex.kinds:
-        excluded.append(f"{words(ex.kinds)} products")
-    if excluded:
-        outcome = "denied" if ex.effect == "deny" else "sent to review"
-        line = f"Not refundable ({outcome}): {'; '.join(excluded)}."
-        if ex.review_reasons and ex.effect == "deny":
-            line += (
-                f" Excluded items reported as {words(ex.review_reasons)} go to review instead (gift cards excepted)."
-            )
-        lines.append(line)
-    d = s.digital
-    used = []
-    if d.max_downloads is not None:
-        used.append("downloaded" if d.max_downloads == 0 else f"downloaded more than {d.max_downloads} times")
-    if d.activations:
-        used.append("licence activated")
-    if d.accessed:
-        used.append("streamed or accessed")
-    if used:
-        if d.when_used == "deny":
-            outcome = "not refunded, line by line: the unused lines of a bundle are still refunded"
-        else:
-            outcome = "sent to review"
-        lines.append(f"Digital lines that were {' or '.join(used)} are {outcome}.")
-    if d.when_unknown == "review":
-        lines.append("Digital lines whose usage the store does not report are sent to review.")
+    lines += _window_lines(policy)
+    lines += _exclusion_lines(policy)
+    lines += _digital_lines(policy)
     lines += _amount_lines(policy)
     lines += _abuse_lines(policy)
     h = s.hard
@@ -110,6 +68,63 @@ def describe(policy: Policy) -> list[str]:
     for custom in s.rules:
         lines.append(f"Custom rule {custom.name!r}: when {custom.when} → {custom.effect}.")
     lines.append(f"History: refunds of the last {s.lookback_days} days count (except states {words(s.ignore_states)}).")
+    return lines
+
+
+def _window_lines(policy: Policy) -> list[str]:
+    s = policy.sections
+    lines = [
+        _window("default", s.windows.default, s.windows.mode, s.timezone).replace(
+            "Orders without lines", "By default, items"
+        )
+    ]
+    for kind in KINDS:
+        rule = s.windows.for_kind(kind)
+        if rule != s.windows.default and not (kind == "gift_card" and s.exclusions.gift_cards):
+            lines.append(_window(kind, rule, s.windows.mode, s.timezone))
+    return lines
+
+
+def _exclusion_lines(policy: Policy) -> list[str]:
+    ex = policy.sections.exclusions
+    excluded = []
+    if ex.gift_cards:
+        excluded.append("gift cards")
+    if ex.final_sale:
+        excluded.append("final-sale items")
+    if ex.skus.source:
+        excluded.append(f"SKUs {', '.join(ex.skus.source)}")
+    if ex.tags.source:
+        excluded.append(f"items tagged {', '.join(ex.tags.source)}")
+    if ex.kinds:
+        excluded.append(f"{words(ex.kinds)} products")
+    if not excluded:
+        return []
+    outcome = "denied" if ex.effect == "deny" else "sent to review"
+    line = f"Not refundable ({outcome}): {'; '.join(excluded)}."
+    if ex.review_reasons and ex.effect == "deny":
+        line += f" Excluded items reported as {words(ex.review_reasons)} go to review instead (gift cards excepted)."
+    return [line]
+
+
+def _digital_lines(policy: Policy) -> list[str]:
+    d = policy.sections.digital
+    lines = []
+    used = []
+    if d.max_downloads is not None:
+        used.append("downloaded" if d.max_downloads == 0 else f"downloaded more than {d.max_downloads} times")
+    if d.activations:
+        used.append("licence activated")
+    if d.accessed:
+        used.append("streamed or accessed")
+    if used:
+        if d.when_used == "deny":
+            outcome = "not refunded, line by line: the unused lines of a bundle are still refunded"
+        else:
+            outcome = "sent to review"
+        lines.append(f"Digital lines that were {' or '.join(used)} are {outcome}.")
+    if d.when_unknown == "review":
+        lines.append("Digital lines whose usage the store does not report are sent to review.")
     return lines
 
 

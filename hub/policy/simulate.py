@@ -95,7 +95,7 @@ def simulate(
         versions[old.policy_version] += 1
         try:
             new = decide(candidate, record.request, record.history, record.decided_at)
-        except Exception:  # one bad record must not sink a 90-day replay; it is reported
+        except Exception:  # noqa: BLE001 - one bad record must not sink a 90-day replay; it is reported
             errors += 1
             if len(error_ids) < sample:
                 error_ids.append(record.refund_id)

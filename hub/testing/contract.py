@@ -111,7 +111,8 @@ class GatewayContract:
         earlier = execution(reference, amount, currency)
         made = gateway.refund(earlier)
         found = gateway.get_refund(lookup_for(earlier))
-        assert found is not None and found.gateway_refund_id == made.gateway_refund_id
+        assert found is not None
+        assert found.gateway_refund_id == made.gateway_refund_id
 
     def test_payment_reports_captured(self, gateway: Gateway, captured_payment: tuple[str, int, str]) -> None:
         reference, amount, currency = captured_payment

@@ -45,8 +45,11 @@ def test_a_batch_is_stored_as_sqlalchemy_reads_it_with_duplicates_inside_the_bat
     with engine.connect() as conn:
         row = conn.execute(sa.select(deliveries).where(deliveries.c.id == receipts[0].delivery_id)).one()
         kinds = conn.execute(sa.select(jobs.c.subject_id).where(jobs.c.kind == "delivery")).scalars().all()
-    assert row.body == b"\x00\xffraw" and row.headers == {"x-event": "e1", "content-type": "application/json"}
-    assert row.status == "received" and row.dedupe_key == "e1" and row.topic == "refund.requested"
+    assert row.body == b"\x00\xffraw"
+    assert row.headers == {"x-event": "e1", "content-type": "application/json"}
+    assert row.status == "received"
+    assert row.dedupe_key == "e1"
+    assert row.topic == "refund.requested"
     assert isinstance(row.received_at, datetime)
     # one job per new, non-ping delivery: the duplicate and the ping make none
     assert sorted(kinds) == sorted([receipts[0].delivery_id, receipts[3].delivery_id])
@@ -85,7 +88,9 @@ def test_a_delivery_the_database_refuses_is_answered_503_and_can_be_sent_again(w
 
 def test_delivery_ids_sort_by_arrival() -> None:
     ids = [new_delivery_id() for _ in range(200)]
-    assert ids == sorted(ids) and len(set(ids)) == 200 and all(len(i) == 32 for i in ids)
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 200
+    assert all(len(i) == 32 for i in ids)
 
 
 def test_sqlite_writers_wait_in_turn_and_commit_or_rollback_lets_the_next_one_in(tmp_path: Path) -> None:
@@ -104,7 +109,8 @@ def test_sqlite_writers_wait_in_turn_and_commit_or_rollback_lets_the_next_one_in
     waiter = threading.Thread(target=second_writer)
     waiter.start()
     waiter.join(0.3)
-    assert waiter.is_alive() and events == []  # queued behind the first writer, not failing
+    assert waiter.is_alive()
+    assert events == []
     events.append("first commits")
     first.commit()
     waiter.join(5)
@@ -146,7 +152,8 @@ def test_a_killed_writer_process_releases_the_queue(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         cwd=Path(__file__).resolve().parents[2],
     )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == b"holding"
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == b"holding"
     holder.kill()
     holder.wait()
     engine = make_engine(url)

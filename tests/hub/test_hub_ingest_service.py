@@ -73,9 +73,11 @@ def test_requests_of_several_web_workers_share_one_transaction(service: IngestSe
     assert service.round(timeout=5) == 4
     answers = [decode_receipts(read_frame(worker)) for worker in workers]
 
-    assert service.rounds == 1 and service.deliveries == 4
+    assert service.rounds == 1
+    assert service.deliveries == 4
     first, second, third = answers
-    assert [r.duplicate for r in first] == [False, False] and second == [Receipt(second[0].delivery_id, False)]
+    assert [r.duplicate for r in first] == [False, False]
+    assert second == [Receipt(second[0].delivery_id, False)]
     assert third == [Receipt(first[0].delivery_id, duplicate=True)]
     assert stored(engine) == (["a1", "a2", "b1"], 3)
 
@@ -102,7 +104,8 @@ def test_a_garbled_request_drops_only_that_connection(service: IngestService, en
     send_frame(good, encode_arrivals([arrival("g1")]))
     service.round(timeout=5)
     assert decode_receipts(read_frame(good))[0].duplicate is False
-    assert garbled.recv(1) == b"" and mistyped.recv(1) == b""  # closed by the service
+    assert garbled.recv(1) == b""
+    assert mistyped.recv(1) == b""
     assert stored(engine) == (["g1"], 1)
 
 
@@ -143,9 +146,11 @@ def test_web_workers_write_through_the_running_service(engine: sa.Engine, socket
             writer.close()
         service.stop()
     keys, job_count = stored(engine)
-    assert len(keys) == 101 and job_count == 101  # 100 own deliveries and the shared one, once
+    assert len(keys) == 101
+    assert job_count == 101
     shared = [r for batch in receipts for r in batch[1::2]]
-    assert sum(not r.duplicate for r in shared) == 1 and len({r.delivery_id for r in shared}) == 1
+    assert sum(not r.duplicate for r in shared) == 1
+    assert len({r.delivery_id for r in shared}) == 1
     assert service.deliveries == 200  # all went through the service, none written by a web worker
 
 
@@ -203,7 +208,8 @@ def test_a_refusal_relayed_by_the_service_is_not_retried_by_the_web_worker(
     finally:
         writer.close()
         service.stop()
-    assert service.deliveries == 1 and stored(engine) == ([], 0)
+    assert service.deliveries == 1
+    assert stored(engine) == ([], 0)
 
 
 def test_the_hub_answers_through_the_service(world: World) -> None:
@@ -215,8 +221,10 @@ def test_the_hub_answers_through_the_service(world: World) -> None:
         first, again = world.post(raw, headers), world.post(raw, headers)
     finally:
         service.stop()
-    assert first.status_code == 200 and first.json["result"] == "accepted"
-    assert again.status_code == 200 and again.json == {"delivery_id": first.json["delivery_id"], "result": "duplicate"}
+    assert first.status_code == 200
+    assert first.json["result"] == "accepted"
+    assert again.status_code == 200
+    assert again.json == {"delivery_id": first.json["delivery_id"], "result": "duplicate"}
     assert service.deliveries == 2
 
 
@@ -269,4 +277,5 @@ def test_a_round_that_fails_unexpectedly_does_not_end_the_service(
     finally:
         writer.close()
         service.stop()
-    assert failures == ["once"] and service.deliveries == 1
+    assert failures == ["once"]
+    assert service.deliveries == 1

@@ -11,8 +11,10 @@ def test_delivery_sent_twice_moves_money_once(any_world: World) -> None:
     w.order("1001", 5000)
     raw, headers = w.platform.request_refund("1001", 2500, request_id="rq-1", send=False)
     first, second = w.post(raw, headers), w.post(raw, headers)
-    assert first.status_code == 200 and first.json["result"] == "accepted"
-    assert second.status_code == 200 and second.json["result"] == "duplicate"
+    assert first.status_code == 200
+    assert first.json["result"] == "accepted"
+    assert second.status_code == 200
+    assert second.json["result"] == "duplicate"
     w.hub.settle(senders=[w.platform.sender, w.gateway.sender])
     [refund] = w.hub.refunds()
     assert refund.state == states.WRITTEN_BACK
@@ -20,7 +22,8 @@ def test_delivery_sent_twice_moves_money_once(any_world: World) -> None:
     [gateway_refund] = w.gateway_refunds()
     assert (gateway_refund.amount, gateway_refund.key) == (2500, refund.idempotency_key)
     [record] = w.platform.refunds["1001"]
-    assert record["api_refund"] is False and record["hub_refund_id"] == refund.id
+    assert record["api_refund"] is False
+    assert record["hub_refund_id"] == refund.id
     assert w.platform.money_moves == []
     actions = [a.action for a in w.hub.audit(refund.id)]
     assert actions[:3] == ["requested", "decided", "executing"]
@@ -42,9 +45,11 @@ def test_platform_route_lets_the_platform_move_the_money(world: World) -> None:
     world.platform.request_refund("1003", 4000, request_id="rq-p")
     world.hub.settle(senders=[world.platform.sender])
     [refund] = world.hub.refunds()
-    assert refund.route == "platform" and refund.state == states.WRITTEN_BACK
+    assert refund.route == "platform"
+    assert refund.state == states.WRITTEN_BACK
     [moved] = world.platform.money_moves
-    assert moved["hub_refund_id"] == refund.id and moved["amount"] == 4000
+    assert moved["hub_refund_id"] == refund.id
+    assert moved["amount"] == 4000
     assert world.gateway_refunds() == []
 
 
@@ -82,7 +87,8 @@ def test_shadow_policy_decides_beside_the_live_one(tmp_path) -> None:  # type: i
         w.hub.settle(senders=[w.platform.sender])
         [refund] = w.hub.refunds()
         shadow = [a for a in w.hub.audit(refund.id) if a.action == "shadow_decision"]
-        assert len(shadow) == 1 and shadow[0].detail["differs"] is False
+        assert len(shadow) == 1
+        assert shadow[0].detail["differs"] is False
 
 
 def test_a_refund_seen_by_platform_and_gateway_counts_once(world: World) -> None:
@@ -126,7 +132,8 @@ def test_the_refund_job_ends_with_the_write_back_and_outlives_a_failed_one(world
     w.platform.faults.add("error", status=503, method="POST", path=r"/orders/1001/refunds$", times=1)
     drain(w.hub.hub)  # delivery, then the refund job: the money moves, the write-back is refused
     [refund] = w.hub.refunds()
-    assert refund.state == states.SUCCEEDED and len(w.gateway_refunds()) == 1
+    assert refund.state == states.SUCCEEDED
+    assert len(w.gateway_refunds()) == 1
 
     def refund_job_state() -> str:
         with w.hub.hub.engine.begin() as conn:
@@ -135,8 +142,10 @@ def test_the_refund_job_ends_with_the_write_back_and_outlives_a_failed_one(world
     assert refund_job_state() == "ready"  # kept, with backoff, to write back again
     w.hub.settle(senders=[w.platform.sender, w.gateway.sender])
     [refund] = w.hub.refunds()
-    assert refund.state == states.WRITTEN_BACK and refund_job_state() == "done"
-    assert len(w.gateway_refunds()) == 1 and len(w.platform.refunds["1001"]) == 1
+    assert refund.state == states.WRITTEN_BACK
+    assert refund_job_state() == "done"
+    assert len(w.gateway_refunds()) == 1
+    assert len(w.platform.refunds["1001"]) == 1
 
 
 def test_a_refund_that_cannot_be_taken_does_not_block_the_queue(world: World) -> None:
@@ -159,13 +168,16 @@ def test_a_refund_that_cannot_be_taken_does_not_block_the_queue(world: World) ->
     [refund] = w.hub.refunds()
     with engine.begin() as conn:
         job = conn.execute(select(jobs).where(jobs.c.subject_id == refund.id)).one()
-    assert refund.state == states.APPROVED and w.gateway_refunds() == []
-    assert job.state == "ready" and "refused" in job.last_error
+    assert refund.state == states.APPROVED
+    assert w.gateway_refunds() == []
+    assert job.state == "ready"
+    assert "refused" in job.last_error
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TRIGGER refuse")
     w.hub.settle(senders=[w.platform.sender, w.gateway.sender])
     [refund] = w.hub.refunds()
-    assert refund.state == states.WRITTEN_BACK and len(w.gateway_refunds()) == 1
+    assert refund.state == states.WRITTEN_BACK
+    assert len(w.gateway_refunds()) == 1
 
 
 def test_an_unreadable_dispute_status_sends_an_approval_to_review(world: World) -> None:
@@ -176,7 +188,8 @@ def test_an_unreadable_dispute_status_sends_an_approval_to_review(world: World) 
     assert w.post(raw, headers).status_code == 200
     w.hub.settle(senders=[w.platform.sender])
     [refund] = w.hub.refunds()
-    assert refund.state == states.REVIEW and w.gateway_refunds() == []
+    assert refund.state == states.REVIEW
+    assert w.gateway_refunds() == []
     assert "could not be read" in refund.decision["dispute_unchecked"]
     assert refund.decision["decision"]["action"] == "approve"  # the policy would have paid it
 

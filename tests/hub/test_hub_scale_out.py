@@ -60,7 +60,8 @@ def run_two_workers(tmp_path: Path, database_url: str) -> None:
             assert sorted(r.order_id for r in refunds) == orders
             assert {r.state for r in refunds} == {states.WRITTEN_BACK}
             keys = [r.key for r in w.gateway_refunds()]
-            assert len(keys) == 12 and len(set(keys)) == 12  # one gateway refund per hub refund
+            assert len(keys) == 12
+            assert len(set(keys)) == 12
             assert all(len(w.platform.refunds[o]) == 1 for o in orders)  # one write-back each
     finally:
         for worker in workers:

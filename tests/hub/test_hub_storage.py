@@ -45,10 +45,12 @@ def test_a_source_reference_opens_one_refund(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         first = ledger.open_refund(conn, request("rq-1"), kind="requested", state=states.REQUESTED)
         again = ledger.open_refund(conn, request("rq-1"), kind="requested", state=states.REQUESTED)
-    assert first[1] is True and again == (first[0], False)
+    assert first[1] is True
+    assert again == (first[0], False)
     with engine.begin() as conn:
         row = ledger.get(conn, first[0])
-    assert row.idempotency_key == f"rh-{first[0]}" and len(row.idempotency_key) <= 45
+    assert row.idempotency_key == f"rh-{first[0]}"
+    assert len(row.idempotency_key) <= 45
     assert row.customer_email == "a@x.io"
 
 
@@ -111,11 +113,14 @@ def test_delivery_and_job_are_stored_together_and_deduplicated(engine: sa.Engine
     verified = Verified(store_id="s1", topic="t", dedupe_key="evt-1")
     first = receive(engine, "sandbox", verified, inbound)
     second = receive(engine, "sandbox", verified, inbound)
-    assert not first.duplicate and second.duplicate and second.delivery_id == first.delivery_id
+    assert not first.duplicate
+    assert second.duplicate
+    assert second.delivery_id == first.delivery_id
     with engine.begin() as conn:
         assert jobs.backlog(conn)[0] == 1
     job = jobs.claim_next(engine, timedelta(seconds=30))
-    assert job is not None and job.subject_id == first.delivery_id
+    assert job is not None
+    assert job.subject_id == first.delivery_id
     assert jobs.claim_next(engine, timedelta(seconds=30)) is None
 
 
@@ -124,7 +129,8 @@ def test_an_expired_job_lease_can_be_claimed_again(engine: sa.Engine) -> None:
         jobs.add(conn, jobs.DELIVERY, "d-1")
     assert jobs.claim_next(engine, timedelta(seconds=-1)) is not None
     again = jobs.claim_next(engine, timedelta(seconds=30))
-    assert again is not None and again.attempts == 2
+    assert again is not None
+    assert again.attempts == 2
 
 
 def test_audit_trail_is_append_only_and_scrubbed(engine: sa.Engine) -> None:

@@ -51,7 +51,8 @@ def test_unreadable_authentic_delivery_becomes_a_replayable_dead_letter(world: W
     assert world.post(raw, headers).status_code == 200
     world.hub.settle()
     [delivery] = world.hub.deliveries()
-    assert delivery.status == "dead" and "topic" in delivery.error
+    assert delivery.status == "dead"
+    assert "topic" in delivery.error
     listed = world.hub.client.get("/api/deliveries?status=dead", headers=ADMIN).json["deliveries"]
     assert [d["id"] for d in listed] == [delivery.id]
     replayed = world.hub.client.post(f"/api/deliveries/{delivery.id}/replay", headers=ADMIN)
@@ -67,12 +68,14 @@ def test_refund_in_review_is_approved_through_the_admin_api(world: World) -> Non
     assert refund.state == states.REVIEW
     assert world.hub.client.post(f"/api/refunds/{refund.id}/approve", json={}, headers={}).status_code == 401
     too_much = world.hub.client.post(f"/api/refunds/{refund.id}/approve", json={"amount": 2000}, headers=ADMIN)
-    assert too_much.status_code == 409 and "refundable balance" in too_much.json["message"]
+    assert too_much.status_code == 409
+    assert "refundable balance" in too_much.json["message"]
     ok = world.hub.client.post(f"/api/refunds/{refund.id}/approve", json={"amount": 1000, "by": "ana"}, headers=ADMIN)
     assert ok.json["state"] == states.APPROVED
     world.hub.settle(senders=[world.platform.sender, world.gateway.sender])
     shown = world.hub.client.get(f"/api/refunds/{refund.id}", headers=ADMIN).json
-    assert shown["state"] == states.WRITTEN_BACK and shown["approved_amount"] == 1000
+    assert shown["state"] == states.WRITTEN_BACK
+    assert shown["approved_amount"] == 1000
     assert any(entry["actor"] == "admin:ana" for entry in shown["audit"])
     assert world.hub.client.get("/api/refunds?state=written_back", headers=ADMIN).json["refunds"][0]["id"] == refund.id
 
@@ -93,7 +96,8 @@ def test_health_metrics_and_openapi(world: World) -> None:
     ):
         assert name in text
     document = world.hub.client.get("/api/openapi.json").json
-    assert document["openapi"].startswith("3.") and "/api/refunds/{refund_id}/approve" in document["paths"]
+    assert document["openapi"].startswith("3.")
+    assert "/api/refunds/{refund_id}/approve" in document["paths"]
     json.dumps(document)
 
 
@@ -107,7 +111,8 @@ def test_a_body_without_content_length_is_read_up_to_the_limit(world: World) -> 
     world.order("1001", 5000)
     raw, headers = world.platform.request_refund("1001", 1000, send=False)
     answer = world.hub.client.post("/webhooks/sandbox", input_stream=io.BytesIO(raw), headers=headers)
-    assert answer.status_code == 200 and answer.json["result"] == "accepted"
+    assert answer.status_code == 200
+    assert answer.json["result"] == "accepted"
     big = io.BytesIO(b"{" + b" " * world.hub.config.hub.max_body_bytes + b"}")
     answer = world.hub.client.post("/webhooks/sandbox", input_stream=big, headers=headers)
     assert (answer.status_code, answer.json["error"]) == (413, "body_too_large")

@@ -60,9 +60,11 @@ def test_simulate_counts_what_would_change() -> None:
 
 def test_same_policy_changes_nothing_and_sample_is_bounded() -> None:
     report = simulate(DEFAULT_POLICY, records())
-    assert report.changed == 0 and report.money_delta == ()
+    assert report.changed == 0
+    assert report.money_delta == ()
     bounded = simulate(policy(**CANDIDATE), records() * 3, sample=2)
-    assert bounded.changed == 12 and len(bounded.changed_ids) == 2
+    assert bounded.changed == 12
+    assert len(bounded.changed_ids) == 2
 
 
 def test_progress_is_reported_in_steps() -> None:
@@ -78,7 +80,9 @@ def test_report_renders_with_rich() -> None:
     console.print(render(simulate(policy(**CANDIDATE), records())))
     text = console.export_text()
     assert "4 of 4 decisions would change" in text
-    assert "approve_partial" in text and "-2.00" in text and "-20.00" in text
+    assert "approve_partial" in text
+    assert "-2.00" in text
+    assert "-20.00" in text
     assert "ref-0, ref-1, ref-2, ref-3" in text
 
 
