@@ -24,9 +24,9 @@ from typing import Any
 from sqlalchemy import event
 
 from hub.db.engine import reading
+from hub.ledger import outbox as jobs
 from hub.runtime.bootstrap import Hub, bootstrap
 from hub.runtime.config import load_config
-from hub.work import jobs
 from hub.work.runner import drain
 
 START_TIMEOUT = 300.0  # seconds a worker process waits for the start signal before giving up

@@ -70,11 +70,11 @@ from gateways.stripe.simulator import StripeSimulator
 from hub.db.engine import reading
 from hub.db.tables import jobs as job_rows
 from hub.db.tables import refunds
+from hub.ledger import outbox as jobs
 from hub.ledger import states
 from hub.pipeline.deliveries import process_delivery
 from hub.sandbox.platform import SandboxPlatform
 from hub.testing.harness import HubHarness
-from hub.work import jobs
 
 SIMULATORS: dict[str, Callable[[], Any]] = {
     "stripe": StripeSimulator,

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from hub.errors import ConfigError, HubError
+from hub.cli.context import config_of, hub_of
+from hub.cli.policy import policy_group
 from hub.runtime.config import load_config
 
 
@@ -26,22 +27,6 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     ctx.obj = {"config_path": config_path}
 
 
-def _config(ctx: click.Context):  # type: ignore[no-untyped-def]
-    try:
-        return load_config(ctx.obj["config_path"])
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
-def _hub(ctx: click.Context, **kwargs):  # type: ignore[no-untyped-def]
-    from hub.runtime.bootstrap import bootstrap
-
-    try:
-        return bootstrap(_config(ctx), **kwargs)
-    except HubError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
 @main.command()
 @click.option("--path", default=".", type=click.Path(file_okay=False), help="folder for refund-hub.toml")
 @click.option("--force", is_flag=True, help="overwrite an existing refund-hub.toml")
@@ -55,13 +40,12 @@ def init(path: str, force: bool) -> None:
     else:
         write_starter(target)
         click.echo(f"wrote {target}")
-    from hub.db.engine import make_engine
-    from hub.db.migrate import upgrade
+    from hub.ledger.unit import open_database
     from hub.runtime.bootstrap import write_key_file
 
     config = load_config(target)
     key_file = write_key_file(config.hub.instance_path)
-    upgrade(make_engine(config.hub.db_url))
+    open_database(config.hub.db_url, migrate=True)
     click.echo(
         f"database ready: {config.hub.db_url}\nlocal secret key: {key_file} (set REFUND_HUB_SECRET_KEYS in production)"
     )
@@ -87,7 +71,7 @@ def serve(
     """Web, worker and janitor together (and the sandbox simulators when configured)."""
     from hub.cli.serve import serve as run
 
-    run(_config(ctx), bind=bind, workers=workers, worker_class=worker_class, threads=threads)
+    run(config_of(ctx), bind=bind, workers=workers, worker_class=worker_class, threads=threads)
 
 
 @main.command()
@@ -98,7 +82,7 @@ def worker(ctx: click.Context, threads: int | None, no_janitor: bool) -> None:
     """Workers alone (scale-out: run several, on many machines, over PostgreSQL and Redis)."""
     from hub.cli.serve import run_worker
 
-    run_worker(_config(ctx), threads=threads, janitor=not no_janitor)
+    run_worker(config_of(ctx), threads=threads, janitor=not no_janitor)
 
 
 @main.command("ingest-service")
@@ -107,7 +91,7 @@ def ingest_service(ctx: click.Context) -> None:
     """The process that commits the deliveries of all web workers together (serve starts it)."""
     from hub.cli.serve import run_ingest_service
 
-    run_ingest_service(_config(ctx))
+    run_ingest_service(config_of(ctx))
 
 
 @main.command()
@@ -116,7 +100,7 @@ def sandbox(ctx: click.Context) -> None:
     """Start the configured simulators (platforms and gateways) and wait."""
     from hub.cli.serve import run_sandbox
 
-    run_sandbox(_config(ctx))
+    run_sandbox(config_of(ctx))
 
 
 @main.command()
@@ -127,7 +111,7 @@ def demo(ctx: click.Context, url: str | None, timeout: float) -> None:
     """Fire signed sample deliveries at a running hub and print what happened to each."""
     from hub.sandbox.demo.run import run_demo
 
-    sys.exit(run_demo(_config(ctx), url=url, timeout=timeout))
+    sys.exit(run_demo(config_of(ctx), url=url, timeout=timeout))
 
 
 @main.command()
@@ -137,7 +121,7 @@ def replay(ctx: click.Context, delivery_id: str) -> None:
     """Queue a stored delivery (e.g. a dead letter) again."""
     from hub.pipeline.deliveries import replay as do_replay
 
-    if not do_replay(_hub(ctx), delivery_id):
+    if not do_replay(hub_of(ctx), delivery_id):
         raise click.ClickException(f"delivery {delivery_id} is unknown or already queued")
     click.echo(f"delivery {delivery_id} queued again")
 
@@ -146,11 +130,10 @@ def replay(ctx: click.Context, delivery_id: str) -> None:
 @click.pass_context
 def migrate(ctx: click.Context) -> None:
     """Bring the database to the newest schema."""
-    from hub.db.engine import make_engine
-    from hub.db.migrate import upgrade
+    from hub.ledger.unit import open_database
 
-    config = _config(ctx)
-    upgrade(make_engine(config.hub.db_url))
+    config = config_of(ctx)
+    open_database(config.hub.db_url, migrate=True)
     click.echo("database is up to date")
 
 
@@ -160,16 +143,8 @@ def rotate_keys(ctx: click.Context) -> None:
     """Re-encrypt stored credentials under the first key of REFUND_HUB_SECRET_KEYS."""
     from hub.ledger.stores import rotate_credentials
 
-    hub = _hub(ctx)
+    hub = hub_of(ctx)
     click.echo(f"re-encrypted {rotate_credentials(hub.engine, hub.box)} store credential sets")
 
 
-def _register_policy_commands() -> None:
-    from hub.cli.policy import policy_group
-    from hub.cli.policy_ledger import add_ledger_commands
-
-    add_ledger_commands(policy_group)
-    main.add_command(policy_group)
-
-
-_register_policy_commands()
+main.add_command(policy_group)

@@ -1,16 +1,31 @@
-"""``refund-hub policy …`` commands that need no database; the hub CLI adds ``explain``/``simulate``
-to ``policy_group`` (``policy_group.add_command(...)``)."""
+"""``refund-hub policy …``: ``check`` a policy file (no database), ``explain`` a stored decision and
+``simulate`` a candidate policy over the decisions the ledger holds."""
 
 from __future__ import annotations
 
+import re
 import sys
+from datetime import UTC, datetime, timedelta
 
 import click
 
+from hub.cli.context import config_of, hub_of
+from hub.ledger import views
+from hub.ledger.history import decided_since
+from hub.ledger.unit import open_database, read
 from hub.policy.errors import PolicyError
 from hub.policy.loader import load_policy
 
 EXIT_INVALID = 2
+SINCE = re.compile(r"^(\d+)([dhw])$")
+
+
+def parse_since(text: str) -> timedelta:
+    match = SINCE.match(text.strip())
+    if not match:
+        raise click.BadParameter("use a number and d, h or w, e.g. 90d")
+    amount, unit = int(match.group(1)), match.group(2)
+    return {"d": timedelta(days=amount), "h": timedelta(hours=amount), "w": timedelta(weeks=amount)}[unit]
 
 
 @click.group("policy")
@@ -30,3 +45,55 @@ def check(file: str) -> None:
     click.echo(f"{file}: valid")
     for line in policy.describe():
         click.echo(f"  - {line}")
+
+
+@policy_group.command("explain")
+@click.argument("refund_id")
+@click.pass_context
+def explain(ctx: click.Context, refund_id: str) -> None:
+    """Why a refund was decided as it was: rules fired, explanation, policy version, trail."""
+    from hub.policy import Decision
+
+    hub = hub_of(ctx)
+    with read(hub.engine) as conn:
+        found = views.refund_with_trail(conn, refund_id)
+    if found is None:
+        raise click.ClickException(f"no refund {refund_id}")
+    row, trail = found
+    click.echo(f"refund {row.id}: {row.state}, {row.amount} {row.currency} (order {row.order_id}, {row.store_id})")
+    if row.decision and "decision" in row.decision:
+        decision = Decision.from_dict(row.decision["decision"])
+        click.echo(f"decision: {decision.action} {decision.amount} under policy {decision.policy_version}")
+        for hit in decision.rules:
+            click.echo(f"  - {hit.rule} [{hit.effect}] {hit.detail}")
+        click.echo(f"customer was told: {decision.explanation}")
+        for key, value in row.decision.items():
+            if key != "decision":
+                click.echo(f"note: {key}: {value}")
+    else:
+        click.echo("no policy decision (a recorded refund, or not decided yet)")
+    click.echo("audit trail:")
+    for entry in trail:
+        click.echo(f"  {entry.at:%Y-%m-%d %H:%M:%S} {entry.actor:12s} {entry.action} {entry.detail}")
+
+
+@policy_group.command("simulate")
+@click.argument("policy_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--since", "since_text", default="90d", show_default=True, help="how far back, e.g. 90d, 12w")
+@click.pass_context
+def simulate_cmd(ctx: click.Context, policy_file: str, since_text: str) -> None:
+    """Replay stored decisions under a candidate policy and show what would change."""
+    from rich.progress import Progress
+
+    from hub.policy import simulate
+    from hub.policy.report import print_report
+
+    candidate = load_policy(policy_file)
+    engine = open_database(config_of(ctx).hub.db_url)
+    since = datetime.now(UTC) - parse_since(since_text)
+    with read(engine) as conn:
+        records = list(decided_since(conn, since, candidate.history_lookback_days))
+    with Progress(transient=True) as progress:
+        task = progress.add_task("replaying decisions", total=len(records))
+        report = simulate(candidate, records, progress=lambda n: progress.update(task, completed=n))
+    print_report(report)

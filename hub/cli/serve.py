@@ -69,13 +69,13 @@ def run_worker(config: Config, threads: int | None = None, janitor: bool = True)
 
 
 def run_ingest_service(config: Config) -> None:
-    from hub.db.engine import make_engine
     from hub.ingest.service import IngestService
+    from hub.ledger.unit import open_database
     from hub.work.queue import HueyDispatcher, make_huey
 
     configure_logging(config.hub.log_level)
     dispatcher = HueyDispatcher(make_huey(config.hub.queue), lambda: 0)  # only enqueues: no consumer here
-    service = IngestService(make_engine(config.hub.db_url), config.hub.ingest_socket, dispatcher)
+    service = IngestService(open_database(config.hub.db_url), config.hub.ingest_socket, dispatcher)
     signal.signal(signal.SIGTERM, lambda *_: service.stop())
     signal.signal(signal.SIGINT, lambda *_: service.stop())
     log.info("ingest service on %s", config.hub.ingest_socket)
@@ -107,11 +107,10 @@ def serve(
     worker_class: str | None = None,
     threads: int | None = None,
 ) -> None:
-    from hub.db.engine import make_engine
-    from hub.db.migrate import upgrade
+    from hub.ledger.unit import open_database
 
     configure_logging(config.hub.log_level)
-    upgrade(make_engine(config.hub.db_url))  # once, before any process starts
+    open_database(config.hub.db_url, migrate=True)  # once, before any process starts
     metrics_dir = config.hub.instance_path.resolve() / "metrics"
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(parents=True)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -135,6 +136,8 @@ refunds = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
     Column("writeback_ref", String(255)),
+    # no trace at the executor and the key can no longer be replayed: only a person can settle it
+    Column("needs_person", Boolean, nullable=False, default=False, server_default=false()),
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
     Column("executed_at", Timestamp),

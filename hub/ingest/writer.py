@@ -31,9 +31,9 @@ from hub.db.engine import begin_sqlite
 from hub.db.tables import deliveries, jobs
 from hub.db.upsert import insert_ignore_statement
 from hub.errors import StorageUnavailable
-from hub.work.jobs import DELIVERY, READY
+from hub.ledger.deliveries import ACK, RECEIVED
+from hub.ledger.outbox import DELIVERY, READY
 
-RECEIVED, DONE, IGNORED, DEAD, ACK = "received", "done", "ignored", "dead", "ack"
 KEPT_HEADERS_MAX = 64
 
 

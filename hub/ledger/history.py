@@ -3,13 +3,18 @@ payment instrument within the policy's lookback, and whether the payment is unde
 
 from __future__ import annotations
 
+import bisect
+from collections import defaultdict
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
-from hub.db.tables import payments, refunds
-from hub.ledger.refunds import as_utc
+from hub.db.tables import refunds
+from hub.ledger.payments import is_disputed
+from hub.ledger.records import as_utc
+from hub.models import RefundRequest
 
 PRIOR_COLUMNS = (
     refunds.c.id,
@@ -65,7 +70,52 @@ def build_history(conn: Connection, refund: Any, lookback_days: int, at: datetim
             .limit(1000)
         ).all()
         prior = [prior_refund(r) for r in rows]
-    disputed = False
-    if refund.payment_id is not None:
-        disputed = bool(conn.execute(select(payments.c.disputed).where(payments.c.id == refund.payment_id)).scalar())
+    disputed = is_disputed(conn, refund.payment_id) if refund.payment_id is not None else False
     return History(prior_refunds=tuple(prior), payment_disputed=disputed)
+
+
+def decided_since(conn: Connection, since: datetime, lookback_days: int) -> Iterator[Any]:
+    """SimulationRecords of every decided refund since ``since``, for ``policy simulate``.
+
+    Each record's history is rebuilt in memory from the same rows (earlier refunds by customer,
+    email or payment instrument), so the cost per record stays flat however long the history is.
+    """
+    from hub.policy import Decision, History, SimulationRecord
+
+    start = since - timedelta(days=lookback_days)
+    rows = conn.execute(
+        select(*PRIOR_COLUMNS, refunds.c.decision, refunds.c.request, refunds.c.kind)
+        .where(refunds.c.created_at >= start)
+        .order_by(refunds.c.created_at)
+    ).all()
+    index: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
+    priors = [prior_refund(row) for row in rows]
+    for position, row in enumerate(rows):
+        for key in _keys(row):
+            index[key].append((priors[position].created_at, position))
+    for position, row in enumerate(rows):
+        created = priors[position].created_at
+        if created < since or not row.decision or "decision" not in row.decision or row.kind != "requested":
+            continue
+        earlier: set[int] = set()
+        for key in _keys(row):
+            series = index[key]
+            lo = bisect.bisect_left(series, (created - timedelta(days=lookback_days), -1))
+            hi = bisect.bisect_left(series, (created, position))
+            earlier.update(p for _, p in series[lo:hi])
+        history = History(
+            prior_refunds=tuple(sorted((priors[p] for p in earlier), key=lambda r: r.created_at, reverse=True))
+        )
+        yield SimulationRecord(
+            refund_id=row.id,
+            request=RefundRequest.model_validate(row.request),
+            history=history,
+            decided_at=created,
+            decision=Decision.from_dict(row.decision["decision"]),
+        )
+
+
+def _keys(row: Any) -> list[str]:
+    return [
+        f"{k}:{v}" for k, v in (("c", row.customer_id), ("e", row.customer_email), ("p", row.payment_fingerprint)) if v
+    ]

@@ -1,9 +1,6 @@
-"""Refund rows: find-or-create by source, compare-and-set transitions, the balance reservation.
+"""Refund rows: find-or-create by source, compare-and-set transitions, the facts a step sets.
 
-Invariant 2 lives in ``reserve``: under a lock on the payment (PostgreSQL row lock; SQLite's
-``BEGIN IMMEDIATE`` write lock), the amounts of every refund that holds money on the payment
-plus the new one must stay within what was captured, and nothing new starts while an earlier
-refund on the payment is in doubt.
+The balance a refund reserves against lives in ``hub.ledger.payments`` (invariant 2).
 """
 
 from __future__ import annotations
@@ -13,26 +10,22 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, bindparam, or_, select, update
 from sqlalchemy.sql.dml import Update
 
-from hub.db.tables import payments, refunds
+from hub.db.tables import refunds
 from hub.db.upsert import insert_ignore
-from hub.errors import IllegalTransition, OverRefund, PaymentBusy
+from hub.errors import IllegalTransition
 from hub.ledger import states
-from hub.models import Payment, RefundRequest
+from hub.ledger.records import Payment, Refund, as_utc, from_row
+from hub.models import RefundRequest
 from hub.policy.history import normalize_email, payment_fingerprint
+
+__all__ = ["as_utc"]  # re-exported: callers that compare stored times import it from here
 
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite hands datetimes back naive; every stored time is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 def new_refund_id() -> str:
@@ -100,12 +93,14 @@ def open_refund(
 _GET = select(refunds).where(refunds.c.id == bindparam("refund_id"))  # built once: the worker reads it often
 
 
-def get(conn: Connection, refund_id: str) -> Row[Any] | None:
-    return conn.execute(_GET, {"refund_id": refund_id}).first()
+def get(conn: Connection, refund_id: str) -> Refund | None:
+    row = conn.execute(_GET, {"refund_id": refund_id}).first()
+    return from_row(Refund, row) if row is not None else None
 
 
-def find_by_gateway_refund(conn: Connection, gateway_refund_id: str) -> Row[Any] | None:
-    return conn.execute(select(refunds).where(refunds.c.gateway_refund_id == gateway_refund_id)).first()
+def find_by_gateway_refund(conn: Connection, gateway_refund_id: str) -> Refund | None:
+    row = conn.execute(select(refunds).where(refunds.c.gateway_refund_id == gateway_refund_id)).first()
+    return from_row(Refund, row) if row is not None else None
 
 
 def transition(
@@ -122,11 +117,12 @@ def transition(
 
 def transition_returning(
     conn: Connection, refund_id: str, to: str, *, expect: str | tuple[str, ...] | None = None, **values: Any
-) -> Row[Any] | None:
-    """``transition`` that hands back the updated row (None if another worker moved it first),
+) -> Refund | None:
+    """``transition`` that hands back the updated refund (None if another worker moved it first),
     saving the caller a read."""
     statement, params = _transition(refund_id, to, expect, values, returning=True)
-    return conn.execute(statement, params).first()
+    row = conn.execute(statement, params).first()
+    return from_row(Refund, row) if row is not None else None
 
 
 NEXT_ATTEMPT = refunds.c.attempts + 1  # one object, so statements that use it are cached
@@ -165,74 +161,6 @@ def _transition_statement(
     return statement.returning(*refunds.columns) if returning else statement
 
 
-def upsert_payment(conn: Connection, store_id: str, route: str, payment: Payment) -> int:
-    """The payment row for (store, route, reference); captured is refreshed from the latest read."""
-    where = and_(payments.c.store_id == store_id, payments.c.route == route, payments.c.reference == payment.reference)
-    inserted = insert_ignore(
-        conn,
-        payments,
-        {
-            "store_id": store_id,
-            "route": route,
-            "reference": payment.reference,
-            "currency": payment.currency,
-            "captured": payment.captured,
-            "disputed": False,
-            "updated_at": now(),
-        },
-        conflict=("store_id", "route", "reference"),
-    )
-    if not inserted:
-        conn.execute(update(payments).where(where).values(captured=payment.captured, updated_at=now()))
-    return int(conn.execute(select(payments.c.id).where(where)).scalar_one())
-
-
-def _holding(payment_id: int, excluding: str | None):  # type: ignore[no-untyped-def]
-    held = or_(refunds.c.state.in_(states.HOLDS_MONEY), and_(refunds.c.state == states.RECORDED, refunds.c.money_moved))
-    clauses = [refunds.c.payment_id == payment_id, held]
-    if excluding:
-        clauses.append(refunds.c.id != excluding)
-    return and_(*clauses)
-
-
-def committed(conn: Connection, payment_id: int, excluding: str | None = None) -> int:
-    """Money that succeeded, is pending, in doubt or approved on the payment."""
-    total = conn.execute(
-        select(func.coalesce(func.sum(refunds.c.approved_amount), 0)).where(_holding(payment_id, excluding))
-    ).scalar_one()
-    return int(total)
-
-
-def lock_payment(conn: Connection, payment_id: int) -> Row[Any]:
-    query = select(payments).where(payments.c.id == payment_id)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return conn.execute(query).one()
-
-
-def reserve(conn: Connection, refund_id: str, payment_id: int, amount: int, *, expect: str | tuple[str, ...]) -> None:
-    """Approve ``amount`` against the payment's refundable balance, or raise.
-
-    Must run inside a write transaction; the payment row lock serializes concurrent reservations.
-    """
-    payment = lock_payment(conn, payment_id)
-    in_doubt = conn.execute(
-        select(refunds.c.id).where(
-            refunds.c.payment_id == payment_id, refunds.c.state.in_(states.IN_DOUBT), refunds.c.id != refund_id
-        )
-    ).first()
-    if in_doubt is not None:
-        raise PaymentBusy(f"refund {in_doubt.id} on this payment is still unresolved")
-    already = committed(conn, payment_id, excluding=refund_id)
-    if already + amount > payment.captured:
-        raise OverRefund(
-            f"{amount} would exceed the refundable balance {payment.captured - already} "
-            f"(captured {payment.captured}, committed {already})"
-        )
-    if not transition(conn, refund_id, states.APPROVED, expect=expect, payment_id=payment_id, approved_amount=amount):
-        raise IllegalTransition(f"refund {refund_id} changed state while it was being approved")
-
-
 def claim(conn: Connection, refund_id: str, lease: timedelta) -> bool:
     """Take the refund for execution: approved → executing, with a lease and one more attempt."""
     return transition(
@@ -250,3 +178,130 @@ def expired_executions(conn: Connection, at: datetime) -> list[str]:
     """Refunds a worker took and never finished (it died, or lost its job): money in doubt."""
     rows = conn.execute(select(refunds.c.id).where(refunds.c.state == states.EXECUTING, refunds.c.lease_until < at))
     return [r.id for r in rows]
+
+
+def set_payment(conn: Connection, refund_id: str, payment_id: int | None, route: str | None) -> None:
+    """The payment a refund draws on and who moves its money, as the decision found them."""
+    conn.execute(update(refunds).where(refunds.c.id == refund_id).values(payment_id=payment_id, route=route))
+
+
+def attach_payment(conn: Connection, refund_id: str, payment_id: int) -> None:
+    """A recorded refund counts against its payment's balance."""
+    conn.execute(update(refunds).where(refunds.c.id == refund_id).values(payment_id=payment_id))
+
+
+def set_decision(conn: Connection, refund_id: str, detail: dict[str, Any], policy_version: str | None) -> None:
+    conn.execute(
+        update(refunds).where(refunds.c.id == refund_id).values(decision=detail, policy_version=policy_version)
+    )
+
+
+def set_gateway_refund_id(conn: Connection, refund_id: str, gateway_refund_id: str | None) -> None:
+    conn.execute(update(refunds).where(refunds.c.id == refund_id).values(gateway_refund_id=gateway_refund_id))
+
+
+def supersede(conn: Connection, refund_id: str) -> None:
+    """A recorded refund whose money another record of the same movement already counts."""
+    conn.execute(update(refunds).where(refunds.c.id == refund_id).values(money_moved=False, updated_at=now()))
+
+
+def unsettled(conn: Connection, limit: int = 200) -> list[Refund]:
+    """``pending`` and ``unknown`` refunds, longest untouched first: the executor must be asked."""
+    rows = conn.execute(
+        select(refunds)
+        .where(refunds.c.state.in_((states.PENDING, states.UNKNOWN)))
+        .order_by(refunds.c.updated_at)
+        .limit(limit)
+    ).all()
+    return [from_row(Refund, row) for row in rows]
+
+
+def stuck(conn: Connection, before: datetime) -> list[tuple[str, str]]:
+    """(id, state) of refunds left ``requested`` or ``succeeded`` since ``before``: a job was lost."""
+    rows = conn.execute(
+        select(refunds.c.id, refunds.c.state).where(
+            refunds.c.state.in_((states.REQUESTED, states.SUCCEEDED)), refunds.c.updated_at < before
+        )
+    ).all()
+    return [(row.id, row.state) for row in rows]
+
+
+def flag_needs_person(conn: Connection, refund_id: str) -> bool:
+    """Mark the refund as one only a person can settle; True the first time."""
+    result = conn.execute(
+        update(refunds).where(refunds.c.id == refund_id, refunds.c.needs_person.is_(False)).values(needs_person=True)
+    )
+    return result.rowcount == 1
+
+
+def redact_customers(
+    conn: Connection,
+    connector: str,
+    store_id: str,
+    *,
+    customer_id: str | None = None,
+    email: str | None = None,
+    order_ids: tuple[str, ...] = (),
+    whole_store: bool = False,
+) -> int:
+    """Compliance redaction: customer identity leaves the refunds; amounts and states stay."""
+    where = [refunds.c.connector == connector, refunds.c.store_id == store_id]
+    if not whole_store:
+        match = [refunds.c.customer_id == customer_id] if customer_id else []
+        if email:
+            match.append(refunds.c.customer_email == normalize_email(email))
+        if order_ids:
+            match.append(refunds.c.order_id.in_(order_ids))
+        if not match:
+            return 0
+        where.append(or_(*match))
+    rows = conn.execute(select(refunds.c.id, refunds.c.request).where(*where)).all()
+    for row in rows:
+        request = {**dict(row.request), "customer": {"id": None, "email": None}}
+        conn.execute(
+            update(refunds).where(refunds.c.id == row.id).values(customer_id=None, customer_email=None, request=request)
+        )
+    return len(rows)
+
+
+def open_outside_refund(
+    conn: Connection,
+    payment: Payment,
+    *,
+    source: str,
+    gateway_refund_id: str,
+    amount: int,
+    currency: str | None,
+    delivery_id: str | None,
+) -> str:
+    """Record a refund nobody in the hub made (a gateway dashboard click) as money that moved."""
+    refund_id = new_refund_id()
+    at = now()
+    insert_ignore(
+        conn,
+        refunds,
+        {
+            "id": refund_id,
+            "connector": source,
+            "store_id": payment.store_id,
+            "source_ref": f"gateway:{gateway_refund_id}",
+            "order_id": "",
+            "kind": "recorded",
+            "state": states.RECORDED,
+            "money_moved": True,
+            "amount": amount,
+            "approved_amount": amount,
+            "currency": currency or payment.currency,
+            "payment_id": payment.id,
+            "route": payment.route,
+            "idempotency_key": idempotency_key_for(refund_id),
+            "gateway_refund_id": gateway_refund_id,
+            "request": {"source": "gateway dashboard"},
+            "delivery_id": delivery_id,
+            "attempts": 0,
+            "created_at": at,
+            "updated_at": at,
+        },
+        conflict=("store_id", "connector", "source_ref"),
+    )
+    return refund_id

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, and_, select
 
 from hub.db.tables import refunds
 from hub.ledger import audit, states
-from hub.ledger.refunds import now
+from hub.ledger.refunds import now, set_gateway_refund_id, supersede
 
 WINDOW = timedelta(days=2)
 GATEWAY_SOURCE = "gateway:"
@@ -41,7 +41,7 @@ def link_gateway_sighting(conn: Connection, payment_id: int, amount: int, gatewa
     ).first()
     if twin is None:
         return False
-    conn.execute(update(refunds).where(refunds.c.id == twin.id).values(gateway_refund_id=gateway_refund_id))
+    set_gateway_refund_id(conn, twin.id, gateway_refund_id)
     audit.write(conn, actor, "linked_gateway_refund", refund_id=twin.id, gateway_refund_id=gateway_refund_id)
     return True
 
@@ -55,8 +55,8 @@ def link_platform_record(conn: Connection, refund_id: str, payment_id: int, amou
     ).first()
     if twin is None:
         return
-    conn.execute(update(refunds).where(refunds.c.id == twin.id).values(money_moved=False, updated_at=now()))
-    conn.execute(update(refunds).where(refunds.c.id == refund_id).values(gateway_refund_id=twin.gateway_refund_id))
+    supersede(conn, twin.id)
+    set_gateway_refund_id(conn, refund_id, twin.gateway_refund_id)
     audit.write(
         conn,
         "worker",

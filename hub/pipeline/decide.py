@@ -2,32 +2,35 @@
 
 Approval reserves the amount against the payment's refundable balance in the same transaction
 that records the decision (invariant 2); the execution job is written there too. A denial or an
-alternative is told to the customer through the connector after the commit.
+alternative is told to the customer by a ``notify`` job after the commit.
+
+The steps, each its own function: find the route → read the payment's dispute flag → (one
+transaction) place the payment, build the history, evaluate the policy, guard the approval,
+reserve or move, record and audit, schedule what follows.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
-
-from hub.contracts import DecisionNotice
-from hub.db.engine import recoverable
-from hub.db.tables import payments
+from hub.contracts import Connector, StoreContext
 from hub.errors import OverRefund, PaymentBusy
-from hub.ledger import audit, states
+from hub.ledger import audit, payments, states
+from hub.ledger import outbox as jobs
 from hub.ledger import refunds as ledger
 from hub.ledger.history import build_history
+from hub.ledger.outbox import JobKind
+from hub.ledger.records import Refund
+from hub.ledger.unit import Unit, read, write
 from hub.models import RefundRequest
 from hub.pipeline.routing import NoRoute, gateway_account, route_for
 from hub.runtime.bootstrap import Hub
 from hub.runtime.metrics import DECISIONS
-from hub.work import jobs
 
 log = logging.getLogger(__name__)
-NOTIFY = "notify"
 NEXT_STATE = {
     "approve": states.APPROVED,
     "approve_partial": states.APPROVED,
@@ -41,96 +44,129 @@ class TryLater(Exception):
     """The decision must wait (an earlier refund on the payment is unresolved)."""
 
 
-def decide(hub: Hub, refund_id: str, now: datetime | None = None) -> str:
-    """Decide a ``requested`` refund; returns the new state."""
+@dataclass
+class Verdict:
+    """The policy's decision and what the hub made of it: the state to move to and why."""
+
+    decision: Any
+    history: Any
+    state: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def hold(self, key: str, why: str) -> None:
+        """An approval that must go to a person instead, with the reason under ``key``."""
+        if self.state == states.APPROVED:
+            self.state, self.detail[key] = states.REVIEW, why
+
+
+def decide(hub: Hub, refund_id: str, now: datetime | None = None) -> str | None:
+    """Decide a ``requested`` refund; returns its state afterwards (None: no such refund)."""
+    now = now or datetime.now(UTC)
+    with read(hub.engine) as conn:
+        refund = ledger.get(conn, refund_id)
+    if refund is None or refund.state != states.REQUESTED:
+        return refund.state if refund is not None else None
+    request = RefundRequest.model_validate(refund.request)
+    store = hub.stores[refund.connector].get(refund.store_id)
+    if store is None:
+        return _to_review(hub, refund_id, "store is disabled or unknown")
+    route, no_route = _route(store, hub.connectors[refund.connector], request)
+    unchecked = _refresh_payment(hub, store.id, route, request)
+    with write(hub.engine) as conn:
+        payment = request.payments[0] if request.payments else None
+        payment_id = payments.upsert(conn, store.id, route or "unrouted", payment) if payment else None
+        ledger.set_payment(conn, refund_id, payment_id, route)
+        refund = ledger.get(conn, refund_id)
+        assert refund is not None
+        verdict = _evaluate(hub, conn, refund, request, now)
+        if no_route:
+            verdict.hold("route_problem", no_route)
+        if unchecked:  # never move money the payment may be disputed for
+            verdict.hold("dispute_unchecked", unchecked)
+        _apply(conn, refund_id, payment_id, verdict)
+        _record(conn, refund_id, verdict)
+        _shadow(hub, conn, refund_id, request, verdict, now)
+    DECISIONS.labels(action=verdict.decision.action).inc()
+    hub.dispatcher.wake()
+    return verdict.state
+
+
+def _route(store: StoreContext, connector: Connector, request: RefundRequest) -> tuple[str | None, str | None]:
+    """(route, why there is none)."""
+    if not request.payments:
+        return None, "the request names no payment"
+    try:
+        return route_for(store, connector, request.payments[0]), None
+    except NoRoute as exc:
+        return None, str(exc)
+
+
+def _evaluate(hub: Hub, conn: Unit, refund: Refund, request: RefundRequest, now: datetime) -> Verdict:
     from hub.policy import decide as evaluate
 
-    now = now or datetime.now(UTC)
-    with recoverable(hub.engine) as conn:
-        row = ledger.get(conn, refund_id)
-    if row is None or row.state != states.REQUESTED:
-        return row.state if row is not None else "missing"
-    request = RefundRequest.model_validate(row.request)
-    connector = hub.connectors[row.connector]
-    store = hub.stores[row.connector].get(row.store_id)
-    policy = hub.policy_for(row.connector, row.store_id)
-    if store is None:
-        return _settle(hub, refund_id, states.REVIEW, reason="store is disabled or unknown")
-    route: str | None
-    no_route: str | None
-    try:
-        route = route_for(store, connector, request.payments[0]) if request.payments else None
-    except NoRoute as exc:
-        route, no_route = None, str(exc)
-    else:
-        no_route = None if route else "the request names no payment"
-    unchecked = _refresh_payment(hub, store.id, route, request)
-    with recoverable(hub.engine) as conn:
-        payment_id = (
-            ledger.upsert_payment(conn, store.id, route or "unrouted", request.payments[0])
-            if request.payments
-            else None
-        )
-        conn.execute(
-            update(ledger.refunds).where(ledger.refunds.c.id == refund_id).values(payment_id=payment_id, route=route)
-        )
-        row = ledger.get(conn, refund_id)
-        history = build_history(conn, row, policy.history_lookback_days, now)
-        decision = evaluate(policy, request, history, now)
-        state = NEXT_STATE[decision.action]
-        detail: dict[str, Any] = {"decision": decision.to_dict()}
-        if state == states.APPROVED and no_route:
-            state, detail["route_problem"] = states.REVIEW, no_route
-        if state == states.APPROVED and unchecked:  # never move money the payment may be disputed for
-            state, detail["dispute_unchecked"] = states.REVIEW, unchecked
-        if state == states.APPROVED:
-            try:
-                ledger.reserve(conn, refund_id, payment_id, decision.amount, expect=states.REQUESTED)  # type: ignore[arg-type]
-            except PaymentBusy as exc:
-                raise TryLater(str(exc)) from exc
-            except OverRefund as exc:
-                state, detail["balance_problem"] = states.REVIEW, str(exc)
-        if state != states.APPROVED:
-            ledger.transition(conn, refund_id, state, expect=states.REQUESTED)
-        conn.execute(
-            update(ledger.refunds)
-            .where(ledger.refunds.c.id == refund_id)
-            .values(decision=detail, policy_version=decision.policy_version)
-        )
-        audit.write(
-            conn,
-            "policy",
-            "decided",
-            refund_id=refund_id,
-            verdict=decision.action,
-            state=state,
-            amount=decision.amount,
-            rules=[r.rule for r in decision.rules],
-            policy_version=decision.policy_version,
-            **{k: v for k, v in detail.items() if k != "decision"},
-        )
-        shadow = hub.config.hub.shadow_policy
-        if shadow:  # the candidate decides beside the live policy; only the audit trail sees it
-            candidate = evaluate(hub.policies[shadow], request, history, now)
-            audit.write(
-                conn,
-                "policy",
-                "shadow_decision",
-                refund_id=refund_id,
-                policy=shadow,
-                verdict=candidate.action,
-                amount=candidate.amount,
-                rules=[r.rule for r in candidate.rules],
-                policy_version=candidate.policy_version,
-                differs=candidate.action != decision.action,
-            )
-        if state == states.APPROVED:
-            jobs.add(conn, jobs.REFUND, refund_id)
-        elif state in (states.DENIED, states.OFFERED):
-            jobs.add(conn, NOTIFY, refund_id)  # durable: a platform hiccup must not swallow the note
-    DECISIONS.labels(action=decision.action).inc()
-    hub.dispatcher.wake()
-    return state
+    policy = hub.policy_for(refund.connector, refund.store_id)
+    history = build_history(conn, refund, policy.history_lookback_days, now)
+    decision = evaluate(policy, request, history, now)
+    return Verdict(decision, history, NEXT_STATE[decision.action], {"decision": decision.to_dict()})
+
+
+def _apply(conn: Unit, refund_id: str, payment_id: int | None, verdict: Verdict) -> None:
+    """Reserve an approval against the balance, or move the refund to its decided state."""
+    if verdict.state == states.APPROVED:
+        assert payment_id is not None  # an approval without a payment was held for a person
+        try:
+            payments.reserve(conn, refund_id, payment_id, verdict.decision.amount, expect=states.REQUESTED)
+        except PaymentBusy as exc:
+            raise TryLater(str(exc)) from exc
+        except OverRefund as exc:
+            verdict.hold("balance_problem", str(exc))
+    if verdict.state != states.APPROVED:
+        ledger.transition(conn, refund_id, verdict.state, expect=states.REQUESTED)
+
+
+def _record(conn: Unit, refund_id: str, verdict: Verdict) -> None:
+    """The decision on the refund and in the audit trail, and the job that follows it."""
+    decision = verdict.decision
+    ledger.set_decision(conn, refund_id, verdict.detail, decision.policy_version)
+    audit.write(
+        conn,
+        "policy",
+        "decided",
+        refund_id=refund_id,
+        verdict=decision.action,
+        state=verdict.state,
+        amount=decision.amount,
+        rules=[r.rule for r in decision.rules],
+        policy_version=decision.policy_version,
+        **{k: v for k, v in verdict.detail.items() if k != "decision"},
+    )
+    if verdict.state == states.APPROVED:
+        jobs.add(conn, JobKind.REFUND, refund_id)
+    elif verdict.state in (states.DENIED, states.OFFERED):
+        jobs.add(conn, JobKind.NOTIFY, refund_id)  # durable: a platform hiccup must not swallow the note
+
+
+def _shadow(hub: Hub, conn: Unit, refund_id: str, request: RefundRequest, verdict: Verdict, now: datetime) -> None:
+    """The candidate policy decides beside the live one, on the same history; only the audit
+    trail sees it."""
+    from hub.policy import decide as evaluate
+
+    shadow = hub.config.hub.shadow_policy
+    if not shadow:
+        return
+    candidate = evaluate(hub.policies[shadow], request, verdict.history, now)
+    audit.write(
+        conn,
+        "policy",
+        "shadow_decision",
+        refund_id=refund_id,
+        policy=shadow,
+        verdict=candidate.action,
+        amount=candidate.amount,
+        rules=[r.rule for r in candidate.rules],
+        policy_version=candidate.policy_version,
+        differs=candidate.action != verdict.decision.action,
+    )
 
 
 def _refresh_payment(hub: Hub, store_id: str, route: str | None, request: RefundRequest) -> str | None:
@@ -145,75 +181,17 @@ def _refresh_payment(hub: Hub, store_id: str, route: str | None, request: Refund
     payment = request.payments[0]
     try:
         state = hub.gateways[account].payment(payment.reference, payment.extra)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure to read the flag sends an approval to a person
         log.warning("payment lookup failed for %s: %s", payment.reference, exc)
         return f"the dispute status of payment {payment.reference} could not be read from {account}: {exc}"[:500]
-    with recoverable(hub.engine) as conn:
-        ledger.upsert_payment(conn, store_id, route or "", payment)
-        conn.execute(
-            update(payments)
-            .where(
-                payments.c.store_id == store_id, payments.c.route == route, payments.c.reference == payment.reference
-            )
-            .values(disputed=state.disputed)
-        )
+    with write(hub.engine) as conn:
+        payments.upsert(conn, store_id, route or "", payment)
+        payments.set_disputed(conn, store_id, route or "", payment.reference, state.disputed)
     return None
 
 
-def _settle(hub: Hub, refund_id: str, state: str, reason: str) -> str:
-    with recoverable(hub.engine) as conn:
-        ledger.transition(conn, refund_id, state, expect=states.REQUESTED)
-        audit.write(conn, "worker", "decided", refund_id=refund_id, state=state, reason=reason)
-    return state
-
-
-def tell_customer(hub: Hub, refund_id: str) -> None:
-    """Send the customer-facing explanation of a denial or an alternative to the platform.
-
-    Runs as its own job; a failure raises so the job retries with backoff.
-    """
-    with recoverable(hub.engine) as conn:
-        row = ledger.get(conn, refund_id)
-    if row is None or not row.decision or "decision" not in row.decision:
-        return
-    store = hub.stores[row.connector].get(row.store_id)
-    if store is None:
-        return
-    decided = row.decision["decision"]
-    notice = DecisionNotice(
-        hub_refund_id=row.id,
-        order_id=row.order_id,
-        source_ref=row.source_ref,
-        decision=decided["action"],
-        explanation=decided["explanation"],
-    )
-    result = hub.connectors[row.connector].notify_decision(store, notice)
-    with recoverable(hub.engine) as conn:
-        audit.write(
-            conn, "worker", "customer_notified", refund_id=row.id, reference=result.reference if result else None
-        )
-
-
-def review_decision(
-    hub: Hub, refund_id: str, approve: bool, who: str, amount: int | None = None, note: str = ""
-) -> str:
-    """A person's decision on a refund in review (or an offered alternative)."""
-    with hub.engine.begin() as conn:
-        row = ledger.get(conn, refund_id)
-        if row is None:
-            raise LookupError(refund_id)
-        if row.state not in (states.REVIEW, states.OFFERED):
-            raise ValueError(f"refund {refund_id} is {row.state}, not in review")
-        if approve:
-            value = amount if amount is not None else row.amount
-            if row.payment_id is None:
-                raise ValueError(f"refund {refund_id} has no payment to refund")
-            ledger.reserve(conn, refund_id, row.payment_id, value, expect=row.state)
-            jobs.add(conn, jobs.REFUND, refund_id)
-            state = states.APPROVED
-        else:
-            ledger.transition(conn, refund_id, states.DENIED, expect=row.state)
-            state = states.DENIED
-        audit.write(conn, f"admin:{who}", "reviewed", refund_id=refund_id, state=state, amount=amount, note=note)
-    hub.dispatcher.wake()
-    return state
+def _to_review(hub: Hub, refund_id: str, reason: str) -> str:
+    with write(hub.engine) as conn:
+        ledger.transition(conn, refund_id, states.REVIEW, expect=states.REQUESTED)
+        audit.write(conn, "worker", "decided", refund_id=refund_id, state=states.REVIEW, reason=reason)
+    return states.REVIEW

@@ -4,41 +4,30 @@ the reason (kept, visible, replayable); nothing received is lost (invariant 4)."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from sqlalchemy import select, update
-
 from hub.contracts import Delivery, Headers, Notice
-from hub.db.engine import recoverable
-from hub.db.tables import deliveries, refunds
 from hub.errors import ParseError
-from hub.ingest.writer import DEAD, DONE, RECEIVED
 from hub.ledger import audit
+from hub.ledger import deliveries as stored
+from hub.ledger import outbox as jobs
+from hub.ledger import refunds as ledger
+from hub.ledger.outbox import JobKind
+from hub.ledger.twins import GATEWAY_SOURCE
+from hub.ledger.unit import read, write
 from hub.pipeline.decide import decide
 from hub.pipeline.gateway_events import take_gateway_events
 from hub.pipeline.intake import take_event
-from hub.policy.history import normalize_email
 from hub.runtime.bootstrap import Hub
 from hub.runtime.metrics import DELIVERIES
 
-GATEWAY_SOURCE = "gateway:"
 
-
-def process_delivery(hub: Hub, delivery_id: str) -> str:
-    with recoverable(hub.engine) as conn:
-        row = conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
-    if row is None or row.status != RECEIVED:
-        return row.status if row is not None else "missing"
+def process_delivery(hub: Hub, delivery_id: str) -> str | None:
+    """Returns the delivery's status afterwards (None: no such delivery)."""
+    with read(hub.engine) as conn:
+        row = stored.get(conn, delivery_id)
+    if row is None or row.status != stored.RECEIVED:
+        return row.status if row is not None else None
     if row.connector.startswith(GATEWAY_SOURCE):
-        account = row.connector[len(GATEWAY_SOURCE) :]
-        if account not in hub.gateways:
-            return dead_letter(hub, delivery_id, row.connector, f"gateway account {account!r} is not configured")
-        try:
-            events = hub.gateways[account].parse_webhook(row.body)
-        except ParseError as exc:
-            return dead_letter(hub, delivery_id, row.connector, str(exc))
-        take_gateway_events(hub, account, events, delivery_id)
-        return finish(hub, delivery_id, row.connector)
+        return _gateway_delivery(hub, row.connector[len(GATEWAY_SOURCE) :], delivery_id, row.body)
     connector = hub.connectors.get(row.connector)
     if connector is None:
         return dead_letter(hub, delivery_id, row.connector, f"connector {row.connector!r} is not enabled")
@@ -61,18 +50,30 @@ def process_delivery(hub: Hub, delivery_id: str) -> str:
     return finish(hub, delivery_id, row.connector)
 
 
+def _gateway_delivery(hub: Hub, account: str, delivery_id: str, body: bytes) -> str:
+    source = f"{GATEWAY_SOURCE}{account}"
+    if account not in hub.gateways:
+        return dead_letter(hub, delivery_id, source, f"gateway account {account!r} is not configured")
+    try:
+        events = hub.gateways[account].parse_webhook(body)
+    except ParseError as exc:
+        return dead_letter(hub, delivery_id, source, str(exc))
+    take_gateway_events(hub, account, events, delivery_id)
+    return finish(hub, delivery_id, source)
+
+
 def take_notice(hub: Hub, connector_name: str, notice: Notice, delivery_id: str | None) -> str | None:
     """Handle one notice; returns a dead-letter reason, or None when done. Transient platform
     failures raise (``PlatformUnavailable``) so the job retries the whole delivery."""
     connector = hub.connectors[connector_name]
     directory = hub.stores[connector_name]
     if notice.kind == "ignored":
-        with recoverable(hub.engine) as conn:
+        with write(hub.engine) as conn:
             audit.write(conn, "worker", "ignored", delivery_id=delivery_id, topic=notice.topic)
         return None
     if notice.kind == "uninstalled":
         directory.disable(notice.store_id)
-        with recoverable(hub.engine) as conn:
+        with write(hub.engine) as conn:
             audit.write(conn, "worker", "store_uninstalled", delivery_id=delivery_id, store_id=notice.store_id)
         return None
     if notice.kind == "redact":
@@ -94,69 +95,41 @@ def take_notice(hub: Hub, connector_name: str, notice: Notice, delivery_id: str 
 def redact(hub: Hub, connector_name: str, notice: Notice, delivery_id: str | None) -> None:
     """Compliance redaction: customer identity leaves the ledger; amounts and states stay."""
     hints = notice.hints
-    where = [refunds.c.connector == connector_name, refunds.c.store_id == notice.store_id]
-    if not hints.get("whole_store"):
-        ids = [refunds.c.customer_id == str(hints["customer_id"])] if hints.get("customer_id") else []
-        if hints.get("email"):
-            ids.append(refunds.c.customer_email == normalize_email(str(hints["email"])))
-        if hints.get("order_ids"):
-            ids.append(refunds.c.order_id.in_([str(o) for o in hints["order_ids"]]))
-        if not ids:
-            return
-        from sqlalchemy import or_
-
-        where.append(or_(*ids))
-    with recoverable(hub.engine) as conn:
-        rows = conn.execute(select(refunds.c.id, refunds.c.request).where(*where)).all()
-        for row in rows:
-            request = dict(row.request)
-            request["customer"] = {"id": None, "email": None}
-            conn.execute(
-                update(refunds)
-                .where(refunds.c.id == row.id)
-                .values(customer_id=None, customer_email=None, request=request)
-            )
-        audit.write(conn, "worker", "redacted", delivery_id=delivery_id, store_id=notice.store_id, refunds=len(rows))
+    with write(hub.engine) as conn:
+        count = ledger.redact_customers(
+            conn,
+            connector_name,
+            notice.store_id,
+            customer_id=str(hints["customer_id"]) if hints.get("customer_id") else None,
+            email=str(hints["email"]) if hints.get("email") else None,
+            order_ids=tuple(str(o) for o in hints.get("order_ids") or ()),
+            whole_store=bool(hints.get("whole_store")),
+        )
+        if hints.get("whole_store") or any(hints.get(k) for k in ("customer_id", "email", "order_ids")):
+            audit.write(conn, "worker", "redacted", delivery_id=delivery_id, store_id=notice.store_id, refunds=count)
 
 
 def finish(hub: Hub, delivery_id: str, source: str) -> str:
-    with recoverable(hub.engine) as conn:
-        conn.execute(
-            update(deliveries)
-            .where(deliveries.c.id == delivery_id)
-            .values(status=DONE, processed_at=datetime.now(UTC), error=None)
-        )
+    with write(hub.engine) as conn:
+        stored.mark_done(conn, delivery_id)
     DELIVERIES.labels(connector=source, result="processed").inc()
-    return DONE
+    return stored.DONE
 
 
 def dead_letter(hub: Hub, delivery_id: str, source: str, reason: str) -> str:
-    with recoverable(hub.engine) as conn:
-        conn.execute(
-            update(deliveries)
-            .where(deliveries.c.id == delivery_id)
-            .values(status=DEAD, error=reason[:2000], processed_at=datetime.now(UTC))
-        )
+    with write(hub.engine) as conn:
+        stored.mark_dead(conn, delivery_id, reason)
         audit.write(conn, "worker", "dead_letter", delivery_id=delivery_id, reason=reason[:500])
     DELIVERIES.labels(connector=source, result="dead").inc()
-    return DEAD
+    return stored.DEAD
 
 
 def replay(hub: Hub, delivery_id: str, who: str = "cli") -> bool:
     """Put a dead letter (or any processed delivery) back in the queue."""
-    from hub.work import jobs
-
-    with recoverable(hub.engine) as conn:
-        moved = (
-            conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id, deliveries.c.status != RECEIVED)
-                .values(status=RECEIVED, error=None)
-            ).rowcount
-            == 1
-        )
+    with write(hub.engine) as conn:
+        moved = stored.requeue(conn, delivery_id)
         if moved:
-            jobs.add(conn, jobs.DELIVERY, delivery_id)
+            jobs.add(conn, JobKind.DELIVERY, delivery_id)
             audit.write(conn, who, "replayed", delivery_id=delivery_id)
     hub.dispatcher.wake()
     return moved

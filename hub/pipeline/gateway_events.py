@@ -7,71 +7,60 @@ refund in the gateway's dashboard) is recorded against its payment as money that
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import select
-
 from hub.contracts import GatewayEvent, Outcome, RefundResult
-from hub.db.engine import recoverable
-from hub.db.tables import payments, refunds
-from hub.ledger import audit, states
+from hub.ledger import audit, payments, states
 from hub.ledger import refunds as ledger
-from hub.ledger.twins import link_gateway_sighting
+from hub.ledger.records import Refund
+from hub.ledger.twins import GATEWAY_SOURCE, link_gateway_sighting
+from hub.ledger.unit import Unit, write
+from hub.pipeline.settle import settle
 from hub.runtime.bootstrap import Hub
+
+SETTLEABLE = (states.PENDING, states.UNKNOWN, states.EXECUTING)
 
 
 def take_gateway_events(hub: Hub, account: str, events: list[GatewayEvent], delivery_id: str | None) -> None:
-    from hub.pipeline.execute import apply_result
-    from hub.pipeline.writeback import write_back
-
+    actor = f"{GATEWAY_SOURCE}{account}"
     for event in events:
-        with recoverable(hub.engine) as conn:
+        with write(hub.engine) as conn:
             row = _match(conn, event)
             if row is None:
                 _record_dashboard_refund(conn, account, event, delivery_id)
                 continue
-        if row.state in (states.PENDING, states.UNKNOWN, states.EXECUTING) and event.outcome is not Outcome.UNAVAILABLE:
-            result = RefundResult(
-                outcome=event.outcome,
-                gateway_refund_id=event.gateway_refund_id,
-                amount=event.amount,
-                currency=event.currency,
-            )
-            state = apply_result(hub, row.id, result, expect=row.state, actor=f"gateway:{account}")
-            if state == states.SUCCEEDED:
-                write_back(hub, row.id)
-        else:
-            with recoverable(hub.engine) as conn:
+            if row.state not in SETTLEABLE or event.outcome is Outcome.UNAVAILABLE:
                 audit.write(
                     conn,
-                    f"gateway:{account}",
+                    actor,
                     "status_event",
                     refund_id=row.id,
                     delivery_id=delivery_id,
                     outcome=event.outcome.value,
                     state=row.state,
                 )
+                continue
+        result = RefundResult(
+            outcome=event.outcome,
+            gateway_refund_id=event.gateway_refund_id,
+            amount=event.amount,
+            currency=event.currency,
+        )
+        settle(hub, row.id, result, expect=row.state, actor=actor)
 
 
-def _match(conn: Any, event: GatewayEvent) -> Any:
+def _match(conn: Unit, event: GatewayEvent) -> Refund | None:
     row = ledger.find_by_gateway_refund(conn, event.gateway_refund_id)
     if row is None and event.hub_refund_id:
         row = ledger.get(conn, event.hub_refund_id)
     return row
 
 
-def _record_dashboard_refund(conn: Any, account: str, event: GatewayEvent, delivery_id: str | None) -> None:
-    payment = None
-    if event.payment_reference:
-        payment = conn.execute(
-            select(payments).where(
-                payments.c.route == f"gateway:{account}", payments.c.reference == event.payment_reference
-            )
-        ).first()
+def _record_dashboard_refund(conn: Unit, account: str, event: GatewayEvent, delivery_id: str | None) -> None:
+    actor = f"{GATEWAY_SOURCE}{account}"
+    payment = payments.find(conn, actor, event.payment_reference) if event.payment_reference else None
     if payment is None or event.outcome is not Outcome.SUCCEEDED:
         audit.write(
             conn,
-            f"gateway:{account}",
+            actor,
             "unmatched_status_event",
             delivery_id=delivery_id,
             gateway_refund_id=event.gateway_refund_id,
@@ -79,42 +68,20 @@ def _record_dashboard_refund(conn: Any, account: str, event: GatewayEvent, deliv
             outcome=event.outcome.value,
         )
         return
-    if link_gateway_sighting(conn, payment.id, event.amount or 0, event.gateway_refund_id, f"gateway:{account}"):
+    if link_gateway_sighting(conn, payment.id, event.amount or 0, event.gateway_refund_id, actor):
         return
-    refund_id = ledger.new_refund_id()
-    at = ledger.now()
-    from hub.db.upsert import insert_ignore
-
-    insert_ignore(
+    refund_id = ledger.open_outside_refund(
         conn,
-        refunds,
-        {
-            "id": refund_id,
-            "connector": f"gateway:{account}",
-            "store_id": payment.store_id,
-            "source_ref": f"gateway:{event.gateway_refund_id}",
-            "order_id": "",
-            "kind": "recorded",
-            "state": states.RECORDED,
-            "money_moved": True,
-            "amount": event.amount or 0,
-            "approved_amount": event.amount or 0,
-            "currency": event.currency or payment.currency,
-            "payment_id": payment.id,
-            "route": f"gateway:{account}",
-            "idempotency_key": f"rh-{refund_id}",
-            "gateway_refund_id": event.gateway_refund_id,
-            "request": {"source": "gateway dashboard"},
-            "delivery_id": delivery_id,
-            "attempts": 0,
-            "created_at": at,
-            "updated_at": at,
-        },
-        conflict=("store_id", "connector", "source_ref"),
+        payment,
+        source=actor,
+        gateway_refund_id=event.gateway_refund_id,
+        amount=event.amount or 0,
+        currency=event.currency,
+        delivery_id=delivery_id,
     )
     audit.write(
         conn,
-        f"gateway:{account}",
+        actor,
         "dashboard_refund_recorded",
         refund_id=refund_id,
         delivery_id=delivery_id,

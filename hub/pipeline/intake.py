@@ -3,22 +3,19 @@ kept for balances and analytics, requests opened once per (store, source referen
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Connection
-
 from hub.contracts import Connector, StoreContext
-from hub.db.engine import recoverable
-from hub.ledger import audit, states
+from hub.ledger import audit, payments, states
 from hub.ledger import refunds as ledger
+from hub.ledger.records import Refund
 from hub.ledger.twins import link_platform_record
+from hub.ledger.unit import Unit, write
 from hub.models import Event, Ignored, RefundRecorded, RefundRequest, RefundRequested
-from hub.pipeline.routing import NoRoute, route_for
+from hub.pipeline.routing import PLATFORM, NoRoute, route_for
 from hub.runtime.bootstrap import Hub
 from hub.runtime.metrics import DECISIONS
 
 
-def find_echo(conn: Connection, request: RefundRequest, gateway_refund_id: str | None) -> Any:
+def find_echo(conn: Unit, request: RefundRequest, gateway_refund_id: str | None) -> Refund | None:
     """A platform record of the hub's own action: by the hub id it carries, or the gateway refund id."""
     if request.hub_refund_id:
         row = ledger.get(conn, request.hub_refund_id)
@@ -29,7 +26,7 @@ def find_echo(conn: Connection, request: RefundRequest, gateway_refund_id: str |
     return None
 
 
-def attach_payment(conn: Connection, connector: Connector, store: StoreContext, request: RefundRequest) -> int | None:
+def attach_payment(conn: Unit, connector: Connector, store: StoreContext, request: RefundRequest) -> int | None:
     if not request.payments:
         return None
     payment = request.payments[0]
@@ -37,7 +34,7 @@ def attach_payment(conn: Connection, connector: Connector, store: StoreContext, 
         route = route_for(store, connector, payment)
     except NoRoute:
         route = f"label:{payment.platform_label}"
-    return ledger.upsert_payment(conn, store.id, route, payment)
+    return payments.upsert(conn, store.id, route, payment)
 
 
 def take_event(
@@ -45,12 +42,12 @@ def take_event(
 ) -> str | None:
     """Put one event in the ledger; returns the id of a refund that now needs a decision."""
     if isinstance(event, Ignored):
-        with recoverable(hub.engine) as conn:
+        with write(hub.engine) as conn:
             audit.write(conn, "worker", "ignored", delivery_id=delivery_id, reason=event.reason, topic=event.topic)
         return None
     request = event.request.model_copy(update={"delivery_id": delivery_id}) if delivery_id else event.request
     gateway_refund_id = event.gateway_refund_id if isinstance(event, RefundRecorded) else None
-    with recoverable(hub.engine) as conn:
+    with write(hub.engine) as conn:
         echo = find_echo(conn, request, gateway_refund_id)
         if echo is not None:
             audit.write(
@@ -62,7 +59,7 @@ def take_event(
                 source_ref=request.source_ref,
                 state=echo.state,
             )
-            if echo.state == states.SUCCEEDED and echo.route == "platform":
+            if echo.state == states.SUCCEEDED and echo.route == PLATFORM:
                 ledger.transition(
                     conn, echo.id, states.WRITTEN_BACK, expect=states.SUCCEEDED, writeback_ref=request.source_ref
                 )
@@ -87,7 +84,7 @@ def take_event(
 
 
 def _take_recorded(
-    conn: Connection,
+    conn: Unit,
     connector: Connector,
     store: StoreContext,
     event: RefundRecorded,
@@ -106,7 +103,7 @@ def _take_recorded(
     if created and not execute:
         payment_id = attach_payment(conn, connector, store, request)
         if payment_id is not None:
-            conn.execute(ledger.refunds.update().where(ledger.refunds.c.id == refund_id).values(payment_id=payment_id))
+            ledger.attach_payment(conn, refund_id, payment_id)
             if event.money_moved and not event.gateway_refund_id:
                 link_platform_record(conn, refund_id, payment_id, request.amount)
         DECISIONS.labels(action="recorded").inc()

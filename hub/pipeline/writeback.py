@@ -8,16 +8,16 @@ recorded by the platform itself; its echo confirms it.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from hub.contracts import Outcome, WriteBack
-from hub.db.engine import reading, recoverable
 from hub.ledger import audit, states
 from hub.ledger import refunds as ledger
+from hub.ledger.outbox import JobRun
+from hub.ledger.records import Refund
+from hub.ledger.unit import read, write
 from hub.models import RefundRequest
 from hub.pipeline.routing import NONE, PLATFORM, gateway_account
 from hub.runtime.bootstrap import Hub
-from hub.work.jobs import JobRun
 
 log = logging.getLogger(__name__)
 
@@ -27,17 +27,24 @@ class WriteBackFailed(Exception):
 
 
 def write_back(
-    hub: Hub, refund_id: str, *, row: Any = None, job: JobRun | None = None, request: RefundRequest | None = None
-) -> str:
-    """``row``: the refund as the caller just wrote it and ``request`` its parsed request (each saves
+    hub: Hub,
+    refund_id: str,
+    *,
+    row: Refund | None = None,
+    job: JobRun | None = None,
+    request: RefundRequest | None = None,
+) -> str | None:
+    """Record a succeeded refund on the store; returns its state afterwards (None: no such refund).
+
+    ``row``: the refund as the caller just wrote it and ``request`` its parsed request (each saves
     work); ``job``: finished in the same transaction as the ``written_back`` transition."""
     if row is None:
-        with reading(hub.engine) as conn:
+        with read(hub.engine) as conn:
             row = ledger.get(conn, refund_id)
     if row is None or row.state != states.SUCCEEDED:
-        return row.state if row is not None else "missing"
+        return row.state if row is not None else None
     if row.route in (PLATFORM, NONE):
-        with recoverable(hub.engine) as conn:
+        with write(hub.engine) as conn:
             ledger.transition(
                 conn, refund_id, states.WRITTEN_BACK, expect=states.SUCCEEDED, writeback_ref=row.gateway_refund_id
             )
@@ -53,23 +60,23 @@ def write_back(
         hub_refund_id=row.id,
         order_id=row.order_id,
         source_ref=row.source_ref,
-        amount=row.approved_amount,
+        amount=row.approved_amount or row.amount,
         currency=row.currency,
         outcome=Outcome.SUCCEEDED,
-        route=row.route,
-        gateway=gateway_account(row.route),
+        route=row.route or "",
+        gateway=gateway_account(row.route or ""),
         gateway_refund_id=row.gateway_refund_id,
         lines=request.lines,
         shipping=request.shipping,
-        note=f"Refunded by Refund Hub ({row.id}) through {gateway_account(row.route)}",
+        note=f"Refunded by Refund Hub ({row.id}) through {gateway_account(row.route or '')}",
     )
     try:
         result = hub.connectors[row.connector].record(store, writeback)
-    except Exception as exc:
-        with recoverable(hub.engine) as conn:
+    except Exception as exc:  # noqa: BLE001 - any refusal of the store is retried by the job
+        with write(hub.engine) as conn:
             audit.write(conn, "worker", "write_back_failed", refund_id=refund_id, error=str(exc)[:500])
         raise WriteBackFailed(str(exc)) from exc
-    with recoverable(hub.engine) as conn:
+    with write(hub.engine) as conn:
         ledger.transition(conn, refund_id, states.WRITTEN_BACK, expect=states.SUCCEEDED, writeback_ref=result.reference)
         audit.write(conn, "worker", "written_back", refund_id=refund_id, reference=result.reference)
         if job is not None:

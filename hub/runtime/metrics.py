@@ -16,9 +16,9 @@ from sqlalchemy import Engine, func, select
 
 from hub.db.engine import reading
 from hub.db.tables import refunds
+from hub.ledger import outbox as jobs
 from hub.ledger import states
 from hub.ledger.refunds import as_utc
-from hub.work import jobs
 
 DELIVERIES = Counter(
     "refund_hub_deliveries_total", "Webhook deliveries by connector and result", ["connector", "result"]

@@ -8,13 +8,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, current_app, jsonify
-from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
 
 from hub.errors import IngestError
 from hub.ingest.group_commit import Intake
 from hub.ingest.service import ServiceWriter
 from hub.ingest.writer import DeliveryWriter, Writer
+from hub.ledger.unit import Engine
 from hub.runtime.bootstrap import Dispatcher, Hub, bootstrap
 from hub.runtime.config import Config, load_config
 from hub.runtime.logs import configure_logging

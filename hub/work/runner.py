@@ -4,84 +4,81 @@ a delivery that keeps failing for another reason becomes a dead letter (never si
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import Connection
-from sqlalchemy.exc import OperationalError
-
-from hub.db.engine import recoverable
 from hub.errors import PlatformError
+from hub.ledger import outbox as jobs
+from hub.ledger.outbox import ClaimedJob, JobKind, JobRun
+from hub.ledger.unit import TransientStorageError, Unit, write
+from hub.pipeline.decide import TryLater, decide
+from hub.pipeline.deliveries import dead_letter, process_delivery
+from hub.pipeline.execute import Taken, execute, take
+from hub.pipeline.notify import tell_customer
+from hub.pipeline.writeback import WriteBackFailed, write_back
 from hub.runtime.bootstrap import Hub
-from hub.work import jobs
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
-RESEND = "resend"
-DECIDE = "decide"
+Handler = Callable[[Hub, str, JobRun, "Taken | None"], object]
+
+HANDLERS: dict[str, Handler] = {
+    JobKind.DELIVERY: lambda hub, subject, run, taken: process_delivery(hub, subject),
+    JobKind.REFUND: lambda hub, subject, run, taken: execute(hub, subject, job=run, taken=taken),
+    JobKind.RESEND: lambda hub, subject, run, taken: execute(hub, subject, resend=True),
+    JobKind.DECIDE: lambda hub, subject, run, taken: decide(hub, subject),
+    JobKind.NOTIFY: lambda hub, subject, run, taken: tell_customer(hub, subject),
+    JobKind.WRITE_BACK: lambda hub, subject, run, taken: write_back(hub, subject, job=run),
+}
 
 
-def run_job(hub: Hub, job_id: int, kind: str, subject_id: str, attempts: int, taken: Any = None) -> None:
-    from hub.pipeline.decide import NOTIFY, TryLater, decide, tell_customer
-    from hub.pipeline.deliveries import dead_letter, process_delivery
-    from hub.pipeline.execute import execute
-    from hub.pipeline.writeback import WriteBackFailed
-
-    run = jobs.JobRun(job_id)
+def run_job(hub: Hub, job_id: int, kind: str, subject_id: str, attempts: int, taken: Taken | None = None) -> None:
+    run = JobRun(job_id)
     try:
-        if kind == jobs.DELIVERY:
-            process_delivery(hub, subject_id)
-        elif kind == jobs.REFUND:
-            execute(hub, subject_id, job=run, taken=taken)
-        elif kind == RESEND:
-            execute(hub, subject_id, resend=True)
-        elif kind == DECIDE:
-            decide(hub, subject_id)
-        elif kind == NOTIFY:
-            tell_customer(hub, subject_id)
-        else:
+        handler = HANDLERS.get(kind)
+        if handler is None:
             raise ValueError(f"unknown job kind {kind!r}")
+        handler(hub, subject_id, run, taken)
     except TryLater as exc:  # waits for another refund to resolve: check again soon, no backoff
         _retry(hub, job_id, 1, f"waiting: {exc}")
         return
-    except (PlatformError, WriteBackFailed, OperationalError) as exc:
+    except (PlatformError, WriteBackFailed, TransientStorageError) as exc:
         _retry(hub, job_id, attempts, f"{type(exc).__name__}: {exc}")
         return
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a job's failure is recorded and retried, never lost
         log.exception(
             "job %s (%s %s) failed",
             job_id,
             kind,
             subject_id,
-            extra={"job_id": job_id, "delivery_id" if kind == jobs.DELIVERY else "refund_id": subject_id},
+            extra={"job_id": job_id, "delivery_id" if kind == JobKind.DELIVERY else "refund_id": subject_id},
         )
-        if kind == jobs.DELIVERY and attempts >= MAX_ATTEMPTS:
-            dead_letter(hub, subject_id, "worker", f"gave up after {attempts} attempts: {exc}")
-        else:
+        if kind != JobKind.DELIVERY or attempts < MAX_ATTEMPTS:
             _retry(hub, job_id, attempts, f"{type(exc).__name__}: {exc}")
             return
+        dead_letter(hub, subject_id, "worker", f"gave up after {attempts} attempts: {exc}")
     if not run.finished:
-        with recoverable(hub.engine) as conn:
+        with write(hub.engine) as conn:
             jobs.finish(conn, job_id)
 
 
 def _retry(hub: Hub, job_id: int, attempts: int, error: str) -> None:
     delay = min(300.0, 0.5 * 2 ** max(0, attempts - 1))
     try:
-        with recoverable(hub.engine) as conn:
+        with write(hub.engine) as conn:
             jobs.retry(conn, job_id, delay, error)
-    except OperationalError:  # the job's lease runs out and it is claimed again
+    except TransientStorageError:  # the job's lease runs out and it is claimed again
         log.warning("could not put job %s back (database busy); its lease will expire", job_id)
 
 
-def _claim(hub: Hub, lease: timedelta, first_step: Any) -> Any:
+def _claim(hub: Hub, lease: timedelta, first_step: Callable[[Unit, ClaimedJob], None]) -> ClaimedJob | None:
     """The next job, with ``first_step`` in its claim; if that step fails (and so undid the
     claim), the job alone: its handler meets the failure again where failures are handled."""
     try:
         return jobs.claim_next(hub.engine, lease, first_step=first_step)
-    except Exception as exc:
-        if isinstance(exc, OperationalError):
-            raise
+    except TransientStorageError:
+        raise
+    except Exception:  # noqa: BLE001 - the handler meets the same failure where failures are handled
         log.exception("the first step of the next job failed; claiming the job alone")
         return jobs.claim_next(hub.engine, lease)
 
@@ -90,13 +87,11 @@ def drain(hub: Hub, limit: int = 100) -> int:
     """Claim and run jobs until none is runnable (or ``limit``); returns how many ran.
 
     A refund job's refund is claimed in the job's own claim transaction (``execute.take``)."""
-    from hub.pipeline.execute import take
-
     lease = timedelta(seconds=hub.config.hub.lease_seconds)
-    taken: dict[int, Any] = {}
+    taken: dict[int, Taken] = {}
 
-    def take_refund(conn: Connection, job: Any) -> None:
-        if job.kind == jobs.REFUND:
+    def take_refund(conn: Unit, job: ClaimedJob) -> None:
+        if job.kind == JobKind.REFUND:
             taken[job.id] = take(conn, job.subject_id, lease)
 
     done = 0
@@ -104,7 +99,7 @@ def drain(hub: Hub, limit: int = 100) -> int:
         taken.clear()
         try:
             job = _claim(hub, lease, take_refund)
-        except OperationalError:  # database busy for longer than busy_timeout: the next wake-up retries
+        except TransientStorageError:  # database busy for longer than busy_timeout: the next wake-up retries
             log.warning("could not claim a job (database busy); leaving it for the next wake-up")
             break
         if job is None:

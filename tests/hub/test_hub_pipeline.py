@@ -92,7 +92,7 @@ def test_shadow_policy_decides_beside_the_live_one(tmp_path) -> None:  # type: i
 
 
 def test_a_refund_seen_by_platform_and_gateway_counts_once(world: World) -> None:
-    from hub.ledger import refunds as ledger
+    from hub.ledger import payments
 
     payment = world.order("1007", 9000)
     world.platform.request_refund("1007", 1000, request_id="rq-t")
@@ -115,7 +115,7 @@ def test_a_refund_seen_by_platform_and_gateway_counts_once(world: World) -> None
     world.hub.settle(senders=[world.platform.sender, world.gateway.sender])
     [requested] = [r for r in world.hub.refunds() if r.kind == "requested"]
     with world.hub.hub.engine.begin() as conn:
-        assert ledger.committed(conn, requested.payment_id) == 3000
+        assert payments.committed(conn, requested.payment_id) == 3000
     assert any(a.action == "linked_gateway_refund" for a in world.hub.audit())
 
 
@@ -196,7 +196,7 @@ def test_an_unreadable_dispute_status_sends_an_approval_to_review(world: World) 
 
 def test_a_second_pending_answer_for_a_pending_refund_changes_nothing(world: World) -> None:
     from hub.contracts import Outcome, RefundResult
-    from hub.pipeline.execute import apply_result
+    from hub.pipeline.settle import settle
 
     w = world
     w.gateway.ledger.settle_after = 60  # stays pending at the gateway
@@ -206,6 +206,6 @@ def test_a_second_pending_answer_for_a_pending_refund_changes_nothing(world: Wor
     [refund] = w.hub.refunds()
     assert refund.state == states.PENDING
     again = RefundResult(outcome=Outcome.PENDING, gateway_refund_id=refund.gateway_refund_id)
-    assert apply_result(w.hub.hub, refund.id, again, expect=states.PENDING, actor="gateway:sandbox") == states.PENDING
+    assert settle(w.hub.hub, refund.id, again, expect=states.PENDING, actor="gateway:sandbox").state == states.PENDING
     [refund] = w.hub.refunds()
     assert refund.state == states.PENDING

@@ -13,9 +13,10 @@ from hub.db.migrate import upgrade
 from hub.errors import IllegalTransition, OverRefund, PaymentBusy
 from hub.ingest.writer import receive
 from hub.ledger import audit, states
+from hub.ledger import outbox as jobs
+from hub.ledger import payments
 from hub.ledger import refunds as ledger
 from hub.models import Customer, OrderFacts, Payment, RefundRequest
-from hub.work import jobs
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -65,25 +66,25 @@ def test_transitions_are_compare_and_set(engine: sa.Engine) -> None:
 
 def test_reservation_never_exceeds_captured_and_waits_for_unknown(engine: sa.Engine) -> None:
     with engine.begin() as conn:
-        payment_id = ledger.upsert_payment(conn, "s1", "gateway:sandbox", request("x").payments[0])
+        payment_id = payments.upsert(conn, "s1", "gateway:sandbox", request("x").payments[0])
         ids = [
             ledger.open_refund(conn, request(f"rq-r{i}", 2000), kind="requested", state=states.REQUESTED)[0]
             for i in range(3)
         ]
-        ledger.reserve(conn, ids[0], payment_id, 2000, expect=states.REQUESTED)
-        ledger.reserve(conn, ids[1], payment_id, 2000, expect=states.REQUESTED)
+        payments.reserve(conn, ids[0], payment_id, 2000, expect=states.REQUESTED)
+        payments.reserve(conn, ids[1], payment_id, 2000, expect=states.REQUESTED)
         with pytest.raises(OverRefund):
-            ledger.reserve(conn, ids[2], payment_id, 2000, expect=states.REQUESTED)
-        assert ledger.committed(conn, payment_id) == 4000
+            payments.reserve(conn, ids[2], payment_id, 2000, expect=states.REQUESTED)
+        assert payments.committed(conn, payment_id) == 4000
         assert ledger.claim(conn, ids[0], timedelta(seconds=30))
         assert ledger.transition(conn, ids[0], states.UNKNOWN, expect=states.EXECUTING)
         with pytest.raises(PaymentBusy):
-            ledger.reserve(conn, ids[2], payment_id, 500, expect=states.REQUESTED)
+            payments.reserve(conn, ids[2], payment_id, 500, expect=states.REQUESTED)
 
 
 def test_concurrent_reservations_stay_within_captured(engine: sa.Engine) -> None:
     with engine.begin() as conn:
-        payment_id = ledger.upsert_payment(conn, "s1", "gateway:sandbox", request("x").payments[0])
+        payment_id = payments.upsert(conn, "s1", "gateway:sandbox", request("x").payments[0])
         ids = [
             ledger.open_refund(conn, request(f"rq-c{i}", 700), kind="requested", state=states.REQUESTED)[0]
             for i in range(20)
@@ -93,7 +94,7 @@ def test_concurrent_reservations_stay_within_captured(engine: sa.Engine) -> None
     def attempt(refund_id: str) -> None:
         try:
             with engine.begin() as conn:
-                ledger.reserve(conn, refund_id, payment_id, 700, expect=states.REQUESTED)
+                payments.reserve(conn, refund_id, payment_id, 700, expect=states.REQUESTED)
             won.append(refund_id)
         except OverRefund:
             pass
@@ -105,7 +106,7 @@ def test_concurrent_reservations_stay_within_captured(engine: sa.Engine) -> None
         t.join()
     assert len(won) == 5000 // 700
     with engine.begin() as conn:
-        assert ledger.committed(conn, payment_id) <= 5000
+        assert payments.committed(conn, payment_id) <= 5000
 
 
 def test_delivery_and_job_are_stored_together_and_deduplicated(engine: sa.Engine) -> None:

@@ -9,17 +9,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.sql.dml import Update
 
 from hub.db.engine import recoverable
 from hub.db.tables import jobs
+from hub.ledger.records import ClaimedJob
 
-DELIVERY = "delivery"
-REFUND = "refund"
+
+class JobKind(StrEnum):
+    """Every kind of job the worker runs; the subject is a delivery id or a refund id."""
+
+    DELIVERY = "delivery"  # parse, fetch and take a stored delivery into the ledger
+    DECIDE = "decide"  # run the policy on a requested refund
+    REFUND = "refund"  # move the money of an approved refund (then write it back)
+    RESEND = "resend"  # re-send an unknown refund with its same key (the executor has no trace)
+    WRITE_BACK = "write_back"  # record a succeeded refund on the store
+    NOTIFY = "notify"  # tell the customer about a denial or an alternative
+
+
+DELIVERY, REFUND = JobKind.DELIVERY.value, JobKind.REFUND.value  # plain strings for the DBAPI hot path
 READY, RUNNING, DONE = "ready", "running", "done"
 
 
@@ -31,11 +44,12 @@ _ADD = insert(jobs)  # values as parameters: compiled once, reused on the webhoo
 
 
 def add(conn: Connection, kind: str, subject_id: str, delay: float = 0.0) -> None:
+    """A new job, committed with whatever the caller writes in the same transaction."""
     at = _now()
     conn.execute(
         _ADD,
         {
-            "kind": kind,
+            "kind": str(kind),
             "subject_id": subject_id,
             "state": READY,
             "run_after": at + timedelta(seconds=delay),
@@ -45,6 +59,21 @@ def add(conn: Connection, kind: str, subject_id: str, delay: float = 0.0) -> Non
     )
 
 
+def ensure(conn: Connection, kind: str, subject_id: str) -> bool:
+    """Add the job unless one of the same kind for the same subject is still open (ready or
+    running): a re-drive must not pile up jobs for one refund. True if it added one."""
+    open_job = conn.execute(_OPEN, {"kind": str(kind), "subject_id": subject_id}).first()
+    if open_job is not None:
+        return False
+    add(conn, kind, subject_id)
+    return True
+
+
+_OPEN = select(jobs.c.id).where(
+    jobs.c.kind == bindparam("kind"), jobs.c.subject_id == bindparam("subject_id"), jobs.c.state != DONE
+)
+
+
 def _claimable(at: Any):  # type: ignore[no-untyped-def]
     return or_(
         and_(jobs.c.state == READY, jobs.c.run_after <= at), and_(jobs.c.state == RUNNING, jobs.c.lease_until < at)
@@ -52,14 +81,15 @@ def _claimable(at: Any):  # type: ignore[no-untyped-def]
 
 
 def claim_next(
-    engine: Engine, lease: timedelta, first_step: Callable[[Connection, Row[Any]], None] | None = None
-) -> Row[Any] | None:
+    engine: Engine, lease: timedelta, first_step: Callable[[Connection, ClaimedJob], None] | None = None
+) -> ClaimedJob | None:
     """Take the oldest runnable job (ready, or running under an expired lease). ``first_step``
     runs in the same transaction with the claimed job: one transaction fewer for a job whose
     handler starts with a write (it makes the transaction durable if what it wrote needs it)."""
     at = _now()
     with recoverable(engine) as conn:  # a lost claim only means the job runs again
-        job = conn.execute(_claim_statement(engine.dialect.name), {"at": at, "lease_until": at + lease}).first()
+        row = conn.execute(_claim_statement(engine.dialect.name), {"at": at, "lease_until": at + lease}).first()
+        job = ClaimedJob(row.id, row.kind, row.subject_id, row.attempts) if row is not None else None
         if job is not None and first_step is not None:
             first_step(conn, job)
         return job

@@ -1,0 +1,40 @@
+"""Transactions over the ledger: every pipeline step, view and command runs its reads and
+writes inside one of these, and reaches tables only through the ledger's functions.
+
+``write`` is the worker's bookkeeping transaction (recoverable: a crash loses nothing the hub
+cannot repair by itself); ``durable`` marks one that must survive a crash (a claim before a
+gateway call); ``read`` never takes SQLite's write lock.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import OperationalError
+
+from hub.db.engine import make_durable as durable
+from hub.db.engine import make_engine
+from hub.db.engine import reading as read
+from hub.db.engine import recoverable as write
+from hub.db.migrate import upgrade
+
+Unit = Connection  # what the ledger's functions take: one open transaction
+
+__all__ = ["Engine", "TransientStorageError", "Unit", "durable", "open_database", "ping", "read", "write"]
+
+
+def open_database(url: str, *, migrate: bool = False) -> Engine:
+    """The engine for ``url``; ``migrate`` brings its schema up to date first."""
+    engine = make_engine(url)
+    if migrate:
+        upgrade(engine)
+    return engine
+
+
+def ping(engine: Engine) -> None:
+    """Raise unless the database answers a trivial query."""
+    with read(engine) as conn:
+        conn.execute(text("SELECT 1"))
+
+
+TransientStorageError = OperationalError
+"""The database was busy or the connection dropped: the work is retried, nothing is lost."""

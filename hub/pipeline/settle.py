@@ -1,0 +1,116 @@
+"""One settle path: an executor's answer recorded, and a success's write-back scheduled.
+
+The executor (right after its call), a gateway's status event and the janitor's resolution all
+settle a refund here, so "succeeded → write back" is decided in one place. A success schedules
+its write-back as a durable job in the same transaction; the executor, which holds the refund's
+job anyway, writes back itself right after (``inline``) and finishes its job with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hub.contracts import Outcome, RefundResult
+from hub.ledger import audit, states
+from hub.ledger import outbox as jobs
+from hub.ledger import refunds as ledger
+from hub.ledger.outbox import JobKind
+from hub.ledger.records import Refund
+from hub.ledger.unit import Unit, write
+from hub.runtime.bootstrap import Hub
+
+RESULT_STATE = {
+    Outcome.SUCCEEDED: states.SUCCEEDED,
+    Outcome.PENDING: states.PENDING,
+    Outcome.FAILED: states.FAILED,
+    Outcome.UNKNOWN: states.UNKNOWN,
+}
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What an answer did: the refund's state now, whether this answer moved it there, and the
+    refund as stored (None when another worker moved it elsewhere first)."""
+
+    state: str
+    applied: bool
+    refund: Refund | None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state == states.SUCCEEDED and self.refund is not None
+
+
+def settle(
+    hub: Hub,
+    refund_id: str,
+    result: RefundResult,
+    *,
+    expect: str | tuple[str, ...],
+    actor: str,
+    inline: bool = False,
+) -> Settled:
+    """Record ``result`` for a refund in ``expect``; ``unavailable`` puts it back to ``approved``
+    with a delayed retry. ``inline``: the caller writes a success back itself (no job)."""
+    with write(hub.engine) as conn:
+        if result.outcome is Outcome.UNAVAILABLE:
+            settled = _retry_later(conn, refund_id, result, expect)
+        else:
+            settled = _record(conn, refund_id, result, expect)
+            if settled.refund is not None and not settled.applied:
+                return settled  # the same answer again, or someone got there first: nothing to do
+        audit.write(
+            conn,
+            actor,
+            "executor_result",
+            refund_id=refund_id,
+            outcome=result.outcome.value,
+            gateway_refund_id=result.gateway_refund_id,
+            code=result.code,
+            message=result.message,
+            raw_status=result.raw_status,
+            applied=settled.applied,
+        )
+        queued = settled.applied and result.outcome is Outcome.UNAVAILABLE
+        if settled.applied and settled.state == states.SUCCEEDED and not inline:
+            queued = jobs.ensure(conn, JobKind.WRITE_BACK, refund_id)
+    if queued:
+        hub.dispatcher.wake()
+    return settled
+
+
+def _retry_later(conn: Unit, refund_id: str, result: RefundResult, expect: str | tuple[str, ...]) -> Settled:
+    moved = ledger.transition(
+        conn, refund_id, states.APPROVED, expect=expect, last_error=result.message, lease_until=None
+    )
+    if moved:
+        jobs.add(conn, JobKind.REFUND, refund_id, delay=_backoff(conn, refund_id))
+    return Settled(states.APPROVED, moved, None)
+
+
+def _record(conn: Unit, refund_id: str, result: RefundResult, expect: str | tuple[str, ...]) -> Settled:
+    state = RESULT_STATE[result.outcome]
+    values: dict[str, Any] = {
+        "lease_until": None,
+        "last_error": result.message if state == states.FAILED else None,
+    }
+    if result.gateway_refund_id:
+        values["gateway_refund_id"] = result.gateway_refund_id
+    if state == states.SUCCEEDED:
+        values["executed_at"] = ledger.now()
+    # a state is no transition to itself: an answer that repeats it ("pending" again) moves nothing
+    sources = tuple(s for s in ((expect,) if isinstance(expect, str) else expect) if s != state)
+    refund = ledger.transition_returning(conn, refund_id, state, expect=sources, **values) if sources else None
+    if refund is not None:
+        return Settled(state, True, refund)
+    current = ledger.get(conn, refund_id)  # already there, or a status webhook / the janitor was first
+    if current is not None and current.state == state:
+        return Settled(state, False, current)
+    return Settled(current.state if current is not None else state, False, None)
+
+
+def _backoff(conn: Unit, refund_id: str) -> float:
+    refund = ledger.get(conn, refund_id)
+    attempts = refund.attempts if refund is not None else 1
+    return float(min(300, 2 ** max(0, attempts - 1)))
