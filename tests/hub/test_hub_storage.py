@@ -12,9 +12,8 @@ from hub.contracts import Headers, Inbound, Verified
 from hub.db.migrate import upgrade
 from hub.errors import IllegalTransition, OverRefund, PaymentBusy
 from hub.ingest.writer import receive
-from hub.ledger import audit, states
+from hub.ledger import audit, payments, states
 from hub.ledger import outbox as jobs
-from hub.ledger import payments
 from hub.ledger import refunds as ledger
 from hub.models import Customer, OrderFacts, Payment, RefundRequest
 
