@@ -1,6 +1,7 @@
 """The Shopify connector: the hub's ``Connector`` contract over Shopify webhooks and the Admin GraphQL API.
 
-Each method delegates to the module that does that one job (webhooks, fetch, refunds, install).
+Each method delegates to the module that does that one job (verify, parse, fetch, refund, record,
+install).
 """
 
 from __future__ import annotations
@@ -9,9 +10,8 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from connectors.shopify import fetch as fetching
-from connectors.shopify import refunds, webhooks
-from connectors.shopify.config import AppSettings
+from connectors.shopify import fetch, parse, record, refund, verify
+from connectors.shopify.settings import DEFAULT_ROUTES, AppSettings
 from hub.contracts import (
     Connector,
     DecisionNotice,
@@ -36,18 +36,7 @@ if TYPE_CHECKING:
 class ShopifyConnector(Connector):
     name: ClassVar[str] = "shopify"
     content_types: ClassVar[tuple[str, ...]] = ("application/json",)
-    # Gateways Shopify processes itself are refunded through Shopify (refundCreate); an order
-    # paid through an outside gateway is refunded there with the merchant's own credentials.
-    default_routes: ClassVar[Mapping[str, str]] = {
-        "shopify_payments": "platform",
-        "shopify_installments": "platform",
-        "shop_pay_installments": "platform",
-        "gift_card": "platform",
-        "bogus": "platform",  # Shopify's test gateway
-        "stripe": "gateway:stripe",
-        "paypal": "gateway:paypal",
-        "square": "gateway:square",
-    }
+    default_routes: ClassVar[Mapping[str, str]] = DEFAULT_ROUTES
 
     # get_platform_refund reads every refund of the order (Order.refunds untruncated) for the
     # hub's [refund-hub:<id>] note marker, which refundCreate writes with the refund itself:
@@ -63,25 +52,25 @@ class ShopifyConnector(Connector):
         self.app = AppSettings.from_mapping(settings)
 
     def verify(self, inbound: Inbound) -> Verified:
-        return webhooks.verify(self.app, inbound)
+        return verify.verify(self.app, inbound)
 
     def parse(self, delivery: Delivery) -> list[Notice]:
-        return webhooks.parse(delivery)
+        return parse.parse(delivery)
 
     def fetch(self, store: StoreContext, notice: Notice) -> Event:
-        return fetching.fetch(self.app, self.stores, store, notice)
+        return fetch.fetch(self.app, self.stores, store, notice)
 
     def refund_on_platform(self, store: StoreContext, execution: Execution) -> RefundResult:
-        return refunds.refund_on_platform(self.app, self.stores, store, execution)
+        return refund.refund_on_platform(self.app, self.stores, store, execution)
 
     def get_platform_refund(self, store: StoreContext, lookup: RefundLookup) -> RefundResult | None:
-        return refunds.get_platform_refund(self.app, self.stores, store, lookup)
+        return refund.get_platform_refund(self.app, self.stores, store, lookup)
 
     def record(self, store: StoreContext, writeback: WriteBack) -> RecordResult:
-        return refunds.record(self.app, self.stores, store, writeback)
+        return record.record(self.app, self.stores, store, writeback)
 
     def notify_decision(self, store: StoreContext, notice: DecisionNotice) -> RecordResult | None:
-        return refunds.notify_decision(self.app, self.stores, store, notice)
+        return record.notify_decision(self.app, self.stores, store, notice)
 
     def blueprint(self) -> Blueprint:
         from connectors.shopify.install import blueprint

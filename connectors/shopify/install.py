@@ -4,7 +4,7 @@
 with a ``state`` nonce; ``GET /install/shopify/callback`` checks the query's hex HMAC (all
 parameters but ``hmac``, sorted), its age, the nonce and the shop, trades the code for an
 expiring offline token with a refresh token, saves the store (the hub encrypts the tokens) and
-subscribes the shop's webhooks to ``{app_url}/webhooks/shopify``.
+subscribes the shop's webhooks (``subscriptions``).
 """
 
 from __future__ import annotations
@@ -21,12 +21,11 @@ from urllib.parse import urlencode
 import shopify
 from flask import Blueprint, Response, redirect, request
 
-from connectors.shopify import queries
-from connectors.shopify.admin import AdminClient
-from connectors.shopify.config import API_VERSION, SCOPES, SUBSCRIBED_TOPICS, AppSettings, is_shop_domain
-from connectors.shopify.tokens import exchange_code
-from connectors.shopify.transport import shop_client
-from hub.contracts import StoreContext, StoreDirectory
+from connectors.shopify.auth import exchange_code
+from connectors.shopify.client import shop_client
+from connectors.shopify.settings import API_VERSION, SCOPES, AppSettings, is_shop_domain
+from connectors.shopify.subscriptions import subscribe_webhooks
+from hub.contracts import StoreDirectory
 from hub.errors import PlatformError
 
 STATE_KEY = "oauth_state"
@@ -100,23 +99,6 @@ def query_signed(app: AppSettings, params: Mapping[str, Any]) -> bool:
         if session.validate_hmac(dict(params)):
             return True
     return False
-
-
-def subscribe_webhooks(app: AppSettings, stores: StoreDirectory, store: StoreContext) -> list[str]:
-    """webhookSubscriptionCreate per topic; an address already taken (a re-install) is fine."""
-    failed: list[str] = []
-    uri = f"{app.app_url}/webhooks/shopify"
-    with AdminClient(app, stores, store) as admin:
-        for topic in SUBSCRIBED_TOPICS:
-            try:
-                data = admin.read(queries.WEBHOOK_SUBSCRIBE, {"topic": topic, "subscription": {"uri": uri}})
-            except PlatformError:
-                failed.append(topic)
-                continue
-            errors = (data.get("webhookSubscriptionCreate") or {}).get("userErrors") or ()
-            if any("taken" not in str(e.get("message", "")).lower() for e in errors):
-                failed.append(topic)
-    return failed
 
 
 def _params() -> dict[str, Any]:

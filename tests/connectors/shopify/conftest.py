@@ -14,8 +14,8 @@ import pytest
 from flask import Flask, Response, request
 
 from connectors.shopify import ShopifyConnector
-from connectors.shopify.sim_state import SimShop
-from connectors.shopify.simulator import ShopifySimulator, SimWebhook
+from connectors.shopify.sim import ShopifySimulator
+from connectors.shopify.sim.state import SimShop, SimWebhook
 from hub.contracts import Delivery, Headers, Inbound, Notice, Verified
 from hub.errors import IngestError
 from hub.sandbox.simserver import SimulatorServer

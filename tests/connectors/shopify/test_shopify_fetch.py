@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from connectors.shopify import ShopifyConnector
-from connectors.shopify.sim_state import SimShop
-from connectors.shopify.simulator import ShopifySimulator
+from connectors.shopify.sim import ShopifySimulator
+from connectors.shopify.sim.state import SimShop
 from hub.errors import PlatformUnavailable
 from hub.models import Ignored, ProductKind, ReasonCode, RefundRecorded, RefundRequested
 from hub.testing.stores import MemoryStores

@@ -10,9 +10,9 @@ import pytest
 import requests
 
 from connectors.shopify import ShopifyConnector
-from connectors.shopify.config import SUBSCRIBED_TOPICS
-from connectors.shopify.sim_state import SimShop
-from connectors.shopify.simulator import ShopifySimulator
+from connectors.shopify.settings import SUBSCRIBED_TOPICS
+from connectors.shopify.sim import ShopifySimulator
+from connectors.shopify.sim.state import SimShop
 from hub.errors import ConfigError
 from hub.models import RefundRequested
 from hub.testing.stores import MemoryStores

@@ -8,8 +8,8 @@ import uuid
 import pytest
 
 from connectors.shopify import ShopifyConnector
-from connectors.shopify.sim_state import SimOrder, SimShop
-from connectors.shopify.simulator import ShopifySimulator
+from connectors.shopify.sim import ShopifySimulator
+from connectors.shopify.sim.state import SimOrder, SimShop
 from hub.contracts import DecisionNotice, Execution, Outcome, RefundLookup, StoreContext, WriteBack
 from hub.models import Payment, RefundRecorded, RefundRequest, RefundRequested
 from hub.testing.stores import MemoryStores

@@ -7,8 +7,8 @@ from typing import Any
 
 import requests
 
-from connectors.shopify.sim_state import SimShop
-from connectors.shopify.simulator import ShopifySimulator
+from connectors.shopify.sim import ShopifySimulator
+from connectors.shopify.sim.state import SimShop
 
 from .conftest import HubStub, wait_for
 

@@ -11,8 +11,8 @@ from typing import Any
 import requests
 
 from connectors.shopify import ShopifyConnector
-from connectors.shopify.sim_state import SimShop
-from connectors.shopify.simulator import ShopifySimulator
+from connectors.shopify.sim import ShopifySimulator
+from connectors.shopify.sim.state import SimShop
 from hub.contracts import Execution
 from hub.models import RefundRecorded
 from hub.testing.stores import MemoryStores

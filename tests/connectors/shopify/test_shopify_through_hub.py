@@ -15,14 +15,14 @@ from flask import Flask
 from sqlalchemy import Engine, select
 
 from connectors.shopify import ShopifyConnector
-from connectors.shopify.config import SUBSCRIBED_TOPICS
-from connectors.shopify.sim_rest import shop as shop_body
-from connectors.shopify.sim_state import SimShop, SimWebhook
-from connectors.shopify.simulator import ShopifySimulator
+from connectors.shopify.settings import SUBSCRIBED_TOPICS
+from connectors.shopify.sim import ShopifySimulator
+from connectors.shopify.sim.rest import shop as shop_body
+from connectors.shopify.sim.state import SimShop, SimWebhook
 from gateways.stripe.simulator import StripeSimulator
 from hub.db.tables import stores as stores_table
-from hub.ingest.writer import DEAD, DONE
 from hub.ledger import states
+from hub.ledger.deliveries import DEAD, DONE
 from hub.runtime.config import load_config
 from hub.sandbox.registry import FACTORIES, build_simulators
 from hub.sandbox.simserver import SimulatorServer
@@ -373,7 +373,7 @@ def _assert_sealed(w: World, shop: SimShop, credentials: Mapping[str, str]) -> N
 
 
 def test_platform_lookup_reads_every_refund_and_claims_no_replay_window() -> None:
-    from connectors.shopify.queries import ORDER_QUERY
+    from connectors.shopify.bodies import ORDER_QUERY
 
     assert ShopifyConnector.lookup_is_complete is True
     assert ShopifyConnector.replay_window is None

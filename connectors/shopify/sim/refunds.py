@@ -15,16 +15,16 @@ from collections.abc import Mapping
 from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING, Any
 
-from connectors.shopify import sim_graphql, sim_rest
-from connectors.shopify.sim_graphql import GraphQLFailure
-from connectors.shopify.sim_state import SimOrder, SimRefund, SimShop, SimTransaction, next_id, tail
+from connectors.shopify.sim import rest, shapes
+from connectors.shopify.sim.graphql import GraphQLFailure
+from connectors.shopify.sim.state import SimOrder, SimRefund, SimShop, SimTransaction, next_id, tail
 from connectors.shopify.transformers import SHOPIFY_PROCESSED
 from hub.models.money import format_decimal, to_minor
 from hub.sandbox.gatewaysim import PENDING, SUCCEEDED, SimError, SimLedger
 from hub.sandbox.gatewaysim import SimRefund as LedgerRefund
 
 if TYPE_CHECKING:
-    from connectors.shopify.simulator import ShopifySimulator
+    from connectors.shopify.sim.server import ShopifySimulator
 
 LEDGER_STATUS = {PENDING: "PENDING", SUCCEEDED: "SUCCESS"}  # anything else: FAILURE
 
@@ -55,14 +55,14 @@ class RefundDesk:
                     "A previous request with this idempotency key failed. Retry with a new idempotency key.",
                     "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED",
                 )
-            return {"refund": sim_graphql.refund(shop.refunds[seen[1]], shop, with_order=False), "userErrors": []}
+            return {"refund": shapes.refund(shop.refunds[seen[1]], shop, with_order=False), "userErrors": []}
         errors, plan = self._plan(shop, refund_input)
         if errors:
             shop.idempotency[key] = (fingerprint, None)
             return {"refund": None, "userErrors": errors}
         made = self._make(shop, plan, refund_input.get("note"), key)
         shop.idempotency[key] = (fingerprint, made.id)
-        return {"refund": sim_graphql.refund(made, shop, with_order=False), "userErrors": []}
+        return {"refund": shapes.refund(made, shop, with_order=False), "userErrors": []}
 
     def admin_refund(
         self, shop: SimShop, order: SimOrder, amount: int | None, lines: Mapping[int, int], note: str | None
@@ -185,10 +185,10 @@ class RefundDesk:
             made.transaction_ids.append(tx.id)
         order.refund_ids.append(made.id)
         shop.refunds[made.id] = made
-        self.sim.fire(shop, "refunds/create", sim_rest.refund(order, made))
+        self.sim.fire(shop, "refunds/create", rest.refund(order, made))
         for tx in order.transactions:
             if tx.id in made.transaction_ids:
-                self.sim.fire(shop, "order_transactions/create", sim_rest.transaction(order, tx))
+                self.sim.fire(shop, "order_transactions/create", rest.transaction(order, tx))
         return made
 
     def _settled(self, moved: LedgerRefund) -> None:
@@ -200,7 +200,7 @@ class RefundDesk:
         status = LEDGER_STATUS.get(moved.status, "FAILURE")
         if status != tx.status:
             tx.status = status
-            self.sim.fire(shop, "order_transactions/create", sim_rest.transaction(order, tx))
+            self.sim.fire(shop, "order_transactions/create", rest.transaction(order, tx))
 
 
 def order_amount(order: SimOrder, shown: int) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.shopify.sim_state import SimOrder, SimRefund, SimReturn, SimShop, SimTransaction, iso
+from connectors.shopify.sim.state import SimOrder, SimRefund, SimReturn, SimShop, SimTransaction, iso
 from hub.models.money import format_decimal
 
 

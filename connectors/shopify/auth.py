@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from shopify_app import refresh_access_token
 
-from connectors.shopify.config import AppSettings, shop_name
+from connectors.shopify.settings import AppSettings, shop_name
 from hub.errors import PlatformError, PlatformUnavailable
 
 _REVOKED = ("invalid_grant", "refresh_token_expired", "invalid_client")

@@ -1,4 +1,5 @@
-"""The Shopify app's settings and the facts pinned for the whole connector (API version, scopes, topics).
+"""The Shopify app's settings and the facts pinned for the whole connector (API version, scopes,
+topics, default payment routes).
 
 ``[connectors.shopify]`` holds the app-wide values: ``api_key`` (client id), ``api_secret``
 (client secret), ``previous_api_secret`` (accepted during a rotation), ``app_url`` (the hub's
@@ -35,6 +36,19 @@ SUBSCRIBED_TOPICS = (
     "ORDER_TRANSACTIONS_CREATE",
     "APP_UNINSTALLED",
 )
+
+# Gateways Shopify processes itself are refunded through Shopify (refundCreate); an order
+# paid through an outside gateway is refunded there with the merchant's own credentials.
+DEFAULT_ROUTES: Mapping[str, str] = {
+    "shopify_payments": "platform",
+    "shopify_installments": "platform",
+    "shop_pay_installments": "platform",
+    "gift_card": "platform",
+    "bogus": "platform",  # Shopify's test gateway
+    "stripe": "gateway:stripe",
+    "paypal": "gateway:paypal",
+    "square": "gateway:square",
+}
 
 MYSHOPIFY_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 

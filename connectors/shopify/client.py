@@ -1,22 +1,31 @@
-"""One store's Admin GraphQL API: the ``shopify_app`` request function with THAT store's token.
+"""One store's Admin GraphQL API: the ``shopify_app`` request function with THAT store's token,
+over an HTTP client with explicit timeouts, simulator routing and send tracking.
 
 Reads raise ``PlatformUnavailable`` (retry later) or ``PlatformError``; ``execute`` returns a
 ``Reply`` that says how far a call got, so money-moving mutations can tell "surely not sent"
 from "maybe applied". Tokens are refreshed before expiry and the rotated pair is saved at once.
+
+``shopify_app`` builds every URL as ``https://{shop}.myshopify.com/...``. With an ``admin_url``
+template (test mode) the transport re-points those requests at the simulator. It also records
+whether a failure happened before anything left the machine (connection refused or connect
+timeout), which is what lets a refund call say ``unavailable`` instead of ``unknown``.
 """
 
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+import certifi
+import httpx
 from shopify_app import admin_graphql_request
 
-from connectors.shopify.config import API_VERSION, AppSettings, shop_name
-from connectors.shopify.tokens import ShopToken, TokenRevoked, refreshed
-from connectors.shopify.transport import shop_client
+from connectors.shopify.auth import ShopToken, TokenRevoked, refreshed
+from connectors.shopify.settings import API_VERSION, AppSettings, shop_name
 from hub.contracts import StoreContext, StoreDirectory
 from hub.errors import PlatformError, PlatformUnavailable
 
@@ -40,6 +49,10 @@ class Reply:
         if self.failure in (NOT_SENT, NO_ANSWER) or self.status == 429 or self.status >= 500:
             return True
         return any((e.get("extensions") or {}).get("code") in TRANSIENT_CODES for e in self.errors)
+
+    def codes(self) -> set[str]:
+        """The GraphQL error codes of the answer (``extensions.code``)."""
+        return {str((e.get("extensions") or {}).get("code")) for e in self.errors}
 
     def describe(self) -> str:
         if self.errors:
@@ -134,3 +147,37 @@ def _json(text: str) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+@cache
+def _tls() -> ssl.SSLContext:
+    """Built once: loading the CA bundle costs more than a whole API call to a nearby host."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+class ShopTransport(httpx.BaseTransport):
+    def __init__(self, app: AppSettings) -> None:
+        self._inner = httpx.HTTPTransport(verify=_tls(), retries=0)
+        self._template = app.admin_url
+        self.surely_not_sent = False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self._template and request.url.host.endswith(".myshopify.com"):
+            base = self._template.replace("{shop}", request.url.host).rstrip("/")
+            request.url = httpx.URL(base + request.url.raw_path.decode("ascii"))
+            request.headers["Host"] = request.url.netloc.decode("ascii")
+        self.surely_not_sent = False
+        try:
+            return self._inner.handle_request(request)
+        except (httpx.ConnectError, httpx.ConnectTimeout):
+            self.surely_not_sent = True
+            raise
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def shop_client(app: AppSettings) -> tuple[httpx.Client, ShopTransport]:
+    transport = ShopTransport(app)
+    client = httpx.Client(transport=transport, timeout=httpx.Timeout(app.timeout, connect=min(app.timeout, 5.0)))
+    return client, transport

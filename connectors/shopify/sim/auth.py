@@ -15,11 +15,11 @@ from urllib.parse import urlencode
 
 from flask import Response, jsonify, redirect, request
 
-from connectors.shopify.config import SCOPES
+from connectors.shopify.settings import SCOPES
 from hub.testing.signing import hmac_hex
 
 if TYPE_CHECKING:
-    from connectors.shopify.simulator import ShopifySimulator
+    from connectors.shopify.sim.server import ShopifySimulator
 
 REFRESH_TTL = 90 * 86400
 

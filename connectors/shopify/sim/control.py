@@ -1,5 +1,16 @@
 """The Shopify simulator's ``/__sim`` control API: seed orders, ask for returns and read back what
-Shopify did, over HTTP, for ``refund-hub demo`` driving a simulator that runs in another process."""
+Shopify did, over HTTP, for ``refund-hub demo`` driving a simulator that runs in another process.
+
+- ``POST /__sim/orders`` ``{"shop", "lines": [{"title", "price", "quantity"}] | "amount", "gateway",
+  "reference"}`` -> 201 with the order (``id``, ``lines``...). ``gateway`` is the payment label
+  (``shopify_payments``, ``stripe``, ``paypal``, ``square``...), ``reference`` the outside gateway's
+  payment id. ``shop`` may be left out while the simulator holds exactly one shop.
+- ``POST /__sim/returns`` ``{"shop", "order_id", "lines": {line id: quantity}, "reason", "deliveries"}``
+  -> 202 ``{"id", "gid", "event_id"}``: fires the signed ``returns/request`` webhook, ``deliveries``
+  times with the same ``X-Shopify-Event-Id`` (as Shopify's retries do; default 1).
+- ``GET /__sim/orders/<id>?shop=`` -> the order with ``refunded`` (money Shopify sent back) and its
+  ``refunds`` (each with the ``amount`` its transactions moved: 0 for a record of an outside refund).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, jsonify, request
 
-from connectors.shopify.sim_state import SimOrder, SimShop
+from connectors.shopify.sim.state import SimOrder, SimShop
 
 if TYPE_CHECKING:
-    from connectors.shopify.simulator import ShopifySimulator
+    from connectors.shopify.sim.server import ShopifySimulator
 
 MAX_DELIVERIES = 5  # a retry storm is not what this endpoint is for
 

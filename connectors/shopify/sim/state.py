@@ -207,6 +207,10 @@ class SimShop:
         return self.refunds.get(tail(gid))
 
 
+def domain_of(shop: SimShop | str) -> str:
+    return shop.domain if isinstance(shop, SimShop) else shop
+
+
 def tail(gid: str | int | None) -> int:
     try:
         return int(str(gid).rsplit("/", 1)[-1])

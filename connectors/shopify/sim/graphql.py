@@ -1,0 +1,240 @@
+"""The simulator's Admin GraphQL: read the operation's root fields, answer them, refuse the rest.
+
+Not a GraphQL engine: it finds the root fields (and their ``$variable`` arguments and
+directives) of the document and returns the whole node for each (``shapes``), a superset of what
+a client asked. Root fields it does not know get the ``undefinedField`` error Shopify gives.
+The mutations the hub sends are answered here; ``refundCreate`` moves money at ``refunds``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flask import Response, jsonify, request
+
+from connectors.shopify.sim import rest, shapes
+from connectors.shopify.sim.auth import error_response
+from connectors.shopify.sim.state import SimCall, SimShop, next_id
+
+if TYPE_CHECKING:
+    from connectors.shopify.sim.server import ShopifySimulator
+
+_HEAD = re.compile(r"^\s*(query|mutation)?\s*[A-Za-z_]*\w*\s*(\([^)]*\))?\s*\{", re.S)
+_NAME = re.compile(r"\s*(?:[A-Za-z_]\w*\s*:\s*)?([A-Za-z_]\w*)")
+_ARG = re.compile(r'(\w+)\s*:\s*(\$\w+|"(?:[^"\\]|\\.)*"|[\w.-]+)')
+_IDEMPOTENT = re.compile(r'@idempotent\s*\(\s*key\s*:\s*("(?:[^"\\]|\\.)*")\s*\)')
+SUPPORTED_VERSIONS = ("2026-04", "2026-07", "2026-10")
+INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+MUTATIONS = ("refundCreate", "returnDeclineRequest", "metafieldsSet", "webhookSubscriptionCreate")
+
+
+class GraphQLFailure(Exception):
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.error = {"message": message, "extensions": {"code": code}}
+
+
+@dataclass(frozen=True)
+class RootField:
+    name: str
+    arguments: str
+    directives: str
+
+
+def root_fields(document: str) -> tuple[str, list[RootField]]:
+    head = _HEAD.match(document)
+    if head is None:
+        raise GraphQLFailure("syntax error: expected an operation", "parseError")
+    kind, position, fields = head.group(1) or "query", head.end(), []
+    while True:
+        name = _NAME.match(document, position)
+        if name is None:
+            break
+        position = name.end()
+        arguments, position = _balanced(document, position, "(", ")")
+        directives_start = position
+        while document[position:].lstrip().startswith("@"):
+            position = document.index("@", position) + 1
+            _, position = _balanced(document, _NAME.match(document, position).end(), "(", ")")  # type: ignore[union-attr]
+        directives = document[directives_start:position]
+        _, position = _balanced(document, position, "{", "}")
+        fields.append(RootField(name.group(1), arguments, directives))
+    return kind, fields
+
+
+def _balanced(text: str, position: int, opening: str, closing: str) -> tuple[str, int]:
+    stripped = len(text) - len(text[position:].lstrip())
+    if stripped >= len(text) or text[stripped] != opening:
+        return "", position
+    depth, index = 0, stripped
+    while index < len(text):
+        char = text[index]
+        if char == '"':
+            index = text.index('"', index + 1) if '"' in text[index + 1 :] else len(text)
+        elif char == opening:
+            depth += 1
+        elif char == closing:
+            depth -= 1
+            if depth == 0:
+                return text[stripped + 1 : index], index + 1
+        index += 1
+    raise GraphQLFailure("syntax error: unbalanced brackets", "parseError")
+
+
+def arguments(field: RootField, variables: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, raw in _ARG.findall(field.arguments):
+        if raw.startswith("$"):
+            values[name] = variables.get(raw[1:])
+        elif raw.startswith('"'):
+            values[name] = json.loads(raw)
+        else:
+            values[name] = raw
+    return values
+
+
+def idempotency_key(field: RootField) -> str | None:
+    found = _IDEMPOTENT.search(field.directives)
+    return json.loads(found.group(1)) if found else None
+
+
+def endpoint(sim: ShopifySimulator, domain: str, version: str) -> Response:
+    """``POST /store/<shop>/admin/api/<version>/graphql.json`` with that shop's access token."""
+    if version not in SUPPORTED_VERSIONS:
+        return error_response({"errors": "Not Found"}, 404)
+    shop = sim.shops.get(domain)
+    if shop is None or not shop.token_valid(request.headers.get("X-Shopify-Access-Token", "")):
+        return error_response({"errors": INVALID_TOKEN}, 401)
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        return error_response({"errors": {"query": "Required parameter missing or invalid"}}, 400)
+    with sim.lock:
+        return jsonify(execute(sim, shop, payload["query"], payload.get("variables") or {}))
+
+
+def execute(sim: ShopifySimulator, shop: SimShop, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+    try:
+        kind, fields = root_fields(document)
+        data: dict[str, Any] = {}
+        for field in fields:
+            resolver = RESOLVERS.get(field.name)
+            if resolver is None or (field.name in MUTATIONS) != (kind == "mutation"):
+                root = "Mutation" if kind == "mutation" else "QueryRoot"
+                raise GraphQLFailure(f"Field '{field.name}' doesn't exist on type '{root}'", "undefinedField")
+            data[field.name] = resolver(sim, shop, field, arguments(field, variables))
+        return {"data": data}
+    except GraphQLFailure as failure:
+        return {"errors": [failure.error]}
+
+
+# resolvers -----------------------------------------------------------------------------------
+
+Resolver = Callable[["ShopifySimulator", SimShop, RootField, dict[str, Any]], Any]
+
+
+def _return(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[str, Any]) -> Any:
+    found = shop.find_return(args.get("id"))
+    return shapes.return_node(found, shop) if found else None
+
+
+def _refund(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[str, Any]) -> Any:
+    found = shop.find_refund(args.get("id"))
+    return shapes.refund(found, shop) if found else None
+
+
+def _order(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[str, Any]) -> Any:
+    found = shop.find_order(args.get("id"))
+    return shapes.order(found, shop) if found else None
+
+
+def _refund_create(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[str, Any]) -> Any:
+    key = idempotency_key(field)
+    if not key:
+        raise GraphQLFailure(
+            "refundCreate requires the @idempotent directive from API version 2026-04", "IDEMPOTENCY_KEY_REQUIRED"
+        )
+    refund_input = args.get("input") or {}
+    sim.calls.append(SimCall(shop.domain, "refundCreate", refund_input, key))
+    return sim.desk.refund_create(shop, refund_input, key)
+
+
+def _user_error(field: list[str], message: str, code: str, **empty: Any) -> dict[str, Any]:
+    return {**empty, "userErrors": [{"field": field, "message": message, "code": code}]}
+
+
+def _decline(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[str, Any]) -> Any:
+    decline: Mapping[str, Any] = args.get("input") or {}
+    sim.calls.append(SimCall(shop.domain, "returnDeclineRequest", decline))
+    ret = shop.find_return(decline.get("id"))
+    if ret is None:
+        return _user_error(["id"], "Return does not exist", "NOT_FOUND", **{"return": None})
+    if ret.status != "REQUESTED":
+        message = f"Return is {ret.status.lower()}, not requested"
+        return _user_error(["id"], message, "INVALID_STATE", **{"return": None})
+    ret.decline = {
+        "reason": str(decline.get("declineReason", "OTHER")).lower(),
+        "note": decline.get("declineNote") or "",
+    }
+    ret.status = "DECLINED"
+    sim.fire(shop, "returns/decline", rest.return_event(ret, "returns/decline"))
+    return {
+        "return": {
+            "id": ret.gid,
+            "status": ret.status,
+            "decline": {"reason": ret.decline["reason"].upper(), "note": ret.decline["note"]},
+        },
+        "userErrors": [],
+    }
+
+
+def _metafields(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[str, Any]) -> Any:
+    metafields: list[Mapping[str, Any]] = args.get("metafields") or []
+    sim.calls.append(SimCall(shop.domain, "metafieldsSet", {"metafields": metafields}))
+    saved = []
+    for index, given in enumerate(metafields):
+        order = shop.find_order(given.get("ownerId"))
+        if order is None:
+            return _user_error(["metafields", str(index), "ownerId"], "Owner does not exist", "INVALID", metafields=[])
+        entry = order.metafields.setdefault((given["namespace"], given["key"]), {"id": next_id()})
+        entry.update(type=given.get("type"), value=given.get("value"))
+        saved.append(
+            {"id": f"gid://shopify/Metafield/{entry['id']}", "namespace": given["namespace"], "key": given["key"]}
+        )
+    return {"metafields": saved, "userErrors": []}
+
+
+def _subscribe(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[str, Any]) -> Any:
+    topic, uri = str(args.get("topic")), (args.get("webhookSubscription") or {}).get("uri", "")
+    sim.calls.append(SimCall(shop.domain, "webhookSubscriptionCreate", {"topic": topic, "uri": uri}))
+    rest_topic = "/".join(topic.lower().rsplit("_", 1))  # ORDER_TRANSACTIONS_CREATE -> order_transactions/create
+    uris = shop.subscriptions.setdefault(rest_topic, [])
+    if uri in uris:
+        return {
+            "webhookSubscription": None,
+            "userErrors": [
+                {
+                    "field": ["webhookSubscription", "callbackUrl"],
+                    "message": "Address for this topic has already been taken",
+                }
+            ],
+        }
+    uris.append(uri)
+    return {
+        "webhookSubscription": {"id": f"gid://shopify/WebhookSubscription/{next_id()}", "topic": topic, "uri": uri},
+        "userErrors": [],
+    }
+
+
+RESOLVERS: dict[str, Resolver] = {
+    "return": _return,
+    "refund": _refund,
+    "order": _order,
+    "refundCreate": _refund_create,
+    "returnDeclineRequest": _decline,
+    "metafieldsSet": _metafields,
+    "webhookSubscriptionCreate": _subscribe,
+}

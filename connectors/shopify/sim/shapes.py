@@ -1,0 +1,162 @@
+"""The simulator's Admin GraphQL node shapes: orders, transactions, refunds and returns as the
+2026-04 schema names their fields (money as ``shopMoney`` plus ``presentmentMoney``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from connectors.shopify.sim.state import SimLine, SimOrder, SimRefund, SimReturn, SimShop, SimTransaction
+from hub.models.money import format_decimal
+
+
+def money(order: SimOrder, amount: int) -> dict[str, Any]:
+    return {
+        "shopMoney": {"amount": format_decimal(amount, order.currency), "currencyCode": order.currency},
+        "presentmentMoney": {
+            "amount": format_decimal(order.shown(amount), order.shown_currency),
+            "currencyCode": order.shown_currency,
+        },
+    }
+
+
+def transaction(order: SimOrder, tx: SimTransaction, *, parent: bool = True) -> dict[str, Any]:
+    node: dict[str, Any] = {
+        "id": f"gid://shopify/OrderTransaction/{tx.id}",
+        "kind": tx.kind,
+        "status": tx.status,
+        "gateway": tx.gateway,
+        "formattedGateway": tx.gateway.replace("_", " ").title(),
+        "manualPaymentGateway": tx.manual,
+        "test": False,
+        "authorizationCode": tx.authorization,
+        "paymentId": tx.payment_id,
+        "receiptJson": json.dumps(tx.receipt),
+        "processedAt": tx.created_at,
+        "createdAt": tx.created_at,
+        "amountSet": money(order, tx.amount),
+    }
+    source = order.transaction(tx.parent_id) if tx.parent_id else None
+    if parent:
+        node["parentTransaction"] = transaction(order, source, parent=False) if source else None
+    return node
+
+
+def order(sim_order: SimOrder, shop: SimShop) -> dict[str, Any]:
+    refunds = [shop.refunds[i] for i in sim_order.refund_ids]
+    refunded = sum(tx.amount for tx in sim_order.transactions if tx.kind == "REFUND" and tx.status == "SUCCESS")
+    return {
+        "id": sim_order.gid,
+        "name": sim_order.name,
+        "createdAt": sim_order.created_at,
+        "processedAt": sim_order.created_at,
+        "updatedAt": sim_order.created_at,
+        "cancelledAt": None,
+        "email": sim_order.email,
+        "taxesIncluded": sim_order.taxes_included,
+        "currencyCode": sim_order.currency,
+        "presentmentCurrencyCode": sim_order.shown_currency,
+        "customer": {"id": f"gid://shopify/Customer/{sim_order.customer_id}"},
+        "totalPriceSet": money(sim_order, sim_order.total),
+        "totalRefundedSet": money(sim_order, refunded),
+        "lineItems": {"nodes": [line_item(sim_order, line) for line in sim_order.lines]},
+        "fulfillments": [
+            {"createdAt": sim_order.fulfilled_at, "deliveredAt": sim_order.delivered_at, "status": "SUCCESS"}
+        ]
+        if sim_order.fulfilled_at
+        else [],
+        "transactions": [transaction(sim_order, tx) for tx in sim_order.transactions],
+        "refunds": [
+            {
+                "id": r.gid,
+                "note": r.note,
+                "createdAt": r.created_at,
+                "totalRefundedSet": money(sim_order, _refunded(sim_order, r)),
+            }
+            for r in refunds
+        ],
+    }
+
+
+def line_item(sim_order: SimOrder, line: SimLine) -> dict[str, Any]:
+    return {
+        "id": f"gid://shopify/LineItem/{line.id}",
+        "sku": line.sku,
+        "name": line.title,
+        "title": line.title,
+        "quantity": line.quantity,
+        "requiresShipping": line.requires_shipping,
+        "isGiftCard": line.kind == "gift_card",
+        "product": {"id": f"gid://shopify/Product/{line.product_id}"},
+        "variant": {"id": f"gid://shopify/ProductVariant/{line.variant_id}"},
+        "sellingPlan": {"sellingPlanId": f"gid://shopify/SellingPlan/{line.product_id}", "name": "Monthly"}
+        if line.kind == "subscription"
+        else None,
+        "originalUnitPriceSet": money(sim_order, line.price),
+        "discountedUnitPriceAfterAllDiscountsSet": money(sim_order, line.price),
+        "taxLines": [{"priceSet": money(sim_order, line.tax)}] if line.tax else [],
+    }
+
+
+def _refunded(sim_order: SimOrder, made: SimRefund) -> int:
+    return sum(
+        tx.amount
+        for tx in sim_order.transactions
+        if tx.id in made.transaction_ids and tx.status in ("SUCCESS", "PENDING")
+    )
+
+
+def refund(made: SimRefund, shop: SimShop, *, with_order: bool = True) -> dict[str, Any]:
+    sim_order = shop.orders[made.order_id]
+    lines = []
+    for line_id, quantity in made.lines:
+        line = sim_order.line(line_id)
+        if line:
+            lines.append(
+                {
+                    "quantity": quantity,
+                    "lineItem": {"id": f"gid://shopify/LineItem/{line_id}"},
+                    "subtotalSet": money(sim_order, line.price * quantity),
+                    "totalTaxSet": money(sim_order, line.tax * quantity // line.quantity),
+                }
+            )
+    node = {
+        "id": made.gid,
+        "note": made.note,
+        "createdAt": made.created_at,
+        "totalRefundedSet": money(sim_order, _refunded(sim_order, made)),
+        "return": {"id": f"gid://shopify/Return/{made.return_id}"} if made.return_id else None,
+        "refundLineItems": {"nodes": lines},
+        "transactions": {
+            "nodes": [transaction(sim_order, tx) for tx in sim_order.transactions if tx.id in made.transaction_ids]
+        },
+    }
+    if with_order:
+        node["order"] = order(sim_order, shop)
+    return node
+
+
+def return_node(ret: SimReturn, shop: SimShop) -> dict[str, Any]:
+    return {
+        "id": ret.gid,
+        "name": ret.name,
+        "status": ret.status,
+        "createdAt": ret.created_at,
+        "closedAt": ret.closed_at,
+        "decline": {"reason": ret.decline["reason"].upper(), "note": ret.decline.get("note")} if ret.decline else None,
+        "returnLineItems": {
+            "nodes": [
+                {
+                    "id": f"gid://shopify/ReturnLineItem/{item.id}",
+                    "quantity": item.quantity,
+                    "returnReason": item.reason,
+                    "returnReasonNote": item.note,
+                    "customerNote": None,
+                    "fulfillmentLineItem": {"lineItem": {"id": f"gid://shopify/LineItem/{item.line_id}"}},
+                }
+                for item in ret.lines
+            ]
+        },
+        "refunds": {"nodes": [{"id": shop.refunds[i].gid, "note": shop.refunds[i].note} for i in ret.refund_ids]},
+        "order": order(shop.orders[ret.order_id], shop),
+    }
