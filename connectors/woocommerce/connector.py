@@ -1,34 +1,21 @@
 """The WooCommerce connector: webhooks in, REST v3 out, with the hub's contract around them.
 
-Configuration (``[connectors.woocommerce]``): ``app_url`` (the hub's public URL, for install
-and webhook delivery URLs), ``app_name``, ``timeout`` (seconds, default 20), ``test_mode``
-(allows http and loopback store URLs), ``poll_lookback_hours`` (first poll, default 24), and
-defaults for the store settings below.
-
-Store settings: ``url`` (home URL; the store id is its normalized form, see ``store_id_for``),
-``refund_request_status`` (default ``refund-requested``), ``refund_request_action`` (an
-``action.*`` topic a returns plugin fires with the order id), ``refund_reason_meta`` (order
-meta holding the customer's reason, default ``_refund_reason``), ``execute_manual_refunds``
-(default false: whether the hub should execute manual refunds at the gateway, copied into each
-``recorded`` notice's hints), ``restock`` (``api_restock`` on write-back, default false),
-``verify_ssl``, ``query_string_auth``. Credentials: ``consumer_key``, ``consumer_secret``,
-``webhook_secret``, ``previous_webhook_secret``.
+Each method delegates to the module that does that one job (verify, parse, fetch, refund, record,
+poll, subscriptions, install); the configuration is described in ``settings``.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from connectors.woocommerce import reading, verify, writing
+from connectors.woocommerce import fetch, parse, poll, record, refund, verify
 from connectors.woocommerce.client import WooClient, WooError
-from connectors.woocommerce.notices import StoreOptions, ignored, notices_for
-from connectors.woocommerce.polling import poll
-from connectors.woocommerce.routes import DEFAULT_ROUTES
-from connectors.woocommerce.webhooks import HUB_TOPICS, WebhookProblem, ensure_webhooks
+from connectors.woocommerce.parse import UNREADABLE
+from connectors.woocommerce.settings import DEFAULT_ROUTES, StoreOptions
+from connectors.woocommerce.subscriptions import HUB_TOPICS, WebhookProblem, ensure_webhooks
 from hub.contracts import (
     Connector,
     DecisionNotice,
@@ -52,7 +39,6 @@ if TYPE_CHECKING:
     from flask import Blueprint
 
 PLUGIN_FAILURE_KEY = "platform_refund_failed:"
-UNREADABLE = (KeyError, ValueError, TypeError)  # pydantic's ValidationError and CurrencyError are ValueErrors
 
 
 class WooCommerceConnector(Connector):
@@ -70,58 +56,52 @@ class WooCommerceConnector(Connector):
         return verify.verify(inbound, self.stores)
 
     def parse(self, delivery: Delivery) -> list[Notice]:
-        if delivery.topic == verify.PING_TOPIC:
-            return [ignored(delivery.store_id, delivery.topic, "webhook creation ping")]
-        try:
-            body = json.loads(delivery.body)
-            return notices_for(delivery.store_id, delivery.topic, body, self.options(delivery.store_id))
-        except UNREADABLE as exc:
-            raise ParseError(f"unreadable WooCommerce {delivery.topic} delivery: {exc!r}") from exc
+        return parse.parse(delivery, self.options)
 
     def fetch(self, store: StoreContext, notice: Notice) -> Event:
         if notice.kind not in ("recorded", "requested"):
             return Ignored(reason=str(notice.hints.get("reason") or notice.kind), topic=notice.topic)
-        reader = reading.StoreReader(self.client(store))
+        reader = fetch.StoreReader(self.client(store))
         with self._platform_errors(f"fetch {notice.kind} order {notice.order_id}"):
             try:
                 if notice.kind == "recorded":
-                    return reading.recorded(store, reader, notice)
+                    return fetch.recorded(store, reader, notice)
                 reason_meta = str(self._option(store, "refund_reason_meta", "_refund_reason"))
-                return reading.requested(store, reader, notice, self.options(store.id, store), reason_meta)
+                return fetch.requested(store, reader, notice, self.options(store.id, store), reason_meta)
             except UNREADABLE as exc:
                 raise ParseError(f"WooCommerce answered an unreadable order {notice.order_id}: {exc!r}") from exc
 
     # -- outbound --------------------------------------------------------------------------
     def record(self, store: StoreContext, writeback: WriteBack) -> RecordResult:
         with self._platform_errors(f"record refund {writeback.hub_refund_id}"):
-            return writing.record(self.client(store), writeback, restock=bool(self._option(store, "restock", False)))
+            return record.record(self.client(store), writeback, restock=bool(self._option(store, "restock", False)))
 
     def refund_on_platform(self, store: StoreContext, execution: Execution) -> RefundResult:
-        result = writing.refund_on_platform(
+        result = refund.refund_on_platform(
             self.client(store), execution, restock=bool(self._option(store, "restock", False))
         )
-        if result.code == writing.PLUGIN_FAILED:
+        if result.code == refund.PLUGIN_FAILED:
             # WooCommerce rolled its refund back, but the payment plugin's own gateway call may
             # have gone through: remember it, so the janitor's lookup does not read "no trace"
             self.stores.set_state(store.id, f"{PLUGIN_FAILURE_KEY}{execution.hub_refund_id}", result.message or "")
         return result
 
     def get_platform_refund(self, store: StoreContext, lookup: RefundLookup) -> RefundResult | None:
-        found = writing.get_platform_refund(self.client(store), lookup)
+        found = refund.get_platform_refund(self.client(store), lookup)
         failure = self.stores.get_state(store.id, f"{PLUGIN_FAILURE_KEY}{lookup.hub_refund_id}")
         if found is None and failure is not None:
-            return RefundResult(outcome=Outcome.UNKNOWN, code=writing.PLUGIN_FAILED, message=failure)
+            return RefundResult(outcome=Outcome.UNKNOWN, code=refund.PLUGIN_FAILED, message=failure)
         return found
 
     def notify_decision(self, store: StoreContext, notice: DecisionNotice) -> RecordResult | None:
         with self._platform_errors(f"note on order {notice.order_id}"):
-            return writing.notify_decision(self.client(store), notice)
+            return record.notify_decision(self.client(store), notice)
 
     def poll(self, store: StoreContext, cursor: str | None) -> PollResult | None:
         lookback = timedelta(hours=float(self.settings.get("poll_lookback_hours", 24)))
         with self._platform_errors("poll orders"):
             try:
-                return poll(self.client(store), store.id, cursor, self.options(store.id, store), lookback=lookback)
+                return poll.poll(self.client(store), store.id, cursor, self.options(store.id, store), lookback=lookback)
             except UNREADABLE as exc:
                 raise ParseError(f"unreadable order list: {exc!r}") from exc
 

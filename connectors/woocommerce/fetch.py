@@ -13,7 +13,8 @@ from typing import Any
 
 from connectors.woocommerce import transformers as tx
 from connectors.woocommerce.client import WooClient, WooError
-from connectors.woocommerce.notices import StoreOptions, refund_ref, request_ref
+from connectors.woocommerce.parse import refund_ref, request_ref
+from connectors.woocommerce.settings import StoreOptions
 from hub.contracts import Notice, StoreContext
 from hub.models import Event, Ignored, Line, ProductKind, RefundRecorded, RefundRequest, RefundRequested
 

@@ -18,8 +18,8 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Blueprint, Response, redirect, request
 
+from connectors.woocommerce.subscriptions import new_secret
 from connectors.woocommerce.verify import store_id_for
-from connectors.woocommerce.webhooks import new_secret
 from hub.errors import ConfigError
 
 if TYPE_CHECKING:

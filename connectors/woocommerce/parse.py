@@ -1,4 +1,4 @@
-"""What a WooCommerce delivery (or a polled order) asks the hub to look at: the notices.
+"""What a verified WooCommerce delivery (or a polled order) asks the hub to look at: the notices.
 
 An order body lists every refund of the order, old and new (a merged delivery can carry several
 new ones), so each refund becomes a ``recorded`` notice keyed by its refund id and the ledger
@@ -8,16 +8,17 @@ request action, becomes a ``requested`` notice keyed by the order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from connectors.woocommerce.settings import StoreOptions
 from connectors.woocommerce.transformers import normalize_status
-from hub.contracts import Notice
+from connectors.woocommerce.verify import PING_TOPIC, REFUND_CREATED
+from hub.contracts import Delivery, Notice
+from hub.errors import ParseError
 
 ORDER_REFUNDED = "action.woocommerce_order_refunded"
-REFUND_CREATED = "action.woocommerce_refund_created"
-DEFAULT_REQUEST_STATUS = "refund-requested"
 
 
 def refund_ref(refund_id: Any) -> str:
@@ -35,25 +36,18 @@ def request_ref(order_id: Any) -> str:
     return f"request:{order_id}"
 
 
-@dataclass(frozen=True)
-class StoreOptions:
-    """The per-store choices parse and poll need: store settings over connector settings, except
-    ``execute_manual_refunds``, which the hub itself reads from the store's settings only."""
+UNREADABLE = (KeyError, ValueError, TypeError)  # pydantic's ValidationError and CurrencyError are ValueErrors
 
-    request_status: str = DEFAULT_REQUEST_STATUS
-    request_action: str = ""
-    execute_manual_refunds: bool = False
 
-    @classmethod
-    def of(cls, store_settings: Mapping[str, Any], connector_settings: Mapping[str, Any]) -> StoreOptions:
-        def option(key: str, default: Any) -> Any:
-            return store_settings.get(key, connector_settings.get(key, default))
-
-        return cls(
-            request_status=normalize_status(option("refund_request_status", DEFAULT_REQUEST_STATUS)),
-            request_action=str(option("refund_request_action", "") or "").strip().lower(),
-            execute_manual_refunds=bool(store_settings.get("execute_manual_refunds", False)),
-        )
+def parse(delivery: Delivery, options: Callable[[str], StoreOptions]) -> list[Notice]:
+    """The notices of a delivery; ``options`` gives a store's settings by store id."""
+    if delivery.topic == PING_TOPIC:
+        return [ignored(delivery.store_id, delivery.topic, "webhook creation ping")]
+    try:
+        body = json.loads(delivery.body)
+        return notices_for(delivery.store_id, delivery.topic, body, options(delivery.store_id))
+    except UNREADABLE as exc:
+        raise ParseError(f"unreadable WooCommerce {delivery.topic} delivery: {exc!r}") from exc
 
 
 def notices_for(store_id: str, topic: str, body: Any, options: StoreOptions) -> list[Notice]:

@@ -16,7 +16,8 @@ from typing import Any
 
 from connectors.woocommerce import transformers as tx
 from connectors.woocommerce.client import WooClient
-from connectors.woocommerce.notices import StoreOptions, order_notices
+from connectors.woocommerce.parse import order_notices
+from connectors.woocommerce.settings import StoreOptions
 from hub.contracts import Notice, PollResult
 
 POLL_TOPIC = "poll"

@@ -1,4 +1,5 @@
-"""How the WooCommerce simulator checks REST credentials, as WooCommerce's REST authentication does.
+"""How the WooCommerce simulator checks REST credentials, as WooCommerce's REST authentication does,
+and hands out new keys (``/wc-auth/v1/authorize``, ``WC_Auth``).
 
 Accepted: HTTP Basic ``consumer_key:consumer_secret``, query-string ``consumer_key`` and
 ``consumer_secret``, and one-legged OAuth 1.0a (HMAC-SHA256, what the ``woocommerce`` package
@@ -11,12 +12,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
+import secrets
 import threading
 import time
 from collections.abc import Mapping
-from urllib.parse import quote, unquote
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-from flask import Request
+import requests
+from flask import Request, Response, redirect, request
+
+if TYPE_CHECKING:
+    from connectors.woocommerce.sim.server import WooCommerceSimulator
 
 TIMESTAMP_WINDOW = 15 * 60  # seconds WooCommerce tolerates between client and server clocks
 
@@ -73,3 +81,46 @@ def oauth_signature(method: str, url: str, params: Mapping[str, str], consumer_s
     base = "&".join((method.upper(), quote(url, safe=""), "%26".join(f"{k}%3D{v}" for k, v in pairs)))
     digest = hmac.new(f"{consumer_secret}&".encode(), base.encode(), hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
+
+
+def authorize(sim: WooCommerceSimulator) -> Any:
+    """``WC_Auth``: keys for the app, POSTed to ``callback_url``, then back to ``return_url``."""
+    args = request.args
+    missing = [k for k in ("app_name", "scope", "user_id", "return_url", "callback_url") if not args.get(k)]
+    if missing or args["scope"] not in ("read", "write", "read_write"):
+        return Response(f"Missing parameter {missing[0] if missing else 'scope'}", status=400)
+    if sim.deny_authorization:
+        return redirect(_with_query(args["return_url"], success="0", user_id=args["user_id"]))
+    key_id = len(sim.authorizations) + 1
+    key, secret = f"ck_{secrets.token_hex(20)}", f"cs_{secrets.token_hex(20)}"
+    data = {
+        "key_id": key_id,
+        "user_id": args["user_id"],
+        "consumer_key": key,
+        "consumer_secret": secret,
+        "key_permissions": args["scope"],
+    }
+    sim.auth.keys[key] = secret
+    try:
+        answer = requests.post(
+            args["callback_url"],
+            data=json.dumps(data),
+            timeout=10,
+            headers={"Content-Type": "application/json;charset=UTF-8"},
+        )
+        accepted = answer.status_code == 200
+    except requests.RequestException:
+        accepted = False
+    sim.authorizations.append({**data, "app_name": args["app_name"], "accepted": accepted})
+    if not accepted:
+        del sim.auth.keys[key]
+        return Response(
+            "An error occurred in the request and at the time were unable to send the consumer data", status=401
+        )
+    return redirect(_with_query(args["return_url"], success="1", user_id=args["user_id"]))
+
+
+def _with_query(url: str, **params: str) -> str:
+    parts = urlsplit(url)
+    query = [*parse_qsl(parts.query), *params.items()]
+    return urlunsplit(parts._replace(query=urlencode(query)))

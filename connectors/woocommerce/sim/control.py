@@ -21,7 +21,7 @@ from flask import Flask, Response, jsonify, request
 from hub.models.money import format_decimal, to_minor
 
 if TYPE_CHECKING:
-    from connectors.woocommerce.simulator import WooCommerceSimulator
+    from connectors.woocommerce.sim.server import WooCommerceSimulator
 
 
 def register(app: Flask, sim: WooCommerceSimulator) -> None:

@@ -19,7 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.woocommerce.simstore import Shop, now_text
+from connectors.woocommerce.sim.seed import now_text
+from connectors.woocommerce.sim.state import Shop
 from connectors.woocommerce.verify import signature
 from hub.sandbox.sender import SentWebhook, WebhookSender
 

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, jsonify, request
 
-from connectors.woocommerce.simstore import RefundRefused
+from connectors.woocommerce.sim.state import RefundRefused
 
 if TYPE_CHECKING:
-    from connectors.woocommerce.simulator import WooCommerceSimulator
+    from connectors.woocommerce.sim.server import WooCommerceSimulator
 
 API = "/wp-json/wc/v3"
 WEBHOOK_STATUSES = ("active", "paused", "disabled")

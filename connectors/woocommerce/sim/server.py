@@ -5,74 +5,27 @@ Seed it from Python (``add_product``, ``add_order``, ``request_refund``, ``add_m
 point ``webhook_url`` at the hub's ``/webhooks/woocommerce``, and read back what the hub wrote
 (``writes``, ``money_moves``). Refunds created with ``api_refund: true`` move money through
 ``refund_payment`` (set it to refund at a gateway simulator); ``false`` only records. From another
-process, drive it over HTTP with the ``/__sim`` control API (``connectors.woocommerce.sim_control``).
+process, drive it over HTTP with the ``/__sim`` control API (``control``).
 """
 
 from __future__ import annotations
 
-import json
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any
 
-import requests
-from flask import Flask, Response, redirect, request
+from flask import Flask, request
 
-from connectors.woocommerce import sim_control
-from connectors.woocommerce.simauth import KeyCheck
-from connectors.woocommerce.simhooks import Hookshot, Lost
-from connectors.woocommerce.simroutes import API, error, rest_routes
-from connectors.woocommerce.simstore import PaymentRefunder, Shop, payment_meta
-from connectors.woocommerce.transformers import normalize_status
+from connectors.woocommerce.sim import auth, control
+from connectors.woocommerce.sim.auth import KeyCheck
+from connectors.woocommerce.sim.hooks import Hookshot, Lost
+from connectors.woocommerce.sim.rest import API, error, rest_routes
+from connectors.woocommerce.sim.seed import payment_meta
+from connectors.woocommerce.sim.state import PaymentRefunder, Shop
+from connectors.woocommerce.subscriptions import HUB_TOPICS, WEBHOOK_PATH
 from connectors.woocommerce.verify import store_id_for
-from connectors.woocommerce.webhooks import HUB_TOPICS, WEBHOOK_PATH
 from hub.sandbox.base import Simulator
-from hub.sandbox.gatewaysim import SimLedger
-
-if TYPE_CHECKING:
-    from hub.runtime.config import Config
-
-
-def ledger_refunder(
-    ledger: SimLedger, payment_of: Callable[[Mapping[str, Any]], str] = lambda order: str(order["transaction_id"])
-) -> PaymentRefunder:
-    """A payment plugin for ``refund_payment`` that refunds at a gateway simulator's ``SimLedger``;
-    ``payment_of`` picks the ledger's payment id from the order (e.g. its ``_stripe_intent_id``)."""
-
-    def refund(order: Mapping[str, Any], amount: int, reason: str) -> str:
-        return ledger.add_dashboard_refund(payment_of(order), amount).id
-
-    return refund
-
-
-def from_config(config: Config, port: int, hub_url: str) -> WooCommerceSimulator:
-    """The simulator ``refund-hub sandbox`` starts on ``port``: it serves the configured store whose
-    id is ``http://127.0.0.1:<port>`` (the id the connector derives from the simulator's URL),
-    with that store's REST keys and webhook secret, and delivers to the hub's webhook URL."""
-    from hub.errors import ConfigError
-
-    store_id = store_id_for(f"http://127.0.0.1:{port}")
-    store = config.stores.get(store_id)
-    needed = ("consumer_key", "consumer_secret", "webhook_secret")
-    if store is None or store.connector != "woocommerce" or not all(store.credentials.get(k) for k in needed):
-        raise ConfigError(
-            f"stores.{store_id}",
-            f"the WooCommerce simulator on port {port} serves the store {store_id!r}; declare it with connector "
-            '"woocommerce" and credentials consumer_key, consumer_secret and webhook_secret',
-        )
-    status = store.settings.get("refund_request_status") or config.connectors.get("woocommerce", {}).get(
-        "refund_request_status", "refund-requested"
-    )
-    return WooCommerceSimulator(
-        port=port,
-        webhook_url=f"{hub_url}{WEBHOOK_PATH}",
-        refund_request_status=normalize_status(str(status)),
-        consumer_key=store.credentials["consumer_key"],
-        consumer_secret=store.credentials["consumer_secret"],
-        webhook_secret=store.credentials["webhook_secret"],
-    )
 
 
 class WooCommerceSimulator(Simulator):
@@ -269,52 +222,10 @@ class WooCommerceSimulator(Simulator):
             return None
 
         rest_routes(app, self)
-        sim_control.register(app, self)
+        control.register(app, self)
 
         @app.get("/wc-auth/v1/authorize")
         def authorize() -> Any:
-            return self._authorize()
+            return auth.authorize(self)
 
         return app
-
-    def _authorize(self) -> Any:
-        """``WC_Auth``: keys for the app, POSTed to ``callback_url``, then back to ``return_url``."""
-        args = request.args
-        missing = [k for k in ("app_name", "scope", "user_id", "return_url", "callback_url") if not args.get(k)]
-        if missing or args["scope"] not in ("read", "write", "read_write"):
-            return Response(f"Missing parameter {missing[0] if missing else 'scope'}", status=400)
-        if self.deny_authorization:
-            return redirect(_with_query(args["return_url"], success="0", user_id=args["user_id"]))
-        key_id = len(self.authorizations) + 1
-        key, secret = f"ck_{secrets.token_hex(20)}", f"cs_{secrets.token_hex(20)}"
-        data = {
-            "key_id": key_id,
-            "user_id": args["user_id"],
-            "consumer_key": key,
-            "consumer_secret": secret,
-            "key_permissions": args["scope"],
-        }
-        self.auth.keys[key] = secret
-        try:
-            answer = requests.post(
-                args["callback_url"],
-                data=json.dumps(data),
-                timeout=10,
-                headers={"Content-Type": "application/json;charset=UTF-8"},
-            )
-            accepted = answer.status_code == 200
-        except requests.RequestException:
-            accepted = False
-        self.authorizations.append({**data, "app_name": args["app_name"], "accepted": accepted})
-        if not accepted:
-            del self.auth.keys[key]
-            return Response(
-                "An error occurred in the request and at the time were unable to send the consumer data", status=401
-            )
-        return redirect(_with_query(args["return_url"], success="1", user_id=args["user_id"]))
-
-
-def _with_query(url: str, **params: str) -> str:
-    parts = urlsplit(url)
-    query = [*parse_qsl(parts.query), *params.items()]
-    return urlunsplit(parts._replace(query=urlencode(query)))

@@ -13,51 +13,31 @@ import copy
 import itertools
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from hub.models.money import format_decimal, to_minor
+from connectors.woocommerce.sim import seed
+from connectors.woocommerce.sim.seed import money, now_text
+from hub.models.money import to_minor
+from hub.sandbox.gatewaysim import SimLedger
 
 PaymentRefunder = Callable[[Mapping[str, Any], int, str], "str | None"]
 
 
+def ledger_refunder(
+    ledger: SimLedger, payment_of: Callable[[Mapping[str, Any]], str] = lambda order: str(order["transaction_id"])
+) -> PaymentRefunder:
+    """A payment plugin for ``refund_payment`` that refunds at a gateway simulator's ``SimLedger``;
+    ``payment_of`` picks the ledger's payment id from the order (e.g. its ``_stripe_intent_id``)."""
+
+    def refund(order: Mapping[str, Any], amount: int, reason: str) -> str:
+        return ledger.add_dashboard_refund(payment_of(order), amount).id
+
+    return refund
+
+
 class RefundRefused(Exception):
     """``wc_create_refund`` returned a WP_Error (bad amount, or the payment plugin refused)."""
-
-
-def now_text() -> str:
-    return datetime.now(UTC).replace(microsecond=0, tzinfo=None).isoformat()
-
-
-def money(value: Decimal, currency: str) -> str:
-    return format_decimal(to_minor(value, currency), currency)
-
-
-PAYMENT_TITLES = {
-    "stripe": "Credit Card (Stripe)",
-    "ppcp-gateway": "PayPal",
-    "square_credit_card": "Credit card (Square)",
-    "bacs": "Direct bank transfer",
-}
-
-
-def payment_meta(
-    method: str, *, intent_id: str | None, paypal_order_id: str | None, intent: str, captured: bool
-) -> dict[str, str]:
-    """The order meta each gateway plugin writes (research/platforms.md W3)."""
-    if method == "stripe":
-        return {"_stripe_intent_id": intent_id or "", "_stripe_charge_captured": "yes" if captured else "no"}
-    if method.startswith("ppcp-"):
-        return {
-            "_ppcp_paypal_order_id": paypal_order_id or "",
-            "_ppcp_paypal_intent": intent,
-            "_ppcp_paypal_payment_mode": "sandbox",
-            "_ppcp_paypal_captured": "true" if captured else "false",
-        }
-    if method.startswith("square_"):
-        return {f"_wc_{method}_charge_captured": "yes" if captured else "no", f"_wc_{method}_environment": "sandbox"}
-    return {}
 
 
 class Shop:
@@ -93,22 +73,17 @@ class Shop:
     ) -> dict[str, Any]:
         with self.lock:
             product_id = next(self._posts)
-            self.products[product_id] = {
-                "id": product_id,
-                "name": name,
-                "type": product_type,
-                "status": "publish",
-                "sku": sku,
-                "price": price,
-                "regular_price": price,
-                "virtual": virtual,
-                "downloadable": downloadable,
-                "download_limit": download_limit,
-                "download_expiry": -1,
-                "downloads": [],
-                "tags": [{"id": i + 1, "name": t, "slug": t.lower()} for i, t in enumerate(tags)],
-                "variations": [],
-            }
+            self.products[product_id] = seed.product(
+                product_id,
+                name,
+                price,
+                virtual=virtual,
+                downloadable=downloadable,
+                product_type=product_type,
+                download_limit=download_limit,
+                sku=sku,
+                tags=tags,
+            )
             return self.products[product_id]
 
     def add_order(
@@ -128,91 +103,30 @@ class Shop:
         with self.lock:
             order_id = next(self._posts)
             stamp = now_text()
-            items, subtotal, tax_total = [], Decimal(0), Decimal(0)
-            for product_id, quantity in lines:
-                product = self.products[product_id]
-                total = Decimal(product["price"]) * quantity
-                tax = (total * Decimal(tax_rate) / 100).quantize(Decimal("0.01"))
-                subtotal, tax_total = subtotal + total, tax_total + tax
-                items.append(
-                    {
-                        "id": next(self._items),
-                        "name": product["name"],
-                        "product_id": product_id,
-                        "variation_id": 0,
-                        "quantity": quantity,
-                        "tax_class": "",
-                        "subtotal": money(total, currency),
-                        "subtotal_tax": money(tax, currency),
-                        "total": money(total, currency),
-                        "total_tax": money(tax, currency),
-                        "taxes": [{"id": 75, "total": money(tax, currency), "subtotal": money(tax, currency)}]
-                        if tax
-                        else [],
-                        "meta_data": [],
-                        "sku": product["sku"],
-                        "price": float(product["price"]),
-                    }
-                )
-            ship = Decimal(shipping)
-            paid = stamp if status in ("processing", "completed", "on-hold") else None
-            order: dict[str, Any] = {
-                "id": order_id,
-                "parent_id": 0,
-                "number": str(order_id),
-                "order_key": f"wc_order_{order_id:x}sim",
-                "created_via": "checkout",
-                "version": "9.4.0",
-                "status": status,
-                "currency": currency,
-                "date_created": stamp,
-                "date_created_gmt": stamp,
-                "date_modified": stamp,
-                "date_modified_gmt": stamp,
-                "discount_total": money(Decimal(0), currency),
-                "discount_tax": money(Decimal(0), currency),
-                "shipping_total": money(ship, currency),
-                "shipping_tax": money(Decimal(0), currency),
-                "cart_tax": money(tax_total, currency),
-                "total": money(subtotal + tax_total + ship, currency),
-                "total_tax": money(tax_total, currency),
-                "prices_include_tax": False,
-                "customer_id": customer_id,
-                "customer_ip_address": "127.0.0.1",
-                "customer_user_agent": "",
-                "customer_note": "",
-                "billing": {"first_name": "Jo", "last_name": "Buyer", "email": email, "country": "US"},
-                "shipping": {"first_name": "Jo", "last_name": "Buyer", "country": "US"},
-                "payment_method": payment_method,
-                "payment_method_title": PAYMENT_TITLES.get(payment_method, payment_method),
-                "transaction_id": transaction_id,
-                "date_paid": paid,
-                "date_paid_gmt": paid,
-                "date_completed": None,
-                "date_completed_gmt": None,
-                "cart_hash": "",
-                "meta_data": self._meta(meta),
-                "line_items": items,
-                "tax_lines": [],
-                "shipping_lines": [],
-                "fee_lines": [],
-                "coupon_lines": [],
-            }
-            if ship:
-                order["shipping_lines"].append(
-                    {
-                        "id": next(self._items),
-                        "method_title": "Flat rate",
-                        "method_id": "flat_rate",
-                        "total": money(ship, currency),
-                        "total_tax": money(Decimal(0), currency),
-                        "taxes": [],
-                        "meta_data": [],
-                    }
-                )
+            items = [
+                seed.line_item(next(self._items), self.products[product_id], quantity, currency, tax_rate)
+                for product_id, quantity in lines
+            ]
+            order = seed.order(
+                order_id,
+                stamp,
+                [item for item, _, _ in items],
+                currency=currency,
+                payment_method=payment_method,
+                transaction_id=transaction_id,
+                subtotal=sum((total for _, total, _ in items), Decimal(0)),
+                tax_total=sum((tax for _, _, tax in items), Decimal(0)),
+                shipping=Decimal(shipping),
+                customer_id=customer_id,
+                email=email,
+                status=status,
+                meta_data=self._meta(meta),
+            )
+            if Decimal(shipping):
+                order["shipping_lines"].append(seed.shipping_line(next(self._items), Decimal(shipping), currency))
             self.orders[order_id] = order
             self.notes[order_id] = []
-            if customer_id and paid:
+            if customer_id and order["date_paid"]:
                 self._grant_downloads(order)
             return order
 
@@ -220,22 +134,7 @@ class Shop:
         for item in order["line_items"]:
             product = self.products[item["product_id"]]
             if product["downloadable"]:
-                limit = product["download_limit"]
-                self.downloads.append(
-                    {
-                        "download_id": f"dl-{item['product_id']}",
-                        "product_id": item["product_id"],
-                        "product_name": product["name"],
-                        "download_name": f"{product['name']} (file)",
-                        "order_id": order["id"],
-                        "order_key": order["order_key"],
-                        "customer_id": order["customer_id"],
-                        "downloads_remaining": str(limit) if limit > 0 else "unlimited",
-                        "access_expires": "never",
-                        "access_expires_gmt": "never",
-                        "download_count": 0,
-                    }
-                )
+                self.downloads.append(seed.download_permission(order, item, product))
 
     def download(self, order_id: int, product_id: int, times: int = 1) -> None:
         """The customer downloads the file; exhausted permissions leave the available list."""

@@ -16,7 +16,7 @@ from flask import Flask, request
 from werkzeug.serving import make_server
 
 from connectors.woocommerce import WooCommerceConnector
-from connectors.woocommerce.simulator import WooCommerceSimulator
+from connectors.woocommerce.sim import WooCommerceSimulator
 from connectors.woocommerce.verify import signature
 from hub.contracts import Delivery, Headers, Inbound, Notice, StoreContext, Verified
 from hub.errors import IngestError

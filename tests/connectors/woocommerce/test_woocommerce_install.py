@@ -14,7 +14,7 @@ import requests
 
 from connectors.woocommerce import WooCommerceConnector
 from connectors.woocommerce.install import validate_store_url
-from connectors.woocommerce.simulator import WooCommerceSimulator
+from connectors.woocommerce.sim import WooCommerceSimulator
 from hub.testing.stores import MemoryStores
 
 Wait = Callable[..., Any]

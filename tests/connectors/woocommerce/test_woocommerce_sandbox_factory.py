@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from connectors.woocommerce.simulator import WooCommerceSimulator
+from connectors.woocommerce.sim import WooCommerceSimulator
 from hub.errors import ConfigError
 from hub.ledger import states
 from hub.runtime.config import load_config

@@ -9,7 +9,7 @@ from typing import Any
 import requests
 
 from connectors.woocommerce import WooCommerceConnector
-from connectors.woocommerce.simulator import WooCommerceSimulator
+from connectors.woocommerce.sim import WooCommerceSimulator
 
 
 def _order(sim: WooCommerceSimulator, **body: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from connectors.woocommerce import WooCommerceConnector
-from connectors.woocommerce.simulator import WooCommerceSimulator
+from connectors.woocommerce.sim import WooCommerceSimulator
 from hub.contracts import Notice, StoreContext
 from hub.errors import PlatformError, PlatformUnavailable
 from hub.models import Ignored, ProductKind, RefundRecorded, RefundRequested

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.woocommerce import WooCommerceConnector
-from connectors.woocommerce.polling import decode_cursor, encode_cursor, seen_mark
-from connectors.woocommerce.simulator import WooCommerceSimulator
+from connectors.woocommerce.poll import decode_cursor, encode_cursor, seen_mark
+from connectors.woocommerce.sim import WooCommerceSimulator
 from hub.contracts import StoreContext
 from hub.models import RefundRecorded, RefundRequested
 

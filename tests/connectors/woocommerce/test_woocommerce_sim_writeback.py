@@ -12,7 +12,7 @@ import pytest
 
 from connectors.woocommerce import WooCommerceConnector
 from connectors.woocommerce import transformers as tx
-from connectors.woocommerce.simulator import WooCommerceSimulator, ledger_refunder
+from connectors.woocommerce.sim import WooCommerceSimulator, ledger_refunder
 from hub.contracts import DecisionNotice, Execution, Outcome, StoreContext, WriteBack
 from hub.errors import PlatformUnavailable
 from hub.models import Line, RefundRecorded

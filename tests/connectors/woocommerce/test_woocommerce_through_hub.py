@@ -16,7 +16,7 @@ import requests
 from sqlalchemy import select
 
 from connectors.woocommerce import transformers as tx
-from connectors.woocommerce.simulator import WooCommerceSimulator
+from connectors.woocommerce.sim import WooCommerceSimulator
 from connectors.woocommerce.verify import signature
 from gateways.paypal.simulator import PayPalSimulator, paypal_id
 from gateways.square.simulator import SquareSimulator

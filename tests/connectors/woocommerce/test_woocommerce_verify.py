@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from connectors.woocommerce import WooCommerceConnector
-from connectors.woocommerce.simhooks import php_json
+from connectors.woocommerce.sim.hooks import php_json
 from connectors.woocommerce.verify import UNKNOWN_STORE, signature, store_id_for
 from hub.contracts import Inbound
 from hub.errors import SignatureInvalid, UnsupportedMediaType
