@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.magento import push
+from connectors.magento import parse
 from connectors.magento import transformers as tf
 from connectors.magento.client import MagentoClient
 from hub.contracts import Notice, PollResult, StoreContext
@@ -45,7 +45,7 @@ def poll(client: MagentoClient, store: StoreContext, cursor: str | None) -> Poll
             page_size=page_size,
             max_pages=max_pages,
         )
-        state[key] = _advance(window, found, lambda item: push.notices(store.id, topic, item, settings), notices)
+        state[key] = _advance(window, found, lambda item: parse.notices(store.id, topic, item, settings), notices)
 
     scan("creditmemos", "creditmemos", CREDITMEMO_TOPIC, [])
     status, marker = settings.get("refund_request_status"), settings.get("refund_request_comment_marker")
@@ -103,5 +103,5 @@ def _scan_returns(
     last = int(window["after"])
     for rma in client.search("returns", groups, sort=[("entity_id", "ASC")], page_size=page_size, max_pages=max_pages):
         last = max(last, int(rma.get("entity_id") or 0))
-        out.extend(n for n in push.notices(store.id, RMA_TOPIC, rma, store.settings) if n.kind != "ignored")
+        out.extend(n for n in parse.notices(store.id, RMA_TOPIC, rma, store.settings) if n.kind != "ignored")
     state["returns"] = {"after": last, "since": window["since"]}

@@ -1,35 +1,22 @@
-"""Writes to Magento: online credit memos (the platform route), offline ones (write-back), customer notes.
+"""Money on the platform route: an online credit memo, so Magento refunds through its payment module.
 
 Magento has no idempotency key, so every credit memo the hub creates carries ``refund-hub:<id>``
-in its comment and is looked for before one is created. A write whose answer was lost is
-``unknown`` for the money route, and is simply retried for a write-back, because the retry
-finds the first attempt by that comment instead of writing twice.
+in its comment and is looked for before one is created (``find_creditmemo``, shared with
+``record``). A write whose answer was lost is ``unknown`` for the money route.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from connectors.magento import bodies
 from connectors.magento import transformers as tf
-from connectors.magento.client import MagentoClient, MagentoError, MaybeApplied, segment
-from connectors.magento.fetching import comments_of
-from hub.contracts import (
-    DecisionNotice,
-    Execution,
-    Outcome,
-    RecordResult,
-    RefundLookup,
-    RefundResult,
-    StoreContext,
-    WriteBack,
-)
+from connectors.magento.client import MagentoClient, MaybeApplied, segment
+from connectors.magento.fetch import comments_of
+from hub.contracts import Execution, Outcome, RefundLookup, RefundResult, StoreContext
 from hub.errors import PlatformError, PlatformUnavailable
-from hub.models.money import format_decimal
 
-DECLINES = {"deny", "denied", "decline", "declined", "reject", "rejected"}
 # Magento refuses before doing anything on these statuses; the call can be repeated later.
 NOT_APPLIED = {401, 403, 429}
 
@@ -120,78 +107,3 @@ def get_platform_refund(client: MagentoClient, lookup: RefundLookup) -> RefundRe
     except PlatformError as exc:
         return RefundResult(outcome=Outcome.UNKNOWN, code="lookup_failed", message=str(exc))
     return None if memo is None else _result(memo, lookup.currency)
-
-
-def record(client: MagentoClient, store: StoreContext, writeback: WriteBack) -> RecordResult:
-    """The executed refund as an offline credit memo (never ``isOnline``), or a note if it did not succeed."""
-    try:
-        return _record(client, store, writeback)
-    except MaybeApplied as exc:  # safe to repeat: the retry finds the first attempt by its comment
-        raise PlatformUnavailable(str(exc)) from None
-
-
-def _record(client: MagentoClient, store: StoreContext, writeback: WriteBack) -> RecordResult:
-    existing = find_creditmemo(client, writeback.order_id, writeback.hub_refund_id)
-    if existing is not None:
-        online = bool(existing.get("transaction_id"))
-        return RecordResult(
-            reference=str(existing["entity_id"]),
-            detail={"creditmemo_id": str(existing["entity_id"]), "created": False, "online": online},
-        )
-    order = client.get(f"orders/{segment(writeback.order_id)}")
-    via = writeback.gateway or writeback.route
-    headline = f"Refunded {format_decimal(writeback.amount, writeback.currency)} {writeback.currency} via {via}"
-    if writeback.gateway_refund_id:
-        headline += f", refund {writeback.gateway_refund_id}"
-    if writeback.outcome is not Outcome.SUCCEEDED:
-        text = tagged_comment(writeback.hub_refund_id, f"{headline}: {writeback.outcome.value}", writeback.note)
-        if not _has_comment(order, text):
-            client.post(
-                f"orders/{segment(writeback.order_id)}/comments", bodies.order_comment(order, text, visible=False)
-            )
-        return RecordResult(reference=None, detail={"order_comment": True, "outcome": writeback.outcome.value})
-    body = bodies.creditmemo(
-        order,
-        lines=writeback.lines,
-        shipping=writeback.shipping,
-        total=writeback.amount,
-        comment=tagged_comment(writeback.hub_refund_id, headline, writeback.note),
-        notify=bool(store.settings.get("notify_customer", True)),
-    )
-    memo_id = client.post(f"order/{segment(writeback.order_id)}/refund", body)
-    return RecordResult(
-        reference=str(memo_id), detail={"creditmemo_id": str(memo_id), "created": True, "online": False}
-    )
-
-
-def _has_comment(order: Mapping[str, Any], text: str) -> bool:
-    return any(str(h.get("comment") or "") == text for h in order.get("status_histories") or [])
-
-
-def notify_decision(client: MagentoClient, store: StoreContext, notice: DecisionNotice) -> RecordResult:
-    """A customer-visible order comment; for a declined RMA also the RMA's status, where the API allows."""
-    try:
-        return _notify(client, store, notice)
-    except MaybeApplied as exc:  # safe to repeat: the comment is looked for first
-        raise PlatformUnavailable(str(exc)) from None
-
-
-def _notify(client: MagentoClient, store: StoreContext, notice: DecisionNotice) -> RecordResult:
-    order = client.get(f"orders/{segment(notice.order_id)}")
-    explanation = notice.explanation
-    marker = store.settings.get("refund_request_comment_marker")
-    if marker:  # the hub's own comment must never read as a new request
-        explanation = re.sub(re.escape(str(marker)), "", explanation, flags=re.IGNORECASE)
-    text = bodies.hub_comment(notice.hub_refund_id, explanation)
-    if not _has_comment(order, text):
-        client.post(f"orders/{segment(notice.order_id)}/comments", bodies.order_comment(order, text, visible=True))
-    detail: dict[str, Any] = {"order_comment": True}
-    if notice.source_ref.startswith("rma:") and notice.decision.lower() in DECLINES:
-        rma_id = segment(notice.source_ref.removeprefix("rma:"))
-        try:
-            rma = client.get(f"returns/{rma_id}")
-            updated = client.put(f"returns/{rma_id}", bodies.rma_declined(rma)) or {}
-            detail["rma_status"] = updated.get("status")
-        except MagentoError as exc:  # RMA module absent or the status change refused: the comment stands
-            detail["rma_error"] = exc.message
-    return RecordResult(reference=f"order:{notice.order_id}", detail=detail)

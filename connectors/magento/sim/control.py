@@ -21,7 +21,7 @@ from connectors.magento.sim.state import MagentoFault
 from connectors.magento.transformers import minor
 
 if TYPE_CHECKING:
-    from connectors.magento.simulator import MagentoSimulator
+    from connectors.magento.sim.server import MagentoSimulator
 
 
 def register(app: Flask, sim: MagentoSimulator) -> None:

@@ -1,53 +1,21 @@
 """Adobe's push side, for the simulator: signed I/O Events CloudEvents and signed Commerce Webhooks.
 
-Key pairs are generated when the first simulator of the process starts (two for I/O Events, as
-Adobe signs with two, one for Commerce Webhooks) and reused by later ones, since RSA key generation
-is slow; ``public_pems`` are what the hub is configured with, and the I/O Events keys are also
-served under the paths the deliveries name, like ``static.adobeioevents.com``.
+Signed with the process's pooled key pairs (``signing``): two for I/O Events, as Adobe signs with
+two, one for Commerce Webhooks; ``public_pems`` are what the hub is configured with, and the I/O
+Events keys are also served under the paths the deliveries name, like ``static.adobeioevents.com``.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import threading
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-
+from connectors.magento.sim.signing import pooled_keys, public_pem, sign
 from hub.sandbox.sender import SentWebhook, WebhookSender
-
-_POOL: list[rsa.RSAPrivateKey] = []
-_POOL_LOCK = threading.Lock()
-
-
-def new_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def pooled_keys(count: int) -> list[rsa.RSAPrivateKey]:
-    """``count`` key pairs, generated once per process."""
-    with _POOL_LOCK:
-        while len(_POOL) < count:
-            _POOL.append(new_key())
-        return _POOL[:count]
-
-
-def public_pem(key: rsa.RSAPrivateKey) -> str:
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-
-
-def sign(key: rsa.RSAPrivateKey, message: bytes) -> str:
-    """base64 RSA-SHA256 (PKCS#1 v1.5), the scheme of both Adobe channels."""
-    return base64.b64encode(key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode()
 
 
 class AdobeEvents:

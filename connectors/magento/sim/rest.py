@@ -18,7 +18,7 @@ from connectors.magento.sim.search import search
 from connectors.magento.sim.state import MagentoFault
 
 if TYPE_CHECKING:
-    from connectors.magento.simulator import MagentoSimulator
+    from connectors.magento.sim.server import MagentoSimulator
 
 STORE_CODE = re.compile(r"^/rest/(?!V1/)[^/]+/(V1/.*)$")
 NO_ROUTE = "Request does not match any route."

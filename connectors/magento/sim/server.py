@@ -13,7 +13,7 @@ so a simulator started from a configuration file agrees with the store declared 
 memos move money through ``online_refund(order, amount_minor, currency) -> transaction id``; the
 default keeps it in the simulator's own ``SimLedger``, and the sandbox can plug a gateway
 simulator in instead. Raise ``SimError`` from it to decline. From another process, drive it over
-HTTP with the ``/__sim`` control API (``connectors.magento.sim.control``).
+HTTP with the ``/__sim`` control API (``control``).
 """
 
 from __future__ import annotations
@@ -21,20 +21,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from flask import Flask
 
 from connectors.magento.install import store_id_for
-from connectors.magento.sim import api, seed
-from connectors.magento.sim.events import AdobeEvents
-from connectors.magento.sim.oauth import OAuthServer
+from connectors.magento.sim import rest, seed
+from connectors.magento.sim.auth import OAuthServer
+from connectors.magento.sim.hooks import AdobeEvents
 from connectors.magento.sim.state import MagentoFault, MagentoState, OnlineRefund
 from connectors.magento.transformers import minor
 from hub.contracts import StoreContext
-from hub.errors import ConfigError
-from hub.runtime.config import Config
 from hub.sandbox.base import Simulator
 from hub.sandbox.gatewaysim import SimError, SimLedger
 from hub.sandbox.sender import SentWebhook
@@ -77,7 +74,7 @@ class MagentoSimulator(Simulator):
         )
 
     def build_app(self) -> Flask:
-        return api.build_app(self)
+        return rest.build_app(self)
 
     def error_body(self, status: int) -> Any:
         return {"message": f"Internal Error. Details are available in Magento log file. Report ID: webapi-{status}"}
@@ -280,37 +277,3 @@ class MagentoSimulator(Simulator):
             result.update(identity_status=shown.status_code, location=shown.headers.get("Location"))
         result["active"] = consumer.active
         return result
-
-
-def from_config(config: Config, port: int, hub_url: str) -> MagentoSimulator:
-    """The simulator ``refund-hub sandbox`` starts for the configuration's Magento store.
-
-    It takes the store's OAuth credentials, I/O Events provider and client ids and its id, so the
-    hub reaches it and recognises its pushes. Its signing keys are made at start, so a Commerce
-    store's hub must fetch them from the simulator: ``[connectors.magento]`` needs
-    ``test_mode``, ``io_events_fetch_keys`` and ``io_events_key_host = "http://127.0.0.1:<port>"``.
-    """
-    found = next(((sid, s) for sid, s in config.stores.items() if s.connector == "magento"), None)
-    if found is None:
-        raise ConfigError("sandbox.ports.magento", "no store in [stores] uses the magento connector")
-    store_id, store = found
-    edition = str(store.settings.get("edition") or "commerce")
-    settings = config.connectors.get("magento", {})
-    key_host = str(settings.get("io_events_key_host") or "").rstrip("/")
-    fetching = settings.get("test_mode") and settings.get("io_events_fetch_keys")
-    if edition == "commerce" and not (fetching and urlsplit(key_host).port == port):
-        raise ConfigError(
-            "connectors.magento",
-            f"set test_mode, io_events_fetch_keys and io_events_key_host = 'http://127.0.0.1:{port}' "
-            "so the hub can check the Magento simulator's I/O Events signatures",
-        )
-    return MagentoSimulator(
-        port=port,
-        webhook_url=f"{hub_url}/webhooks/magento",
-        edition=edition,
-        store_code=store.settings.get("store_code"),
-        credentials=store.credentials or None,
-        provider_id=store.settings.get("io_events_provider_id"),
-        client_id=store.settings.get("io_events_client_id"),
-        store_id=store_id,
-    )

@@ -15,7 +15,7 @@ import pytest
 from flask import Flask, request
 
 from connectors.magento import MagentoConnector
-from connectors.magento.simulator import MagentoSimulator
+from connectors.magento.sim import MagentoSimulator
 from hub.contracts import Delivery, Notice, StoreContext
 from hub.errors import IngestError
 from hub.sandbox.simserver import SimulatorServer

@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from connectors.magento import MagentoConnector
-from connectors.magento.push import event_topic
-from connectors.magento.signatures import ADOBE_KEY_HOST, fetcher_for
-from connectors.magento.sim.events import new_key, pooled_keys, public_pem, sign
+from connectors.magento.sim.signing import new_key, pooled_keys, public_pem, sign
+from connectors.magento.verify import ADOBE_KEY_HOST, event_topic, fetcher_for
 from hub.contracts import Inbound
 from hub.errors import MalformedBody, SignatureInvalid
 from hub.testing import inbound

@@ -7,7 +7,7 @@ from typing import Any
 
 import requests
 
-from connectors.magento.simulator import MagentoSimulator
+from connectors.magento.sim import MagentoSimulator
 
 
 def _order(sim: MagentoSimulator, **body: Any) -> dict[str, Any]:

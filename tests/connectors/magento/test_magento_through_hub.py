@@ -15,11 +15,11 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from connectors.magento.signatures import IO_SIGNATURES
-from connectors.magento.signatures import WEBHOOK_SIGNATURE as HOOK_SIGNATURE
-from connectors.magento.sim.events import sign
-from connectors.magento.simulator import MagentoSimulator
+from connectors.magento.sim import MagentoSimulator
+from connectors.magento.sim.signing import sign
 from connectors.magento.transformers import HUB_TAG
+from connectors.magento.verify import IO_SIGNATURES
+from connectors.magento.verify import WEBHOOK_SIGNATURE as HOOK_SIGNATURE
 from gateways.stripe.simulator import StripeSimulator
 from hub.db.tables import stores as stores_table
 from hub.errors import ConfigError
