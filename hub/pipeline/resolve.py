@@ -98,7 +98,9 @@ def _executor(hub: Hub, refund: Refund) -> Any:
 
 
 def lookup(hub: Hub, refund: Refund) -> RefundResult | None:
-    """What the executor knows of the refund (None: no trace, or it could not be asked)."""
+    """What the executor knows of the refund; None only when it answered "no trace". A lookup
+    that could not be made (the store is gone, the plugin raised) is ``unknown``: ask again later,
+    never "absent" — absence allows a same-key re-send."""
     request = RefundRequest.model_validate(refund.request)
     payment = request.payments[0]
     query = RefundLookup(
@@ -115,7 +117,9 @@ def lookup(hub: Hub, refund: Refund) -> RefundResult | None:
         if account is not None and account in hub.gateways:
             return hub.gateways[account].get_refund(query)
         store = hub.stores[refund.connector].get(refund.store_id)
-        return hub.connectors[refund.connector].get_platform_refund(store, query) if store else None
-    except Exception:  # noqa: BLE001 - a plugin's lookup failing must not stop the sweep
+        if store is None:
+            return RefundResult(outcome=Outcome.UNKNOWN, code="store_unavailable", message="store is disabled")
+        return hub.connectors[refund.connector].get_platform_refund(store, query)
+    except Exception as exc:  # noqa: BLE001 - a plugin's lookup failing must not stop the sweep
         log.exception("lookup of refund %s failed", refund.id, extra={"refund_id": refund.id})
-        return None
+        return RefundResult(outcome=Outcome.UNKNOWN, code="lookup_failed", message=str(exc)[:500])

@@ -27,6 +27,7 @@ SHORT_FORMS = {
     "DATABASE_URL": ("hub", "database_url"),
     "QUEUE_URL": ("hub", "queue_url"),
     "ADMIN_TOKEN": ("hub", "admin_token"),
+    "METRICS_TOKEN": ("hub", "metrics_token"),
     "SECRET_KEYS": ("hub", "secret_keys"),
     "PUBLIC_URL": ("hub", "public_url"),
     "INSTANCE_PATH": ("hub", "instance_path"),
@@ -44,6 +45,9 @@ class HubSettings(Strict):
     queue_url: str | None = None  # default: SqliteHuey file in the instance folder; redis://... at scale
     public_url: str = "http://127.0.0.1:8000"
     admin_token: str | None = None
+    # /metrics: public only when set; otherwise it needs the metrics token (or the admin token)
+    metrics_public: bool = False
+    metrics_token: str | None = None
     secret_keys: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     lease_seconds: int = Field(default=60, gt=0)

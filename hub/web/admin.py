@@ -9,19 +9,43 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field
 
 from hub.ledger import views
 from hub.ledger.records import AuditEntry, Refund
 from hub.ledger.unit import read
 from hub.web.app import current_hub
+from hub.web.bodies import BadRequest, int_arg, json_body
 from hub.web.openapi import DOCUMENT
 
 bp = Blueprint("admin", __name__, url_prefix="/api")
 PAGE = 100
+BEARER = "Bearer "
+
+
+class ReviewBody(BaseModel):
+    """``POST /api/refunds/<id>/approve|deny``: every field checked before anything happens."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    amount: int | None = Field(default=None, gt=0)  # minor units; approve only; default: the whole request
+    note: str = Field(default="", max_length=2000)
+    by: str = Field(default="admin", min_length=1, max_length=100)
 
 
 def _fail(status: int, code: str, message: str) -> tuple[Response, int]:
     return jsonify(error=code, message=message), status
+
+
+@bp.errorhandler(BadRequest)
+def _bad_request(exc: BadRequest) -> tuple[Response, int]:
+    return _fail(400, exc.code, exc.message)
+
+
+def bearer_matches(header: str, expected: str) -> bool:
+    """``Authorization: Bearer <token>``, compared in constant time; no scheme, no entry."""
+    if not header.startswith(BEARER):
+        return False
+    return hmac.compare_digest(header[len(BEARER) :].strip().encode(), expected.encode())
 
 
 def token_required(view):  # type: ignore[no-untyped-def]
@@ -30,9 +54,8 @@ def token_required(view):  # type: ignore[no-untyped-def]
         expected = current_hub().config.hub.admin_token
         if not expected:
             return _fail(403, "admin_disabled", "set REFUND_HUB_ADMIN_TOKEN to enable the admin API")
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode(), expected.encode()):
-            return _fail(401, "unauthorized", "missing or wrong bearer token")
+        if not bearer_matches(request.headers.get("Authorization", ""), expected):
+            return _fail(401, "unauthorized", "missing or wrong bearer token (Authorization: Bearer <token>)")
         return view(*args, **kwargs)
 
     return wrapper
@@ -78,7 +101,7 @@ def list_refunds() -> Response:
     with read(current_hub().engine) as conn:
         rows = views.refund_list(
             conn,
-            limit=int(request.args.get("limit", PAGE)),
+            limit=int_arg(request, "limit", PAGE, low=1, high=views.MAX_PAGE),
             state=request.args.get("state"),
             store_id=request.args.get("store_id"),
         )
@@ -102,18 +125,12 @@ def review(refund_id: str, verdict: str) -> Any:
 
     if verdict not in ("approve", "deny"):
         return _fail(404, "not_found", "use /approve or /deny")
-    body = request.get_json(silent=True) or {}
-    amount = body.get("amount")
-    if amount is not None and (not isinstance(amount, int) or amount <= 0):
-        return _fail(400, "invalid_amount", "amount must be a positive integer in minor units")
+    body = json_body(request, ReviewBody)
+    if verdict == "deny" and body.amount is not None:
+        return _fail(400, "invalid_body", "amount: only an approval takes an amount")
     try:
         state = review_decision(
-            current_hub(),
-            refund_id,
-            verdict == "approve",
-            who=str(body.get("by", "admin")),
-            amount=amount,
-            note=str(body.get("note", "")),
+            current_hub(), refund_id, verdict == "approve", who=body.by, amount=body.amount, note=body.note
         )
     except LookupError:
         return _fail(404, "not_found", f"no refund {refund_id}")

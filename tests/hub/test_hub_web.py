@@ -85,7 +85,7 @@ def test_health_metrics_and_openapi(world: World) -> None:
     world.order("4002", 500)
     world.platform.request_refund("4002", 500)
     world.hub.settle(senders=[world.platform.sender])
-    text = world.hub.client.get("/metrics").get_data(as_text=True)
+    text = world.hub.client.get("/metrics", headers=ADMIN).get_data(as_text=True)  # private by default
     for name in (
         "refund_hub_deliveries_total",
         "refund_hub_decisions_total",
