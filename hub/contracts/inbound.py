@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import ItemsView, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, overload
+
+_T = TypeVar("_T")
 
 
 class Headers(Mapping[str, str]):
@@ -20,13 +22,17 @@ class Headers(Mapping[str, str]):
         headers._items = items
         return headers
 
-    def get(self, key: str, default: Any = None) -> Any:  # one lookup, not Mapping's try/except
+    @overload
+    def get(self, key: str) -> str | None: ...
+    @overload
+    def get(self, key: str, default: str | _T) -> str | _T: ...
+    def get(self, key: str, default: object = None) -> object:  # one lookup, not Mapping's try/except
         return self._items.get(key.lower(), default)
 
     def __getitem__(self, key: str) -> str:
         return self._items[key.lower()]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         return iter(self._items)
 
     def __len__(self) -> int:
@@ -35,7 +41,7 @@ class Headers(Mapping[str, str]):
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key.lower() in self._items
 
-    def items(self):  # type: ignore[no-untyped-def, override]
+    def items(self) -> ItemsView[str, str]:
         return self._items.items()  # the stored (lower-case) pairs, without a lookup per key
 
 

@@ -15,10 +15,11 @@ from sqlalchemy.sql.dml import Insert
 def insert_ignore_statement(dialect_name: str, table: Table, conflict: tuple[str, ...]) -> Insert:
     """``INSERT … ON CONFLICT DO NOTHING RETURNING <primary key>``: a row back means inserted.
     One statement object per (dialect, table, conflict): values travel as parameters."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
     # rowcount is -1 for this statement under psycopg 3; RETURNING says it plainly on both databases
     key = list(table.primary_key.columns)[0]
-    return dialect.insert(table).on_conflict_do_nothing(index_elements=list(conflict)).returning(key)
+    if dialect_name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(conflict)).returning(key)
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(conflict)).returning(key)
 
 
 def insert_ignore(conn: Connection, table: Table, values: Mapping[str, Any], conflict: Sequence[str]) -> bool:

@@ -19,6 +19,7 @@ import celpy
 import lark
 from celpy import celtypes
 from celpy.celparser import CELParseError
+from celpy.evaluation import Activation, CELFunction
 
 from hub.models import Customer, DigitalUsage, Line, OrderFacts, Payment, ProductKind, ReasonCode, RefundRequest
 from hub.policy.errors import PolicyError
@@ -31,11 +32,16 @@ class _Runner(celpy.InterpretedRunner):
     """celpy's interpreter with its base activation built once per program instead of once per
     evaluation (building it re-reads every annotation; evaluation clones it, never mutates it)."""
 
-    def __init__(self, environment: celpy.Environment, ast: lark.Tree, functions: Any = None) -> None:
+    def __init__(
+        self,
+        environment: celpy.Environment,
+        ast: lark.Tree[lark.Token],
+        functions: dict[str, CELFunction] | None = None,
+    ) -> None:
         super().__init__(environment, ast, functions)
         self._base = super().new_activation()
 
-    def new_activation(self) -> Any:
+    def new_activation(self) -> Activation:
         return self._base
 
 
@@ -54,7 +60,7 @@ _PASS_THROUGH = frozenset(
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _collapse(tree: lark.Tree) -> lark.Tree:
+def _collapse(tree: lark.Tree[lark.Token]) -> lark.Tree[lark.Token]:
     while tree.data in _PASS_THROUGH and len(tree.children) == 1 and isinstance(tree.children[0], lark.Tree):
         tree = tree.children[0]
     tree.children = [_collapse(c) if isinstance(c, lark.Tree) else c for c in tree.children]
@@ -62,10 +68,10 @@ def _collapse(tree: lark.Tree) -> lark.Tree:
 
 
 _TRUE, _FALSE = celtypes.BoolType(True), celtypes.BoolType(False)
-_KEYS: dict[str, Any] = {}
+_KEYS: dict[str, celtypes.StringType] = {}
 
 
-def _key(name: str) -> Any:
+def _key(name: str) -> celtypes.StringType:
     """Map keys repeat (``amount``, ``tags``…): one immutable StringType per name."""
     key = _KEYS.get(name)
     if key is None:
@@ -73,7 +79,7 @@ def _key(name: str) -> Any:
     return key
 
 
-def to_cel(value: Any) -> Any:
+def to_cel(value: object) -> celtypes.Value:
     """Python/pydantic data to CEL values (enums become their string value, None keys are dropped).
 
     celpy's constructors re-check their argument's type on every call (IntType even re-wraps a
@@ -83,7 +89,7 @@ def to_cel(value: Any) -> Any:
     kind = type(value)
     if kind is bool:
         return _TRUE if value else _FALSE
-    if kind is int:
+    if type(value) is int:  # (not ``kind``: mypy narrows only the direct form)
         if value not in _INT64:
             raise ValueError(f"{value} is outside CEL's int range")
         return int.__new__(celtypes.IntType, value)
@@ -94,7 +100,7 @@ def to_cel(value: Any) -> Any:
     return _to_cel_checked(value)
 
 
-def _to_cel_checked(value: Any) -> Any:
+def _to_cel_checked(value: object) -> celtypes.Value:
     """``to_cel`` for everything but the exact plain types and None."""
     if isinstance(value, Enum):
         return celtypes.StringType(value.value)
@@ -138,11 +144,11 @@ def _prune(value: Any, names: frozenset[str]) -> Any:
     return value
 
 
-def compile_rule(key: str, name: str, text: str) -> tuple[Any, frozenset[str], frozenset[str]]:
+def compile_rule(key: str, name: str, text: str) -> tuple[celpy.Runner, frozenset[str], frozenset[str]]:
     """The runnable program, the top-level variables it reads, and every word of its text (the
     only field names it can reach); a syntax error names the rule."""
     try:
-        ast = _environment().compile(text)
+        ast: lark.Tree[lark.Token] = _environment().compile(text)
     except (CELParseError, lark.exceptions.LarkError) as exc:  # celpy's error for bad syntax, lark's below it
         raise PolicyError(key, f"rule {name!r}: not a valid CEL expression: {_first_line(exc)}") from None
     used = frozenset(
@@ -151,7 +157,7 @@ def compile_rule(key: str, name: str, text: str) -> tuple[Any, frozenset[str], f
     return _environment().program(_collapse(ast)), used, frozenset(_WORD.findall(text))
 
 
-def evaluate(program: Any, activation: Mapping[str, Any]) -> bool:
+def evaluate(program: celpy.Runner, activation: Mapping[str, celtypes.Value]) -> bool:
     """True/False, or ``CustomRuleError`` when the expression fails or is not a condition."""
     try:
         value = program.evaluate(activation)
@@ -166,7 +172,7 @@ class CustomRuleError(Exception):
     """A custom rule could not be evaluated for this request."""
 
 
-def check_rule(key: str, name: str, program: Any) -> None:
+def check_rule(key: str, name: str, program: celpy.Runner) -> None:
     """Run the rule once on a request with every field filled: unknown names, type mistakes and
     non-boolean results surface at load time instead of on a customer's refund."""
     try:
@@ -180,7 +186,7 @@ def _first_line(exc: BaseException) -> str:
     return text.split(" (in activation", 1)[0].strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
-def sample_activation() -> dict[str, Any]:
+def sample_activation() -> dict[str, celtypes.Value]:
     moment = datetime(2024, 1, 10, tzinfo=UTC)
     order = OrderFacts(
         created_at=moment,

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property, lru_cache
-from typing import Any
+
+import celpy
 
 from hub.models import ProductKind
 from hub.models.money import exponent
@@ -193,7 +194,7 @@ class CustomRule:
     when: str
     effect: str
     message: str
-    program: Any  # a compiled celpy Runner
+    program: celpy.Runner  # compiled once at load
     uses: frozenset[str]  # the CEL variables the expression reads
     names: frozenset[str]  # every word of the expression: the only map keys it can reach
 

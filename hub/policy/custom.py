@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from celpy import celtypes
 
 from hub.policy import cel
 from hub.policy.context import GUARD, SOFT, Context, Hit
@@ -45,8 +45,8 @@ def check_custom(ctx: Context) -> list[str]:
     return approvals
 
 
-def _activation(ctx: Context, uses: frozenset[str], names: frozenset[str]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
+def _activation(ctx: Context, uses: frozenset[str], names: frozenset[str]) -> dict[str, celtypes.Value]:
+    values: dict[str, celtypes.Value] = {}
     if "request" in uses:
         values["request"] = cel.to_cel(cel.request_map(ctx.request, names))
     if "history" in uses:
@@ -58,7 +58,7 @@ def _activation(ctx: Context, uses: frozenset[str], names: frozenset[str]) -> di
     return values
 
 
-def history_numbers(ctx: Context) -> dict[str, Any]:
+def history_numbers(ctx: Context) -> dict[str, int | bool | None]:
     since, until = ctx.now_ts - ctx.sections.lookback_days * 86_400, ctx.now_ts
     index, keys = ctx.index, ctx.keys
     customer = index.of(keys["customer"])
@@ -75,7 +75,7 @@ def history_numbers(ctx: Context) -> dict[str, Any]:
     }
 
 
-def facts(ctx: Context) -> dict[str, Any]:
+def facts(ctx: Context) -> dict[str, int | bool | None]:
     order = ctx.request.order
     events = {
         "days_since_order": order.created_at,
@@ -83,7 +83,7 @@ def facts(ctx: Context) -> dict[str, Any]:
         "days_since_fulfillment": order.fulfilled_at,
         "days_since_delivery": order.delivered_at,
     }
-    values: dict[str, Any] = {
+    values: dict[str, int | bool | None] = {
         name: None if moment is None else int((ctx.asked_at - moment).total_seconds() // 86_400)
         for name, moment in events.items()
     }

@@ -6,18 +6,27 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from enum import Enum
+from typing import TypeVar, overload
 
 from hub.policy.errors import PolicyError
 
-_MISSING: Any = object()
+
+class _Missing(Enum):
+    """No default given: the key is required."""
+
+    MISSING = "missing"
+
+
+_MISSING = _Missing.MISSING
+_D = TypeVar("_D")
 
 
 class Table:
-    def __init__(self, data: Any, path: str = "") -> None:
+    def __init__(self, data: object, path: str = "") -> None:
         if not isinstance(data, Mapping):
             raise PolicyError(path or "policy", "must be a table")
-        self.data: Mapping[str, Any] = data
+        self.data: Mapping[str, object] = data
         self.path = path
         self.read: set[str] = set()
 
@@ -30,7 +39,8 @@ class Table:
     def has(self, name: str) -> bool:
         return name in self.data
 
-    def raw(self, name: str, default: Any = _MISSING) -> Any:
+    def raw(self, name: str, default: object = _MISSING) -> object:
+        """The value as parsed (any TOML/YAML value), or ``default``; the typed getters check it."""
         self.read.add(name)
         if name in self.data:
             return self.data[name]
@@ -38,7 +48,11 @@ class Table:
             raise self.fail(name, "is required")
         return default
 
-    def text(self, name: str, default: Any = _MISSING, *, choices: Iterable[str] | None = None) -> Any:
+    @overload
+    def text(self, name: str, *, choices: Iterable[str] | None = None) -> str: ...
+    @overload
+    def text(self, name: str, default: _D, *, choices: Iterable[str] | None = None) -> str | _D: ...
+    def text(self, name: str, default: object = _MISSING, *, choices: Iterable[str] | None = None) -> object:
         if name not in self.data:
             return self.raw(name, default)
         value = self.raw(name)
@@ -48,7 +62,11 @@ class Table:
             raise self.fail(name, f"must be one of {', '.join(sorted(choices))} (got {value!r})")
         return value
 
-    def integer(self, name: str, default: Any = _MISSING, *, minimum: int | None = 0) -> Any:
+    @overload
+    def integer(self, name: str, *, minimum: int | None = 0) -> int: ...
+    @overload
+    def integer(self, name: str, default: _D, *, minimum: int | None = 0) -> int | _D: ...
+    def integer(self, name: str, default: object = _MISSING, *, minimum: int | None = 0) -> object:
         if name not in self.data:
             return self.raw(name, default)
         value = self.raw(name)
@@ -65,7 +83,11 @@ class Table:
             return None
         return self.integer(name, default, minimum=minimum)
 
-    def number(self, name: str, default: Any = _MISSING, *, minimum: Decimal | None = Decimal(0)) -> Any:
+    @overload
+    def number(self, name: str, *, minimum: Decimal | None = Decimal(0)) -> Decimal: ...
+    @overload
+    def number(self, name: str, default: _D, *, minimum: Decimal | None = Decimal(0)) -> Decimal | _D: ...
+    def number(self, name: str, default: object = _MISSING, *, minimum: Decimal | None = Decimal(0)) -> object:
         if name not in self.data:
             return self.raw(name, default)
         return to_decimal(self.raw(name), self.key(name), minimum=minimum)
@@ -109,7 +131,7 @@ class Table:
                 raise self.fail(str(name), f"unknown key{suffix}")
 
 
-def to_decimal(value: Any, key: str, *, minimum: Decimal | None = Decimal(0)) -> Decimal:
+def to_decimal(value: object, key: str, *, minimum: Decimal | None = Decimal(0)) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise PolicyError(key, "must be a number")
     try:

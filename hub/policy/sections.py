@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hub.models import ReasonCode
@@ -84,7 +85,10 @@ def parse_sections(root: Table) -> Sections:
     return sections
 
 
-def _closed(table: Table, read: Any) -> Any:
+_T = TypeVar("_T")
+
+
+def _closed(table: Table, read: Callable[[Table], _T]) -> _T:
     value = read(table)
     table.finish()
     return value

@@ -55,18 +55,22 @@ class OpenApi:
             node = target
         return node
 
+    # The document is parsed JSON: each lookup names the shape the spec format promises.
     def schema(self, name: str) -> Mapping[str, Any]:
-        return self.document["components"]["schemas"][name]
+        schema: Mapping[str, Any] = self.document["components"]["schemas"][name]
+        return schema
 
     def operation(self, path: str, method: str) -> Mapping[str, Any]:
         try:
-            return self.document["paths"][path][method.lower()]
+            operation: Mapping[str, Any] = self.document["paths"][path][method.lower()]
         except KeyError:
             raise KeyError(f"{method.upper()} {path} is not in the spec") from None
+        return operation
 
     def request_schema(self, path: str, method: str) -> Mapping[str, Any]:
         body = self.resolve(self.operation(path, method)["requestBody"])
-        return body["content"]["application/json"]["schema"]
+        schema: Mapping[str, Any] = body["content"]["application/json"]["schema"]
+        return schema
 
     def response_schema(self, path: str, method: str, status: int) -> Mapping[str, Any] | None:
         responses = self.operation(path, method)["responses"]
