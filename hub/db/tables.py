@@ -50,7 +50,8 @@ deliveries = Table(
     Column("status", String(16), nullable=False),
     Column("error", Text),
     Column("processed_at", Timestamp),
-    UniqueConstraint("connector", "dedupe_key", name="uq_deliveries_connector_dedupe"),
+    # one store's event id never makes another store's delivery a duplicate
+    UniqueConstraint("connector", "store_id", "dedupe_key", name="uq_deliveries_store_dedupe"),
 )
 Index("ix_deliveries_status", deliveries.c.status, deliveries.c.received_at)
 
@@ -136,6 +137,7 @@ refunds = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
     Column("writeback_ref", String(255)),
+    Column("writeback_lease_until", Timestamp),  # a worker holds the write-back until then
     # no trace at the executor and the key can no longer be replayed: only a person can settle it
     Column("needs_person", Boolean, nullable=False, default=False, server_default=false()),
     Column("created_at", Timestamp, nullable=False),

@@ -53,6 +53,17 @@ class Arrival:
     inbound: Inbound
 
 
+def storable(text: str) -> str:
+    """``text`` as valid UTF-8: lone surrogates (legal in JSON, not in UTF-8) become escapes."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def new_delivery_id() -> str:
     """32 hex digits that sort by arrival: nanoseconds, then 64 random bits. New rows land at
     the end of the primary-key index instead of on a random page of it."""
@@ -88,13 +99,16 @@ class DeliveryWriter:
         dialect = engine.dialect
         delivery_keys = [c.key for c in deliveries.columns if c.key not in ("error", "processed_at")]
         self._delivery = _Compiled(
-            dialect, insert_ignore_statement(dialect.name, deliveries, ("connector", "dedupe_key")), delivery_keys
+            dialect, insert_ignore_statement(dialect.name, deliveries, ("connector", "store_id", "dedupe_key")),
+            delivery_keys,
         )
         self._job = _Compiled(
             dialect, insert(jobs), ["kind", "subject_id", "state", "run_after", "attempts", "created_at"]
         )
         existing = select(deliveries.c.id).where(
-            deliveries.c.connector == bindparam("connector"), deliveries.c.dedupe_key == bindparam("dedupe_key")
+            deliveries.c.connector == bindparam("connector"),
+            deliveries.c.store_id == bindparam("store_id"),
+            deliveries.c.dedupe_key == bindparam("dedupe_key"),
         )
         self._existing = _Compiled(dialect, existing, [])
 
@@ -161,6 +175,10 @@ class DeliveryWriter:
 
     def _store(self, cursor: Any, arrival: Arrival) -> Receipt:
         verified, inbound = arrival.verified, arrival.inbound
+        # a signed body may carry text no database can store (a lone surrogate): escaped, it
+        # stays this delivery's own key instead of failing everyone's batch
+        store_id, topic = storable(verified.store_id), storable(verified.topic)
+        dedupe_key = storable(verified.dedupe_key)
         delivery_id = new_delivery_id()
         now = datetime.now(UTC)
         headers = dict(islice(inbound.headers.items(), KEPT_HEADERS_MAX))
@@ -170,9 +188,9 @@ class DeliveryWriter:
                 {
                     "id": delivery_id,
                     "connector": arrival.source,
-                    "store_id": verified.store_id,
-                    "topic": verified.topic,
-                    "dedupe_key": verified.dedupe_key,
+                    "store_id": store_id,
+                    "topic": topic,
+                    "dedupe_key": dedupe_key,
                     "headers": headers,
                     "body": inbound.body,
                     "received_at": now,
@@ -183,7 +201,7 @@ class DeliveryWriter:
         if cursor.fetchone() is None:
             cursor.execute(
                 self._existing.sql,
-                self._existing.params({"connector": arrival.source, "dedupe_key": verified.dedupe_key}),
+                self._existing.params({"connector": arrival.source, "store_id": store_id, "dedupe_key": dedupe_key}),
             )
             return Receipt(cursor.fetchone()[0], duplicate=True)
         if not verified.ack_only:

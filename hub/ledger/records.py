@@ -60,6 +60,7 @@ class Refund:
     attempts: int
     last_error: str | None
     writeback_ref: str | None
+    writeback_lease_until: datetime | None
     needs_person: bool
     created_at: datetime
     updated_at: datetime

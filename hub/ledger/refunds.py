@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 from sqlalchemy.sql.dml import Update
 
-from hub.db.tables import refunds
+from hub.db.tables import payments, refunds
 from hub.db.upsert import insert_ignore
 from hub.errors import IllegalTransition
 from hub.ledger import states
@@ -98,8 +98,24 @@ def get(conn: Connection, refund_id: str) -> Refund | None:
     return from_row(Refund, row) if row is not None else None
 
 
-def find_by_gateway_refund(conn: Connection, gateway_refund_id: str) -> Refund | None:
-    row = conn.execute(select(refunds).where(refunds.c.gateway_refund_id == gateway_refund_id)).first()
+def find_by_gateway_refund(conn: Connection, gateway_refund_id: str, *, store_id: str) -> Refund | None:
+    """The store's refund the executor knows by ``gateway_refund_id`` (ids are not unique across
+    stores or accounts: never match outside the store)."""
+    row = conn.execute(
+        select(refunds).where(refunds.c.gateway_refund_id == gateway_refund_id, refunds.c.store_id == store_id)
+    ).first()
+    return from_row(Refund, row) if row is not None else None
+
+
+def find_for_route(conn: Connection, route: str, *, gateway_refund_id: str, hub_refund_id: str | None) -> Refund | None:
+    """The refund a gateway account's status event is about: by gateway refund id, else by the hub
+    refund id sent as metadata — and only among refunds that account executed or whose payment it
+    holds, so one account's event can never settle another account's refund."""
+    on_route = or_(refunds.c.route == route, and_(refunds.c.route.is_(None), payments.c.route == route))
+    base = select(refunds).select_from(refunds.outerjoin(payments, refunds.c.payment_id == payments.c.id))
+    row = conn.execute(base.where(on_route, refunds.c.gateway_refund_id == gateway_refund_id)).first()
+    if row is None and hub_refund_id:
+        row = conn.execute(base.where(on_route, refunds.c.id == hub_refund_id)).first()
     return from_row(Refund, row) if row is not None else None
 
 
@@ -171,6 +187,32 @@ def claim(conn: Connection, refund_id: str, lease: timedelta) -> bool:
         lease_until=now() + lease,
         attempts=NEXT_ATTEMPT,
         last_error=None,
+    )
+
+
+def claim_write_back(conn: Connection, refund_id: str, lease: timedelta) -> Refund | None:
+    """Take the write-back of a succeeded refund (one owner under a lease, like an execution):
+    the refund as claimed, or None if it is not succeeded or another worker holds it."""
+    at = now()
+    row = conn.execute(
+        update(refunds)
+        .where(
+            refunds.c.id == refund_id,
+            refunds.c.state == states.SUCCEEDED,
+            or_(refunds.c.writeback_lease_until.is_(None), refunds.c.writeback_lease_until < at),
+        )
+        .values(writeback_lease_until=at + lease)
+        .returning(*refunds.columns)
+    ).first()
+    return from_row(Refund, row) if row is not None else None
+
+
+def release_write_back(conn: Connection, refund_id: str) -> None:
+    """The store refused the record: the next attempt may claim it at once."""
+    conn.execute(
+        update(refunds)
+        .where(refunds.c.id == refund_id, refunds.c.state == states.SUCCEEDED)
+        .values(writeback_lease_until=None)
     )
 
 

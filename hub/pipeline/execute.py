@@ -148,7 +148,7 @@ def execute(
         settled = settle(hub, refund_id, result, expect=states.EXECUTING, actor="worker", inline=True)
         if not settled.succeeded or not settled.applied:
             return settled.state  # pending, failed, unknown, retried later — or someone else settled it
-        row = settled.refund
-    elif not taken.to_write_back:
+        return write_back(hub, refund_id, row=settled.refund, claimed=True, job=job, request=request)
+    if not taken.to_write_back:
         return row.state  # nothing left to do here (another worker holds it, or it is done)
-    return write_back(hub, refund_id, row=row, job=job, request=request)
+    return write_back(hub, refund_id, row=row, job=job)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from hub.contracts import GatewayEvent, Outcome, RefundResult
 from hub.ledger import audit, payments, states
 from hub.ledger import refunds as ledger
-from hub.ledger.records import Refund
 from hub.ledger.twins import GATEWAY_SOURCE, link_gateway_sighting
 from hub.ledger.unit import Unit, write
 from hub.pipeline.settle import settle
@@ -23,7 +22,9 @@ def take_gateway_events(hub: Hub, account: str, events: list[GatewayEvent], deli
     actor = f"{GATEWAY_SOURCE}{account}"
     for event in events:
         with write(hub.engine) as conn:
-            row = _match(conn, event)
+            row = ledger.find_for_route(
+                conn, actor, gateway_refund_id=event.gateway_refund_id, hub_refund_id=event.hub_refund_id
+            )
             if row is None:
                 _record_dashboard_refund(conn, account, event, delivery_id)
                 continue
@@ -45,13 +46,6 @@ def take_gateway_events(hub: Hub, account: str, events: list[GatewayEvent], deli
             currency=event.currency,
         )
         settle(hub, row.id, result, expect=row.state, actor=actor)
-
-
-def _match(conn: Unit, event: GatewayEvent) -> Refund | None:
-    row = ledger.find_by_gateway_refund(conn, event.gateway_refund_id)
-    if row is None and event.hub_refund_id:
-        row = ledger.get(conn, event.hub_refund_id)
-    return row
 
 
 def _record_dashboard_refund(conn: Unit, account: str, event: GatewayEvent, delivery_id: str | None) -> None:

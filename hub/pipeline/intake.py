@@ -16,13 +16,14 @@ from hub.runtime.metrics import DECISIONS
 
 
 def find_echo(conn: Unit, request: RefundRequest, gateway_refund_id: str | None) -> Refund | None:
-    """A platform record of the hub's own action: by the hub id it carries, or the gateway refund id."""
+    """A platform record of the hub's own action: by the hub id it carries, or the gateway refund
+    id — within the same store and connector only (a record naming another store's refund is no echo)."""
     if request.hub_refund_id:
         row = ledger.get(conn, request.hub_refund_id)
-        if row is not None:
+        if row is not None and (row.store_id, row.connector) == (request.store_id, request.connector):
             return row
     if gateway_refund_id:
-        return ledger.find_by_gateway_refund(conn, gateway_refund_id)
+        return ledger.find_by_gateway_refund(conn, gateway_refund_id, store_id=request.store_id)
     return None
 
 

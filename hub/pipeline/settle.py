@@ -3,12 +3,14 @@
 The executor (right after its call), a gateway's status event and the janitor's resolution all
 settle a refund here, so "succeeded → write back" is decided in one place. A success schedules
 its write-back as a durable job in the same transaction; the executor, which holds the refund's
-job anyway, writes back itself right after (``inline``) and finishes its job with it.
+job anyway, writes back itself right after (``inline``: it takes the write-back's claim in the
+same transaction) and finishes its job with it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from hub.contracts import Outcome, RefundResult
@@ -57,7 +59,8 @@ def settle(
         if result.outcome is Outcome.UNAVAILABLE:
             settled = _retry_later(conn, refund_id, result, expect)
         else:
-            settled = _record(conn, refund_id, result, expect)
+            claim = timedelta(seconds=hub.config.hub.lease_seconds) if inline else None
+            settled = _record(conn, refund_id, result, expect, claim)
             if settled.refund is not None and not settled.applied:
                 return settled  # the same answer again, or someone got there first: nothing to do
         audit.write(
@@ -89,7 +92,10 @@ def _retry_later(conn: Unit, refund_id: str, result: RefundResult, expect: str |
     return Settled(states.APPROVED, moved, None)
 
 
-def _record(conn: Unit, refund_id: str, result: RefundResult, expect: str | tuple[str, ...]) -> Settled:
+def _record(
+    conn: Unit, refund_id: str, result: RefundResult, expect: str | tuple[str, ...], claim: timedelta | None
+) -> Settled:
+    """``claim``: a success's write-back is taken by the caller in this same transaction."""
     state = RESULT_STATE[result.outcome]
     values: dict[str, Any] = {
         "lease_until": None,
@@ -99,6 +105,8 @@ def _record(conn: Unit, refund_id: str, result: RefundResult, expect: str | tupl
         values["gateway_refund_id"] = result.gateway_refund_id
     if state == states.SUCCEEDED:
         values["executed_at"] = ledger.now()
+        if claim is not None:
+            values["writeback_lease_until"] = values["executed_at"] + claim
     # a state is no transition to itself: an answer that repeats it ("pending" again) moves nothing
     sources = tuple(s for s in ((expect,) if isinstance(expect, str) else expect) if s != state)
     refund = ledger.transition_returning(conn, refund_id, state, expect=sources, **values) if sources else None

@@ -8,6 +8,7 @@ recorded by the platform itself; its echo confirms it.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from hub.contracts import Outcome, WriteBack
 from hub.ledger import audit, states
@@ -31,13 +32,18 @@ def write_back(
     refund_id: str,
     *,
     row: Refund | None = None,
+    claimed: bool = False,
     job: JobRun | None = None,
     request: RefundRequest | None = None,
 ) -> str | None:
-    """Record a succeeded refund on the store; returns its state afterwards (None: no such refund).
+    """Record a succeeded refund on the store, once (invariant 11); returns its state afterwards
+    (None: no such refund).
 
-    ``row``: the refund as the caller just wrote it and ``request`` its parsed request (each saves
-    work); ``job``: finished in the same transaction as the ``written_back`` transition."""
+    The write-back is claimed first (one owner under a lease): two workers — the executor and a
+    status event's job, or two janitors — never call the platform for the same refund together.
+    ``claimed``: the caller took the claim already (the executor, in the transaction that recorded
+    the success). ``row``: the refund as the caller just wrote it and ``request`` its parsed request
+    (each saves work); ``job``: finished in the same transaction as the ``written_back`` transition."""
     if row is None:
         with read(hub.engine) as conn:
             row = ledger.get(conn, refund_id)
@@ -52,8 +58,14 @@ def write_back(
             if job is not None:
                 job.finish(conn)
         return states.WRITTEN_BACK
+    if not claimed:
+        with write(hub.engine) as conn:
+            row = ledger.claim_write_back(conn, refund_id, timedelta(seconds=hub.config.hub.lease_seconds))
+        if row is None:  # another worker holds it (or finished it): not ours to write
+            return states.SUCCEEDED
     store = hub.stores[row.connector].get(row.store_id)
     if store is None:
+        _give_back(hub, refund_id, "store is disabled")
         raise WriteBackFailed(f"store {row.store_id} is disabled; refund {refund_id} not written back")
     request = request or RefundRequest.model_validate(row.request)
     writeback = WriteBack(
@@ -73,12 +85,25 @@ def write_back(
     try:
         result = hub.connectors[row.connector].record(store, writeback)
     except Exception as exc:  # noqa: BLE001 - any refusal of the store is retried by the job
-        with write(hub.engine) as conn:
-            audit.write(conn, "worker", "write_back_failed", refund_id=refund_id, error=str(exc)[:500])
+        _give_back(hub, refund_id, str(exc))
         raise WriteBackFailed(str(exc)) from exc
     with write(hub.engine) as conn:
-        ledger.transition(conn, refund_id, states.WRITTEN_BACK, expect=states.SUCCEEDED, writeback_ref=result.reference)
+        ledger.transition(
+            conn,
+            refund_id,
+            states.WRITTEN_BACK,
+            expect=states.SUCCEEDED,
+            writeback_ref=result.reference,
+            writeback_lease_until=None,
+        )
         audit.write(conn, "worker", "written_back", refund_id=refund_id, reference=result.reference)
         if job is not None:
             job.finish(conn)
     return states.WRITTEN_BACK
+
+
+def _give_back(hub: Hub, refund_id: str, error: str) -> None:
+    """The store did not take the record: audit it and release the claim for the retry."""
+    with write(hub.engine) as conn:
+        ledger.release_write_back(conn, refund_id)
+        audit.write(conn, "worker", "write_back_failed", refund_id=refund_id, error=error[:500])

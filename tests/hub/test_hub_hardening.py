@@ -5,18 +5,24 @@ nothing of the database's errors, metrics are private by default, and a lookup t
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 
-from hub.contracts import RefundLookup, RefundResult
+from hub.contracts import GatewayEvent, Outcome, RefundLookup, RefundResult
 from hub.ledger import outbox, states
 from hub.ledger import refunds as ledger
 from hub.ledger.unit import open_database, read, write
+from hub.models import Customer, OrderFacts, RefundRequest
 from hub.pipeline.execute import take
+from hub.pipeline.gateway_events import take_gateway_events
+from hub.pipeline.intake import find_echo
 from hub.pipeline.resolve import expire_executions, resolve_unsettled
+from hub.pipeline.writeback import write_back
 from hub.sandbox.gateway import SandboxGateway
 from hub.work.runner import drain, run_job
 
@@ -143,3 +149,81 @@ def test_a_failed_lookup_is_unknown_never_absent(world: Any) -> None:
     assert not refund.needs_person
     drain(hub)
     assert world.gateway_refunds() == []  # the money never moved twice — here not even once
+
+
+def test_a_write_back_has_one_owner_at_a_time(world: Any) -> None:
+    """Two workers (the executor's retry and a status event's job, or two janitors) writing back
+    the same succeeded refund together call the store once."""
+    connector = world.hub.hub.connectors["sandbox"]
+    base = type(connector)
+    calls: list[str] = []
+    refuse = threading.Event()
+    refuse.set()
+
+    class SlowStore(base):  # type: ignore[misc, valid-type]
+        def record(self, store: Any, writeback: Any) -> Any:
+            calls.append(writeback.hub_refund_id)
+            if refuse.is_set():
+                refuse.clear()
+                raise requests.HTTPError("503 store busy")
+            time.sleep(0.4)  # a slow store: the other worker arrives meanwhile
+            return super().record(store, writeback)
+
+    connector.__class__ = SlowStore
+    world.order("7005", 1000)
+    raw, headers = world.platform.request_refund("7005", 300, send=False)
+    assert world.post(raw, headers).status_code == 200
+    drain(world.hub.hub)  # decided, paid; the first write-back is refused
+    [refund] = world.hub.refunds()
+    assert refund.state == states.SUCCEEDED
+    calls.clear()
+    workers = [threading.Thread(target=write_back, args=(world.hub.hub, refund.id)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert calls == [refund.id]
+    assert world.hub.refunds()[0].state == states.WRITTEN_BACK
+    assert len([r for r in world.platform.refunds["7005"] if r.get("hub_refund_id") == refund.id]) == 1
+
+
+def test_one_accounts_status_event_cannot_settle_another_accounts_refund(world: Any) -> None:
+    """A (validly signed) event of gateway account "other" naming a sandbox-routed refund's ids
+    moves nothing; the same event from the account that executed it does."""
+    world.gateway.ledger.settle_after = 60  # stays pending at the gateway
+    world.order("7006", 1000)
+    world.platform.request_refund("7006", 500)
+    world.hub.settle(senders=[world.platform.sender], until=lambda: bool(world.hub.refunds()))
+    [refund] = world.hub.refunds()
+    assert refund.state == states.PENDING
+    forged = GatewayEvent(
+        gateway_refund_id=refund.gateway_refund_id, outcome=Outcome.FAILED, hub_refund_id=refund.id
+    )
+    take_gateway_events(world.hub.hub, "other", [forged], None)
+    assert world.hub.refunds()[0].state == states.PENDING
+    assert any(a.action == "unmatched_status_event" for a in world.hub.audit())
+    take_gateway_events(world.hub.hub, "sandbox", [forged], None)
+    assert world.hub.refunds()[0].state == states.FAILED
+
+
+def test_a_platform_record_naming_another_stores_refund_is_no_echo(world: Any) -> None:
+    with write(world.hub.hub.engine) as conn:
+        refund_id, _ = ledger.open_refund(conn, _request("other-store", "sr-1"), kind="requested", state="requested")
+        echo = find_echo(conn, _request(world.platform.store_id, "sr-2", hub_refund_id=refund_id), None)
+    assert echo is None
+
+
+def _request(store_id: str, source_ref: str, hub_refund_id: str | None = None) -> RefundRequest:
+    return RefundRequest(
+        connector="sandbox",
+        store_id=store_id,
+        source_ref=source_ref,
+        order_id="o-1",
+        amount=100,
+        currency="USD",
+        customer=Customer(),
+        order=OrderFacts(created_at=datetime(2026, 11, 1, tzinfo=UTC), currency="USD", total=100, captured=100),
+        requested_at=datetime(2026, 11, 2, tzinfo=UTC),
+        payments=(),
+        hub_refund_id=hub_refund_id,
+    )

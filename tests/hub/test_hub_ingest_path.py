@@ -220,3 +220,30 @@ def test_a_claim_made_durable_in_a_recoverable_transaction_syncs_the_wal_after_c
         assert synced == []  # not before the commit
     assert synced == [f"{tmp_path / 'hub.db'}-wal"]
     engine.dispose()
+
+
+def test_a_lone_surrogate_fails_no_one_in_its_batch(engine: sa.Engine) -> None:
+    """A signed body may carry ``"\\ud800"`` (legal JSON, not UTF-8): its delivery is stored under
+    an escaped key, and the genuine deliveries written in the same transaction are stored too."""
+    hostile = Arrival(
+        "sandbox",
+        Verified(store_id="s\ud800", topic="refund.\udfff", dedupe_key="evt-\ud800", ack_only=False),
+        Inbound(headers=Headers({"X-Event": "h"}), body=b'{"id":"\\ud800"}'),
+    )
+    receipts = DeliveryWriter(engine).write([arrival("g1"), hostile, arrival("g2"), hostile])
+    assert [r.duplicate for r in receipts] == [False, False, False, True]
+    with engine.connect() as conn:
+        keys = conn.execute(sa.select(deliveries.c.dedupe_key).order_by(deliveries.c.received_at)).scalars().all()
+    assert sorted(keys) == sorted(["g1", "evt-\\ud800", "g2"])
+
+
+def test_one_stores_event_id_is_not_another_stores_duplicate(engine: sa.Engine) -> None:
+    """Adobe I/O event ids (and the sandbox's raw ids) are not unique across stores."""
+    other = Arrival(
+        "sandbox",
+        Verified(store_id="s2", topic="refund.requested", dedupe_key="e1", ack_only=False),
+        Inbound(headers=Headers({}), body=b"{}"),
+    )
+    receipts = DeliveryWriter(engine).write([arrival("e1"), other, arrival("e1")])
+    assert [r.duplicate for r in receipts] == [False, False, True]
+    assert receipts[2].delivery_id == receipts[0].delivery_id
