@@ -83,6 +83,22 @@ class ParseError(HubError):
     """Raised by ``Connector.parse`` / ``fetch`` for an authentic event it cannot read."""
 
 
+# What reading a hostile or type-confused body raises in code that assumed its shape (a list
+# where an object was expected, 5 000-digit numbers, deep nesting, bad text): the body cannot be
+# read, and reading it again will not help — the hub treats these like a ``ParseError``.
+UNREADABLE: tuple[type[Exception], ...] = (
+    AttributeError,
+    TypeError,
+    KeyError,
+    IndexError,
+    ValueError,
+    OverflowError,
+    RecursionError,
+    UnicodeError,
+)
+UNPARSEABLE: tuple[type[Exception], ...] = (ParseError, *UNREADABLE)
+
+
 class PlatformError(HubError):
     """A platform API answered with an error the connector could not turn into data."""
 

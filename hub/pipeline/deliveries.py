@@ -5,7 +5,7 @@ the reason (kept, visible, replayable); nothing received is lost (invariant 4)."
 from __future__ import annotations
 
 from hub.contracts import Delivery, Headers, Notice
-from hub.errors import ParseError
+from hub.errors import UNPARSEABLE, ParseError
 from hub.ledger import audit
 from hub.ledger import deliveries as stored
 from hub.ledger import outbox as jobs
@@ -41,8 +41,8 @@ def process_delivery(hub: Hub, delivery_id: str) -> str | None:
     )
     try:
         notices = connector.parse(delivery)
-    except ParseError as exc:
-        return dead_letter(hub, delivery_id, row.connector, str(exc))
+    except UNPARSEABLE as exc:  # the same body fails the same way: dead letter at once
+        return dead_letter(hub, delivery_id, row.connector, _why(exc))
     for notice in notices:
         problem = take_notice(hub, row.connector, notice, delivery_id)
         if problem:
@@ -56,10 +56,14 @@ def _gateway_delivery(hub: Hub, account: str, delivery_id: str, body: bytes) -> 
         return dead_letter(hub, delivery_id, source, f"gateway account {account!r} is not configured")
     try:
         events = hub.gateways[account].parse_webhook(body)
-    except ParseError as exc:
-        return dead_letter(hub, delivery_id, source, str(exc))
+    except UNPARSEABLE as exc:
+        return dead_letter(hub, delivery_id, source, _why(exc))
     take_gateway_events(hub, account, events, delivery_id)
     return finish(hub, delivery_id, source)
+
+
+def _why(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, ParseError) else f"unreadable body ({type(exc).__name__}: {exc})"[:500]
 
 
 def take_notice(hub: Hub, connector_name: str, notice: Notice, delivery_id: str | None) -> str | None:

@@ -13,7 +13,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import get_input_stream
 
 from hub.contracts import Headers, Inbound, Verified
-from hub.errors import BodyTooLarge, IngestError, StorageUnavailable, UnknownConnector, UnsupportedMediaType
+from hub.errors import UNREADABLE, BodyTooLarge, IngestError, StorageUnavailable, UnknownConnector, UnsupportedMediaType
 from hub.runtime.metrics import DELIVERIES
 
 if TYPE_CHECKING:
@@ -149,9 +149,14 @@ class WebhookEndpoint:
             raise UnsupportedMediaType(f"{source} accepts {', '.join(accepted)}, not {inbound.content_type or 'none'}")
         try:
             verified = verifier(inbound)
-        except Exception:
+        except IngestError:
             DELIVERIES.labels(connector=source, result="rejected").inc()
             raise
+        except UNREADABLE as exc:  # a verifier that cannot read the body: the client's problem, not a 5xx
+            DELIVERIES.labels(connector=source, result="rejected").inc()
+            log.warning("%s could not read a delivery: %s", source, type(exc).__name__)
+            message = f"the delivery could not be read ({type(exc).__name__})"
+            return 400, {"error": "unreadable_delivery", "message": message}
         try:
             receipt = self.intake.receive(source, verified, inbound)
         except StorageUnavailable:

@@ -5,6 +5,7 @@ nothing of the database's errors, metrics are private by default, and a lookup t
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from hub.pipeline.intake import find_echo
 from hub.pipeline.resolve import expire_executions, resolve_unsettled
 from hub.pipeline.writeback import write_back
 from hub.sandbox.gateway import SandboxGateway
+from hub.testing.signing import hmac_base64
 from hub.work.runner import drain, run_job
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
@@ -227,3 +229,40 @@ def _request(store_id: str, source_ref: str, hub_refund_id: str | None = None) -
         payments=(),
         hub_refund_id=hub_refund_id,
     )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"topic": "refund.requested", "order_id": "7007"},  # a field missing
+        {"topic": "refund.requested", "order_id": ["7007"], "request_id": {"a": 1}, "amount": "x", "reason": 1},
+    ],
+)
+def test_a_type_confused_signed_body_is_a_dead_letter_at_once(world: Any, body: dict[str, Any]) -> None:
+    """Reading the same body again fails the same way: no eight retries, one dead letter."""
+    raw, headers = world.platform.webhook("refund.requested", body, send=False)
+    assert world.post(raw, headers).status_code == 200
+    drain(world.hub.hub)
+    [delivery] = world.hub.deliveries()
+    assert delivery.status == "dead"
+    assert "unreadable" in delivery.error or "sandbox" in delivery.error
+    with read(world.hub.hub.engine) as conn:
+        assert outbox.runnable(conn) == 0
+
+
+def test_a_verifier_that_cannot_read_the_body_is_a_400_not_a_500(world: Any) -> None:
+    connector = world.hub.hub.connectors["sandbox"]
+    base = type(connector)
+
+    class Deep(base):  # type: ignore[misc, valid-type]
+        def verify(self, inbound: Any) -> Any:
+            verified = super().verify(inbound)
+            json.loads(inbound.body)  # a verifier that reads the body: deep nesting raises RecursionError
+            return verified
+
+    connector.__class__ = Deep
+    raw, headers = world.platform.webhook("refund.requested", {"topic": "x"}, send=False)
+    deep = b"[" * 100_000 + b"]" * 100_000
+    headers = {**headers, "X-Sandbox-Signature": hmac_base64(world.platform.webhook_secret, deep)}
+    answer = world.post(deep, headers)
+    assert (answer.status_code, answer.json["error"]) == (400, "unreadable_delivery")
