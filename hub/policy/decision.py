@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypedDict, cast
 
 Action = Literal["approve", "approve_partial", "deny", "review", "offer_alternative"]
 Effect = Literal["approve", "deny", "review", "reduce", "offer_alternative", "info"]
@@ -15,6 +15,24 @@ Effect = Literal["approve", "deny", "review", "reduce", "offer_alternative", "in
 ACTIONS: tuple[str, ...] = ("approve", "approve_partial", "deny", "review", "offer_alternative")
 EFFECTS: tuple[str, ...] = ("approve", "deny", "review", "reduce", "offer_alternative", "info")
 ALTERNATIVES: tuple[str, ...] = ("store_credit", "exchange")
+
+
+class RuleHitDict(TypedDict):
+    rule: str
+    effect: str
+    detail: str
+
+
+class DecisionDict(TypedDict):
+    """``Decision`` as JSON (the audit trail's ``decision`` entry)."""
+
+    action: Action
+    amount: int
+    rules: list[RuleHitDict]
+    explanation: str
+    policy_version: str
+    alternative: str | None
+    line_amounts: list[list[str | int]]  # [line_id, amount] pairs
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +43,7 @@ class RuleHit:
     effect: str
     detail: str
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> RuleHitDict:
         return {"rule": self.rule, "effect": self.effect, "detail": self.detail}
 
 
@@ -52,7 +70,7 @@ class Decision:
         """Minor units to refund to the original payment method (0 unless approved)."""
         return self.amount if self.action in ("approve", "approve_partial") else 0
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> DecisionDict:
         return {
             "action": self.action,
             "amount": self.amount,
@@ -65,6 +83,7 @@ class Decision:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Decision:
+        """From stored JSON, older rows included (missing keys take their defaults)."""
         action = d["action"]
         if action not in ACTIONS:
             raise ValueError(f"unknown decision action {action!r}")

@@ -8,10 +8,10 @@ gaps from entry points and the configuration. Nothing here runs at import time.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy import Engine
 
@@ -24,8 +24,12 @@ from hub.runtime import plugins
 from hub.runtime.config import Config
 from hub.runtime.crypto import SecretBox
 
+if TYPE_CHECKING:
+    from hub.policy import Policy
+
 log = logging.getLogger(__name__)
 KEY_FILE = "secret-keys"
+_Plugin = TypeVar("_Plugin", Connector, Gateway)
 
 
 class Dispatcher(Protocol):
@@ -49,10 +53,10 @@ class Hub:
     connectors: dict[str, Connector]
     gateways: dict[str, Gateway]
     stores: dict[str, DbStores]
-    policies: dict[str, Any]
+    policies: dict[str, Policy]
     dispatcher: Dispatcher = field(default_factory=NoDispatch)
 
-    def policy_for(self, connector: str, store_id: str) -> Any:
+    def policy_for(self, connector: str, store_id: str) -> Policy:
         name = self.stores[connector].policy_name(store_id) or "default"
         return self.policies.get(name) or self.policies["default"]
 
@@ -76,13 +80,13 @@ def write_key_file(instance: Path) -> Path:
     return path
 
 
-def load_policies(config: Config) -> dict[str, Any]:
+def load_policies(config: Config) -> dict[str, Policy]:
     from hub.policy import DEFAULT_POLICY, load_policy
 
     base = Path(config.source).parent if config.source else Path.cwd()
-    loaded: dict[str, Any] = {"default": DEFAULT_POLICY}
+    loaded: dict[str, Policy] = {"default": DEFAULT_POLICY}
     for name, table in config.policies.items():
-        source: Any = table
+        source: Path | Mapping[str, Any] = table
         if set(table) == {"file"}:
             path = Path(table["file"])
             source = path if path.is_absolute() else base / path
@@ -90,12 +94,17 @@ def load_policies(config: Config) -> dict[str, Any]:
     return loaded
 
 
-def _instances(kind: str, wanted: Mapping[str, Any], given: Mapping[str, Any] | None, make: Any) -> dict[str, Any]:
+def _instances(
+    kind: str,
+    wanted: Mapping[str, str],
+    given: Mapping[str, _Plugin | type[_Plugin]] | None,
+    make: Callable[[str, type[_Plugin]], _Plugin],
+) -> dict[str, _Plugin]:
     """Instances for every configured name: injected ones first, the rest from entry points."""
     given = dict(given or {})
     group = plugins.CONNECTORS if kind == "connector" else plugins.GATEWAYS
     classes = plugins.load(group, sorted({spec for name, spec in wanted.items() if name not in given}))
-    out: dict[str, Any] = {}
+    out: dict[str, _Plugin] = {}
     for name, spec in wanted.items():
         item = given[name] if name in given else classes[spec]
         out[name] = make(name, item) if isinstance(item, type) else item
@@ -108,8 +117,8 @@ def _instances(kind: str, wanted: Mapping[str, Any], given: Mapping[str, Any] | 
 def bootstrap(
     config: Config,
     *,
-    connectors: Mapping[str, Any] | None = None,
-    gateways: Mapping[str, Any] | None = None,
+    connectors: Mapping[str, Connector | type[Connector]] | None = None,
+    gateways: Mapping[str, Gateway | type[Gateway]] | None = None,
     engine: Engine | None = None,
     dispatcher: Dispatcher | None = None,
     migrate: bool = True,

@@ -12,13 +12,14 @@ runs in the background except the HTTP server and the simulators' webhook sender
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Row, select
 
 from hub.db.engine import reading
 from hub.db.tables import audit, deliveries, jobs, refunds
@@ -26,6 +27,20 @@ from hub.runtime.bootstrap import Hub, NoDispatch, bootstrap
 from hub.runtime.config import load_config
 from hub.runtime.crypto import SecretBox
 from hub.sandbox.simserver import SimulatorServer
+
+
+class Sent(Protocol):
+    """One webhook a simulator sent (or is sending)."""
+
+    @property
+    def done(self) -> threading.Event: ...
+
+
+class Sender(Protocol):
+    """A simulator's webhook sender, as ``settle`` watches it."""
+
+    @property
+    def history(self) -> Sequence[Sent]: ...
 
 
 class HubHarness:
@@ -82,7 +97,7 @@ class HubHarness:
     def settle(
         self,
         *,
-        senders: Sequence[Any] = (),
+        senders: Sequence[Sender] = (),
         timeout: float = 20.0,
         sweep: bool = True,
         until: Callable[[], bool] | None = None,
@@ -118,15 +133,15 @@ class HubHarness:
             ).first()
         return waiting is not None
 
-    def refunds(self) -> list[Any]:
+    def refunds(self) -> list[Row[Any]]:
         with self.hub.engine.begin() as conn:
             return list(conn.execute(select(refunds).order_by(refunds.c.created_at)).all())
 
-    def deliveries(self) -> list[Any]:
+    def deliveries(self) -> list[Row[Any]]:
         with self.hub.engine.begin() as conn:
             return list(conn.execute(select(deliveries).order_by(deliveries.c.received_at)).all())
 
-    def audit(self, refund_id: str | None = None) -> list[Any]:
+    def audit(self, refund_id: str | None = None) -> list[Row[Any]]:
         query = select(audit).order_by(audit.c.id)
         if refund_id:
             query = query.where(audit.c.refund_id == refund_id)
