@@ -64,9 +64,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, select
 
 from bench.gateway_worker import Crew, Meter, Sample, instrument, worker_process
-from gateways.paypal.simulator import PayPalSimulator
-from gateways.square.simulator import SquareSimulator
-from gateways.stripe.simulator import StripeSimulator
+from gateways.paypal.sim import PayPalSimulator
+from gateways.square.sim import SquareSimulator
+from gateways.stripe.sim import StripeSimulator
 from hub.db.engine import reading
 from hub.db.tables import jobs as job_rows
 from hub.db.tables import refunds

@@ -1,16 +1,6 @@
 """PayPal gateway adapter (``paypal-server-sdk``, Payments v2) with a v1 sale fallback and voids.
 
-Account settings (``[gateways.<account>]``):
-
-- ``client_id``, ``client_secret`` (required): the REST app's credentials; the adapter fetches
-  and caches its own OAuth token (``/v1/oauth2/token``) and hands it to the SDK.
-- ``environment``: ``sandbox`` (default, like the SDK) or ``production``.
-- ``base_url``: overrides ``environment`` (a simulator's URL); reaches the SDK through a
-  ``Configuration`` subclass overriding ``get_base_uri``.
-- ``timeout``: seconds per HTTP call (default 30; the SDK's own default is 60).
-- ``webhook_id``: the webhook's id in the PayPal app, needed to verify status webhooks;
-  ``previous_webhook_id`` still verifies events signed for the webhook it replaced.
-- ``webhook_tolerance``: seconds a ``PAYPAL-TRANSMISSION-TIME`` may lie from now (default 900).
+The account's settings are described in ``gateways.paypal.settings``.
 
 Which call refunds a payment (``Execution.payment_extra``):
 

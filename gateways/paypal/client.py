@@ -1,10 +1,14 @@
 """The PayPal calls the adapter makes, each returning PayPal's JSON as a dict (or raising).
 
 Payments v2 and Orders v2 go through the official ``paypal-server-sdk``, pointed at
-``settings.base_url`` through a ``Configuration`` subclass (the SDK has no base-URL option);
-the deprecated v1 sale refund and webhook verification go through ``rest.RestClient``.
+``settings.base_url`` through a ``Configuration`` subclass (the SDK has no base-URL option).
 The SDK never sends ``PayPal-Request-Id`` unless told and never retries a POST, so every
 money-moving call here passes the hub's idempotency key explicitly.
+
+What paypal-server-sdk lacks, the deprecated Payments v1 API (sale refunds) and
+``/v1/notifications/verify-webhook-signature``, goes through ``RestClient``: plain ``requests``
+with the account's shared token (``paypalrestsdk`` is deprecated and unsafe: no timeout,
+unbounded re-auth).
 """
 
 from __future__ import annotations
@@ -21,10 +25,54 @@ from paypalserversdk.models.refund_request import RefundRequest
 from paypalserversdk.paypal_serversdk_client import PaypalServersdkClient
 
 from gateways.paypal.auth import TokenSource
-from gateways.paypal.rest import RestClient
 from gateways.paypal.settings import PayPalSettings
+from gateways.paypal.transformers import ApiFailure, failure_from_body
 
 REPRESENTATION = "return=representation"  # PayPal's default, return=minimal, omits the amount
+
+
+class PayPalHttpError(Exception):
+    """A non-2xx answer to a hand-written call, in the same terms as the SDK's ``ErrorException``."""
+
+    def __init__(self, failure: ApiFailure) -> None:
+        super().__init__(f"PayPal answered HTTP {failure.status} {failure.code}")
+        self.failure = failure
+
+
+class RestClient:
+    def __init__(self, base_url: str, tokens: TokenSource, session: requests.Session, timeout: float) -> None:
+        self._base_url = base_url
+        self._tokens = tokens
+        self._session = session
+        self._timeout = timeout
+
+    def post(self, path: str, body: bytes, request_id: str | None = None) -> dict[str, Any]:
+        """POST raw JSON bytes (callers splice bodies that must not be re-serialised)."""
+        headers = {"Content-Type": "application/json"}
+        if request_id is not None:
+            headers["PayPal-Request-Id"] = request_id
+        return self._send("POST", path, headers, body)
+
+    def post_json(self, path: str, body: Any, request_id: str | None = None) -> dict[str, Any]:
+        return self.post(path, json.dumps(body).encode(), request_id)
+
+    def get(self, path: str) -> dict[str, Any]:
+        return self._send("GET", path, {}, None)
+
+    def _send(self, method: str, path: str, headers: dict[str, str], body: bytes | None) -> dict[str, Any]:
+        headers = {**headers, "Accept": "application/json", "Authorization": f"Bearer {self._tokens.bearer()}"}
+        response = self._session.request(
+            method, self._base_url + path, headers=headers, data=body, timeout=self._timeout
+        )
+        try:
+            payload = response.json() if response.content else {}
+        except ValueError:
+            payload = None
+        if not 200 <= response.status_code < 300 or not isinstance(payload, dict):
+            if response.status_code == 401:
+                self._tokens.invalidate()
+            raise PayPalHttpError(failure_from_body(response.status_code, payload))
+        return payload
 
 
 class _BaseUrlConfiguration(Configuration):

@@ -21,8 +21,8 @@ from paypalserversdk.exceptions.api_exception import ApiException
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from gateways.paypal.auth import TokenError
+from gateways.paypal.client import PayPalHttpError
 from gateways.paypal.money import AmountNotAccepted
-from gateways.paypal.rest import PayPalHttpError
 from gateways.paypal.transformers import ApiFailure, failure_from_body, failure_result
 from hub.contracts import Outcome, RefundResult
 from hub.errors import HubError, PlatformError, PlatformUnavailable

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from gateways.paypal import lookup, money, webhooks
 from gateways.paypal import transformers as tf
-from gateways.paypal.api import PayPalApi
+from gateways.paypal.client import PayPalApi
 from gateways.paypal.errors import failure_of, lookup_outcome, not_found, read_error, refund_outcome
 from gateways.paypal.settings import PayPalSettings
 from hub.contracts import (

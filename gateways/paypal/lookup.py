@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gateways.paypal import transformers as tf
-from gateways.paypal.api import PayPalApi
+from gateways.paypal.client import PayPalApi
 from gateways.paypal.errors import not_found
 from hub.contracts import Outcome, PaymentState, RefundResult
 from hub.errors import PlatformError

@@ -1,4 +1,17 @@
-"""The PayPal account settings, read once per adapter instance and checked loudly."""
+"""The PayPal account settings, read once per adapter instance and checked loudly.
+
+Account settings (``[gateways.<account>]``):
+
+- ``client_id``, ``client_secret`` (required): the REST app's credentials; the adapter fetches
+  and caches its own OAuth token (``/v1/oauth2/token``) and hands it to the SDK.
+- ``environment``: ``sandbox`` (default, like the SDK) or ``production``.
+- ``base_url``: overrides ``environment`` (a simulator's URL); reaches the SDK through a
+  ``Configuration`` subclass overriding ``get_base_uri``.
+- ``timeout``: seconds per HTTP call (default 30; the SDK's own default is 60).
+- ``webhook_id``: the webhook's id in the PayPal app, needed to verify status webhooks;
+  ``previous_webhook_id`` still verifies events signed for the webhook it replaced.
+- ``webhook_tolerance``: seconds a ``PAYPAL-TRANSMISSION-TIME`` may lie from now (default 900).
+"""
 
 from __future__ import annotations
 

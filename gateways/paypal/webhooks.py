@@ -15,7 +15,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from gateways.paypal.api import PayPalApi
+from gateways.paypal.client import PayPalApi
 from gateways.paypal.errors import failure_of
 from gateways.paypal.settings import PayPalSettings
 from hub.contracts import Inbound, Verified

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from square import Square
 from square.core.api_error import ApiError
 from square.core.request_options import RequestOptions
-from square.environment import SquareEnvironment
 
 from gateways.square import transformers as tx
-from gateways.square.outcomes import exception_result, lookup_failure
+from gateways.square.client import build_client, request_options
+from gateways.square.errors import exception_result, lookup_failure
+from gateways.square.settings import SquareSettings
 from gateways.square.webhooks import SIGNATURE_HEADER, check_signature, load_event
 from hub.contracts import (
     Execution,
@@ -24,11 +24,7 @@ from hub.contracts import (
     RefundResult,
     Verified,
 )
-from hub.errors import ConfigError, ParseError, PlatformError, PlatformUnavailable
-
-_ENVIRONMENTS = {"sandbox": SquareEnvironment.SANDBOX, "production": SquareEnvironment.PRODUCTION}
-DEFAULT_TIMEOUT = 20.0
-DEFAULT_MAX_RETRIES = 2  # the SDK retries 408/409/429/5xx with the same body: same key, safe
+from hub.errors import ParseError, PlatformError, PlatformUnavailable
 
 
 class SquareGateway(Gateway):
@@ -41,25 +37,11 @@ class SquareGateway(Gateway):
 
     def __init__(self, account: str, settings: Mapping[str, Any]) -> None:
         super().__init__(account, settings)
-        token = settings.get("access_token")
-        if not token:
-            raise ConfigError(f"gateways.{account}.access_token", "is required")
-        environment = str(settings.get("environment", "production")).lower()
-        if environment not in _ENVIRONMENTS:
-            raise ConfigError(f"gateways.{account}.environment", "must be 'sandbox' or 'production'")
-        self.timeout = float(settings.get("timeout", DEFAULT_TIMEOUT))
-        self.max_retries = int(settings.get("max_retries", DEFAULT_MAX_RETRIES))
-        # token, environment and timeout always explicit: the SDK reads SQUARE_TOKEN at import
-        # time, defaults to PRODUCTION and waits 60 s. base_url wins over environment.
-        self.client = Square(
-            token=str(token),
-            environment=_ENVIRONMENTS[environment],
-            base_url=settings.get("base_url") or None,
-            timeout=self.timeout,
-        )
+        self.config = SquareSettings.from_mapping(account, settings)
+        self.client = build_client(self.config)
 
     def _options(self) -> RequestOptions:
-        return {"max_retries": self.max_retries, "timeout_in_seconds": self.timeout}  # type: ignore[typeddict-item]
+        return request_options(self.config)
 
     # -- refunds ------------------------------------------------------------------------------
     def refund(self, execution: Execution) -> RefundResult:

@@ -16,10 +16,7 @@ import requests
 import stripe
 import urllib3.exceptions
 
-from hub.errors import ConfigError
-
-DEFAULT_TIMEOUT = 30.0  # seconds; the SDK's own default is 80
-DEFAULT_RETRIES = 2  # StripeClient retries nothing unless told (research/gateways.md §1.5)
+from gateways.stripe.settings import StripeSettings
 
 # Failures that happen before a single byte of the request leaves: no TCP connection was made.
 _NOT_CONNECTED = (
@@ -88,18 +85,15 @@ class TracingRequestsClient(stripe.RequestsClient):
         return response
 
 
-def build_client(settings: Mapping[str, Any]) -> tuple[stripe.StripeClient, TracingRequestsClient]:
+def build_client(settings: StripeSettings) -> tuple[stripe.StripeClient, TracingRequestsClient]:
     """A ``StripeClient`` for one account's settings (no process-global configuration)."""
-    api_key = settings.get("api_key")
-    if not api_key:
-        raise ConfigError("api_key", "a Stripe secret or restricted key is required")
-    http = TracingRequestsClient(timeout=float(settings.get("timeout", DEFAULT_TIMEOUT)))
+    http = TracingRequestsClient(timeout=settings.timeout)
     options: dict[str, Any] = {}
-    if settings.get("base_url"):
-        options["base_addresses"] = {"api": str(settings["base_url"]).rstrip("/")}
+    if settings.base_url:
+        options["base_addresses"] = {"api": settings.base_url}
     client = stripe.StripeClient(
-        str(api_key),
-        max_network_retries=int(settings.get("max_network_retries", DEFAULT_RETRIES)),
+        settings.api_key,
+        max_network_retries=settings.max_network_retries,
         http_client=http,
         **options,
     )

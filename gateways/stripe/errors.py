@@ -14,7 +14,7 @@ from typing import Any
 
 import stripe
 
-from gateways.stripe.transport import surely_unsent
+from gateways.stripe.client import surely_unsent
 from hub.contracts import Outcome, RefundResult
 from hub.errors import HubError
 

@@ -9,9 +9,10 @@ from typing import Any, TypeVar
 import stripe
 
 from gateways.stripe import transformers as tf
+from gateways.stripe.client import build_client
 from gateways.stripe.errors import StripeLookupFailed, failure_result, lookup_failure
-from gateways.stripe.transport import build_client
-from gateways.stripe.webhooks import DEFAULT_TOLERANCE, event_json, parse_events, verify_signature
+from gateways.stripe.settings import StripeSettings, webhook_secrets, webhook_tolerance
+from gateways.stripe.webhooks import event_json, parse_events, verify_signature
 from hub.contracts import (
     Execution,
     Gateway,
@@ -31,7 +32,7 @@ MAX_KEY_LENGTH = 255
 
 
 class StripeGateway(Gateway):
-    """One Stripe account (see the package docstring for its settings)."""
+    """One Stripe account (its settings: ``gateways.stripe.settings``)."""
 
     name = "stripe"
     # Stripe replays the saved response of a key for at least 24 hours, then prunes it.
@@ -40,7 +41,7 @@ class StripeGateway(Gateway):
 
     def __init__(self, account: str, settings: Mapping[str, Any]) -> None:
         super().__init__(account, settings)
-        self._client, self._http = build_client(settings)
+        self._client, self._http = build_client(StripeSettings.from_mapping(settings))
 
     # -- money ---------------------------------------------------------------------------
 
@@ -146,9 +147,7 @@ class StripeGateway(Gateway):
     # -- status webhooks -----------------------------------------------------------------
 
     def verify_webhook(self, inbound: Inbound) -> Verified:
-        secrets = [s for s in (self.settings.get("webhook_secret"), self.settings.get("previous_webhook_secret")) if s]
-        tolerance = int(self.settings.get("webhook_tolerance", DEFAULT_TOLERANCE))
-        verify_signature(inbound, secrets, tolerance)
+        verify_signature(inbound, webhook_secrets(self.settings), webhook_tolerance(self.settings))
         event = event_json(inbound.body)
         return Verified(store_id=self.account, topic=str(event["type"]), dedupe_key=str(event["id"]))
 

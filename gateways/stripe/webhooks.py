@@ -13,12 +13,12 @@ from typing import Any
 
 import stripe
 
+from gateways.stripe.settings import DEFAULT_TOLERANCE
 from gateways.stripe.transformers import events_of
 from hub.contracts import GatewayEvent, Inbound
 from hub.errors import MalformedBody, ParseError, SignatureInvalid
 
 SIGNATURE_HEADER = "Stripe-Signature"
-DEFAULT_TOLERANCE = 300  # seconds, stripe.Webhook.DEFAULT_TOLERANCE
 
 
 def verify_signature(inbound: Inbound, secrets: Sequence[str], tolerance: int = DEFAULT_TOLERANCE) -> None:

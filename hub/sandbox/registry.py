@@ -1,130 +1,49 @@
-"""Which simulators ``refund-hub sandbox``/``serve`` can start, built from the configuration so
-their secrets and ports agree with the stores and gateway accounts that point at them."""
+"""Which simulators ``refund-hub sandbox``/``serve`` can start: the ``refund_hub.simulators`` entry points.
+
+A plugin registers its simulator under the name of its connector or gateway type (``shopify``,
+``stripe``...; the sandbox's own are ``sandbox-platform`` and ``sandbox-gateway``). The entry
+point names a factory ``(config, port, hub_url) -> Simulator`` in the plugin's ``sim`` package
+that builds the simulator from the configuration, so its secrets and ports agree with the stores
+and gateway accounts that point at it. ``[sandbox.ports]`` says which simulators start, and where.
+Discovery is ``hub.runtime.plugins``'s, as for connectors and gateways: a name two packages
+claim, or a factory that fails to import, is a loud error naming the packages.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from hub.errors import ConfigError
+from hub.runtime import plugins
 from hub.runtime.config import Config
 from hub.sandbox.base import Simulator
 
+SIMULATORS = "refund_hub.simulators"
 
-def _sandbox_platform(config: Config, port: int, hub_url: str) -> Simulator:
-    from hub.sandbox.platform import SandboxPlatform
-
-    store_id, store = next((sid, s) for sid, s in config.stores.items() if s.connector == "sandbox")
-    return SandboxPlatform(
-        store_id=store_id,
-        token=store.credentials.get("token", "sandbox-token"),
-        webhook_secret=config.connectors["sandbox"]["webhook_secret"],
-        port=port,
-        webhook_url=f"{hub_url}/webhooks/sandbox",
-    )
+Factory = Callable[[Config, int, str], Simulator]
 
 
-def _sandbox_gateway(config: Config, port: int, hub_url: str) -> Simulator:
-    from hub.sandbox.gateway import SandboxGatewaySimulator
+class Factories(Mapping[str, Factory]):
+    """The installed simulator factories by name, each imported only when asked for."""
 
-    account = next(a for a in config.gateways if config.gateway_type(a) == "sandbox")
-    return SandboxGatewaySimulator(
-        settle_after=float(config.sandbox.get("settle_after", 0.5)),
-        port=port,
-        webhook_secret=str(config.gateways[account].get("webhook_secret", "")),
-        webhook_url=f"{hub_url}/webhooks/gateway/{account}",
-    )
+    def __getitem__(self, name: str) -> Factory:
+        if name not in self:
+            raise KeyError(name)
+        factory: Factory = plugins.load(SIMULATORS, [name])[name]
+        return factory
 
+    def __contains__(self, name: object) -> bool:
+        return name in plugins.available(SIMULATORS)
 
-def _magento(config: Config, port: int, hub_url: str) -> Simulator:
-    from connectors.magento.simulator import from_config
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(plugins.available(SIMULATORS)))
 
-    return from_config(config, port, hub_url)  # webhook URL f"{hub_url}/webhooks/magento"
-
-
-def _shopify(config: Config, port: int, hub_url: str) -> Simulator:
-    from connectors.shopify.simulator import ShopifySimulator
-
-    settings = config.connectors["shopify"]
-    simulator = ShopifySimulator(
-        port=port,
-        webhook_url=f"{hub_url}/webhooks/shopify",
-        api_key=str(settings.get("api_key", "")),
-        api_secret=str(settings["api_secret"]),
-    )
-    for store_id, store in config.stores.items():
-        if store.connector == "shopify":
-            token = store.credentials.get("access_token")
-            simulator.add_shop(store_id, access_token=token, installed=bool(token))
-    return simulator
+    def __len__(self) -> int:
+        return len(plugins.available(SIMULATORS))
 
 
-def _woocommerce(config: Config, port: int, hub_url: str) -> Simulator:
-    from connectors.woocommerce.simulator import from_config
-
-    return from_config(config, port, hub_url)  # store http://127.0.0.1:<port>, posts to /webhooks/woocommerce
-
-
-def _account(config: Config, kind: str) -> tuple[str, dict[str, Any]]:
-    """The first gateway account of ``kind``: its simulator must accept that account's keys."""
-    account = next(a for a in config.gateways if config.gateway_type(a) == kind)
-    return account, dict(config.gateways[account])
-
-
-def _settle(config: Config) -> float:
-    return float(config.sandbox.get("settle_after", 0.5))
-
-
-def _stripe(config: Config, port: int, hub_url: str) -> Simulator:
-    from gateways.stripe.simulator import StripeSimulator
-
-    account, settings = _account(config, "stripe")
-    return StripeSimulator(
-        port,
-        f"{hub_url}/webhooks/gateway/{account}",
-        settle_after=_settle(config),
-        api_key=settings["api_key"],
-        webhook_secret=settings["webhook_secret"],
-    )
-
-
-def _paypal(config: Config, port: int, hub_url: str) -> Simulator:
-    from gateways.paypal.simulator import PayPalSimulator
-
-    account, settings = _account(config, "paypal")
-    return PayPalSimulator(
-        port,
-        f"{hub_url}/webhooks/gateway/{account}",
-        _settle(config),
-        client_id=settings["client_id"],
-        client_secret=settings["client_secret"],
-        webhook_id=settings["webhook_id"],
-    )
-
-
-def _square(config: Config, port: int, hub_url: str) -> Simulator:
-    from gateways.square.simulator import SquareSimulator
-
-    account, settings = _account(config, "square")
-    return SquareSimulator(
-        port,
-        f"{hub_url}/webhooks/gateway/{account}",
-        settle_after=_settle(config),
-        access_token=settings["access_token"],
-        signature_key=settings["webhook_signature_key"],
-        notification_url=settings.get("notification_url"),
-    )
-
-
-FACTORIES: dict[str, Callable[[Config, int, str], Simulator]] = {
-    "sandbox-platform": _sandbox_platform,
-    "sandbox-gateway": _sandbox_gateway,
-    "magento": _magento,
-    "shopify": _shopify,
-    "woocommerce": _woocommerce,
-    "stripe": _stripe,
-    "paypal": _paypal,
-    "square": _square,
-}
+FACTORIES = Factories()
 
 
 def build_simulators(config: Config) -> list[Simulator]:
@@ -132,7 +51,6 @@ def build_simulators(config: Config) -> list[Simulator]:
     ports: dict[str, Any] = dict(config.sandbox.get("ports", {}))
     unknown = set(ports) - set(FACTORIES)
     if unknown:
-        from hub.errors import ConfigError
-
         raise ConfigError("sandbox.ports", f"unknown simulators {sorted(unknown)}; known: {sorted(FACTORIES)}")
-    return [FACTORIES[name](config, int(port), hub_url) for name, port in ports.items()]
+    factories = plugins.load(SIMULATORS, ports)
+    return [factories[name](config, int(port), hub_url) for name, port in ports.items()]

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from flask import Request, request
 
-from gateways.paypal.simulator import PayPalSimulator
-from gateways.square.simulator import SquareSimulator
-from gateways.stripe.simulator import StripeSimulator
+from gateways.paypal.sim import PayPalSimulator
+from gateways.square.sim import SquareSimulator
+from gateways.stripe.sim import StripeSimulator
 from hub.sandbox.platform import SandboxPlatform
 from hub.testing.harness import HubHarness
 

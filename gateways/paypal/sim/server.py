@@ -1,19 +1,16 @@
 """``PayPalSimulator``: PayPal's refund API on 127.0.0.1, close enough that paypal-server-sdk cannot tell.
 
-OAuth tokens, v2 capture refunds (``PayPal-Request-Id`` answers with the latest status of the
+OAuth tokens (``auth``), v2 capture refunds (``PayPal-Request-Id`` answers with the latest status of the
 first request that used it, whatever the new body says; ``Prefer: return=minimal`` by
 default), refund/capture/order/authorization reads, authorization voids, v1 sale refunds and
 ``verify-webhook-signature`` (SUCCESS only for transmissions it signed, byte for byte). Money
-lives in a ``SimLedger`` in hub minor units; refunds settle after ``settle_after`` seconds and
-every change is announced with a signed webhook.
+lives in a ``SimLedger`` in hub minor units (``state``); refunds settle after ``settle_after`` seconds
+(``refunds``) and every change is announced with a signed webhook (``hooks``, ``signing``).
 """
 
 from __future__ import annotations
 
-import json
-import re
 import secrets
-import string
 import threading
 import time
 from collections import deque
@@ -23,42 +20,12 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from gateways.paypal import money, simsigning
-from gateways.paypal import simshapes as shapes
+from gateways.paypal import money
+from gateways.paypal.sim import auth, hooks, refunds, shapes, signing
+from gateways.paypal.sim.shapes import Answer
+from gateways.paypal.sim.state import AUTHORIZATION, CAPTURE, KEEP, SALE, PayPalLedger, paypal_id
 from hub.sandbox.base import Simulator
-from hub.sandbox.gatewaysim import FAILED, PENDING, SUCCEEDED, SimError, SimLedger, SimPayment, SimRefund
-
-CAPTURE, SALE, AUTHORIZATION = "capture", "sale", "authorization"
-VALUE_PATTERN = re.compile(r"^((-?[0-9]+)|(-?([0-9]+)?[.][0-9]+))$")  # spec ``money.value``
-KEEP = 1000  # recent exchanges and webhooks kept for inspection (a sandbox may run for days)
-REFUND_SCOPES = (
-    "https://uri.paypal.com/services/payments/refund https://uri.paypal.com/services/payments/payment/authcapture"
-)
-
-# Ledger refusals -> (v2 status, v2 issue, v1 name) as PayPal words them.
-REFUSALS = {
-    "already_refunded": (422, "CAPTURE_FULLY_REFUNDED", "TRANSACTION_ALREADY_REFUNDED"),
-    "amount_too_large": (422, "REFUND_AMOUNT_EXCEEDED", "REFUND_EXCEEDED_TRANSACTION_AMOUNT"),
-    "disputed": (422, "TRANSACTION_DISPUTED", "TRANSACTION_REFUSED"),
-}
-
-
-def paypal_id(length: int = 17) -> str:
-    return "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(length))
-
-
-class Answer(Exception):
-    """Stop handling and answer ``status`` with ``body`` (PayPal's error envelope)."""
-
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        super().__init__(status)
-        self.status = status
-        self.body = body
-
-
-class _Ledger(SimLedger):
-    def new_id(self, prefix: str) -> str:  # PayPal ids: 17 upper-case letters and digits
-        return paypal_id()
+from hub.sandbox.gatewaysim import SimPayment, SimRefund
 
 
 class PayPalSimulator(Simulator):
@@ -81,12 +48,12 @@ class PayPalSimulator(Simulator):
             webhook_id,
             token_ttl,
         )
-        self._tokens: dict[str, float] = {}
-        self._signing_key = secrets.token_bytes(32)
-        self._lock = threading.RLock()
+        self.tokens: dict[str, float] = {}
+        self.signing_key = secrets.token_bytes(32)
+        self.lock = threading.RLock()
         self.outbox: deque[tuple[bytes, dict[str, str]]] = deque(maxlen=KEEP)  # signed webhooks, sent or not
         self.exchanges: deque[dict[str, Any]] = deque(maxlen=KEEP)  # requests and answers, for spec checks
-        self.ledger = _Ledger(settle_after=settle_after, on_change=self._announce)
+        self.ledger = PayPalLedger(settle_after=settle_after, on_change=self._announce)
         super().__init__(port=port, webhook_url=webhook_url)
 
     # -- the Python control surface ------------------------------------------------------------
@@ -131,7 +98,7 @@ class PayPalSimulator(Simulator):
         self.ledger.payment(payment_id).disputed = True
 
     def revoke_tokens(self) -> None:
-        self._tokens.clear()
+        self.tokens.clear()
 
     def rotate_webhook_id(self) -> str:
         self.webhook_id = paypal_id()
@@ -143,7 +110,7 @@ class PayPalSimulator(Simulator):
 
     def sign(self, body: bytes, webhook_id: str | None = None, when: datetime | None = None) -> dict[str, str]:
         """Headers PayPal would send with ``body`` (tests forge old or foreign ones with this)."""
-        return simsigning.headers(self._signing_key, self.cert_url, webhook_id or self.webhook_id, body, when)
+        return signing.headers(self.signing_key, self.cert_url, webhook_id or self.webhook_id, body, when)
 
     def error_body(self, status: int) -> Any:
         return shapes.error(status, "PREVIOUS_REQUEST_IN_PROGRESS" if status == 409 else None)
@@ -181,7 +148,7 @@ class PayPalSimulator(Simulator):
         if request.path == "/v1/oauth2/token" or request.path.startswith("/__sim"):
             return None
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme != "Bearer" or self._tokens.get(token, 0) < time.time():
+        if scheme != "Bearer" or self.tokens.get(token, 0) < time.time():
             return jsonify(shapes.error(401)), 401
         return None
 
@@ -199,52 +166,14 @@ class PayPalSimulator(Simulator):
             )
         return response
 
-    def _token(self) -> Any:
-        auth = request.authorization
-        if auth is None or (auth.username, auth.password) != (self.client_id, self.client_secret):
-            return jsonify({"error": "invalid_client", "error_description": "Client Authentication failed"}), 401
-        if request.form.get("grant_type") != "client_credentials":
-            return jsonify({"error": "unsupported_grant_type", "error_description": "Grant Type is NULL"}), 400
-        token = f"A21AA{secrets.token_urlsafe(40)}"
-        self._tokens[token] = time.time() + self.token_ttl
-        return jsonify(
-            {
-                "scope": REFUND_SCOPES,
-                "access_token": token,
-                "token_type": "Bearer",
-                "app_id": "APP-80W284485P519543T",
-                "expires_in": self.token_ttl,
-                "nonce": secrets.token_hex(16),
-            }
-        )
-
-    # -- Payments v2 -------------------------------------------------------------------------
-    def _refund_capture(self, capture_id: str) -> Any:
-        payment = self._payment(capture_id, CAPTURE)
-        key = request.headers.get("PayPal-Request-Id")
-        minimal = "return=representation" not in request.headers.get("Prefer", "")
-        earlier = self._keyed(key)
-        if earlier is not None:  # "returns the latest status of the previous request"
-            return jsonify(self._v2_refund(earlier, minimal)), 201
-        body = self._body()
-        amount = self._amount(payment, body.get("amount"), "value", "currency_code", v1=False)
-        invoice = body.get("invoice_id")
-        if invoice and any(
-            r.metadata.get("invoice_id") == invoice and r.key != key for r in list(self.ledger.refunds.values())
-        ):
-            raise Answer(422, shapes.error(422, "DUPLICATE_INVOICE_ID"))
-        metadata = {k: body[k] for k in ("custom_id", "invoice_id", "note_to_payer") if body.get(k)}
-        refund = self._create_refund(payment, amount, key, {"api": "v2", **metadata})
-        return jsonify(self._v2_refund(refund, minimal)), 201
-
     def _get_refund(self, refund_id: str) -> Any:
         refund = self.ledger.refunds.get(refund_id)
         if refund is None or refund.metadata.get("api") == "v1":
             raise Answer(404, shapes.error(404, "INVALID_RESOURCE_ID"))
-        return jsonify(self._v2_refund(refund, minimal=False))
+        return jsonify(self.v2_refund(refund, minimal=False))
 
     def _get_capture(self, capture_id: str) -> Any:
-        payment = self._payment(capture_id, CAPTURE)
+        payment = self.payment(capture_id, CAPTURE)
         return jsonify(shapes.capture(self.url, payment, self.ledger.refunded(payment.id, include_pending=False)))
 
     def _get_order(self, order_id: str) -> Any:
@@ -256,106 +185,42 @@ class PayPalSimulator(Simulator):
         if not payments:
             raise Answer(404, shapes.error(404, "INVALID_RESOURCE_ID"))
         captures = [shapes.capture(self.url, p, self.ledger.refunded(p.id, include_pending=False)) for p in payments]
-        refunds = [self._v2_refund(r, minimal=False) for p in payments for r in self.ledger.refunds_of(p.id)]
+        refunds = [self.v2_refund(r, minimal=False) for p in payments for r in self.ledger.refunds_of(p.id)]
         total = shapes.v2_money(sum(p.amount for p in payments), payments[0].currency)
         return jsonify(shapes.order(self.url, order_id, captures, refunds, total))
 
     def _get_authorization(self, authorization_id: str) -> Any:
-        return jsonify(shapes.authorization(self.url, self._payment(authorization_id, AUTHORIZATION)))
-
-    def _void(self, authorization_id: str) -> Any:
-        payment = self._payment(authorization_id, AUTHORIZATION)
-        key = request.headers.get("PayPal-Request-Id")
-        with self._lock:
-            if payment.extra["status"] == "VOIDED" and (key is None or key != payment.extra.get("void_key")):
-                raise Answer(422, shapes.error(422, "PREVIOUSLY_VOIDED"))
-            first = payment.extra["status"] != "VOIDED"
-            payment.extra.update(status="VOIDED", void_key=key)
-        body = shapes.authorization(self.url, payment)
-        if first:
-            self._send(
-                "PAYMENT.AUTHORIZATION.VOIDED", "authorization", body, "A payment authorization was voided", "2.0"
-            )
-        if "return=representation" not in request.headers.get("Prefer", ""):
-            return Response(status=204)
-        return jsonify(body)
-
-    # -- Payments v1 (deprecated) ----------------------------------------------------------------
-    def _refund_sale(self, sale_id: str) -> Any:
-        payment = self._payment(sale_id, SALE)
-        key = request.headers.get("PayPal-Request-Id")
-        earlier = self._keyed(key)
-        if earlier is not None:
-            return jsonify(self._v1_refund(earlier)), 200  # the v1 spec: 200 for an idempotent repeat
-        body = self._body()
-        amount = self._amount(payment, body.get("amount"), "total", "currency", v1=True)
-        metadata = {"invoice_number": body["invoice_number"]} if body.get("invoice_number") else {}
-        refund = self._create_refund(payment, amount, key, {"api": "v1", **metadata})
-        return jsonify(self._v1_refund(refund)), 201
+        return jsonify(shapes.authorization(self.url, self.payment(authorization_id, AUTHORIZATION)))
 
     def _get_sale(self, sale_id: str) -> Any:
-        payment = self._payment(sale_id, SALE)
+        payment = self.payment(sale_id, SALE)
         return jsonify(shapes.sale(self.url, payment, self.ledger.refunded(payment.id, include_pending=False)))
 
     def _get_sale_refund(self, refund_id: str) -> Any:
         refund = self.ledger.refunds.get(refund_id)
         if refund is None or refund.metadata.get("api") != "v1":
             raise Answer(404, shapes.v1_error("INVALID_RESOURCE_ID", "Requested resource ID was not found."))
-        return jsonify(self._v1_refund(refund))
+        return jsonify(self.v1_refund(refund))
 
-    # -- webhooks ----------------------------------------------------------------------------
+    # -- the API's moves (``auth``, ``refunds``, ``hooks``) -----------------------------------------
+    def _token(self) -> Any:
+        return auth.token(self)
+
+    def _refund_capture(self, capture_id: str) -> Any:
+        return refunds.refund_capture(self, capture_id)
+
+    def _void(self, authorization_id: str) -> Any:
+        return refunds.void(self, authorization_id)
+
+    def _refund_sale(self, sale_id: str) -> Any:
+        return refunds.refund_sale(self, sale_id)
+
     def _verify(self) -> Any:
-        try:
-            members = simsigning.top_level_raw(request.get_data(as_text=True))
-            fields = {
-                k: json.loads(members[k])
-                for k in (
-                    "auth_algo",
-                    "cert_url",
-                    "transmission_id",
-                    "transmission_sig",
-                    "transmission_time",
-                    "webhook_id",
-                )
-            }
-            event = members["webhook_event"]
-        except (ValueError, KeyError) as exc:
-            raise Answer(400, shapes.v1_error("VALIDATION_ERROR", "Invalid request - see details", str(exc))) from None
-        expected = simsigning.signature(
-            self._signing_key,
-            str(fields["transmission_id"]),
-            str(fields["transmission_time"]),
-            str(fields["webhook_id"]),
-            event.encode(),
-        )
-        authentic = (
-            fields["auth_algo"] == simsigning.AUTH_ALGO
-            and fields["cert_url"] == self.cert_url
-            and secrets.compare_digest(str(fields["transmission_sig"]), expected)
-        )
-        return jsonify({"verification_status": "SUCCESS" if authentic else "FAILURE"})
+        return hooks.verify(self)
 
     def _announce(self, refund: SimRefund) -> None:
         """The ledger's ``on_change``: PayPal's webhook for the refund's new state."""
-        if refund.metadata.get("api") == "v1":
-            if refund.status == SUCCEEDED:
-                self._send("PAYMENT.SALE.REFUNDED", "refund", self._v1_refund(refund), "A sale was refunded", "1.0")
-            return
-        event_type = {
-            PENDING: "PAYMENT.REFUND.PENDING",
-            SUCCEEDED: "PAYMENT.CAPTURE.REFUNDED",
-            FAILED: "PAYMENT.REFUND.FAILED",
-        }[refund.status]
-        value = money.render(refund.amount, refund.currency)
-        summary = f"A {refund.currency} {value} refund is {shapes.V2_STATUS[refund.status]}"
-        self._send(event_type, "refund", self._v2_refund(refund, minimal=False), summary, "2.0")
-
-    def _send(self, event_type: str, resource_type: str, resource: dict[str, Any], summary: str, version: str) -> None:
-        body = json.dumps(shapes.event(self.url, event_type, resource_type, resource, summary, version)).encode()
-        headers = {"Content-Type": "application/json", **self.sign(body)}
-        self.outbox.append((body, headers))
-        if self.webhook_url:
-            self.sender.send(self.webhook_url, body, headers)
+        hooks.announce(self, refund)
 
     # -- control API ---------------------------------------------------------------------------
     def _sim_payment(self) -> Any:
@@ -374,7 +239,7 @@ class PayPalSimulator(Simulator):
         return jsonify({"id": self.add_dashboard_refund(str(spec["payment_id"]), int(spec["amount"]))}), 201
 
     # -- helpers -------------------------------------------------------------------------------
-    def _payment(self, payment_id: str, kind: str) -> SimPayment:
+    def payment(self, payment_id: str, kind: str) -> SimPayment:
         payment = self.ledger.payments.get(payment_id)
         if payment is None or payment.extra.get("kind") != kind:
             if kind == SALE:
@@ -382,62 +247,12 @@ class PayPalSimulator(Simulator):
             raise Answer(404, shapes.error(404, "INVALID_RESOURCE_ID"))
         return payment
 
-    def _keyed(self, key: str | None) -> SimRefund | None:
-        if key is None:
-            return None  # without the header PayPal "duplicates the request"
-        return next((r for r in list(self.ledger.refunds.values()) if r.key == key), None)
-
-    @staticmethod
-    def _body() -> dict[str, Any]:
-        raw = request.get_data()
-        if not raw.strip():
-            return {}
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise Answer(400, shapes.error(400, "INVALID_PARAMETER_SYNTAX", "The request JSON is not well formed."))
-        return body
-
-    @staticmethod
-    def _amount(payment: SimPayment, amount: Any, value_key: str, currency_key: str, *, v1: bool) -> int | None:
-        """Minor units of a requested amount (None: the whole remainder), refused as PayPal would."""
-        if amount is None:
-            return None
-        value, currency = str(amount.get(value_key, "")), str(amount.get(currency_key, "")).upper()
-        try:
-            if not VALUE_PATTERN.match(value):
-                raise money.AmountNotAccepted("INVALID_PARAMETER_SYNTAX", f"{value!r} is not a decimal amount")
-            if currency != payment.currency:
-                raise money.AmountNotAccepted(
-                    "REFUND_CAPTURE_CURRENCY_MISMATCH", shapes.ISSUES["REFUND_CAPTURE_CURRENCY_MISMATCH"]
-                )
-            return money.check_value(value, currency)
-        except money.AmountNotAccepted as exc:
-            if v1:
-                raise Answer(400, shapes.v1_error("VALIDATION_ERROR", exc.message, "amount")) from None
-            status = 400 if exc.code == "INVALID_PARAMETER_SYNTAX" else 422
-            raise Answer(status, shapes.error(status, exc.code, exc.message)) from None
-
-    def _create_refund(
-        self, payment: SimPayment, amount: int | None, key: str | None, metadata: dict[str, Any]
-    ) -> SimRefund:
-        try:
-            refund, _ = self.ledger.refund(payment.id, amount, key, fingerprint="", metadata=metadata)
-        except SimError as exc:
-            status, issue, v1_name = REFUSALS.get(exc.code, (422, "REFUND_NOT_ALLOWED", "TRANSACTION_REFUSED"))
-            if metadata["api"] == "v1":
-                raise Answer(400, shapes.v1_error(v1_name, exc.message)) from None
-            raise Answer(status, shapes.error(status, issue)) from None
-        return refund
-
-    def _v2_refund(self, refund: SimRefund, minimal: bool) -> dict[str, Any]:
+    def v2_refund(self, refund: SimRefund, minimal: bool) -> dict[str, Any]:
         return shapes.v2_refund(
             self.url, refund, self.ledger.refunded(refund.payment_id, include_pending=False), minimal
         )
 
-    def _v1_refund(self, refund: SimRefund) -> dict[str, Any]:
+    def v1_refund(self, refund: SimRefund) -> dict[str, Any]:
         parent = self.ledger.payment(refund.payment_id).extra["parent_payment"]
         return shapes.v1_refund(
             self.url, refund, parent, self.ledger.refunded(refund.payment_id, include_pending=False)

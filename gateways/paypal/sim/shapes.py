@@ -57,6 +57,15 @@ ISSUES: dict[str, str] = {
 }
 
 
+class Answer(Exception):
+    """Stop handling and answer ``status`` with ``body`` (PayPal's error envelope)."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
 def timestamp(when: float | None = None) -> str:
     moment = datetime.now(UTC) if when is None else datetime.fromtimestamp(when, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -13,7 +13,6 @@ answers ``REFUND_ALREADY_PENDING``), ``ledger.fail_next_refunds`` (pending refun
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections import deque
@@ -22,22 +21,14 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from gateways.square import simshapes as shape
-from gateways.square.transformers import IDEMPOTENCY_KEY_LIMIT, REASON_LIMIT
-from gateways.square.webhooks import SIGNATURE_HEADER, sign
+from gateways.square.sim import hooks, refunds
+from gateways.square.sim import shapes as shape
+from gateways.square.sim.refunds import ledger_call
+from gateways.square.sim.shapes import Refused
 from hub.sandbox.base import Simulator
-from hub.sandbox.gatewaysim import PENDING, SimError, SimLedger, SimRefund
+from hub.sandbox.gatewaysim import SimLedger, SimRefund
 
 _VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-class Refused(Exception):
-    """A request Square would answer with an error envelope."""
-
-    def __init__(self, status: int, category: str, code: str, detail: str, field: str | None = None) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.body = shape.envelope(shape.error(category, code, detail, field))
 
 
 @dataclass
@@ -74,9 +65,9 @@ class SquareSimulator(Simulator):
         self.declined_inline = 0
         self.block_while_pending = False
         self.exchanges: deque[Exchange] = deque(maxlen=1000)  # bounded for long sandbox runs
-        self._lock = threading.RLock()
-        self._first_responses: dict[str, dict[str, Any]] = {}
-        self._announced: set[str] = set()
+        self.lock = threading.RLock()
+        self.first_responses: dict[str, dict[str, Any]] = {}
+        self.announced: set[str] = set()
         self.ledger = SimLedger(id_prefix="sqrf_", settle_after=settle_after, on_change=self._refund_changed)
         super().__init__(port=port, webhook_url=webhook_url)
 
@@ -146,7 +137,7 @@ class SquareSimulator(Simulator):
 
         @app.post("/v2/refunds")
         def _refund_payment() -> Response:
-            return jsonify(self._refund_payment(request.get_json(silent=True)))
+            return jsonify(refunds.refund_payment(self, request.get_json(silent=True)))
 
         @app.get("/v2/refunds/<refund_id>")
         def _get_refund(refund_id: str) -> Response:
@@ -163,7 +154,7 @@ class SquareSimulator(Simulator):
 
         @app.get("/v2/payments/<payment_id>")
         def _get_payment(payment_id: str) -> Response:
-            payment = self._ledger_call(self.ledger.payment, payment_id)
+            payment = ledger_call(self.ledger.payment, payment_id)
             return jsonify({"payment": shape.payment_json(payment, self.ledger, self.location_id)})
 
         @app.post("/__sim/payments")
@@ -177,7 +168,7 @@ class SquareSimulator(Simulator):
         @app.post("/__sim/payments/<payment_id>/refunds")
         def _seed_dashboard_refund(payment_id: str) -> Response:
             spec = request.get_json(force=True)
-            refund_id = self._ledger_call(self.dashboard_refund, payment_id, int(spec["amount"]))
+            refund_id = ledger_call(self.dashboard_refund, payment_id, int(spec["amount"]))
             return jsonify({"id": refund_id})
 
         @app.post("/__sim/switches")
@@ -189,56 +180,6 @@ class SquareSimulator(Simulator):
             return jsonify({"ok": True})
 
         return app
-
-    def _refund_payment(self, body: Any) -> dict[str, Any]:
-        key, amount, currency, payment_id, reason = _read_refund_request(body)
-        fingerprint = json.dumps({k: v for k, v in body.items() if k != "idempotency_key"}, sort_keys=True)
-        with self._lock:
-            first = self._first_responses.get(key)
-            if first is not None:
-                # Same key: Square answers the first response, or refuses a changed request.
-                self._ledger_call(self.ledger.refund, payment_id, amount, key, fingerprint)
-                return first
-            payment = self._ledger_call(self.ledger.payment, payment_id)
-            if currency != payment.currency:
-                raise Refused(
-                    400,
-                    "INVALID_REQUEST_ERROR",
-                    "CURRENCY_MISMATCH",
-                    f"Refund currency {currency} does not match payment currency {payment.currency}.",
-                    "amount_money.currency",
-                )
-            if payment.extra.get("status", "COMPLETED") != "COMPLETED":
-                raise Refused(400, "REFUND_ERROR", "PAYMENT_NOT_REFUNDABLE", f"Payment {payment_id} is not completed.")
-            if self.block_while_pending and any(r.status == PENDING for r in self.ledger.refunds_of(payment_id)):
-                raise Refused(
-                    400, "REFUND_ERROR", "REFUND_ALREADY_PENDING", "The payment already has a pending refund."
-                )
-            decline = self.declined_inline > 0
-            if decline:
-                self.ledger.fail_next_refunds += 1  # the ledger creates it FAILED and consumes this
-            try:
-                refund, _ = self._ledger_call(
-                    self.ledger.refund,
-                    payment_id,
-                    amount,
-                    key,
-                    fingerprint,
-                    reason=reason,
-                    pending=False if decline else None,
-                )
-            except Refused:
-                if decline:
-                    self.ledger.fail_next_refunds -= 1
-                raise
-            response: dict[str, Any] = {"refund": shape.refund_json(refund, self.location_id)}
-            if decline:
-                self.declined_inline -= 1
-                response["errors"] = [
-                    shape.error("REFUND_ERROR", "REFUND_DECLINED", "The card issuer declined the refund.")
-                ]
-            self._first_responses[key] = response
-            return response
 
     def _list_refunds(self, args: Any) -> dict[str, Any]:
         refunds = sorted(self.ledger.refunds.values(), key=lambda r: r.created, reverse=args.get("sort_order") != "ASC")
@@ -254,69 +195,5 @@ class SquareSimulator(Simulator):
             body["cursor"] = str(start + limit)
         return body
 
-    @staticmethod
-    def _ledger_call(function: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except SimError as exc:
-            status, category, code = shape.LEDGER_ERRORS.get(exc.code, (400, "INVALID_REQUEST_ERROR", "BAD_REQUEST"))
-            raise Refused(status, category, code, exc.message) from None
-
-    # -- notifications ------------------------------------------------------------------------
     def _refund_changed(self, refund: SimRefund) -> None:
-        with self._lock:
-            event_type = "refund.updated" if refund.id in self._announced else "refund.created"
-            self._announced.add(refund.id)
-        url = self.webhook_url
-        signed_url = self.signed_url()
-        if not url or not signed_url:
-            return
-        payload = shape.notification(event_type, shape.refund_json(refund, self.location_id), self.merchant_id)
-        body = json.dumps(payload).encode()
-        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(self.signature_key, signed_url, body)}
-        self.sender.send(url, body, headers)
-
-
-def _read_refund_request(body: Any) -> tuple[str, int, str, str, str | None]:
-    """Validate a RefundPayment body the way Square does; returns its fields."""
-    if not isinstance(body, dict):
-        raise Refused(400, "INVALID_REQUEST_ERROR", "EXPECTED_JSON_BODY", "The request body must be a JSON object.")
-    key = body.get("idempotency_key")
-    if not isinstance(key, str) or not key:
-        raise Refused(
-            400, "INVALID_REQUEST_ERROR", "MISSING_REQUIRED_PARAMETER", "Field must be set", "idempotency_key"
-        )
-    if len(key.encode()) > IDEMPOTENCY_KEY_LIMIT:
-        raise Refused(
-            400,
-            "INVALID_REQUEST_ERROR",
-            "VALUE_TOO_LONG",
-            f"Field must not be greater than {IDEMPOTENCY_KEY_LIMIT} length",
-            "idempotency_key",
-        )
-    money = body.get("amount_money")
-    if not isinstance(money, dict):
-        raise Refused(400, "INVALID_REQUEST_ERROR", "MISSING_REQUIRED_PARAMETER", "Field must be set", "amount_money")
-    amount = money.get("amount")
-    if isinstance(amount, bool) or not isinstance(amount, int):
-        raise Refused(
-            400, "INVALID_REQUEST_ERROR", "EXPECTED_INTEGER", "Expected an integer value.", "amount_money.amount"
-        )
-    if amount <= 0:
-        raise Refused(400, "INVALID_REQUEST_ERROR", "VALUE_TOO_LOW", "Must be greater than 0.", "amount_money.amount")
-    currency = money.get("currency")
-    if not isinstance(currency, str) or currency != currency.upper():
-        raise Refused(400, "INVALID_REQUEST_ERROR", "INVALID_ENUM_VALUE", "Unknown currency.", "amount_money.currency")
-    payment_id = body.get("payment_id")
-    if not isinstance(payment_id, str) or not payment_id:
-        raise Refused(400, "INVALID_REQUEST_ERROR", "MISSING_REQUIRED_PARAMETER", "Field must be set", "payment_id")
-    reason = body.get("reason")
-    if reason is not None and (not isinstance(reason, str) or len(reason) > REASON_LIMIT):
-        raise Refused(
-            400,
-            "INVALID_REQUEST_ERROR",
-            "VALUE_TOO_LONG",
-            f"Field must not be greater than {REASON_LIMIT} length",
-            "reason",
-        )
-    return key, amount, currency, payment_id, reason
+        hooks.refund_changed(self, refund)

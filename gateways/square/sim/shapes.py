@@ -40,6 +40,15 @@ LEDGER_ERRORS: dict[str, tuple[int, str, str]] = {
 }
 
 
+class Refused(Exception):
+    """A request Square would answer with an error envelope."""
+
+    def __init__(self, status: int, category: str, code: str, detail: str, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.body = envelope(error(category, code, detail, field))
+
+
 def timestamp(seconds: float | None = None) -> str:
     """RFC 3339 with milliseconds, as Square writes ``created_at``."""
     moment = datetime.fromtimestamp(time.time() if seconds is None else seconds, tz=UTC)

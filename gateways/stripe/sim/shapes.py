@@ -1,4 +1,4 @@
-"""What the Stripe simulator says on the wire: form decoding, objects, errors, signed events.
+"""What the Stripe simulator says on the wire: form decoding, objects, errors, events (``signing`` signs them).
 
 Shapes follow the Stripe API reference and the spec extract in ``tests/fixtures/specs``;
 nothing here keeps state, so each function can be checked against the spec on its own.
@@ -6,14 +6,16 @@ nothing here keeps state, so each function can be checked against the spec on it
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from flask import Response
+
 from hub.sandbox.gatewaysim import PENDING, SimError, SimPayment, SimRefund
-from hub.testing.signing import hmac_hex
 
 API_VERSION = "2026-10-28.endive"  # what stripe 16.1 sends as Stripe-Version
 
@@ -211,8 +213,5 @@ def event_json(
     }
 
 
-def signature_header(body: bytes, signing_secrets: Sequence[str], timestamp: int | None = None) -> str:
-    """``Stripe-Signature``: one ``v1`` per active secret (Stripe signs with both while rolling)."""
-    t = int(time.time()) if timestamp is None else timestamp
-    signed = f"{t}.".encode() + body
-    return ",".join([f"t={t}", *(f"v1={hmac_hex(s, signed)}" for s in signing_secrets)])
+def response(status: int, body: Any) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json")

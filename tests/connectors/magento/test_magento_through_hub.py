@@ -20,7 +20,7 @@ from connectors.magento.sim.signing import sign
 from connectors.magento.transformers import HUB_TAG
 from connectors.magento.verify import IO_SIGNATURES
 from connectors.magento.verify import WEBHOOK_SIGNATURE as HOOK_SIGNATURE
-from gateways.stripe.simulator import StripeSimulator
+from gateways.stripe.sim import StripeSimulator
 from hub.db.tables import stores as stores_table
 from hub.errors import ConfigError
 from hub.ledger import refunds as ledger

@@ -19,7 +19,7 @@ from connectors.shopify.settings import SUBSCRIBED_TOPICS
 from connectors.shopify.sim import ShopifySimulator
 from connectors.shopify.sim.rest import shop as shop_body
 from connectors.shopify.sim.state import SimShop, SimWebhook
-from gateways.stripe.simulator import StripeSimulator
+from gateways.stripe.sim import StripeSimulator
 from hub.db.tables import stores as stores_table
 from hub.ledger import states
 from hub.ledger.deliveries import DEAD, DONE

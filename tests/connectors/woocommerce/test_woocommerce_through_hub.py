@@ -18,9 +18,10 @@ from sqlalchemy import select
 from connectors.woocommerce import transformers as tx
 from connectors.woocommerce.sim import WooCommerceSimulator
 from connectors.woocommerce.verify import signature
-from gateways.paypal.simulator import PayPalSimulator, paypal_id
-from gateways.square.simulator import SquareSimulator
-from gateways.stripe.simulator import StripeSimulator
+from gateways.paypal.sim import PayPalSimulator
+from gateways.paypal.sim.state import paypal_id
+from gateways.square.sim import SquareSimulator
+from gateways.stripe.sim import StripeSimulator
 from hub.db.tables import jobs as jobs_table
 from hub.db.tables import stores as stores_table
 from hub.ledger import states

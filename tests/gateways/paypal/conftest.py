@@ -13,7 +13,7 @@ import pytest
 from flask import Flask, request
 
 from gateways.paypal import PayPalGateway
-from gateways.paypal.simulator import PayPalSimulator
+from gateways.paypal.sim import PayPalSimulator
 from hub.contracts import Execution, Inbound, RefundLookup
 from hub.sandbox.simserver import SimulatorServer
 from hub.testing import executions

@@ -14,7 +14,7 @@ import pytest
 from flask import Flask, request
 
 from gateways.square import SquareGateway
-from gateways.square.simulator import SquareSimulator
+from gateways.square.sim import SquareSimulator
 from hub.contracts import Execution, Inbound, RefundLookup
 from hub.sandbox.simserver import SimulatorServer
 from hub.testing import executions

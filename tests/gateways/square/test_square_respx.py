@@ -10,7 +10,7 @@ import pytest
 import respx
 
 from gateways.square import SquareGateway
-from gateways.square.simshapes import envelope, error
+from gateways.square.sim.shapes import envelope, error
 from hub.contracts import Outcome, RefundLookup
 
 BASE = "https://connect.squareup.test"

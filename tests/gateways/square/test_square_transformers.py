@@ -7,7 +7,7 @@ import pytest
 from square.core.api_error import ApiError
 
 from gateways.square import transformers as tx
-from gateways.square.outcomes import exception_result, lookup_failure
+from gateways.square.errors import exception_result, lookup_failure
 from hub.contracts import Outcome
 from hub.models.money import CurrencyError
 

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask, request
 
 from gateways.stripe import StripeGateway
-from gateways.stripe.simulator import StripeSimulator
+from gateways.stripe.sim import StripeSimulator
 from hub.contracts import Execution, Inbound, RefundLookup
 from hub.sandbox.simserver import SimulatorServer
 from hub.testing import executions, inbound

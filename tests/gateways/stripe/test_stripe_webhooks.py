@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from gateways.stripe import simwire
+from gateways.stripe.sim import shapes
+from gateways.stripe.sim.signing import signature_header
 from gateways.stripe.webhooks import parse_events
 from hub.contracts import Outcome
 from hub.errors import MalformedBody, ParseError, SignatureInvalid
@@ -15,7 +16,7 @@ from hub.testing import inbound
 
 
 def _signed(body: bytes, secrets: list[str], timestamp: int | None = None):
-    return inbound(body, {"Stripe-Signature": simwire.signature_header(body, secrets, timestamp)})
+    return inbound(body, {"Stripe-Signature": signature_header(body, secrets, timestamp)})
 
 
 def _events(gateway, deliveries):
@@ -129,16 +130,16 @@ def test_charge_refunded_uses_expanded_refunds_when_present(spec):
         "amount_refunded": 100,
         "refunds": {"object": "list", "data": [refund], "has_more": False},
     }
-    event = simwire.event_json("charge.refunded", charge)
+    event = shapes.event_json("charge.refunded", charge)
     [parsed] = _parse(event)
     assert (parsed.gateway_refund_id, parsed.hub_refund_id, parsed.outcome) == (refund["id"], "rf_1", Outcome.SUCCEEDED)
     assert parsed.payment_reference == refund["charge"]  # no PaymentIntent on this example refund
     del charge["refunds"]
-    assert _parse(simwire.event_json("charge.refunded", charge)) == []
+    assert _parse(shapes.event_json("charge.refunded", charge)) == []
 
 
 def test_events_about_other_things_yield_nothing():
-    assert _parse(simwire.event_json("payment_intent.succeeded", {"id": "pi_1", "object": "payment_intent"})) == []
+    assert _parse(shapes.event_json("payment_intent.succeeded", {"id": "pi_1", "object": "payment_intent"})) == []
 
 
 def _parse(event):

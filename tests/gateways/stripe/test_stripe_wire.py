@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from gateways.stripe.simwire import parse_form
+from gateways.stripe.sim.shapes import parse_form
 
 
 def _get(sim, path, **params):
