@@ -7,7 +7,8 @@ approved ───► executing                  (a worker claimed it; the key i
 executing ──► succeeded | pending | failed | unknown | approved (surely not sent: retry)
 pending ────► succeeded | failed | unknown
 unknown ────► succeeded | pending | failed | executing (re-sent with the SAME key)
-succeeded ──► written_back               (outcome recorded on the platform)
+succeeded ──► written_back | failed      (outcome recorded on the platform; or the gateway reports
+written_back ► failed                     a late failure: the money came back, a person fixes the store)
 recorded                                 (a refund that exists on the platform already)
 """
 
@@ -34,8 +35,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     EXECUTING: frozenset({SUCCEEDED, PENDING, FAILED, UNKNOWN, APPROVED}),
     PENDING: frozenset({SUCCEEDED, FAILED, UNKNOWN}),
     UNKNOWN: frozenset({SUCCEEDED, PENDING, FAILED, EXECUTING}),
-    SUCCEEDED: frozenset({WRITTEN_BACK}),
-    WRITTEN_BACK: frozenset(),
+    SUCCEEDED: frozenset({WRITTEN_BACK, FAILED}),
+    WRITTEN_BACK: frozenset({FAILED}),
     DENIED: frozenset(),
     FAILED: frozenset(),
     RECORDED: frozenset(),
@@ -48,7 +49,10 @@ HOLDS_MONEY = frozenset({APPROVED, EXECUTING, PENDING, UNKNOWN, SUCCEEDED, WRITT
 # an EXECUTING refund is counted in the balance and becomes UNKNOWN if its worker dies
 IN_DOUBT = frozenset({UNKNOWN})
 UNRESOLVED = frozenset({EXECUTING, PENDING, UNKNOWN})
-FINAL = frozenset(s for s, nexts in TRANSITIONS.items() if not nexts)
+# the hub's work on the refund is done (a gateway may still report a late failure of a success)
+FINAL = frozenset({WRITTEN_BACK, DENIED, FAILED, RECORDED})
+# a gateway may report these as failed after all (Stripe: a succeeded refund can still fail)
+SUCCESSES = frozenset({SUCCEEDED, WRITTEN_BACK})
 
 
 def allowed(current: str, new: str) -> bool:

@@ -28,7 +28,8 @@ def take_gateway_events(hub: Hub, account: str, events: list[GatewayEvent], deli
             if row is None:
                 _record_dashboard_refund(conn, account, event, delivery_id)
                 continue
-            if row.state not in SETTLEABLE or event.outcome is Outcome.UNAVAILABLE:
+            late_failure = row.state in states.SUCCESSES and event.outcome is Outcome.FAILED
+            if (row.state not in SETTLEABLE and not late_failure) or event.outcome is Outcome.UNAVAILABLE:
                 audit.write(
                     conn,
                     actor,
@@ -45,7 +46,24 @@ def take_gateway_events(hub: Hub, account: str, events: list[GatewayEvent], deli
             amount=event.amount,
             currency=event.currency,
         )
-        settle(hub, row.id, result, expect=row.state, actor=actor)
+        settled = settle(hub, row.id, result, expect=row.state, actor=actor)
+        if late_failure and settled.applied:
+            _failed_after_success(hub, row.id, actor, was=row.state)
+
+
+def _failed_after_success(hub: Hub, refund_id: str, actor: str, *, was: str) -> None:
+    """The money came back after the refund had succeeded: the ledger no longer counts it, and
+    a person must tell the store and the customer (the store may show it refunded)."""
+    with write(hub.engine) as conn:
+        ledger.flag_needs_person(conn, refund_id)
+        audit.write(
+            conn,
+            actor,
+            "failed_after_success",
+            refund_id=refund_id,
+            was=was,
+            note="the gateway reports the refund failed after it had succeeded; the store may still show it refunded",
+        )
 
 
 def _record_dashboard_refund(conn: Unit, account: str, event: GatewayEvent, delivery_id: str | None) -> None:

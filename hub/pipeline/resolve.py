@@ -51,7 +51,7 @@ def resolve_unsettled(hub: Hub, now: datetime) -> Counter[str]:
     for refund in refunds:
         result = lookup(hub, refund)
         if result is None or result.outcome in (Outcome.UNKNOWN, Outcome.UNAVAILABLE):
-            if refund.state == states.UNKNOWN and result is None:
+            if result is None:
                 counts[no_trace(hub, refund, now)] += 1
             continue
         if result.outcome.value == refund.state:
@@ -63,16 +63,20 @@ def resolve_unsettled(hub: Hub, now: datetime) -> Counter[str]:
 
 def no_trace(hub: Hub, refund: Refund, now: datetime) -> str:
     """The executor has no trace of an ``unknown`` refund: re-send with the same key only where
-    that provably cannot pay twice; otherwise leave it for a person."""
+    that provably cannot pay twice; otherwise leave it for a person. A ``pending`` refund the
+    executor has no trace of (it answered "pending" once) is a person's to look at, never re-sent."""
     if now - (refund.updated_at or now) < timedelta(seconds=hub.config.hub.unknown_grace_seconds):
         return "waiting"
+    if refund.state == states.PENDING:
+        return _needs_person(hub, refund.id, "the executor reported the refund pending and now has no trace of it")
     executor = _executor(hub, refund)
     window = getattr(executor, "replay_window", None)
     # created_at precedes the first attempt, so this age is an upper bound on the key's age
     within_window = window is not None and now - (refund.created_at or now) < window
     with write(hub.engine) as conn:
         if getattr(executor, "lookup_is_complete", False) or within_window:
-            jobs.add(conn, JobKind.RESEND, refund.id)
+            if not jobs.ensure(conn, JobKind.RESEND, refund.id):
+                return "resend_waiting"  # the re-send of an earlier sweep has not run yet
             audit.write(
                 conn,
                 ACTOR,
@@ -81,14 +85,13 @@ def no_trace(hub: Hub, refund: Refund, now: datetime) -> str:
                 note="the executor has no trace of the refund; re-sending with the same key",
             )
             return "resent"
-        if ledger.flag_needs_person(conn, refund.id):
-            audit.write(
-                conn,
-                ACTOR,
-                "needs_person",
-                refund_id=refund.id,
-                note="no trace at the executor and its key can no longer be replayed safely",
-            )
+    return _needs_person(hub, refund.id, "no trace at the executor and its key can no longer be replayed safely")
+
+
+def _needs_person(hub: Hub, refund_id: str, note: str) -> str:
+    with write(hub.engine) as conn:
+        if ledger.flag_needs_person(conn, refund_id):
+            audit.write(conn, ACTOR, "needs_person", refund_id=refund_id, note=note)
     return "needs_person"
 
 

@@ -50,7 +50,8 @@ class HubSettings(Strict):
     metrics_token: str | None = None
     secret_keys: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(default=1_048_576, gt=0)
-    lease_seconds: int = Field(default=60, gt=0)
+    # longer than an SDK's worst case (3 attempts × 30 s timeouts + backoff): a live call never looks dead
+    lease_seconds: int = Field(default=300, gt=0)
     janitor_interval: float = Field(default=15.0, gt=0)
     unknown_grace_seconds: int = Field(default=120, ge=0)
     retention_days: int = Field(default=30, ge=7)  # dedupe keys must outlive every provider's retries

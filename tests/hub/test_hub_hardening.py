@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from hub.contracts import GatewayEvent, Outcome, RefundLookup, RefundResult
-from hub.ledger import outbox, states
+from hub.ledger import outbox, payments, states
 from hub.ledger import refunds as ledger
 from hub.ledger.unit import open_database, read, write
 from hub.models import Customer, OrderFacts, RefundRequest
@@ -266,3 +266,39 @@ def test_a_verifier_that_cannot_read_the_body_is_a_400_not_a_500(world: Any) -> 
     headers = {**headers, "X-Sandbox-Signature": hmac_base64(world.platform.webhook_secret, deep)}
     answer = world.post(deep, headers)
     assert (answer.status_code, answer.json["error"]) == (400, "unreadable_delivery")
+
+
+def test_a_refund_that_fails_after_it_succeeded_stops_counting_and_goes_to_a_person(world: Any) -> None:
+    world.order("7008", 1000)
+    world.platform.request_refund("7008", 400)
+    world.hub.settle(senders=[world.platform.sender, world.gateway.sender])
+    [refund] = world.hub.refunds()
+    assert refund.state == states.WRITTEN_BACK
+    late = GatewayEvent(gateway_refund_id=refund.gateway_refund_id, outcome=Outcome.FAILED, hub_refund_id=refund.id)
+    take_gateway_events(world.hub.hub, "sandbox", [late], None)
+    with read(world.hub.hub.engine) as conn:
+        after = ledger.get(conn, refund.id)
+        assert after is not None
+        assert payments.committed(conn, after.payment_id) == 0  # the money is the merchant's again
+    assert after.state == states.FAILED
+    assert after.needs_person
+    assert any(a.action == "failed_after_success" for a in world.hub.audit(refund.id))
+
+
+def test_a_pending_refund_the_gateway_no_longer_knows_goes_to_a_person(world: Any) -> None:
+    world.gateway.ledger.settle_after = 60
+    world.order("7009", 1000)
+    world.platform.request_refund("7009", 400)
+    world.hub.settle(senders=[world.platform.sender], until=lambda: bool(world.hub.refunds()))
+    [refund] = world.hub.refunds()
+    assert refund.state == states.PENDING
+    for payment in world.gateway.ledger.payments.values():  # the gateway lost every trace of it
+        payment.refund_ids.clear()
+    world.gateway.ledger.refunds.clear()
+    counts = resolve_unsettled(world.hub.hub, datetime.now(UTC) + timedelta(hours=1))
+    assert counts["needs_person"] == 1
+    with read(world.hub.hub.engine) as conn:
+        after = ledger.get(conn, refund.id)
+    assert after is not None
+    assert (after.state, after.needs_person) == (states.PENDING, True)
+    assert world.gateway_refunds() == []  # never re-sent
