@@ -1,5 +1,6 @@
 """Structured (JSON-lines) logs; records carry ``refund_id``/``delivery_id`` when given as extra.
-Secrets and card numbers are scrubbed from every message before it is written."""
+Credentials, e-mail addresses and card numbers are scrubbed from every message and traceback
+before it is written (``hub.ledger.scrub``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import logging
 import sys
 
-from hub.ledger.audit import CARD_NUMBER
+from hub.ledger.scrub import scrub_text
 
 CONTEXT_FIELDS = ("refund_id", "delivery_id", "connector", "store_id", "job_id")
 
@@ -18,14 +19,14 @@ class JsonFormatter(logging.Formatter):
             "at": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             "level": record.levelname,
             "logger": record.name,
-            "message": CARD_NUMBER.sub("[number]", record.getMessage()),
+            "message": scrub_text(record.getMessage()),
         }
         for name in CONTEXT_FIELDS:
             value = getattr(record, name, None)
             if value is not None:
                 entry[name] = value
         if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
+            entry["error"] = scrub_text(self.formatException(record.exc_info))
         return json.dumps(entry)
 
 
