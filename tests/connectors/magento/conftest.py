@@ -1,4 +1,5 @@
-"""Shared fixtures for the Magento connector tests: simulators, a store directory, a webhook receiver."""
+"""Shared fixtures for the Magento connector tests: simulators, a store directory, a webhook receiver,
+and the signed Adobe pushes the verify and parse tests share."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from flask import Flask, request
 
 from connectors.magento import MagentoConnector
 from connectors.magento.sim import MagentoSimulator
-from hub.contracts import Delivery, Notice, StoreContext
+from connectors.magento.sim.signing import new_key, pooled_keys, public_pem, sign
+from hub.contracts import Delivery, Inbound, Notice, StoreContext
 from hub.errors import IngestError
 from hub.sandbox.simserver import SimulatorServer
 from hub.testing import inbound
@@ -187,3 +189,59 @@ def kit() -> SimpleNamespace:
     return SimpleNamespace(
         load=load, sample=sample, envelope=envelope, delivery=delivery, wait_for=wait_for, connect=connect, start=start
     )
+
+
+# The official envelope sample's own provider and registration ids.
+PROVIDER = "fb58963f-d2e7-4ab4-83da-b6ff15b8ebc0"
+
+
+CLIENT = "ca7b36f23be94dcb9d2ebb97f0276e3f"
+
+
+STORE = "shop.example.com"
+
+
+CREDITMEMO = "observer.sales_order_creditmemo_save_after"
+
+
+@pytest.fixture(scope="module")
+def keys() -> SimpleNamespace:
+    io1, io2, hook = pooled_keys(3)
+    return SimpleNamespace(io1=io1, io2=io2, hook=hook, stranger=new_key())
+
+
+def io_delivery(keys: SimpleNamespace, event: dict[str, Any], *, first: Any = None, second: Any = None) -> Inbound:
+    body = json.dumps(event).encode()
+    headers = {
+        "x-adobe-digital-signature-1": sign(first or keys.io1, body),
+        "x-adobe-digital-signature-2": sign(second or keys.io2, body),
+        "x-adobe-public-key1-path": "/prod/keys/pub-key-1.pem",
+        "x-adobe-public-key2-path": "/prod/keys/pub-key-2.pem",
+    }
+    return inbound(body, headers)
+
+
+def make_connector(keys: SimpleNamespace, **store_settings: Any) -> MagentoConnector:
+    stores = MemoryStores("magento")
+    stores.add(
+        STORE,
+        settings={
+            "base_url": f"https://{STORE}",
+            "io_events_provider_id": PROVIDER,
+            "io_events_client_id": CLIENT,
+            "webhook_public_keys": [public_pem(keys.hook)],
+            "refund_request_status": "refund_requested",
+            **store_settings,
+        },
+    )
+    return MagentoConnector({"io_events_public_keys": [public_pem(keys.io1), public_pem(keys.io2)]}, stores)
+
+
+def samples(kit: Any) -> dict[str, dict[str, Any]]:
+    return {
+        CREDITMEMO: kit.sample(kit.load("adobe_io_events_schema_observer.sales_order_creditmemo_save_after.json")),
+        "observer.rma_save_after": kit.sample(kit.load("adobe_io_events_schema_observer.rma_save_after.json")),
+        "observer.sales_order_save_after": kit.sample(
+            kit.load("adobe_io_events_schema_observer.sales_order_save_after.json")
+        ),
+    }

@@ -1,4 +1,5 @@
-"""Fixtures for the Shopify connector tests: signed fixture bodies, the simulator, stores, a hub stub."""
+"""Fixtures for the Shopify connector tests: signed fixture bodies, the simulator, stores, a hub stub,
+and the refund request and execution the refund and record tests start from."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from flask import Flask, Response, request
 
 from connectors.shopify import ShopifyConnector
 from connectors.shopify.sim import ShopifySimulator
-from connectors.shopify.sim.state import SimShop, SimWebhook
-from hub.contracts import Delivery, Headers, Inbound, Notice, Verified
+from connectors.shopify.sim.state import SimOrder, SimShop, SimWebhook
+from hub.contracts import Delivery, Execution, Headers, Inbound, Notice, StoreContext, Verified
 from hub.errors import IngestError
+from hub.models import Payment, RefundRequest, RefundRequested
 from hub.sandbox.simserver import SimulatorServer
 from hub.testing import hmac_base64, inbound
 from hub.testing.stores import MemoryStores
@@ -171,3 +173,40 @@ def hub(sim: ShopifySimulator, stores: MemoryStores) -> Iterator[HubStub]:
     server.start()
     yield holder["hub"]
     server.stop()
+
+
+def _request(
+    sim: ShopifySimulator, shop: SimShop, connector: ShopifyConnector, stores: MemoryStores, order: SimOrder
+) -> RefundRequest:
+    sim.request_return(order, reason="DEFECTIVE")
+    event = connector.fetch(_store(stores, shop), notice_of(connector, sim.webhooks_for("returns/request", shop)[-1]))
+    assert isinstance(event, RefundRequested)
+    return event.request
+
+
+def _store(stores: MemoryStores, shop: SimShop) -> StoreContext:
+    store = stores.get(shop.domain)
+    assert store is not None
+    return store
+
+
+def _execution(request: RefundRequest, amount: int | None = None, payment: Payment | None = None) -> Execution:
+    hub_id = f"rf_{uuid.uuid4().hex[:10]}"
+    paid = payment or request.primary_payment
+    return Execution(
+        hub_refund_id=hub_id,
+        idempotency_key=f"hub-{hub_id}",
+        payment_reference=paid.reference,
+        amount=request.amount if amount is None else amount,
+        currency=request.currency,
+        order_id=request.order_id,
+        note="Return accepted",
+        payment_extra=paid.extra,
+        lines=request.lines,
+        source_ref=request.source_ref,
+    )
+
+
+@pytest.fixture
+def order(sim: ShopifySimulator, shop: SimShop) -> SimOrder:
+    return sim.add_order(shop, [{"title": "Tee", "price": 2500, "quantity": 2, "tax": 400}, ("Mug", 1200)])

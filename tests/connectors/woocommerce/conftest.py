@@ -220,3 +220,10 @@ def store(stores: MemoryStores, sim: WooCommerceSimulator) -> StoreContext:
     found = stores.get(sim.store_id)
     assert found is not None
     return found
+
+
+Wait = Callable[..., Any]
+
+
+def _writes(sim: WooCommerceSimulator, suffix: str) -> list[dict[str, Any]]:
+    return [w for w in sim.writes if w["method"] == "POST" and w["path"].endswith(suffix)]

@@ -1,4 +1,4 @@
-"""Adobe's pushes through verify and parse: the official fixtures, both signature schemes, tampering."""
+"""Adobe's pushes through verify (and parse): the official fixtures, both signature schemes, tampering, key fetching."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from connectors.magento import MagentoConnector
-from connectors.magento.sim.signing import new_key, pooled_keys, public_pem, sign
+from connectors.magento.sim.signing import public_pem, sign
 from connectors.magento.verify import ADOBE_KEY_HOST, event_topic, fetcher_for
 from hub.contracts import Inbound
 from hub.errors import MalformedBody, SignatureInvalid
@@ -18,28 +18,7 @@ from hub.testing import inbound
 from hub.testing.contract import ConnectorContract
 from hub.testing.stores import MemoryStores
 
-# The official envelope sample's own provider and registration ids.
-PROVIDER = "fb58963f-d2e7-4ab4-83da-b6ff15b8ebc0"
-CLIENT = "ca7b36f23be94dcb9d2ebb97f0276e3f"
-STORE = "shop.example.com"
-CREDITMEMO = "observer.sales_order_creditmemo_save_after"
-
-
-@pytest.fixture(scope="module")
-def keys() -> SimpleNamespace:
-    io1, io2, hook = pooled_keys(3)
-    return SimpleNamespace(io1=io1, io2=io2, hook=hook, stranger=new_key())
-
-
-def io_delivery(keys: SimpleNamespace, event: dict[str, Any], *, first: Any = None, second: Any = None) -> Inbound:
-    body = json.dumps(event).encode()
-    headers = {
-        "x-adobe-digital-signature-1": sign(first or keys.io1, body),
-        "x-adobe-digital-signature-2": sign(second or keys.io2, body),
-        "x-adobe-public-key1-path": "/prod/keys/pub-key-1.pem",
-        "x-adobe-public-key2-path": "/prod/keys/pub-key-2.pem",
-    }
-    return inbound(body, headers)
+from .conftest import CLIENT, CREDITMEMO, PROVIDER, STORE, io_delivery, make_connector, samples
 
 
 def webhook_delivery(key: Any, payload: dict[str, Any], store: str = STORE) -> Inbound:
@@ -47,32 +26,6 @@ def webhook_delivery(key: Any, payload: dict[str, Any], store: str = STORE) -> I
     return inbound(
         body, {"x-adobe-commerce-webhook-signature": sign(key, base64.b64encode(body)), "x-refund-hub-store": store}
     )
-
-
-def make_connector(keys: SimpleNamespace, **store_settings: Any) -> MagentoConnector:
-    stores = MemoryStores("magento")
-    stores.add(
-        STORE,
-        settings={
-            "base_url": f"https://{STORE}",
-            "io_events_provider_id": PROVIDER,
-            "io_events_client_id": CLIENT,
-            "webhook_public_keys": [public_pem(keys.hook)],
-            "refund_request_status": "refund_requested",
-            **store_settings,
-        },
-    )
-    return MagentoConnector({"io_events_public_keys": [public_pem(keys.io1), public_pem(keys.io2)]}, stores)
-
-
-def samples(kit: Any) -> dict[str, dict[str, Any]]:
-    return {
-        CREDITMEMO: kit.sample(kit.load("adobe_io_events_schema_observer.sales_order_creditmemo_save_after.json")),
-        "observer.rma_save_after": kit.sample(kit.load("adobe_io_events_schema_observer.rma_save_after.json")),
-        "observer.sales_order_save_after": kit.sample(
-            kit.load("adobe_io_events_schema_observer.sales_order_save_after.json")
-        ),
-    }
 
 
 class TestMagentoContract(ConnectorContract):
@@ -157,34 +110,6 @@ def test_a_stores_own_key_only_vouches_for_that_store(keys: SimpleNamespace, kit
     )
     with pytest.raises(SignatureInvalid):
         connector.verify(io_delivery(keys, ours, first=keys.stranger, second=keys.stranger))
-
-
-def test_parse_each_event_fixture(keys: SimpleNamespace, kit: Any) -> None:
-    connector = make_connector(keys)
-    values = samples(kit)
-    values["observer.sales_order_save_after"]["status"] = "refund_requested"
-    kinds = {}
-    for name, value in values.items():
-        item = io_delivery(keys, kit.envelope(name, value, provider=PROVIDER, client=CLIENT))
-        (notice,) = connector.parse(kit.delivery(connector, item))
-        kinds[name] = (notice.kind, notice.source_ref, notice.hints.get("entity"))
-    assert kinds == {
-        CREDITMEMO: ("recorded", "creditmemo:sample", "creditmemo"),  # the schema has no entity_id
-        "observer.rma_save_after": ("requested", "rma:7", "rma"),
-        "observer.sales_order_save_after": ("requested", "order:sample:status:refund_requested", "order"),
-    }
-    product = io_delivery(keys, kit.load("adobe_io_events_cloudevent_envelope_example.json"))
-    assert [n.kind for n in connector.parse(kit.delivery(connector, product))] == ["ignored"]
-
-
-def test_closed_rma_and_unmarked_order_are_ignored(keys: SimpleNamespace, kit: Any) -> None:
-    connector = make_connector(keys)
-    for name, value in (
-        ("observer.rma_save_after", {"entity_id": 3, "order_id": 2, "status": "closed"}),
-        ("observer.sales_order_save_after", {"entity_id": 2, "status": "complete"}),
-    ):
-        item = io_delivery(keys, kit.envelope(name, value, provider=PROVIDER, client=CLIENT))
-        assert [n.kind for n in connector.parse(kit.delivery(connector, item))] == ["ignored"]
 
 
 def test_commerce_webhook(keys: SimpleNamespace, kit: Any) -> None:

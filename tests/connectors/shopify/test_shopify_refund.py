@@ -1,57 +1,17 @@
-"""refund_on_platform, get_platform_refund, record and notify_decision against the simulator."""
+"""refund_on_platform and get_platform_refund against the simulator: idempotent refundCreate, lookups, faults."""
 
 from __future__ import annotations
-
-import json
-import uuid
 
 import pytest
 
 from connectors.shopify import ShopifyConnector
 from connectors.shopify.sim import ShopifySimulator
 from connectors.shopify.sim.state import SimOrder, SimShop
-from hub.contracts import DecisionNotice, Execution, Outcome, RefundLookup, StoreContext, WriteBack
-from hub.models import Payment, RefundRecorded, RefundRequest, RefundRequested
+from hub.contracts import Execution, Outcome, RefundLookup
+from hub.models import RefundRecorded
 from hub.testing.stores import MemoryStores
 
-from .conftest import notice_of, wait_for
-
-
-def _request(
-    sim: ShopifySimulator, shop: SimShop, connector: ShopifyConnector, stores: MemoryStores, order: SimOrder
-) -> RefundRequest:
-    sim.request_return(order, reason="DEFECTIVE")
-    event = connector.fetch(_store(stores, shop), notice_of(connector, sim.webhooks_for("returns/request", shop)[-1]))
-    assert isinstance(event, RefundRequested)
-    return event.request
-
-
-def _store(stores: MemoryStores, shop: SimShop) -> StoreContext:
-    store = stores.get(shop.domain)
-    assert store is not None
-    return store
-
-
-def _execution(request: RefundRequest, amount: int | None = None, payment: Payment | None = None) -> Execution:
-    hub_id = f"rf_{uuid.uuid4().hex[:10]}"
-    paid = payment or request.primary_payment
-    return Execution(
-        hub_refund_id=hub_id,
-        idempotency_key=f"hub-{hub_id}",
-        payment_reference=paid.reference,
-        amount=request.amount if amount is None else amount,
-        currency=request.currency,
-        order_id=request.order_id,
-        note="Return accepted",
-        payment_extra=paid.extra,
-        lines=request.lines,
-        source_ref=request.source_ref,
-    )
-
-
-@pytest.fixture
-def order(sim: ShopifySimulator, shop: SimShop) -> SimOrder:
-    return sim.add_order(shop, [{"title": "Tee", "price": 2500, "quantity": 2, "tax": 400}, ("Mug", 1200)])
+from .conftest import _execution, _request, _store, notice_of, wait_for
 
 
 def test_same_key_twice_moves_money_once(
@@ -233,126 +193,3 @@ def test_get_platform_refund_without_trace_is_none(
     sim.faults.add("error", status=503, path=shop.domain)
     unsure = connector.get_platform_refund(_store(stores, shop), lookup)
     assert unsure is not None and unsure.outcome is Outcome.UNKNOWN
-
-
-def _writeback(
-    request: RefundRequest, route: str = "gateway:stripe", outcome: Outcome = Outcome.SUCCEEDED
-) -> WriteBack:
-    return WriteBack(
-        hub_refund_id=f"rf_{uuid.uuid4().hex[:10]}",
-        order_id=request.order_id,
-        source_ref=request.source_ref,
-        amount=request.amount,
-        currency=request.currency,
-        outcome=outcome,
-        route=route,
-        gateway="stripe",
-        gateway_refund_id="re_3PzRefund",
-        lines=request.lines,
-    )
-
-
-def test_record_writes_back_without_moving_money(
-    sim: ShopifySimulator, shop: SimShop, connector: ShopifyConnector, stores: MemoryStores
-) -> None:
-    order = sim.add_order(shop, [("Lamp", 4000), ("Shade", 1500)], gateway="stripe", reference="pi_77")
-    request = _request(sim, shop, connector, stores, order)
-    writeback = _writeback(request)
-    first = connector.record(_store(stores, shop), writeback)
-    second = connector.record(_store(stores, shop), writeback)
-    assert first.reference and first.reference == second.reference
-    assert first.reference.startswith("gid://shopify/Refund/")
-    assert first.detail["money_moved_by_shopify"] is False
-    (made,) = shop.refunds.values()
-    assert made.transaction_ids == [] and sim.refunded(order) == 0
-    value = json.loads(order.metafields[("refund_hub", f"refund_{writeback.hub_refund_id}")]["value"])
-    assert (value["gateway_refund_id"], value["amount"], value["outcome"]) == ("re_3PzRefund", "55.00", "succeeded")
-    echoes = sim.webhooks_for("refunds/create", shop)
-    assert len(echoes) == 1
-    echo = connector.fetch(_store(stores, shop), notice_of(connector, echoes[0]))
-    assert isinstance(echo, RefundRecorded) and echo.request.hub_refund_id == writeback.hub_refund_id
-    assert echo.request.amount == 5500 and echo.request.primary_payment.reference == "pi_77"
-
-
-def test_record_of_a_platform_refund_only_annotates(
-    sim: ShopifySimulator, shop: SimShop, connector: ShopifyConnector, stores: MemoryStores, order: SimOrder
-) -> None:
-    request = _request(sim, shop, connector, stores, order)
-    execution = _execution(request)
-    made = connector.refund_on_platform(_store(stores, shop), execution)
-    writeback = WriteBack(
-        hub_refund_id=execution.hub_refund_id,
-        order_id=request.order_id,
-        source_ref=request.source_ref,
-        amount=request.amount,
-        currency="USD",
-        outcome=Outcome.SUCCEEDED,
-        route="platform",
-        gateway_refund_id=made.gateway_refund_id,
-        lines=request.lines,
-    )
-    recorded = connector.record(_store(stores, shop), writeback)
-    assert recorded.reference == made.gateway_refund_id
-    assert len(shop.refunds) == 1 and len(sim.mutations("refundCreate", shop)) == 1
-    assert sim.refunded(order) == request.amount
-
-
-def test_failed_gateway_refund_is_noted_not_recorded_as_refund(
-    sim: ShopifySimulator, shop: SimShop, connector: ShopifyConnector, stores: MemoryStores
-) -> None:
-    order = sim.add_order(shop, [("Lamp", 4000)], gateway="paypal", reference="9XY")
-    request = _request(sim, shop, connector, stores, order)
-    connector.record(_store(stores, shop), _writeback(request, outcome=Outcome.FAILED))
-    assert shop.refunds == {} and len(order.metafields) == 1
-
-
-def test_denial_declines_the_return_with_the_explanation(
-    sim: ShopifySimulator, shop: SimShop, connector: ShopifyConnector, stores: MemoryStores, order: SimOrder
-) -> None:
-    request = _request(sim, shop, connector, stores, order)
-    notice = DecisionNotice(
-        hub_refund_id="rf_d",
-        order_id=request.order_id,
-        source_ref=request.source_ref,
-        decision="deny",
-        explanation="Opened software can't be returned after 14 days.",
-    )
-    result = connector.notify_decision(_store(stores, shop), notice)
-    assert result is not None and result.detail["status"] == "DECLINED"
-    ret = shop.find_return(request.source_ref)
-    assert ret is not None and ret.decline == {"reason": "other", "note": notice.explanation}
-    (call,) = sim.mutations("returnDeclineRequest", shop)
-    assert call.variables["notifyCustomer"] is True
-    assert sim.webhooks_for("returns/decline", shop)
-    other = DecisionNotice(
-        hub_refund_id="rf_d",
-        order_id=request.order_id,
-        source_ref=request.source_ref,
-        decision="offer_alternative",
-        explanation="Store credit?",
-    )
-    assert connector.notify_decision(_store(stores, shop), other) is None
-
-
-def test_record_can_leave_out_the_refund_record(sim: ShopifySimulator, shop: SimShop, stores: MemoryStores) -> None:
-    connector = ShopifyConnector({**sim.hub_settings(), "record_refunds": False}, stores)
-    order = sim.add_order(shop, [("Lamp", 4000)], gateway="square", reference="sq_pay_1")
-    request = _request(sim, shop, connector, stores, order)
-    recorded = connector.record(_store(stores, shop), _writeback(request))
-    assert shop.refunds == {} and len(order.metafields) == 1
-    assert recorded.reference == "re_3PzRefund"
-
-
-def test_record_on_an_order_shopify_can_pay_out_writes_only_the_metafield(
-    sim: ShopifySimulator, shop: SimShop, connector: ShopifyConnector, stores: MemoryStores
-) -> None:
-    # part paid with Stripe, part with Shopify Payments: a refund record without transactions
-    # might be applied by Shopify to its own payment, so only the metafield is written
-    order = sim.add_order(shop, [("Lamp", 4000)], gateway="stripe", reference="pi_mixed")
-    order.transactions.append(sim._payment(order, "shopify_payments", None))
-    request = _request(sim, shop, connector, stores, order)
-    writeback = _writeback(request)
-    recorded = connector.record(_store(stores, shop), writeback)
-    assert "refund_record_skipped" in recorded.detail
-    assert shop.refunds == {} and sim.refunded(order) == 0
-    assert ("refund_hub", f"refund_{writeback.hub_refund_id}") in order.metafields
