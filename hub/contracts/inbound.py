@@ -92,7 +92,10 @@ class Notice:
     """What ``parse`` extracts from a delivery: enough to re-read the truth with ``fetch``.
 
     kind is ``requested`` (someone asks for money back), ``recorded`` (a refund exists on the
-    platform) or ``ignored``. ``hints`` carries connector-private details (ids, timestamps).
+    platform), ``ignored``, ``uninstalled`` (the store removed the app), ``redact`` (erase a
+    customer's data — hints ``customer_id``/``email``/``order_ids`` — or, with ``whole_store``,
+    the store's) or ``data_request`` (report what the hub holds on that customer; hint
+    ``data_request_id``). ``hints`` carries connector-private details (ids, timestamps).
     """
 
     kind: str

@@ -163,3 +163,16 @@ audit = Table(
     Column("detail", JSON, nullable=False),
 )
 Index("ix_audit_refund", audit.c.refund_id, audit.c.id)
+
+data_exports = Table(
+    "data_exports",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("connector", String(64), nullable=False),
+    Column("store_id", String(255), nullable=False),
+    Column("kind", String(32), nullable=False),  # customer_data
+    Column("request_ref", String(255)),  # the platform's data request id
+    Column("created_at", Timestamp, nullable=False),
+    Column("content", JSON, nullable=False),
+)
+Index("ix_data_exports_store", data_exports.c.store_id, data_exports.c.created_at)

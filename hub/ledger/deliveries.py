@@ -70,11 +70,15 @@ def listed(conn: Connection, status: str, limit: int) -> list[DeliverySummary]:
     return [from_row(DeliverySummary, row) for row in rows]
 
 
-def prune(conn: Connection, older_than: datetime) -> int:
-    """Forget processed deliveries past retention; dead letters and unprocessed ones stay."""
-    removed = conn.execute(
+def prune(conn: Connection, older_than: datetime, dead_older_than: datetime) -> int:
+    """Forget processed deliveries past retention and dead letters past theirs (their raw bodies
+    hold personal data too); deliveries not yet processed always stay."""
+    processed = conn.execute(
         deliveries.delete().where(
             deliveries.c.received_at < older_than, deliveries.c.status.notin_((RECEIVED, DEAD))
         )
     ).rowcount
-    return int(removed)
+    dead = conn.execute(
+        deliveries.delete().where(deliveries.c.received_at < dead_older_than, deliveries.c.status == DEAD)
+    ).rowcount
+    return int(processed) + int(dead)

@@ -276,36 +276,6 @@ def flag_needs_person(conn: Connection, refund_id: str) -> bool:
     return result.rowcount == 1
 
 
-def redact_customers(
-    conn: Connection,
-    connector: str,
-    store_id: str,
-    *,
-    customer_id: str | None = None,
-    email: str | None = None,
-    order_ids: tuple[str, ...] = (),
-    whole_store: bool = False,
-) -> int:
-    """Compliance redaction: customer identity leaves the refunds; amounts and states stay."""
-    where = [refunds.c.connector == connector, refunds.c.store_id == store_id]
-    if not whole_store:
-        match = [refunds.c.customer_id == customer_id] if customer_id else []
-        if email:
-            match.append(refunds.c.customer_email == normalize_email(email))
-        if order_ids:
-            match.append(refunds.c.order_id.in_(order_ids))
-        if not match:
-            return 0
-        where.append(or_(*match))
-    rows = conn.execute(select(refunds.c.id, refunds.c.request).where(*where)).all()
-    for row in rows:
-        request = {**dict(row.request), "customer": {"id": None, "email": None}}
-        conn.execute(
-            update(refunds).where(refunds.c.id == row.id).values(customer_id=None, customer_email=None, request=request)
-        )
-    return len(rows)
-
-
 def open_outside_refund(
     conn: Connection,
     payment: Payment,

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from hub.contracts import Delivery, Headers, Notice
 from hub.errors import UNPARSEABLE, ParseError
-from hub.ledger import audit
+from hub.ledger import audit, privacy
 from hub.ledger import deliveries as stored
 from hub.ledger import outbox as jobs
-from hub.ledger import refunds as ledger
 from hub.ledger.outbox import JobKind
 from hub.ledger.twins import GATEWAY_SOURCE
 from hub.ledger.unit import read, write
@@ -83,6 +82,9 @@ def take_notice(hub: Hub, connector_name: str, notice: Notice, delivery_id: str 
     if notice.kind == "redact":
         redact(hub, connector_name, notice, delivery_id)
         return None
+    if notice.kind == "data_request":
+        report_customer_data(hub, connector_name, notice, delivery_id)
+        return None
     store = directory.get(notice.store_id)
     if store is None:
         return f"store {notice.store_id!r} is not installed or is disabled"
@@ -97,20 +99,51 @@ def take_notice(hub: Hub, connector_name: str, notice: Notice, delivery_id: str 
 
 
 def redact(hub: Hub, connector_name: str, notice: Notice, delivery_id: str | None) -> None:
-    """Compliance redaction: customer identity leaves the ledger; amounts and states stay."""
-    hints = notice.hints
+    """Compliance redaction: customer identity leaves the refunds and the raw deliveries that
+    carry it; amounts and states stay. ``whole_store``: everything of the store (shop/redact)."""
+    who = None if notice.hints.get("whole_store") else customer_named(notice)
+    if who is not None and not who.named():
+        return
     with write(hub.engine) as conn:
-        count = ledger.redact_customers(
+        bodies = privacy.redact_deliveries(conn, connector_name, notice.store_id, who)  # first: found via refunds
+        count = privacy.redact_refunds(conn, connector_name, notice.store_id, who)
+        audit.write(
             conn,
-            connector_name,
-            notice.store_id,
-            customer_id=str(hints["customer_id"]) if hints.get("customer_id") else None,
-            email=str(hints["email"]) if hints.get("email") else None,
-            order_ids=tuple(str(o) for o in hints.get("order_ids") or ()),
-            whole_store=bool(hints.get("whole_store")),
+            "worker",
+            "redacted",
+            delivery_id=delivery_id,
+            store_id=notice.store_id,
+            refunds=count,
+            deliveries=bodies,
         )
-        if hints.get("whole_store") or any(hints.get(k) for k in ("customer_id", "email", "order_ids")):
-            audit.write(conn, "worker", "redacted", delivery_id=delivery_id, store_id=notice.store_id, refunds=count)
+
+
+def report_customer_data(hub: Hub, connector_name: str, notice: Notice, delivery_id: str | None) -> None:
+    """A customer's data request: what the hub holds on them, saved for the merchant (the admin
+    API's ``/api/data-exports``) and audited."""
+    who = customer_named(notice)
+    with write(hub.engine) as conn:
+        content = privacy.customer_report(conn, connector_name, notice.store_id, who)
+        request_ref = notice.hints.get("data_request_id")
+        export_id = privacy.save_export(conn, connector_name, notice.store_id, request_ref, content)
+        audit.write(
+            conn,
+            "worker",
+            "customer_data_reported",
+            delivery_id=delivery_id,
+            store_id=notice.store_id,
+            export_id=export_id,
+            refunds=len(content["refunds"]),
+        )
+
+
+def customer_named(notice: Notice) -> privacy.Customer:
+    hints = notice.hints
+    return privacy.Customer(
+        customer_id=str(hints["customer_id"]) if hints.get("customer_id") else None,
+        email=str(hints["email"]) if hints.get("email") else None,
+        order_ids=tuple(str(o) for o in hints.get("order_ids") or ()),
+    )
 
 
 def finish(hub: Hub, delivery_id: str, source: str) -> str:

@@ -55,6 +55,7 @@ class HubSettings(Strict):
     janitor_interval: float = Field(default=15.0, gt=0)
     unknown_grace_seconds: int = Field(default=120, ge=0)
     retention_days: int = Field(default=30, ge=7)  # dedupe keys must outlive every provider's retries
+    dead_letter_days: int = Field(default=90, ge=7)  # dead letters stay visible and replayable this long
     worker_threads: int = Field(default=8, gt=0)
     # 2 x cores + 1 (gunicorn's own advice): with the ingest service a web worker waits for the
     # group commit instead of the disk, and on 2 cores 5 and 8 workers beat 3 (bench/ingest.py --workers N)

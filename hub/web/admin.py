@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.ledger import views
+from hub.ledger import privacy, views
 from hub.ledger.records import AuditEntry, Refund
 from hub.ledger.unit import read
 from hub.web.app import current_hub
@@ -159,6 +159,15 @@ def list_deliveries() -> Response:
             for r in rows
         ]
     )
+
+
+@bp.get("/data-exports")
+@token_required
+def list_data_exports() -> Response:
+    """What the hub holds on customers who asked (a platform's data request), for the merchant."""
+    with read(current_hub().engine) as conn:
+        found = privacy.exports(conn, request.args.get("store_id"), int_arg(request, "limit", PAGE, low=1, high=500))
+    return jsonify(data_exports=found)
 
 
 @bp.post("/deliveries/<delivery_id>/replay")

@@ -99,6 +99,13 @@ DOCUMENT: dict[str, Any] = {
                 ],
             )
         },
+        "/api/data-exports": {
+            "get": _op(
+                "What the hub holds on customers who made a data request, newest first",
+                "data exports",
+                params=[{"name": "store_id", "in": "query", "schema": {"type": "string"}}],
+            )
+        },
         "/api/deliveries/{delivery_id}/replay": {
             "post": _op("Replay a delivery", "queued again", params=[_path_param("delivery_id")])
         },
@@ -111,6 +118,6 @@ DOCUMENT: dict[str, Any] = {
             "post": _op("Gateway status webhook", "stored", secured=False, params=[_path_param("account")])
         },
         "/healthz": {"get": _op("Liveness and database reachability", "ok", secured=False)},
-        "/metrics": {"get": _op("Prometheus metrics", "text exposition", secured=False)},
+        "/metrics": {"get": _op("Prometheus metrics (public only with hub.metrics_public)", "text exposition")},
     },
 }

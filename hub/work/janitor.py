@@ -7,7 +7,8 @@ Each sweep (every step is a compare-and-set, so several janitors may run at once
    second open one);
 4. runnable jobs wake a worker (a queue message may have been lost);
 5. stores that cannot push are polled, webhook subscriptions checked (``hub.pipeline.polling``);
-6. old processed deliveries and finished jobs are pruned (dedupe keys outlive retries ≥ 7 days).
+6. old processed deliveries, old dead letters and finished jobs are pruned (dedupe keys outlive
+   retries ≥ 7 days).
 """
 
 from __future__ import annotations
@@ -58,9 +59,11 @@ def redrive_stuck(hub: Hub, now: datetime) -> Counter[str]:
 
 
 def prune(hub: Hub, now: datetime) -> int:
-    cutoff = now - timedelta(days=hub.config.hub.retention_days)
+    settings = hub.config.hub
+    cutoff = now - timedelta(days=settings.retention_days)
+    dead_cutoff = now - timedelta(days=max(settings.dead_letter_days, settings.retention_days))
     with write(hub.engine) as conn:
-        return deliveries.prune(conn, cutoff) + int(jobs.prune(conn, cutoff))
+        return deliveries.prune(conn, cutoff, dead_cutoff) + int(jobs.prune(conn, cutoff))
 
 
 class JanitorThread(threading.Thread):
