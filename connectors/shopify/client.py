@@ -105,7 +105,7 @@ class AdminClient:
                 max_retries=self.app.max_retries,
                 http_client=self._client,
             )
-        except Exception:  # e.g. an unparsable Retry-After: the request may have been sent
+        except Exception:  # noqa: BLE001 - e.g. an unparsable Retry-After: the request may have been sent
             return Reply(status=0, failure=NOT_SENT if self._transport.surely_not_sent else NO_ANSWER)
         if result.ok:
             return Reply(status=200, data=result.data or {})

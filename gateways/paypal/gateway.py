@@ -46,7 +46,7 @@ class PayPalGateway(Gateway):
     def refund(self, execution: Execution) -> RefundResult:
         try:
             return self._refund(execution)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the adapter boundary: every failure becomes an outcome
             return refund_outcome(exc)
 
     def _refund(self, execution: Execution) -> RefundResult:
@@ -115,7 +115,7 @@ class PayPalGateway(Gateway):
             if route == tf.V1:
                 return None  # a v1 sale lists no refunds: only the same-key replay can tell
             return lookup.in_order(self.api, lookup_.payment_reference, lookup_.hub_refund_id, lookup_.payment_extra)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a failed lookup is an unknown outcome, never an exception
             if route == tf.AUTO and not_found(exc):
                 return None  # not a v2 capture; the sale behind it cannot be searched
             return lookup_outcome(exc)

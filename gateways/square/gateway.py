@@ -54,7 +54,7 @@ class SquareGateway(Gateway):
         try:
             response = self.client.refunds.refund_payment(**request, request_options=self._options())
             return tx.refund_response_result(response.model_dump(mode="json", exclude_none=True))
-        except Exception as exc:  # every failure becomes an outcome, never an exception
+        except Exception as exc:  # noqa: BLE001 - every failure becomes an outcome, never an exception
             return exception_result(exc)
 
     def get_refund(self, lookup: RefundLookup) -> RefundResult | None:
@@ -72,7 +72,7 @@ class SquareGateway(Gateway):
                 for refund in self._fetch_refunds(payment)
                 if tx.reason_matches(refund.get("reason"), lookup.hub_refund_id)
             ]
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a failed lookup is an unknown outcome, never an exception
             return lookup_failure(exc)
         if not matches:
             return None
@@ -100,7 +100,7 @@ class SquareGateway(Gateway):
             raise error(f"Square payment {reference}: {result.code} {result.message}") from None
         except PlatformError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - anything else unread is "try again later"
             raise PlatformUnavailable(f"Square payment {reference}: {type(exc).__name__}: {exc}") from None
 
     def _read(self, fetch: Callable[..., Any], object_id: str, field: str) -> dict[str, Any] | None:

@@ -58,7 +58,7 @@ class StripeGateway(Gateway):
                 options={"idempotency_key": execution.idempotency_key},
             )
             return tf.refund_result(refund.to_dict())
-        except Exception as exc:  # every SDK/transport error (or unreadable answer) becomes an outcome
+        except Exception as exc:  # noqa: BLE001 - every SDK/transport error (or unreadable answer) becomes an outcome
             return failure_result(exc, earlier_attempt_may_have_executed=self._http.earlier_attempt_may_have_executed())
 
     def _precheck(self, execution: Execution) -> RefundResult | tuple[str, str, int]:
@@ -93,7 +93,7 @@ class StripeGateway(Gateway):
                 if found is not None:
                     return tf.refund_result(found)
             return self._search_refund(lookup)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a failed lookup is an unknown outcome, never an exception
             failed = lookup_failure(exc)
             return RefundResult(outcome=Outcome.UNKNOWN, code=failed.code, message=f"lookup failed: {failed.message}")
 

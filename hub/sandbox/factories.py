@@ -9,7 +9,7 @@ gateway account's, posting to that account's ``/webhooks/gateway/<account>``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hub.sandbox.gateway import SandboxGatewaySimulator
 from hub.sandbox.platform import SandboxPlatform
@@ -18,15 +18,24 @@ if TYPE_CHECKING:
     from hub.runtime.config import Config
 
 
-def gateway_account(config: Config, kind: str) -> tuple[str, dict[str, Any]]:
-    """The first gateway account of ``kind``: its simulator must accept that account's keys."""
+class GatewayTarget(NamedTuple):
+    """What a gateway simulator needs from the configuration to serve one account of its kind."""
+
+    account: str
+    settings: dict[str, Any]  # the account's settings: the simulator must accept its keys
+    webhook_url: str  # the account's /webhooks/gateway/<account> at the hub
+    settle_after: float  # seconds a simulated refund stays pending ([sandbox] settle_after)
+
+
+def gateway_target(config: Config, kind: str, hub_url: str) -> GatewayTarget:
+    """The first gateway account of ``kind``, where its status webhooks go, and how fast refunds settle."""
     account = next(a for a in config.gateways if config.gateway_type(a) == kind)
-    return account, dict(config.gateways[account])
-
-
-def settle_after(config: Config) -> float:
-    """Seconds a simulated refund stays pending (``[sandbox] settle_after``)."""
-    return float(config.sandbox.get("settle_after", 0.5))
+    return GatewayTarget(
+        account=account,
+        settings=dict(config.gateways[account]),
+        webhook_url=f"{hub_url}/webhooks/gateway/{account}",
+        settle_after=float(config.sandbox.get("settle_after", 0.5)),
+    )
 
 
 def platform_from_config(config: Config, port: int, hub_url: str) -> SandboxPlatform:
@@ -41,10 +50,10 @@ def platform_from_config(config: Config, port: int, hub_url: str) -> SandboxPlat
 
 
 def gateway_from_config(config: Config, port: int, hub_url: str) -> SandboxGatewaySimulator:
-    account, settings = gateway_account(config, "sandbox")
+    target = gateway_target(config, "sandbox", hub_url)
     return SandboxGatewaySimulator(
-        settle_after=settle_after(config),
+        settle_after=target.settle_after,
         port=port,
-        webhook_secret=str(settings.get("webhook_secret", "")),
-        webhook_url=f"{hub_url}/webhooks/gateway/{account}",
+        webhook_secret=str(target.settings.get("webhook_secret", "")),
+        webhook_url=target.webhook_url,
     )

@@ -167,6 +167,12 @@ class SandboxPlatform(Simulator):
             self.webhook("refund.created", {"topic": "refund.created", "order_id": order_id, "refund_id": record["id"]})
             return jsonify(record), 201
 
+        self._control_routes(app)
+        return app
+
+    def _control_routes(self, app: Flask) -> None:
+        """``/__sim``: seed an order, and ask for its refund (which sends the signed webhook)."""
+
         @app.post("/__sim/orders")
         def seed_order() -> Any:
             data = request.get_json(force=True)
@@ -192,5 +198,3 @@ class SandboxPlatform(Simulator):
                 event_id=data.get("event_id"),
             )
             return jsonify(event_id=headers["X-Sandbox-Event-Id"]), 202
-
-        return app

@@ -106,24 +106,7 @@ def install_faults(
         if plan.latency:
             time.sleep(plan.latency)
         fault = plan.take(request.method, request.path)
-        if fault is None:
-            return None
-        if fault.kind == LATENCY:
-            time.sleep(fault.seconds)
-        elif fault.kind == TIMEOUT:
-            time.sleep(fault.seconds or 30.0)
-        elif fault.kind == ERROR:
-            response = jsonify(body_for(fault.status))
-            response.status_code = fault.status
-            return response
-        elif fault.kind == RESET:
-            reset_connection()
-            return Response(status=599)
-        elif fault.kind == LOST_RESPONSE:
-            g.sim_lose_response = True
-        elif fault.kind == SLOW_RESPONSE:
-            g.sim_delay_response = fault.seconds
-        return None
+        return None if fault is None else _apply(fault, body_for)
 
     @app.after_request
     def _lose(response: Response) -> Response:
@@ -132,6 +115,32 @@ def install_faults(
         if g.get("sim_lose_response"):
             reset_connection()
         return response
+
+    _control_route(app, plan, control_prefix)
+
+
+def _apply(fault: Fault, body_for: Callable[[int], Any]) -> Response | None:
+    """Act out one fault before the request is handled (an answer here replaces the handler's)."""
+    if fault.kind == LATENCY:
+        time.sleep(fault.seconds)
+    elif fault.kind == TIMEOUT:
+        time.sleep(fault.seconds or 30.0)
+    elif fault.kind == ERROR:
+        response = jsonify(body_for(fault.status))
+        response.status_code = fault.status
+        return response
+    elif fault.kind == RESET:
+        reset_connection()
+        return Response(status=599)
+    elif fault.kind == LOST_RESPONSE:
+        g.sim_lose_response = True
+    elif fault.kind == SLOW_RESPONSE:
+        g.sim_delay_response = fault.seconds
+    return None
+
+
+def _control_route(app: Flask, plan: FaultPlan, control_prefix: str) -> None:
+    """``POST {control_prefix}/faults``: clear, set the latency, or add a fault, over HTTP."""
 
     @app.post(f"{control_prefix}/faults")
     def _add_fault() -> Response:

@@ -42,7 +42,25 @@ def build_app(sim: MagentoSimulator) -> Flask:
     app = Flask("magento-simulator")
     app.wsgi_app = _store_code_paths(app.wsgi_app)  # type: ignore[method-assign]
     app.register_blueprint(sim.oauth.blueprint())
-    state = sim.state
+    _around(app, sim)
+    _sales_routes(app, sim)
+    _catalog_and_returns_routes(app, sim)
+    _adobe_routes(app, sim)
+    control.register(app, sim)
+    return app
+
+
+def _listing(rows: list[dict[str, Any]]) -> Response:
+    return jsonify(search(rows, request.args))
+
+
+def _commerce_only(sim: MagentoSimulator) -> None:
+    if sim.edition != "commerce":
+        raise MagentoFault(404, NO_ROUTE)
+
+
+def _around(app: Flask, sim: MagentoSimulator) -> None:
+    """Faults as Magento's error envelope, OAuth on every REST call, writes logged for the tests."""
 
     @app.errorhandler(MagentoFault)
     def fault(exc: MagentoFault) -> tuple[Response, int]:
@@ -59,12 +77,10 @@ def build_app(sim: MagentoSimulator) -> Flask:
             sim.writes.append((request.method, request.path, request.get_json(silent=True)))
         return response
 
-    def commerce_only() -> None:
-        if sim.edition != "commerce":
-            raise MagentoFault(404, NO_ROUTE)
 
-    def listing(rows: list[dict[str, Any]]) -> Response:
-        return jsonify(search(rows, request.args))
+def _sales_routes(app: Flask, sim: MagentoSimulator) -> None:
+    """Orders, invoices, their refunds and the credit memos they make."""
+    state = sim.state
 
     @app.get("/rest/V1/orders/<order_id>")
     def order(order_id: str) -> Response:
@@ -72,7 +88,7 @@ def build_app(sim: MagentoSimulator) -> Flask:
 
     @app.get("/rest/V1/orders")
     def orders() -> Response:
-        return listing(state.rows(state.orders))
+        return _listing(state.rows(state.orders))
 
     @app.post("/rest/V1/orders/<order_id>/comments")
     def comment(order_id: str) -> Response:
@@ -81,7 +97,7 @@ def build_app(sim: MagentoSimulator) -> Flask:
 
     @app.get("/rest/V1/invoices")
     def invoices() -> Response:
-        return listing(state.rows(state.invoices))
+        return _listing(state.rows(state.invoices))
 
     @app.get("/rest/V1/invoices/<invoice_id>")
     def invoice(invoice_id: str) -> Response:
@@ -97,7 +113,7 @@ def build_app(sim: MagentoSimulator) -> Flask:
 
     @app.get("/rest/V1/creditmemos")
     def creditmemos() -> Response:
-        return listing(state.rows(state.creditmemos))
+        return _listing(state.rows(state.creditmemos))
 
     @app.get("/rest/V1/creditmemo/<memo_id>")
     def creditmemo(memo_id: str) -> Response:
@@ -107,6 +123,11 @@ def build_app(sim: MagentoSimulator) -> Flask:
     def creditmemo_comments(memo_id: str) -> Response:
         comments = state.get(state.creditmemos, memo_id)["comments"]
         return jsonify({"items": comments, "total_count": len(comments)})
+
+
+def _catalog_and_returns_routes(app: Flask, sim: MagentoSimulator) -> None:
+    """Products by SKU, and the RMAs of Adobe Commerce (absent on Open Source)."""
+    state = sim.state
 
     @app.get("/rest/V1/products/<path:sku>")
     def product(sku: str) -> Response:
@@ -118,18 +139,22 @@ def build_app(sim: MagentoSimulator) -> Flask:
 
     @app.get("/rest/V1/returns")
     def returns() -> Response:
-        commerce_only()
-        return listing(state.rows(state.returns))
+        _commerce_only(sim)
+        return _listing(state.rows(state.returns))
 
     @app.get("/rest/V1/returns/<rma_id>")
     def rma(rma_id: str) -> Response:
-        commerce_only()
+        _commerce_only(sim)
         return jsonify(state.get(state.returns, rma_id))
 
     @app.put("/rest/V1/returns/<rma_id>")
     def update_rma(rma_id: str) -> Response:
-        commerce_only()
+        _commerce_only(sim)
         return jsonify(state.update_rma(rma_id, (request.get_json(force=True) or {}).get("rmaDataObject") or {}))
+
+
+def _adobe_routes(app: Flask, sim: MagentoSimulator) -> None:
+    """What Adobe serves around the store: the I/O Events public keys, the activation's landing page."""
 
     @app.get("/prod/keys/<name>")
     def io_events_key(name: str) -> Response:
@@ -141,6 +166,3 @@ def build_app(sim: MagentoSimulator) -> Flask:
     @app.get("/admin/admin/integration/loginSuccessCallback")
     def login_success() -> str:
         return "integration activated"
-
-    control.register(app, sim)
-    return app

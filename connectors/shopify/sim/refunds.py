@@ -144,7 +144,7 @@ class RefundDesk:
             ), None
         try:
             shown = to_minor(str(leg.get("amount")), order.shown_currency)
-        except Exception:
+        except Exception:  # noqa: BLE001 - any unreadable amount is Shopify's "Amount is invalid"
             return ("amount", "Amount is invalid"), None
         amount = parent.amount if shown == order.shown(parent.amount) else order_amount(order, shown)
         left = parent.amount - self.ledger.refunded(parent.ledger_id) - sum(a for p, a in planned if p is parent)

@@ -30,20 +30,24 @@ def error(code: str, message: str, status: int) -> tuple[Response, int]:
 
 
 def rest_routes(app: Flask, sim: WooCommerceSimulator) -> None:
-    _order_routes(app, sim)
-    _webhook_routes(app, sim)
-
-
-def _order_routes(app: Flask, sim: WooCommerceSimulator) -> None:
-    shop = sim.shop
-
-    def known(order_id: int) -> None:
-        if order_id not in shop.orders:
-            raise Missing
-
     @app.errorhandler(Missing)
     def _missing(_: Missing) -> Any:
         return error("woocommerce_rest_invalid_id", "Invalid ID.", 404)
+
+    _order_routes(app, sim)
+    _refund_routes(app, sim)
+    _catalog_routes(app, sim)
+    _webhook_routes(app, sim)
+
+
+def _known(sim: WooCommerceSimulator, order_id: int) -> None:
+    if order_id not in sim.shop.orders:
+        raise Missing
+
+
+def _order_routes(app: Flask, sim: WooCommerceSimulator) -> None:
+    """Orders and their notes."""
+    shop = sim.shop
 
     @app.get(f"{API}/orders")
     def list_orders() -> Any:
@@ -59,12 +63,12 @@ def _order_routes(app: Flask, sim: WooCommerceSimulator) -> None:
 
     @app.get(f"{API}/orders/<int:order_id>")
     def get_order(order_id: int) -> Any:
-        known(order_id)
+        _known(sim, order_id)
         return jsonify(shop.render_order(order_id))
 
     @app.put(f"{API}/orders/<int:order_id>")
     def update_order(order_id: int) -> Any:
-        known(order_id)
+        _known(sim, order_id)
         data = request.get_json(force=True)
         with shop.lock:
             order = shop.orders[order_id]
@@ -73,14 +77,32 @@ def _order_routes(app: Flask, sim: WooCommerceSimulator) -> None:
         sim.hooks.fire("woocommerce_update_order", order_id)
         return jsonify(shop.render_order(order_id))
 
+    @app.get(f"{API}/orders/<int:order_id>/notes")
+    def list_notes(order_id: int) -> Any:
+        _known(sim, order_id)
+        kind = request.args.get("type", "any")
+        notes = [n for n in shop.notes[order_id] if kind == "any" or n["customer_note"] == (kind == "customer")]
+        return jsonify(list(reversed(notes)))
+
+    @app.post(f"{API}/orders/<int:order_id>/notes")
+    def add_note(order_id: int) -> Any:
+        _known(sim, order_id)
+        data = request.get_json(force=True)
+        return jsonify(shop.add_note(order_id, str(data["note"]), bool(data.get("customer_note")))), 201
+
+
+def _refund_routes(app: Flask, sim: WooCommerceSimulator) -> None:
+    """An order's refunds (``wc_create_refund`` on create), and every refund by id (WooCommerce 9.0+)."""
+    shop = sim.shop
+
     @app.get(f"{API}/orders/<int:order_id>/refunds")
     def list_refunds(order_id: int) -> Any:
-        known(order_id)
+        _known(sim, order_id)
         return _page([shop.render_refund(r) for r in shop.refunds_of(order_id)])
 
     @app.post(f"{API}/orders/<int:order_id>/refunds")
     def create_refund(order_id: int) -> Any:
-        known(order_id)
+        _known(sim, order_id)
         try:
             refund = shop.create_refund(order_id, request.get_json(force=True))
         except RefundRefused as exc:
@@ -102,6 +124,11 @@ def _order_routes(app: Flask, sim: WooCommerceSimulator) -> None:
         ids = sorted((r for r in shop.refunds if not wanted or r in wanted), reverse=True)
         return _page([shop.render_refund(r) for r in ids])
 
+
+def _catalog_routes(app: Flask, sim: WooCommerceSimulator) -> None:
+    """Products (no variations) and a customer's downloads."""
+    shop = sim.shop
+
     @app.get(f"{API}/products/<int:product_id>")
     def get_product(product_id: int) -> Any:
         if product_id not in shop.products:
@@ -115,19 +142,6 @@ def _order_routes(app: Flask, sim: WooCommerceSimulator) -> None:
     @app.get(f"{API}/customers/<int:customer_id>/downloads")
     def downloads(customer_id: int) -> Any:
         return jsonify(shop.available_downloads(customer_id))
-
-    @app.get(f"{API}/orders/<int:order_id>/notes")
-    def list_notes(order_id: int) -> Any:
-        known(order_id)
-        kind = request.args.get("type", "any")
-        notes = [n for n in shop.notes[order_id] if kind == "any" or n["customer_note"] == (kind == "customer")]
-        return jsonify(list(reversed(notes)))
-
-    @app.post(f"{API}/orders/<int:order_id>/notes")
-    def add_note(order_id: int) -> Any:
-        known(order_id)
-        data = request.get_json(force=True)
-        return jsonify(shop.add_note(order_id, str(data["note"]), bool(data.get("customer_note")))), 201
 
 
 def _webhook_routes(app: Flask, sim: WooCommerceSimulator) -> None:

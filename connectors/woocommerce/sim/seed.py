@@ -120,7 +120,6 @@ def order(
     meta_data: list[dict[str, Any]],
 ) -> dict[str, Any]:
     paid = stamp if status in ("processing", "completed", "on-hold") else None
-    zero = money(Decimal(0), currency)
     return {
         "id": order_id,
         "parent_id": 0,
@@ -134,14 +133,7 @@ def order(
         "date_created_gmt": stamp,
         "date_modified": stamp,
         "date_modified_gmt": stamp,
-        "discount_total": zero,
-        "discount_tax": zero,
-        "shipping_total": money(shipping, currency),
-        "shipping_tax": zero,
-        "cart_tax": money(tax_total, currency),
-        "total": money(subtotal + tax_total + shipping, currency),
-        "total_tax": money(tax_total, currency),
-        "prices_include_tax": False,
+        **_totals(currency, subtotal, tax_total, shipping),
         "customer_id": customer_id,
         "customer_ip_address": "127.0.0.1",
         "customer_user_agent": "",
@@ -162,6 +154,20 @@ def order(
         "shipping_lines": [],
         "fee_lines": [],
         "coupon_lines": [],
+    }
+
+
+def _totals(currency: str, subtotal: Decimal, tax_total: Decimal, shipping: Decimal) -> dict[str, Any]:
+    zero = money(Decimal(0), currency)
+    return {
+        "discount_total": zero,
+        "discount_tax": zero,
+        "shipping_total": money(shipping, currency),
+        "shipping_tax": zero,
+        "cart_tax": money(tax_total, currency),
+        "total": money(subtotal + tax_total + shipping, currency),
+        "total_tax": money(tax_total, currency),
+        "prices_include_tax": False,
     }
 
 

@@ -10,19 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gateways.paypal.sim.server import PayPalSimulator
-from hub.sandbox.factories import gateway_account, settle_after
+from hub.sandbox.factories import gateway_target
 
 if TYPE_CHECKING:
     from hub.runtime.config import Config
 
 
 def from_config(config: Config, port: int, hub_url: str) -> PayPalSimulator:
-    account, settings = gateway_account(config, "paypal")
-    return PayPalSimulator(
-        port,
-        f"{hub_url}/webhooks/gateway/{account}",
-        settle_after(config),
-        client_id=settings["client_id"],
-        client_secret=settings["client_secret"],
-        webhook_id=settings["webhook_id"],
-    )
+    target = gateway_target(config, "paypal", hub_url)
+    keys = {k: target.settings[k] for k in ("client_id", "client_secret", "webhook_id")}
+    return PayPalSimulator(port, target.webhook_url, target.settle_after, **keys)

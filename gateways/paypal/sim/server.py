@@ -21,7 +21,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 
 from gateways.paypal import money
-from gateways.paypal.sim import auth, hooks, refunds, shapes, signing
+from gateways.paypal.sim import auth, control, hooks, refunds, shapes, signing
 from gateways.paypal.sim.shapes import Answer
 from gateways.paypal.sim.state import AUTHORIZATION, CAPTURE, KEEP, SALE, PayPalLedger, paypal_id
 from hub.sandbox.base import Simulator
@@ -137,11 +137,10 @@ class PayPalSimulator(Simulator):
             ("/v1/payments/sale/<sale_id>", "GET", self._get_sale),
             ("/v1/payments/refund/<refund_id>", "GET", self._get_sale_refund),
             ("/v1/notifications/verify-webhook-signature", "POST", self._verify),
-            ("/__sim/payments", "POST", self._sim_payment),
-            ("/__sim/refunds", "POST", self._sim_dashboard_refund),
         ]
         for rule, method, view in routes:
             app.add_url_rule(rule, view.__name__, view, methods=[method])
+        control.register(app, self)
         return app
 
     def _authenticate(self) -> Any:
@@ -221,22 +220,6 @@ class PayPalSimulator(Simulator):
     def _announce(self, refund: SimRefund) -> None:
         """The ledger's ``on_change``: PayPal's webhook for the refund's new state."""
         hooks.announce(self, refund)
-
-    # -- control API ---------------------------------------------------------------------------
-    def _sim_payment(self) -> Any:
-        spec = request.get_json(force=True)
-        payment_id = self.create_payment(
-            int(spec["amount"]),
-            str(spec.get("currency", "USD")),
-            spec.get("id"),
-            kind=spec.get("kind", CAPTURE),
-            order_id=spec.get("order_id"),
-        )
-        return jsonify({"id": payment_id}), 201
-
-    def _sim_dashboard_refund(self) -> Any:
-        spec = request.get_json(force=True)
-        return jsonify({"id": self.add_dashboard_refund(str(spec["payment_id"]), int(spec["amount"]))}), 201
 
     # -- helpers -------------------------------------------------------------------------------
     def payment(self, payment_id: str, kind: str) -> SimPayment:

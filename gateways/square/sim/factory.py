@@ -10,19 +10,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gateways.square.sim.server import SquareSimulator
-from hub.sandbox.factories import gateway_account, settle_after
+from hub.sandbox.factories import gateway_target
 
 if TYPE_CHECKING:
     from hub.runtime.config import Config
 
 
 def from_config(config: Config, port: int, hub_url: str) -> SquareSimulator:
-    account, settings = gateway_account(config, "square")
+    target = gateway_target(config, "square", hub_url)
+    account = target.settings
     return SquareSimulator(
         port,
-        f"{hub_url}/webhooks/gateway/{account}",
-        settle_after=settle_after(config),
-        access_token=settings["access_token"],
-        signature_key=settings["webhook_signature_key"],
-        notification_url=settings.get("notification_url"),
+        target.webhook_url,
+        settle_after=target.settle_after,
+        access_token=account["access_token"],
+        signature_key=account["webhook_signature_key"],
+        notification_url=account.get("notification_url"),
     )

@@ -21,7 +21,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from gateways.square.sim import hooks, refunds
+from gateways.square.sim import control, hooks, refunds
 from gateways.square.sim import shapes as shape
 from gateways.square.sim.refunds import ledger_call
 from gateways.square.sim.shapes import Refused
@@ -106,6 +106,13 @@ class SquareSimulator(Simulator):
     # -- the HTTP surface ---------------------------------------------------------------------
     def build_app(self) -> Flask:
         app = Flask("square-simulator")
+        self._around(app)
+        self._api_routes(app)
+        control.register(app, self)
+        return app
+
+    def _around(self, app: Flask) -> None:
+        """Square's error envelope, its bearer token and ``Square-Version`` checks, every exchange kept."""
 
         @app.errorhandler(Refused)
         def _refused(exc: Refused) -> tuple[Response, int]:
@@ -135,6 +142,7 @@ class SquareSimulator(Simulator):
                 )
             return response
 
+    def _api_routes(self, app: Flask) -> None:
         @app.post("/v2/refunds")
         def _refund_payment() -> Response:
             return jsonify(refunds.refund_payment(self, request.get_json(silent=True)))
@@ -156,30 +164,6 @@ class SquareSimulator(Simulator):
         def _get_payment(payment_id: str) -> Response:
             payment = ledger_call(self.ledger.payment, payment_id)
             return jsonify({"payment": shape.payment_json(payment, self.ledger, self.location_id)})
-
-        @app.post("/__sim/payments")
-        def _seed_payment() -> Response:
-            spec = request.get_json(force=True)
-            payment_id = self.create_payment(
-                int(spec["amount"]), spec.get("currency", "USD"), spec.get("id"), spec.get("status", "COMPLETED")
-            )
-            return jsonify({"id": payment_id})
-
-        @app.post("/__sim/payments/<payment_id>/refunds")
-        def _seed_dashboard_refund(payment_id: str) -> Response:
-            spec = request.get_json(force=True)
-            refund_id = ledger_call(self.dashboard_refund, payment_id, int(spec["amount"]))
-            return jsonify({"id": refund_id})
-
-        @app.post("/__sim/switches")
-        def _switches() -> Response:
-            spec = request.get_json(force=True)
-            self.declined_inline = int(spec.get("declined_inline", self.declined_inline))
-            self.block_while_pending = bool(spec.get("block_while_pending", self.block_while_pending))
-            self.ledger.settle_after = float(spec.get("settle_after", self.ledger.settle_after))
-            return jsonify({"ok": True})
-
-        return app
 
     def _list_refunds(self, args: Any) -> dict[str, Any]:
         refunds = sorted(self.ledger.refunds.values(), key=lambda r: r.created, reverse=args.get("sort_order") != "ASC")

@@ -10,18 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gateways.stripe.sim.server import StripeSimulator
-from hub.sandbox.factories import gateway_account, settle_after
+from hub.sandbox.factories import gateway_target
 
 if TYPE_CHECKING:
     from hub.runtime.config import Config
 
 
 def from_config(config: Config, port: int, hub_url: str) -> StripeSimulator:
-    account, settings = gateway_account(config, "stripe")
-    return StripeSimulator(
-        port,
-        f"{hub_url}/webhooks/gateway/{account}",
-        settle_after=settle_after(config),
-        api_key=settings["api_key"],
-        webhook_secret=settings["webhook_secret"],
-    )
+    target = gateway_target(config, "stripe", hub_url)
+    keys = {"api_key": target.settings["api_key"], "webhook_secret": target.settings["webhook_secret"]}
+    return StripeSimulator(port, target.webhook_url, settle_after=target.settle_after, **keys)

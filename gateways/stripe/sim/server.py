@@ -14,12 +14,12 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
-from gateways.stripe.sim import hooks, refunds, shapes
+from gateways.stripe.sim import control, hooks, refunds, shapes
 from gateways.stripe.sim.refunds import Saved
 from gateways.stripe.sim.shapes import response
-from gateways.stripe.transformers import AmountNotRepresentable, to_stripe_amount
+from gateways.stripe.transformers import to_stripe_amount
 from hub.sandbox.base import Simulator
-from hub.sandbox.gatewaysim import SimError, SimLedger, SimRefund
+from hub.sandbox.gatewaysim import SimLedger, SimRefund
 
 REQUEST_LOG_SIZE = 1000  # a long sandbox run must not grow without bound
 
@@ -133,8 +133,7 @@ class StripeSimulator(Simulator):
         app.get("/v1/refunds/<refund_id>")(self._get_refund)
         app.get("/v1/payment_intents/<intent_id>")(self._get_intent)
         app.get("/v1/charges/<charge_id>")(self._get_charge)
-        app.post("/__sim/payments")(self._seed_payment)
-        app.post("/__sim/refunds")(self._seed_dashboard_refund)
+        control.register(app, self)
         return app
 
     def _create_refund(self) -> Response:
@@ -196,22 +195,6 @@ class StripeSimulator(Simulator):
                 shapes.error_json("invalid_request_error", f"No such charge: '{charge_id}'", "resource_missing", "id"),
             )
         return response(200, self._charge_json(intent_id, "refunds" in _expand(request.args)))
-
-    def _seed_payment(self) -> Response:
-        spec = request.get_json(force=True)
-        try:
-            payment_id = self.create_payment(int(spec["amount"]), str(spec["currency"]), spec.get("id"))
-        except (KeyError, ValueError, AmountNotRepresentable) as exc:
-            return response(400, {"error": str(exc)})
-        return response(200, {"id": payment_id, "charge": self.charge_of(payment_id)})
-
-    def _seed_dashboard_refund(self) -> Response:
-        spec = request.get_json(force=True)
-        try:
-            refund_id = self.dashboard_refund(str(spec["payment"]), int(spec["amount"]))
-        except (KeyError, ValueError, SimError, AmountNotRepresentable) as exc:
-            return response(400, {"error": str(exc)})
-        return response(200, {"id": refund_id})
 
     # -- shapes and webhooks --------------------------------------------------------------
 

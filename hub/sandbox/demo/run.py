@@ -14,9 +14,9 @@ import requests
 from rich.console import Console
 from rich.table import Table
 
+from hub.ledger import states
 from hub.runtime.config import Config
 from hub.sandbox.demo.scenarios import Played, Sandbox, money
-from hub.ledger import states
 from hub.testing.signing import hmac_base64
 
 # where a refund rests until someone acts: the demo waits for these
