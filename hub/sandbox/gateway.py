@@ -2,7 +2,7 @@
 
 The hub's core tests run the whole pipeline against it (with fault injection: latency,
 errors, resets, lost responses); the real gateways (Stripe, PayPal, Square) have faithful
-simulators of their own under ``gateways/<name>/simulator.py``.
+simulators of their own in ``gateways/<name>/sim/``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A minimal store platform on 127.0.0.1 for the ``sandbox`` connector: orders, refund records,
 and signed webhooks. The hub's own tests and first-run demo use it; the real platforms have
-their own simulators under ``connectors/<name>/simulator.py``."""
+their own simulators in ``connectors/<name>/sim/``."""
 
 from __future__ import annotations
 
