@@ -11,7 +11,7 @@ credit memo). Connectors never touch the database: durable state goes through th
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -90,8 +90,11 @@ class Connector(ABC):
         """Tell the customer about a denial or an alternative (declined return, order note)."""
         return None
 
-    def poll(self, store: StoreContext, cursor: str | None) -> PollResult | None:
-        """Catch up on what the platform could not push; None if the connector does not poll."""
+    def poll(self, store: StoreContext, cursor: str | None) -> PollResult | Iterable[PollResult] | None:
+        """Catch up on what the platform could not push since ``cursor``; None if the connector
+        does not poll. Return the pages one by one (a generator of ``PollResult``, each with the
+        cursor after it) for a long window: the hub saves each page's cursor as it goes, so a
+        failure half way resumes there."""
         return None
 
     def check_webhooks(self, store: StoreContext) -> list[str]:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -176,3 +177,17 @@ data_exports = Table(
     Column("content", JSON, nullable=False),
 )
 Index("ix_data_exports_store", data_exports.c.store_id, data_exports.c.created_at)
+
+duties = Table(
+    "duties",
+    metadata,
+    Column("name", String(255), primary_key=True),  # resolve | redrive | poll:<connector>:<store> | prune …
+    Column("owner", String(128)),  # host:pid of the janitor holding it
+    Column("lease_until", Timestamp),
+    Column("last_started", Timestamp),
+    Column("last_finished", Timestamp),
+    Column("last_duration", Float),  # seconds
+    Column("last_error", Text),
+    Column("runs", Integer, nullable=False, default=0, server_default="0"),
+    Column("failures", Integer, nullable=False, default=0, server_default="0"),
+)

@@ -1,4 +1,4 @@
-"""``INSERT … ON CONFLICT DO NOTHING`` for SQLite and PostgreSQL alike."""
+"""``INSERT … ON CONFLICT DO NOTHING`` and ``… DO UPDATE`` for SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
@@ -26,3 +26,12 @@ def insert_ignore(conn: Connection, table: Table, values: Mapping[str, Any], con
     """Insert unless a row with the same ``conflict`` columns exists; True if inserted."""
     statement = insert_ignore_statement(conn.dialect.name, table, tuple(conflict))
     return conn.execute(statement, dict(values)).first() is not None
+
+
+def upsert(conn: Connection, table: Table, values: Mapping[str, Any], conflict: Sequence[str]) -> None:
+    """Insert, or update the existing row's other columns: one statement, so two writers of the
+    same key at once never collide on the unique constraint (delete-then-insert did)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(dict(values))
+    changed = {k: statement.excluded[k] for k in values if k not in conflict}
+    conn.execute(statement.on_conflict_do_update(index_elements=list(conflict), set_=changed))

@@ -216,6 +216,31 @@ def release_write_back(conn: Connection, refund_id: str) -> None:
     )
 
 
+def claim_resolution(conn: Connection, refund_id: str, state: str, lease: timedelta) -> bool:
+    """Take the resolution of a ``pending``/``unknown`` refund (one resolver at a time across the
+    cluster): its lease, unused in those states, marks the resolver's hold."""
+    at = now()
+    result = conn.execute(
+        update(refunds)
+        .where(
+            refunds.c.id == refund_id,
+            refunds.c.state == state,
+            or_(refunds.c.lease_until.is_(None), refunds.c.lease_until < at),
+        )
+        .values(lease_until=at + lease)
+    )
+    return result.rowcount == 1
+
+
+def release_resolution(conn: Connection, refund_id: str) -> None:
+    """Let the next sweep ask again (a refund that moved on keeps whatever lease it has now)."""
+    conn.execute(
+        update(refunds)
+        .where(refunds.c.id == refund_id, refunds.c.state.in_((states.PENDING, states.UNKNOWN)))
+        .values(lease_until=None)
+    )
+
+
 def expired_executions(conn: Connection, at: datetime) -> list[str]:
     """Refunds a worker took and never finished (it died, or lost its job): money in doubt."""
     rows = conn.execute(select(refunds.c.id).where(refunds.c.state == states.EXECUTING, refunds.c.lease_until < at))

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, insert, select, update
 from hub.contracts import StoreContext
 from hub.db.engine import reading
 from hub.db.tables import store_state, stores
+from hub.db.upsert import upsert
 from hub.runtime.config import Config
 from hub.runtime.crypto import SecretBox
 
@@ -119,17 +120,23 @@ class DbStores:
             ).scalar()
 
     def set_state(self, store_id: str, key: str, value: str | None) -> None:
-        where = (
-            store_state.c.connector == self.connector,
-            store_state.c.store_id == store_id,
-            store_state.c.key == key,
-        )
+        """Save (or, with None, forget) a value: an upsert, safe with two janitors at once."""
         with self.engine.begin() as conn:
-            conn.execute(store_state.delete().where(*where))
-            if value is not None:
+            if value is None:
                 conn.execute(
-                    insert(store_state).values(connector=self.connector, store_id=store_id, key=key, value=value)
+                    store_state.delete().where(
+                        store_state.c.connector == self.connector,
+                        store_state.c.store_id == store_id,
+                        store_state.c.key == key,
+                    )
                 )
+                return
+            upsert(
+                conn,
+                store_state,
+                {"connector": self.connector, "store_id": store_id, "key": key, "value": value},
+                conflict=("connector", "store_id", "key"),
+            )
 
 
 def sync_config_stores(config: Config, engine: Engine, box: SecretBox) -> None:

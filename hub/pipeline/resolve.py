@@ -46,19 +46,30 @@ def expire_executions(hub: Hub, now: datetime) -> int:
 def resolve_unsettled(hub: Hub, now: datetime) -> Counter[str]:
     """Ask the executor about each ``pending``/``unknown`` refund and settle what it knows."""
     counts: Counter[str] = Counter()
+    lease = timedelta(seconds=hub.config.hub.lease_seconds)
     with write(hub.engine) as conn:
         refunds = ledger.unsettled(conn)
     for refund in refunds:
-        result = lookup(hub, refund)
-        if result is None or result.outcome in (Outcome.UNKNOWN, Outcome.UNAVAILABLE):
-            if result is None:
-                counts[no_trace(hub, refund, now)] += 1
-            continue
-        if result.outcome.value == refund.state:
-            continue
-        settled = settle(hub, refund.id, result, expect=refund.state, actor=ACTOR)
-        counts[f"resolved_{settled.state}"] += 1
+        with write(hub.engine) as conn:
+            if not ledger.claim_resolution(conn, refund.id, refund.state, lease):
+                counts["resolving_elsewhere"] += 1  # another janitor is asking about it right now
+                continue
+        try:
+            counts[resolve_one(hub, refund, now)] += 1
+        finally:
+            with write(hub.engine) as conn:
+                ledger.release_resolution(conn, refund.id)
     return counts
+
+
+def resolve_one(hub: Hub, refund: Refund, now: datetime) -> str:
+    """Ask the executor about one claimed refund and act on the answer; returns what happened."""
+    result = lookup(hub, refund)
+    if result is None:
+        return no_trace(hub, refund, now)
+    if result.outcome in (Outcome.UNKNOWN, Outcome.UNAVAILABLE) or result.outcome.value == refund.state:
+        return "unchanged"
+    return f"resolved_{settle(hub, refund.id, result, expect=refund.state, actor=ACTOR).state}"
 
 
 def no_trace(hub: Hub, refund: Refund, now: datetime) -> str:

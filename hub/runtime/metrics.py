@@ -10,14 +10,15 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 
 from hub.db.engine import reading
 from hub.db.tables import refunds
+from hub.ledger import duties, states
 from hub.ledger import outbox as jobs
-from hub.ledger import states
+from hub.ledger.duties import DutyRun
 from hub.ledger.refunds import as_utc
 
 DELIVERIES = Counter(
@@ -41,13 +42,14 @@ class LedgerCollector(Collector):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         with reading(self.engine) as conn:
             depth, _oldest_job = jobs.backlog(conn)
             oldest = conn.execute(
                 select(func.min(refunds.c.updated_at)).where(refunds.c.state.in_(states.UNRESOLVED))
             ).scalar()
             by_state = conn.execute(select(refunds.c.state, func.count()).group_by(refunds.c.state)).all()
+            ran = duties.runs(conn)
         yield GaugeMetricFamily("refund_hub_queue_depth", "Jobs waiting or running", value=depth)
         age = 0.0
         if oldest is not None:
@@ -61,6 +63,27 @@ class LedgerCollector(Collector):
         for state, count in by_state:
             gauge.add_metric([state], count)
         yield gauge
+        yield from _duty_metrics(ran)
+
+
+def _duty_metrics(ran: list[DutyRun]) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+    """Each janitor duty's last run, duration and failures, across the cluster."""
+    last = GaugeMetricFamily(
+        "refund_hub_duty_last_run_timestamp_seconds", "When a janitor duty last started", labels=["duty"]
+    )
+    duration = GaugeMetricFamily(
+        "refund_hub_duty_last_duration_seconds", "How long a janitor duty's last run took", labels=["duty"]
+    )
+    runs = CounterMetricFamily("refund_hub_duty_runs", "Runs of a janitor duty", labels=["duty"])
+    failures = CounterMetricFamily("refund_hub_duty_failures", "Failed runs of a janitor duty", labels=["duty"])
+    for duty in ran:
+        if duty.last_started is not None:
+            last.add_metric([duty.name], duty.last_started.timestamp())
+        if duty.last_duration is not None:
+            duration.add_metric([duty.name], duty.last_duration)
+        runs.add_metric([duty.name], duty.runs)
+        failures.add_metric([duty.name], duty.failures)
+    yield from (last, duration, runs, failures)
 
 
 def render(engine: Engine) -> bytes:

@@ -1,45 +1,111 @@
 """The periodic janitor: schedules what a lost job, a dead worker or a silent platform left behind.
 
-Each sweep (every step is a compare-and-set, so several janitors may run at once):
-1. executions whose lease expired become ``unknown`` (the call may have gone out);
-2. ``pending``/``unknown`` refunds are resolved by asking the executor (``hub.pipeline.resolve``);
-3. refunds stuck ``requested`` get a decide job, ``succeeded`` ones a write-back job (never a
-   second open one);
-4. runnable jobs wake a worker (a queue message may have been lost);
-5. stores that cannot push are polled, webhook subscriptions checked (``hub.pipeline.polling``);
-6. old processed deliveries, old dead letters and finished jobs are pruned (dedupe keys outlive
+Its work is a set of duties, each claimed in the database under a lease (``hub.ledger.duties``):
+however many worker processes run a janitor, a duty has one owner at a time, and a paced janitor
+does not run it again before its interval — each store is polled once per interval in total,
+not once per worker. Resolution of one refund is claimed too (``hub.pipeline.resolve``).
+
+Fast duties, every ``janitor_interval`` in their own loop so nothing slow holds them up:
+1. ``expire``: executions whose lease expired become ``unknown`` (the call may have gone out);
+2. ``resolve``: ``pending``/``unknown`` refunds are resolved by asking the executor;
+3. ``redrive``: refunds stuck ``requested`` get a decide job, ``succeeded`` ones a write-back job
+   (never a second open one); runnable jobs wake a worker (a queue message may have been lost).
+Slow duties, in a second loop:
+4. ``poll:<connector>:<store>``: stores that cannot push are polled page by page, webhook
+   subscriptions checked (``hub.pipeline.polling``);
+5. ``prune``: old processed deliveries, old dead letters and finished jobs (dedupe keys outlive
    retries ≥ 7 days).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import time
+import uuid
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from hub.ledger import deliveries, states
+from hub.ledger import deliveries, duties, states
 from hub.ledger import outbox as jobs
 from hub.ledger import refunds as ledger
 from hub.ledger.outbox import JobKind
 from hub.ledger.unit import write
-from hub.pipeline.polling import CURSOR_KEY, poll_stores
+from hub.pipeline.polling import CURSOR_KEY, poll_store
 from hub.pipeline.resolve import expire_executions, resolve_unsettled
 from hub.runtime.bootstrap import Hub
 
 log = logging.getLogger(__name__)
 __all__ = ["CURSOR_KEY", "JanitorThread", "sweep"]
 REDRIVE = {states.REQUESTED: JobKind.DECIDE, states.SUCCEEDED: JobKind.WRITE_BACK}
+PRUNE_EVERY = 3600.0
 
 
-def sweep(hub: Hub, now: datetime | None = None) -> Counter[str]:
+@dataclass(frozen=True)
+class Duty:
+    name: str
+    every: float  # seconds between runs, across the cluster
+    lease: float  # how long an owner that died blocks it
+    run: Callable[[Hub, datetime], Counter[str]]
+
+
+def fast_duties(hub: Hub) -> list[Duty]:
+    interval = hub.config.hub.janitor_interval
+    lease = 2 * interval + 30
+    return [
+        Duty("expire", interval, lease, lambda h, now: Counter(expired=expire_executions(h, now))),
+        Duty("resolve", interval, lease, resolve_unsettled),
+        Duty("redrive", interval, lease, redrive_stuck),
+    ]
+
+
+def slow_duties(hub: Hub) -> list[Duty]:
+    interval, lease = hub.config.hub.janitor_interval, float(hub.config.hub.lease_seconds)
+    polls = [
+        Duty(f"poll:{name}:{store.id}", interval, lease, _poller(name, store.id))
+        for name in hub.connectors
+        for store in hub.stores[name].all()
+    ]
+    return [*polls, Duty("prune", PRUNE_EVERY, lease, lambda h, now: Counter(pruned=prune(h, now)))]
+
+
+def _poller(name: str, store_id: str) -> Callable[[Hub, datetime], Counter[str]]:
+    def run(hub: Hub, now: datetime) -> Counter[str]:
+        store = hub.stores[name].get(store_id)
+        return poll_store(hub, name, store) if store is not None else Counter()
+
+    return run
+
+
+def perform(hub: Hub, duty: Duty, now: datetime, *, paced: bool) -> Counter[str]:
+    """Run ``duty`` if this janitor can claim it; ``paced``: not before its interval has passed."""
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    every = timedelta(seconds=duty.every * 0.9 if paced else 0)
+    with write(hub.engine) as conn:
+        if not duties.claim(conn, duty.name, owner, timedelta(seconds=duty.lease), every, now):
+            return Counter(skipped=1)
+    started, error = time.perf_counter(), None
+    try:
+        return duty.run(hub, now)
+    except Exception as exc:  # noqa: BLE001 - a duty's failure is recorded; the others go on
+        log.exception("janitor duty %s failed", duty.name)
+        error = f"{type(exc).__name__}: {exc}"
+        return Counter(failed=1)
+    finally:
+        with write(hub.engine) as conn:
+            duties.finish(conn, duty.name, owner, time.perf_counter() - started, error)
+
+
+def sweep(hub: Hub, now: datetime | None = None, *, paced: bool = False, slow: bool = True) -> Counter[str]:
+    """Every duty this janitor can claim (tests and start-up call it unpaced, all at once)."""
     now = now or datetime.now(UTC)
     counts: Counter[str] = Counter()
-    counts["expired"] = expire_executions(hub, now)
-    counts.update(resolve_unsettled(hub, now))
-    counts.update(redrive_stuck(hub, now))
-    counts.update(poll_stores(hub))
-    counts["pruned"] = prune(hub, now)
+    for duty in fast_duties(hub) + (slow_duties(hub) if slow else []):
+        counts.update(perform(hub, duty, now, paced=paced))
     with write(hub.engine) as conn:
         counts["runnable"] = jobs.runnable(conn)
     if counts["runnable"]:
@@ -67,19 +133,31 @@ def prune(hub: Hub, now: datetime) -> int:
 
 
 class JanitorThread(threading.Thread):
-    """Runs ``sweep`` every ``janitor_interval`` seconds until stopped."""
+    """Runs the fast duties every ``janitor_interval`` seconds, and the slow ones (polls, prune)
+    in a second thread of their own, until stopped."""
 
     def __init__(self, hub: Hub) -> None:
         super().__init__(name="janitor", daemon=True)
         self.hub = hub
         self.stopping = threading.Event()
+        self.slow = threading.Thread(target=self._loop, args=(slow_duties,), name="janitor-slow", daemon=True)
 
     def run(self) -> None:
+        self.slow.start()
+        self._loop(fast_duties, wake=True)
+
+    def _loop(self, duties_of: Callable[[Hub], list[Duty]], wake: bool = False) -> None:
         while not self.stopping.wait(self.hub.config.hub.janitor_interval):
             try:
-                sweep(self.hub)
-            except Exception:  # noqa: BLE001 - the next sweep tries again; the thread must live on
-                log.exception("janitor sweep failed")
+                now = datetime.now(UTC)
+                for duty in duties_of(self.hub):
+                    perform(self.hub, duty, now, paced=True)
+                if wake:
+                    with write(self.hub.engine) as conn:
+                        if jobs.runnable(conn):
+                            self.hub.dispatcher.wake()
+            except Exception:  # noqa: BLE001 - the next round tries again; the thread must live on
+                log.exception("janitor round failed")
 
     def stop(self) -> None:
         self.stopping.set()
