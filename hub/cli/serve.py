@@ -2,7 +2,7 @@
 ``worker`` and ``ingest-service``.
 
 The web tier is gunicorn (sync workers by default: fastest on the database path on this
-hardware, research/infra.md §1.6); the ingest service commits the web workers' deliveries
+hardware, docs/benchmarks.md); the ingest service commits the web workers' deliveries
 together (``hub/ingest/service.py``); the worker is a Huey consumer with threads (gateway calls
 are I/O-bound) plus the janitor thread.
 """

@@ -1,4 +1,4 @@
-"""The connector contract (DESIGN.md §5): a platform's webhooks in, its API out.
+"""The connector contract (docs/plugins.md): a platform's webhooks in, its API out.
 
 A connector verifies and parses the platform's deliveries, re-reads the truth from the
 platform with the store's own credentials, and writes outcomes back without moving money

@@ -1,4 +1,4 @@
-"""The gateway contract (DESIGN.md §5): move money, say how it went, never raise for it.
+"""The gateway contract (docs/plugins.md): move money, say how it went, never raise for it.
 
 An adapter only moves money and maps errors; state and policy live in ``hub``. Credentials
 come per instance (no process-global SDK configuration). Every SDK or transport exception is

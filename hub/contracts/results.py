@@ -11,7 +11,7 @@ from hub.models import Line
 
 
 class Outcome(str, Enum):
-    """Where a money movement stands, as far as the hub can know (DESIGN.md §2.3)."""
+    """Where a money movement stands, as far as the hub can know (invariant 3, docs/architecture.md)."""
 
     SUCCEEDED = "succeeded"
     PENDING = "pending"

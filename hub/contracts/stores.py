@@ -12,7 +12,7 @@ class StoreContext:
     """Everything a connector needs to talk to one store with that store's own credentials.
 
     ``routes`` maps the platform's payment label to ``gateway:<account>``, ``platform`` or
-    ``none`` (DESIGN.md §4). ``settings`` holds non-secret options (API base URL, version,
+    ``none`` (docs/architecture.md, routing). ``settings`` holds non-secret options (API base URL, version,
     custom statuses); ``credentials`` the decrypted secrets.
     """
 

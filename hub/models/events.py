@@ -1,4 +1,4 @@
-"""What a connector makes of a platform event, after re-reading it (DESIGN.md §3)."""
+"""What a connector makes of a platform event, after re-reading it (the normalized schema)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Exact money: integer minor units plus an ISO 4217 code (DESIGN.md §2, invariant 7).
+"""Exact money: integer minor units plus an ISO 4217 code (invariant 7, docs/architecture.md).
 
 Exponents come from the maintained ``iso4217`` table, never from a hand-written list;
 gateway adapters apply their own deviations (Stripe's HUF/TWD, PayPal's no-decimal set).

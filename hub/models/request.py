@@ -1,6 +1,6 @@
 """The normalized refund request: the contract between connectors, policy and gateways.
 
-Every platform's payload becomes these models (DESIGN.md §3). Money is integer minor units
+Every platform's payload becomes these models (the normalized schema, docs/schema.json). Money is integer minor units
 with an ISO 4217 code; datetimes are timezone-aware. The raw platform payload is kept by
 reference (the stored delivery), never copied in here.
 """

@@ -1,4 +1,4 @@
-"""Who moves the money for a payment (DESIGN.md §4): a gateway account, the platform, or nobody."""
+"""Who moves the money for a payment (docs/architecture.md, routing): a gateway account, the platform, or nobody."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tell the store what happened, without moving money again (DESIGN.md §4, invariant 5).
+"""Tell the store what happened, without moving money again (invariants 5 and 11, docs/architecture.md).
 
 Gateway-routed refunds are written back through ``Connector.record`` with the hub refund id in
 the platform record, so the platform's echo is matched. A platform-routed refund is already

@@ -53,7 +53,7 @@ def check_hard(ctx: Context) -> None:
 def _refundable(ctx: Context) -> int:
     """Captured minus refunded in the request currency. In a presentment currency (Shopify
     multi-currency) the order's figures are in shop currency, so the payments' captures count;
-    the ledger still enforces the exact balance under a lock (DESIGN.md invariant 2)."""
+    the ledger still enforces the exact balance under a lock (invariant 2, docs/architecture.md)."""
     request, order = ctx.request, ctx.request.order
     if request.currency == order.currency:
         return max(0, order.captured - order.refunded)

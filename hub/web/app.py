@@ -1,5 +1,5 @@
 """``create_app``: the Flask app factory. Tests inject fakes; production fills the gaps from
-the configuration and entry points (STYLE.md: Flask's factory, state in ``app.extensions``)."""
+the configuration and entry points (Flask's application factory; the hub lives in ``app.extensions``)."""
 
 from __future__ import annotations
 
