@@ -44,7 +44,11 @@ class StoreDirectory(Protocol):
         ...
 
     def get_state(self, store_id: str, key: str) -> str | None:
-        """Connector-private durable state per store (poll cursors, OAuth nonces)."""
+        """Connector-private durable state per store (poll cursors, OAuth nonces); None once expired."""
         ...
 
-    def set_state(self, store_id: str, key: str, value: str | None) -> None: ...
+    def set_state(self, store_id: str, key: str, value: str | None, *, ttl: float | None = None) -> None:
+        """Save (None: forget) a value. ``ttl`` seconds: it expires and is pruned — give one to
+        anything an unauthenticated request can create (an install nonce), so such rows cannot
+        pile up."""
+        ...

@@ -93,7 +93,9 @@ store_state = Table(
     Column("store_id", String(255), primary_key=True),
     Column("key", String(255), primary_key=True),
     Column("value", Text, nullable=False),
+    Column("expires_at", Timestamp),  # None: kept; otherwise pruned (install nonces and the like)
 )
+Index("ix_store_state_expires", store_state.c.expires_at)
 
 payments = Table(
     "payments",

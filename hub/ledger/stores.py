@@ -6,10 +6,10 @@ Credentials are sealed with the ``SecretBox`` before they touch the database.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, or_, select, update
 
 from hub.contracts import StoreContext
 from hub.db.engine import reading
@@ -116,11 +116,13 @@ class DbStores:
                     store_state.c.connector == self.connector,
                     store_state.c.store_id == store_id,
                     store_state.c.key == key,
+                    or_(store_state.c.expires_at.is_(None), store_state.c.expires_at > _now()),
                 )
             ).scalar()
 
-    def set_state(self, store_id: str, key: str, value: str | None) -> None:
-        """Save (or, with None, forget) a value: an upsert, safe with two janitors at once."""
+    def set_state(self, store_id: str, key: str, value: str | None, *, ttl: float | None = None) -> None:
+        """Save (or, with None, forget) a value: an upsert, safe with two janitors at once.
+        ``ttl``: seconds until it expires (and the janitor prunes it)."""
         with self.engine.begin() as conn:
             if value is None:
                 conn.execute(
@@ -134,9 +136,20 @@ class DbStores:
             upsert(
                 conn,
                 store_state,
-                {"connector": self.connector, "store_id": store_id, "key": key, "value": value},
+                {
+                    "connector": self.connector,
+                    "store_id": store_id,
+                    "key": key,
+                    "value": value,
+                    "expires_at": _now() + timedelta(seconds=ttl) if ttl is not None else None,
+                },
                 conflict=("connector", "store_id", "key"),
             )
+
+
+def prune_expired_state(conn: Connection, at: datetime) -> int:
+    """Forget state past its expiry (install nonces nobody came back for)."""
+    return int(conn.execute(store_state.delete().where(store_state.c.expires_at < at)).rowcount)
 
 
 def sync_config_stores(config: Config, engine: Engine, box: SecretBox) -> None:

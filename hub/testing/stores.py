@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -15,7 +16,7 @@ class MemoryStores:
     def __init__(self, connector: str, stores: list[StoreContext] | None = None) -> None:
         self.connector = connector
         self._stores: dict[str, StoreContext] = {s.id: s for s in stores or []}
-        self._state: dict[tuple[str, str], str] = {}
+        self._state: dict[tuple[str, str], tuple[str, float | None]] = {}  # value, expiry (epoch seconds)
 
     def add(
         self,
@@ -61,10 +62,18 @@ class MemoryStores:
             self._stores[store_id] = replace(self._stores[store_id], enabled=False)
 
     def get_state(self, store_id: str, key: str) -> str | None:
-        return self._state.get((store_id, key))
+        value, expires = self._state.get((store_id, key), (None, None))
+        if expires is not None and expires <= time.time():
+            return None
+        return value
 
-    def set_state(self, store_id: str, key: str, value: str | None) -> None:
+    def set_state(self, store_id: str, key: str, value: str | None, *, ttl: float | None = None) -> None:
         if value is None:
             self._state.pop((store_id, key), None)
         else:
-            self._state[(store_id, key)] = value
+            self._state[(store_id, key)] = (value, time.time() + ttl if ttl is not None else None)
+
+    def state_count(self) -> int:
+        """Live state entries (tests of bounded growth)."""
+        now = time.time()
+        return sum(1 for _, expires in self._state.values() if expires is None or expires > now)

@@ -13,8 +13,8 @@ Fast duties, every ``janitor_interval`` in their own loop so nothing slow holds 
 Slow duties, in a second loop:
 4. ``poll:<connector>:<store>``: stores that cannot push are polled page by page, webhook
    subscriptions checked (``hub.pipeline.polling``);
-5. ``prune``: old processed deliveries, old dead letters and finished jobs (dedupe keys outlive
-   retries ≥ 7 days).
+5. ``prune``: old processed deliveries, old dead letters, finished jobs (dedupe keys outlive
+   retries ≥ 7 days) and expired store state (install nonces).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from hub.ledger import deliveries, duties, states
 from hub.ledger import outbox as jobs
 from hub.ledger import refunds as ledger
 from hub.ledger.outbox import JobKind
+from hub.ledger.stores import prune_expired_state
 from hub.ledger.unit import write
 from hub.pipeline.polling import CURSOR_KEY, poll_store
 from hub.pipeline.resolve import expire_executions, resolve_unsettled
@@ -129,7 +130,8 @@ def prune(hub: Hub, now: datetime) -> int:
     cutoff = now - timedelta(days=settings.retention_days)
     dead_cutoff = now - timedelta(days=max(settings.dead_letter_days, settings.retention_days))
     with write(hub.engine) as conn:
-        return deliveries.prune(conn, cutoff, dead_cutoff) + int(jobs.prune(conn, cutoff))
+        removed = deliveries.prune(conn, cutoff, dead_cutoff) + int(jobs.prune(conn, cutoff))
+        return removed + prune_expired_state(conn, now)
 
 
 class JanitorThread(threading.Thread):

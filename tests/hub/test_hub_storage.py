@@ -141,3 +141,20 @@ def test_audit_trail_is_append_only_and_scrubbed(engine: sa.Engine) -> None:
     assert detail == {"api_key": "[scrubbed]", "note": "card [number]"}
     with pytest.raises(sa.exc.DatabaseError), engine.begin() as conn:
         conn.execute(sa.text("UPDATE audit SET action = 'x'"))
+
+
+def test_store_state_with_a_ttl_expires_and_is_pruned(engine: sa.Engine) -> None:
+    """Install nonces an unauthenticated request can create must not pile up."""
+    from hub.ledger.stores import DbStores, prune_expired_state
+    from hub.runtime.crypto import SecretBox
+
+    directory = DbStores(engine, SecretBox([SecretBox.generate_key()]), "sandbox")
+    directory.set_state("s1", "install:a", "nonce-a", ttl=600)
+    directory.set_state("s1", "install:b", "nonce-b", ttl=-1)  # already expired
+    directory.set_state("s1", "poll_cursor", "c-1")
+    assert directory.get_state("s1", "install:a") == "nonce-a"
+    assert directory.get_state("s1", "install:b") is None
+    with engine.begin() as conn:
+        assert prune_expired_state(conn, datetime.now(UTC)) == 1
+        assert prune_expired_state(conn, datetime.now(UTC) + timedelta(hours=1)) == 1
+    assert directory.get_state("s1", "poll_cursor") == "c-1"
