@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from hub.contracts import Execution, Outcome, RefundResult
-from hub.ledger import audit, states
+from hub.ledger import audit, claims, states
 from hub.ledger import refunds as ledger
 from hub.ledger.outbox import JobRun
 from hub.ledger.records import Refund
@@ -108,7 +108,7 @@ def take(conn: Unit, refund_id: str, lease: timedelta, *, resend: bool = False) 
         return Taken(row, claimed=False)
     if row.state != states.APPROVED and not (resend and row.state == states.UNKNOWN):
         return Taken(row, claimed=False)
-    claimed = ledger.claim(conn, refund_id, lease)
+    claimed = claims.claim(conn, refund_id, lease)
     if claimed:
         durable(conn)
         audit.write(

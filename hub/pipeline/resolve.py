@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hub.contracts import Outcome, RefundLookup, RefundResult
-from hub.ledger import audit, states
+from hub.ledger import audit, claims, states
 from hub.ledger import outbox as jobs
 from hub.ledger import refunds as ledger
 from hub.ledger.outbox import JobKind
@@ -30,7 +30,7 @@ ACTOR = "janitor"
 def expire_executions(hub: Hub, now: datetime) -> int:
     """Executions whose lease ran out become ``unknown``: the call may have gone out."""
     with write(hub.engine) as conn:
-        expired = ledger.expired_executions(conn, now)
+        expired = claims.expired_executions(conn, now)
         for refund_id in expired:
             if ledger.transition(conn, refund_id, states.UNKNOWN, expect=states.EXECUTING, lease_until=None):
                 audit.write(
@@ -51,14 +51,14 @@ def resolve_unsettled(hub: Hub, now: datetime) -> Counter[str]:
         refunds = ledger.unsettled(conn)
     for refund in refunds:
         with write(hub.engine) as conn:
-            if not ledger.claim_resolution(conn, refund.id, refund.state, lease):
+            if not claims.claim_resolution(conn, refund.id, refund.state, lease):
                 counts["resolving_elsewhere"] += 1  # another janitor is asking about it right now
                 continue
         try:
             counts[resolve_one(hub, refund, now)] += 1
         finally:
             with write(hub.engine) as conn:
-                ledger.release_resolution(conn, refund.id)
+                claims.release_resolution(conn, refund.id)
     return counts
 
 

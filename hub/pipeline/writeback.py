@@ -11,7 +11,7 @@ import logging
 from datetime import timedelta
 
 from hub.contracts import Outcome, WriteBack
-from hub.ledger import audit, states
+from hub.ledger import audit, claims, states
 from hub.ledger import refunds as ledger
 from hub.ledger.outbox import JobRun
 from hub.ledger.records import Refund
@@ -49,26 +49,32 @@ def write_back(
             row = ledger.get(conn, refund_id)
     if row is None or row.state != states.SUCCEEDED:
         return row.state if row is not None else None
-    if row.route in (PLATFORM, NONE):
-        with write(hub.engine) as conn:
-            ledger.transition(
-                conn, refund_id, states.WRITTEN_BACK, expect=states.SUCCEEDED, writeback_ref=row.gateway_refund_id
-            )
-            audit.write(conn, "worker", "written_back", refund_id=refund_id, by=row.route)
-            if job is not None:
-                job.finish(conn)
+    if row.route in (PLATFORM, NONE):  # the platform recorded it itself; its echo confirms it
+        _written_back(hub, refund_id, row.gateway_refund_id, job, by=row.route)
         return states.WRITTEN_BACK
     if not claimed:
         with write(hub.engine) as conn:
-            row = ledger.claim_write_back(conn, refund_id, timedelta(seconds=hub.config.hub.lease_seconds))
+            row = claims.claim_write_back(conn, refund_id, timedelta(seconds=hub.config.hub.lease_seconds))
         if row is None:  # another worker holds it (or finished it): not ours to write
             return states.SUCCEEDED
     store = hub.stores[row.connector].get(row.store_id)
     if store is None:
         _give_back(hub, refund_id, "store is disabled")
         raise WriteBackFailed(f"store {row.store_id} is disabled; refund {refund_id} not written back")
+    try:
+        result = hub.connectors[row.connector].record(store, _writeback_of(row, request))
+    except Exception as exc:  # noqa: BLE001 - any refusal of the store is retried by the job
+        _give_back(hub, refund_id, str(exc))
+        raise WriteBackFailed(str(exc)) from exc
+    _written_back(hub, refund_id, result.reference, job)
+    return states.WRITTEN_BACK
+
+
+def _writeback_of(row: Refund, request: RefundRequest | None) -> WriteBack:
+    """What the store is told: the refund as made, with the hub refund id it is matched by."""
     request = request or RefundRequest.model_validate(row.request)
-    writeback = WriteBack(
+    account = gateway_account(row.route or "")
+    return WriteBack(
         hub_refund_id=row.id,
         order_id=row.order_id,
         source_ref=row.source_ref,
@@ -76,34 +82,33 @@ def write_back(
         currency=row.currency,
         outcome=Outcome.SUCCEEDED,
         route=row.route or "",
-        gateway=gateway_account(row.route or ""),
+        gateway=account,
         gateway_refund_id=row.gateway_refund_id,
         lines=request.lines,
         shipping=request.shipping,
-        note=f"Refunded by Refund Hub ({row.id}) through {gateway_account(row.route or '')}",
+        note=f"Refunded by Refund Hub ({row.id}) through {account}",
     )
-    try:
-        result = hub.connectors[row.connector].record(store, writeback)
-    except Exception as exc:  # noqa: BLE001 - any refusal of the store is retried by the job
-        _give_back(hub, refund_id, str(exc))
-        raise WriteBackFailed(str(exc)) from exc
+
+
+def _written_back(hub: Hub, refund_id: str, reference: str | None, job: JobRun | None, by: str | None = None) -> None:
+    """``succeeded → written_back`` (the claim released with it); ``job`` finishes in the same commit."""
     with write(hub.engine) as conn:
         ledger.transition(
             conn,
             refund_id,
             states.WRITTEN_BACK,
             expect=states.SUCCEEDED,
-            writeback_ref=result.reference,
+            writeback_ref=reference,
             writeback_lease_until=None,
         )
-        audit.write(conn, "worker", "written_back", refund_id=refund_id, reference=result.reference)
+        detail = {"by": by} if by else {"reference": reference}
+        audit.write(conn, "worker", "written_back", refund_id=refund_id, **detail)
         if job is not None:
             job.finish(conn)
-    return states.WRITTEN_BACK
 
 
 def _give_back(hub: Hub, refund_id: str, error: str) -> None:
     """The store did not take the record: audit it and release the claim for the retry."""
     with write(hub.engine) as conn:
-        ledger.release_write_back(conn, refund_id)
+        claims.release_write_back(conn, refund_id)
         audit.write(conn, "worker", "write_back_failed", refund_id=refund_id, error=error[:500])

@@ -12,7 +12,7 @@ from hub.contracts import Headers, Inbound, Verified
 from hub.db.migrate import upgrade
 from hub.errors import IllegalTransition, OverRefund, PaymentBusy
 from hub.ingest.writer import receive
-from hub.ledger import audit, payments, states
+from hub.ledger import audit, claims, payments, states
 from hub.ledger import outbox as jobs
 from hub.ledger import refunds as ledger
 from hub.models import Customer, OrderFacts, Payment, RefundRequest
@@ -75,7 +75,7 @@ def test_reservation_never_exceeds_captured_and_waits_for_unknown(engine: sa.Eng
         with pytest.raises(OverRefund):
             payments.reserve(conn, ids[2], payment_id, 2000, expect=states.REQUESTED)
         assert payments.committed(conn, payment_id) == 4000
-        assert ledger.claim(conn, ids[0], timedelta(seconds=30))
+        assert claims.claim(conn, ids[0], timedelta(seconds=30))
         assert ledger.transition(conn, ids[0], states.UNKNOWN, expect=states.EXECUTING)
         with pytest.raises(PaymentBusy):
             payments.reserve(conn, ids[2], payment_id, 500, expect=states.REQUESTED)
