@@ -187,7 +187,20 @@ def _first_line(exc: BaseException) -> str:
 
 
 def sample_activation() -> dict[str, celtypes.Value]:
+    """A fully populated activation: ``check_rule`` runs every rule on it once at load time, so a
+    rule naming a missing field fails when the policy loads, not on a customer's refund."""
     moment = datetime(2024, 1, 10, tzinfo=UTC)
+    history = {name: 1 for name in HISTORY_NUMBERS} | {"payment_disputed": False}
+    facts = {name: 5 for name in FACT_DAYS} | {"merchant_fault": True}
+    return {
+        "request": to_cel(request_map(_sample_request(moment))),
+        "history": to_cel(history),
+        "facts": to_cel(facts),
+        "now": to_cel(moment + timedelta(days=6)),
+    }
+
+
+def _sample_request(moment: datetime) -> RefundRequest:
     order = OrderFacts(
         created_at=moment,
         paid_at=moment,
@@ -211,7 +224,7 @@ def sample_activation() -> dict[str, celtypes.Value]:
         tags=("tag",),
         usage=DigitalUsage(downloads=1, download_limit=3, activations=1, accessed=True),
     )
-    request = RefundRequest(
+    return RefundRequest(
         connector="sample",
         store_id="store",
         order_id="order",
@@ -229,14 +242,6 @@ def sample_activation() -> dict[str, celtypes.Value]:
         requested_at=moment + timedelta(days=5),
         hub_refund_id="hub",
     )
-    history = {name: 1 for name in HISTORY_NUMBERS} | {"payment_disputed": False}
-    facts = {name: 5 for name in FACT_DAYS} | {"merchant_fault": True}
-    return {
-        "request": to_cel(request_map(request)),
-        "history": to_cel(history),
-        "facts": to_cel(facts),
-        "now": to_cel(moment + timedelta(days=6)),
-    }
 
 
 HISTORY_NUMBERS = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -69,6 +69,57 @@ class SimulationReport:
         }
 
 
+@dataclass
+class _Tally:
+    """What a replay has counted so far."""
+
+    sample: int
+    total: int = 0
+    changed: int = 0
+    errors: int = 0
+    transitions: Counter[tuple[str, str]] = field(default_factory=Counter)
+    delta: Counter[str] = field(default_factory=Counter)
+    more: Counter[str] = field(default_factory=Counter)
+    less: Counter[str] = field(default_factory=Counter)
+    versions: Counter[str] = field(default_factory=Counter)
+    changed_ids: list[str] = field(default_factory=list)
+    error_ids: list[str] = field(default_factory=list)
+
+    def failed(self, record: SimulationRecord) -> None:
+        self.errors += 1
+        if len(self.error_ids) < self.sample:
+            self.error_ids.append(record.refund_id)
+
+    def decided(self, record: SimulationRecord, new: Decision) -> None:
+        old = record.decision
+        self.transitions[(old.action, new.action)] += 1
+        if new.action != old.action or new.amount != old.amount:
+            self.changed += 1
+            if len(self.changed_ids) < self.sample:
+                self.changed_ids.append(record.refund_id)
+        moved = new.refund_amount - old.refund_amount
+        if moved:
+            currency = record.request.currency
+            self.delta[currency] += moved
+            (self.more if moved > 0 else self.less)[currency] += moved
+
+    def report(self, candidate: Policy) -> SimulationReport:
+        return SimulationReport(
+            candidate_version=candidate.version,
+            total=self.total,
+            changed=self.changed,
+            transitions=tuple((a, b, n) for (a, b), n in sorted(self.transitions.items())),
+            money_delta=tuple(sorted(self.delta.items())),
+            money_more=tuple(sorted(self.more.items())),
+            money_less=tuple(sorted(self.less.items())),
+            changed_ids=tuple(self.changed_ids),
+            sample_limit=self.sample,
+            old_versions=tuple(sorted(self.versions.items())),
+            errors=self.errors,
+            error_ids=tuple(self.error_ids),
+        )
+
+
 def simulate(
     candidate: Policy,
     records: Iterable[SimulationRecord],
@@ -81,50 +132,18 @@ def simulate(
     ``progress`` is called with the running number of records processed (every 1 000 and at the
     end). A record whose re-decision raises is counted in ``errors`` and the run goes on.
     """
-    total = changed = errors = 0
-    transitions: Counter[tuple[str, str]] = Counter()
-    delta: Counter[str] = Counter()
-    more: Counter[str] = Counter()
-    less: Counter[str] = Counter()
-    versions: Counter[str] = Counter()
-    changed_ids: list[str] = []
-    error_ids: list[str] = []
+    tally = _Tally(sample)
     for record in records:
-        total += 1
-        old = record.decision
-        versions[old.policy_version] += 1
+        tally.total += 1
+        tally.versions[record.decision.policy_version] += 1
         try:
             new = decide(candidate, record.request, record.history, record.decided_at)
         except Exception:  # noqa: BLE001 - one bad record must not sink a 90-day replay; it is reported
-            errors += 1
-            if len(error_ids) < sample:
-                error_ids.append(record.refund_id)
-            continue
-        transitions[(old.action, new.action)] += 1
-        if new.action != old.action or new.amount != old.amount:
-            changed += 1
-            if len(changed_ids) < sample:
-                changed_ids.append(record.refund_id)
-        moved = new.refund_amount - old.refund_amount
-        if moved:
-            currency = record.request.currency
-            delta[currency] += moved
-            (more if moved > 0 else less)[currency] += moved
-        if progress is not None and total % PROGRESS_EVERY == 0:
-            progress(total)
-    if progress is not None and total % PROGRESS_EVERY:
-        progress(total)
-    return SimulationReport(
-        candidate_version=candidate.version,
-        total=total,
-        changed=changed,
-        transitions=tuple((a, b, n) for (a, b), n in sorted(transitions.items())),
-        money_delta=tuple(sorted(delta.items())),
-        money_more=tuple(sorted(more.items())),
-        money_less=tuple(sorted(less.items())),
-        changed_ids=tuple(changed_ids),
-        sample_limit=sample,
-        old_versions=tuple(sorted(versions.items())),
-        errors=errors,
-        error_ids=tuple(error_ids),
-    )
+            tally.failed(record)
+        else:
+            tally.decided(record, new)
+        if progress is not None and tally.total % PROGRESS_EVERY == 0:
+            progress(tally.total)
+    if progress is not None and tally.total % PROGRESS_EVERY:
+        progress(tally.total)
+    return tally.report(candidate)
