@@ -143,6 +143,7 @@ refunds = Table(
     Column("writeback_lease_until", Timestamp),  # a worker holds the write-back until then
     # no trace at the executor and the key can no longer be replayed: only a person can settle it
     Column("needs_person", Boolean, nullable=False, default=False, server_default=false()),
+    Column("assigned_to", String(32)),  # the user working the refund in the review queue
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
     Column("executed_at", Timestamp),
@@ -153,6 +154,8 @@ Index("ix_refunds_payment", refunds.c.payment_id)
 Index("ix_refunds_gateway_ref", refunds.c.gateway_refund_id)
 Index("ix_refunds_customer", refunds.c.store_id, refunds.c.customer_email)
 Index("ix_refunds_created", refunds.c.created_at)
+Index("ix_refunds_queue", refunds.c.state, refunds.c.created_at)
+Index("ix_refunds_store_created", refunds.c.store_id, refunds.c.created_at)
 
 audit = Table(
     "audit",
@@ -193,3 +196,68 @@ duties = Table(
     Column("runs", Integer, nullable=False, default=0, server_default="0"),
     Column("failures", Integer, nullable=False, default=0, server_default="0"),
 )
+
+# people: who may look at and act on which stores (the console and the JSON API)
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(255), nullable=False),
+    Column("role", String(16), nullable=False),  # owner | approver | support | analyst
+    Column("password_hash", String(255), nullable=False),  # argon2id
+    Column("totp_secret", Text),  # sealed with the SecretBox; None: no second factor
+    Column("session_epoch", Integer, nullable=False, default=0, server_default="0"),  # bump: sessions end
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("last_login_at", Timestamp),
+)
+
+grants = Table(
+    "grants",
+    metadata,
+    Column("user_id", String(32), primary_key=True),
+    Column("connector", String(64), primary_key=True),  # "*": every connector
+    Column("store_id", String(255), primary_key=True),  # "*": every store of the connector
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", String(32), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the token; the token is shown once
+    Column("scopes", JSON, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("last_used_at", Timestamp),
+    Column("revoked_at", Timestamp),
+)
+
+throttles = Table(
+    "throttles",
+    metadata,
+    Column("key", String(255), primary_key=True),  # login:<email> | login-ip:<address>
+    Column("count", Integer, nullable=False),
+    Column("window_until", Timestamp, nullable=False),
+)
+
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("refund_id", String(32), primary_key=True),
+    Column("user_id", String(32), primary_key=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("at", Timestamp, nullable=False),
+)
+
+refund_notes = Table(
+    "refund_notes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("refund_id", String(32), nullable=False),
+    Column("user_id", String(32), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("at", Timestamp, nullable=False),
+)
+Index("ix_refund_notes_refund", refund_notes.c.refund_id, refund_notes.c.id)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, bindparam, select, update
 
 from hub.db.tables import deliveries
-from hub.ledger.records import Delivery, DeliverySummary, from_row
+from hub.ledger.records import Delivery, from_row
 
 # received -> done | ignored | dead (parse failed: kept, visible, replayable) | ack (a ping)
 RECEIVED, DONE, IGNORED, DEAD, ACK = "received", "done", "ignored", "dead", "ack"
@@ -49,25 +49,6 @@ def requeue(conn: Connection, delivery_id: str) -> bool:
         .values(status=RECEIVED, error=None)
     )
     return result.rowcount == 1
-
-
-def listed(conn: Connection, status: str, limit: int) -> list[DeliverySummary]:
-    """Deliveries in ``status``, newest first, without bodies."""
-    rows = conn.execute(
-        select(
-            deliveries.c.id,
-            deliveries.c.connector,
-            deliveries.c.store_id,
-            deliveries.c.topic,
-            deliveries.c.status,
-            deliveries.c.error,
-            deliveries.c.received_at,
-        )
-        .where(deliveries.c.status == status)
-        .order_by(deliveries.c.received_at.desc())
-        .limit(limit)
-    ).all()
-    return [from_row(DeliverySummary, row) for row in rows]
 
 
 def prune(conn: Connection, older_than: datetime, dead_older_than: datetime) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, LargeBinary, bindparam, func, or_, select, text, update
 
 from hub.db.tables import data_exports, deliveries, refunds
+from hub.ledger.people import ALL_STORES, StoreScope
 from hub.ledger.records import as_utc
 from hub.policy.history import normalize_email
 
@@ -135,8 +136,13 @@ def save_export(conn: Connection, connector: str, store_id: str, request_ref: st
     return export_id
 
 
-def exports(conn: Connection, store_id: str | None, limit: int) -> list[dict[str, Any]]:
-    query = select(data_exports).order_by(data_exports.c.created_at.desc()).limit(limit)
+def exports(conn: Connection, store_id: str | None, limit: int, scope: StoreScope = ALL_STORES) -> list[dict[str, Any]]:
+    query = (
+        select(data_exports)
+        .where(scope.clause(data_exports.c.connector, data_exports.c.store_id))
+        .order_by(data_exports.c.created_at.desc())
+        .limit(limit)
+    )
     if store_id is not None:
         query = query.where(data_exports.c.store_id == store_id)
     return [

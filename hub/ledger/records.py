@@ -62,6 +62,7 @@ class Refund:
     writeback_ref: str | None
     writeback_lease_until: datetime | None
     needs_person: bool
+    assigned_to: str | None
     created_at: datetime
     updated_at: datetime
     executed_at: datetime | None

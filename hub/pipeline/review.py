@@ -10,7 +10,7 @@ from hub.runtime.bootstrap import Hub
 
 
 def review_decision(
-    hub: Hub, refund_id: str, approve: bool, who: str, amount: int | None = None, note: str = ""
+    hub: Hub, refund_id: str, approve: bool, actor: str, amount: int | None = None, note: str = ""
 ) -> str:
     """Approve (the whole amount, or ``amount``) or deny; returns the new state.
 
@@ -32,6 +32,6 @@ def review_decision(
         else:
             ledger.transition(conn, refund_id, states.DENIED, expect=row.state)
             state = states.DENIED
-        audit.write(conn, f"admin:{who}", "reviewed", refund_id=refund_id, state=state, amount=amount, note=note)
+        audit.write(conn, actor, "reviewed", refund_id=refund_id, state=state, amount=amount, note=note)
     hub.dispatcher.wake()
     return state

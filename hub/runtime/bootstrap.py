@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -20,6 +21,7 @@ from hub.db.engine import make_engine
 from hub.db.migrate import upgrade
 from hub.errors import ConfigError, PluginError
 from hub.ledger.stores import DbStores, sync_config_stores
+from hub.people.accounts import Accounts
 from hub.runtime import plugins
 from hub.runtime.config import Config
 from hub.runtime.crypto import SecretBox
@@ -55,6 +57,11 @@ class Hub:
     stores: dict[str, DbStores]
     policies: dict[str, Policy]
     dispatcher: Dispatcher = field(default_factory=NoDispatch)
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        """People, their grants and tokens (the console and the JSON API ask who is asking)."""
+        return Accounts(self.engine, self.box)
 
     def policy_for(self, connector: str, store_id: str) -> Policy:
         name = self.stores[connector].policy_name(store_id) or "default"

@@ -18,6 +18,7 @@ class SecretBox:
     def __init__(self, keys: Sequence[str]) -> None:
         if not keys:
             raise ConfigError("hub.secret_keys", "at least one Fernet key is required (REFUND_HUB_SECRET_KEYS)")
+        self.keys: tuple[str, ...] = tuple(k if isinstance(k, str) else k.decode() for k in keys)  # newest first
         try:
             self._fernet = MultiFernet([Fernet(k.encode() if isinstance(k, str) else k) for k in keys])
         except (ValueError, TypeError) as exc:

@@ -3,9 +3,7 @@ dead letters and replay. ``/api/openapi.json`` describes it."""
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Sequence
-from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -14,13 +12,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.ledger import privacy, views
 from hub.ledger.records import AuditEntry, Refund
 from hub.ledger.unit import read
+from hub.people import roles
+from hub.people.accounts import Principal
 from hub.web.app import current_hub
+from hub.web.auth import fail, principal, requires
 from hub.web.bodies import BadRequest, int_arg, json_body
 from hub.web.openapi import DOCUMENT
 
 bp = Blueprint("admin", __name__, url_prefix="/api")
 PAGE = 100
-BEARER = "Bearer "
 
 
 class ReviewBody(BaseModel):
@@ -29,11 +29,10 @@ class ReviewBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     amount: int | None = Field(default=None, gt=0)  # minor units; approve only; default: the whole request
     note: str = Field(default="", max_length=2000)
-    by: str = Field(default="admin", min_length=1, max_length=100)
+    by: str | None = Field(default=None, min_length=1, max_length=100)  # the operator token only: on whose behalf
 
 
-def _fail(status: int, code: str, message: str) -> tuple[Response, int]:
-    return jsonify(error=code, message=message), status
+_fail = fail
 
 
 @bp.errorhandler(BadRequest)
@@ -41,24 +40,14 @@ def _bad_request(exc: BadRequest) -> tuple[Response, int]:
     return _fail(400, exc.code, exc.message)
 
 
-def bearer_matches(header: str, expected: str) -> bool:
-    """``Authorization: Bearer <token>``, compared in constant time; no scheme, no entry."""
-    if not header.startswith(BEARER):
-        return False
-    return hmac.compare_digest(header[len(BEARER) :].strip().encode(), expected.encode())
+def _who() -> Principal:
+    found = principal(current_hub())
+    assert found is not None  # ``requires`` let the request through
+    return found
 
 
-def token_required(view):  # type: ignore[no-untyped-def]
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
-        expected = current_hub().config.hub.admin_token
-        if not expected:
-            return _fail(403, "admin_disabled", "set REFUND_HUB_ADMIN_TOKEN to enable the admin API")
-        if not bearer_matches(request.headers.get("Authorization", ""), expected):
-            return _fail(401, "unauthorized", "missing or wrong bearer token (Authorization: Bearer <token>)")
-        return view(*args, **kwargs)
-
-    return wrapper
+def _visible(refund: Refund) -> bool:
+    return _who().stores.allows(refund.connector, refund.store_id)
 
 
 def _refund_json(row: Refund, trail: Sequence[AuditEntry] | None = None) -> dict[str, Any]:
@@ -96,7 +85,7 @@ def openapi() -> Response:
 
 
 @bp.get("/refunds")
-@token_required
+@requires(roles.READ, current_hub)
 def list_refunds() -> Response:
     with read(current_hub().engine) as conn:
         rows = views.refund_list(
@@ -104,22 +93,23 @@ def list_refunds() -> Response:
             limit=int_arg(request, "limit", PAGE, low=1, high=views.MAX_PAGE),
             state=request.args.get("state"),
             store_id=request.args.get("store_id"),
+            scope=_who().stores,
         )
     return jsonify(refunds=[_refund_json(r) for r in rows])
 
 
 @bp.get("/refunds/<refund_id>")
-@token_required
+@requires(roles.READ, current_hub)
 def show_refund(refund_id: str) -> Any:
     with read(current_hub().engine) as conn:
-        found = views.refund_with_trail(conn, refund_id)
+        found = views.refund_with_trail(conn, refund_id, _who().stores)
     if found is None:
         return _fail(404, "not_found", f"no refund {refund_id}")
     return jsonify(_refund_json(*found))
 
 
 @bp.post("/refunds/<refund_id>/<verdict>")
-@token_required
+@requires(roles.REVIEW, current_hub)
 def review(refund_id: str, verdict: str) -> Any:
     from hub.pipeline.review import review_decision
 
@@ -128,9 +118,16 @@ def review(refund_id: str, verdict: str) -> Any:
     body = json_body(request, ReviewBody)
     if verdict == "deny" and body.amount is not None:
         return _fail(400, "invalid_body", "amount: only an approval takes an amount")
+    who = _who()
+    if body.by is not None and who.user_id is not None:
+        return _fail(400, "invalid_body", "by: a person's token acts as that person; only the operator token names one")
+    actor = f"admin:{body.by or 'admin'}" if who.user_id is None else who.actor
+    with read(current_hub().engine) as conn:
+        if views.refund_with_trail(conn, refund_id, who.stores) is None:
+            return _fail(404, "not_found", f"no refund {refund_id}")
     try:
         state = review_decision(
-            current_hub(), refund_id, verdict == "approve", who=body.by, amount=body.amount, note=body.note
+            current_hub(), refund_id, verdict == "approve", actor=actor, amount=body.amount, note=body.note
         )
     except LookupError:
         return _fail(404, "not_found", f"no refund {refund_id}")
@@ -140,11 +137,11 @@ def review(refund_id: str, verdict: str) -> Any:
 
 
 @bp.get("/deliveries")
-@token_required
+@requires(roles.DELIVERIES, current_hub)
 def list_deliveries() -> Response:
     status = request.args.get("status", "dead")
     with read(current_hub().engine) as conn:
-        rows = views.delivery_list(conn, status, PAGE)
+        rows = views.delivery_list(conn, status, PAGE, _who().stores)
     return jsonify(
         deliveries=[
             {
@@ -162,19 +159,24 @@ def list_deliveries() -> Response:
 
 
 @bp.get("/data-exports")
-@token_required
+@requires(roles.EXPORTS, current_hub)
 def list_data_exports() -> Response:
     """What the hub holds on customers who asked (a platform's data request), for the merchant."""
     with read(current_hub().engine) as conn:
-        found = privacy.exports(conn, request.args.get("store_id"), int_arg(request, "limit", PAGE, low=1, high=500))
+        limit = int_arg(request, "limit", PAGE, low=1, high=500)
+        found = privacy.exports(conn, request.args.get("store_id"), limit, _who().stores)
     return jsonify(data_exports=found)
 
 
 @bp.post("/deliveries/<delivery_id>/replay")
-@token_required
+@requires(roles.REPLAY, current_hub)
 def replay_delivery(delivery_id: str) -> Any:
     from hub.pipeline.deliveries import replay
 
-    if not replay(current_hub(), delivery_id, who="admin"):
-        return _fail(409, "not_replayable", f"delivery {delivery_id} is unknown or already queued")
+    who = _who()
+    with read(current_hub().engine) as conn:
+        if not views.delivery_visible(conn, delivery_id, who.stores):
+            return _fail(404, "not_found", f"no delivery {delivery_id}")
+    if not replay(current_hub(), delivery_id, who="admin" if who.user_id is None else who.actor):
+        return _fail(409, "not_replayable", f"delivery {delivery_id} is already queued")
     return jsonify(id=delivery_id, status="received")

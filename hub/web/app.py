@@ -18,6 +18,7 @@ from hub.ledger.unit import Engine
 from hub.runtime.bootstrap import Dispatcher, Hub, bootstrap
 from hub.runtime.config import Config, load_config
 from hub.runtime.logs import configure_logging
+from hub.web.auth import configure_sessions
 from hub.web.webhooks import WebhookEndpoint
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ def create_app(
     app = Flask("refund_hub")
     app.config["MAX_CONTENT_LENGTH"] = config.hub.max_body_bytes
     app.extensions["refund_hub"] = hub
+    configure_sessions(app, hub)
     intake = app.extensions["refund_hub_intake"] = Intake(_writer(hub), hub.dispatcher)
     app.wsgi_app = WebhookEndpoint(hub, intake, app.wsgi_app)  # type: ignore[method-assign]
 

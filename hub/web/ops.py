@@ -8,8 +8,8 @@ from flask import Blueprint, Response, jsonify, request
 
 from hub.ledger.unit import ping
 from hub.runtime.metrics import render
-from hub.web.admin import bearer_matches
 from hub.web.app import current_hub
+from hub.web.auth import bearer_matches
 
 bp = Blueprint("ops", __name__)
 log = logging.getLogger(__name__)

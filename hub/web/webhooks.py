@@ -51,11 +51,24 @@ def _content_length(environ: WSGIEnvironment) -> int | None:
     return length if length >= 0 else None
 
 
+class IncompleteBody(IngestError):
+    """Fewer body bytes than the Content-Length announced: the client closed early, or paused
+    longer than the web worker's read timeout (``hub/cli/serve.py``)."""
+
+    code = "incomplete_body"
+
+
 def _body(environ: WSGIEnvironment, length: int | None, limit: int) -> bytes:
     """The raw body: one read of the server's stream when the length is known; otherwise (chunked)
     through werkzeug's terminated-stream handling, never more than one byte over the limit."""
     if length is not None:
-        return environ["wsgi.input"].read(length) if length else b""  # type: ignore[no-any-return]
+        try:
+            body: bytes = environ["wsgi.input"].read(length) if length else b""
+        except OSError as exc:  # the server's read timed out (TimeoutError) or the connection broke
+            raise IncompleteBody(f"the body stopped before its {length} bytes ({type(exc).__name__})") from exc
+        if len(body) < length:
+            raise IncompleteBody(f"the body ended after {len(body)} of the {length} bytes announced")
+        return body
     return get_input_stream(environ).read(limit + 1)
 
 
