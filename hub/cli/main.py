@@ -10,6 +10,7 @@ import click
 
 from hub.cli.context import config_of, hub_of
 from hub.cli.policy import policy_group
+from hub.cli.users import user_group
 from hub.runtime.config import load_config
 
 
@@ -148,3 +149,4 @@ def rotate_keys(ctx: click.Context) -> None:
 
 
 main.add_command(policy_group)
+main.add_command(user_group)

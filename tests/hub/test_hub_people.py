@@ -133,3 +133,25 @@ def test_passwords_are_argon2_and_long_enough(world: Any) -> None:
         accounts.add_user("dee@example.com", "Dee", "owner", "short")
     user = accounts.add_user("dee@example.com", "Dee", "owner", PASSWORD)
     assert user.password_hash.startswith("$argon2id$")
+
+
+def test_the_first_owner_from_the_command_line(world: Any, tmp_path: Any) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from hub.cli.main import main
+
+    config = tmp_path / "refund-hub.json"
+    config.write_text(json.dumps(world.hub.config.model_dump(mode="json", exclude={"source"})))
+    run = CliRunner(env={"REFUND_HUB_NEW_PASSWORD": PASSWORD}).invoke
+    added = run(main, ["--config", str(config), "user", "add", "Owner@Example.com", "--all-stores"])
+    assert added.exit_code == 0, added.output
+    assert "owner" in added.output
+    issued = run(main, ["--config", str(config), "user", "token", "owner@example.com"])
+    assert issued.output.startswith("rh_")
+    listed = run(main, ["--config", str(config), "user", "list"])
+    assert "owner@example.com" in listed.output
+    assert "every store" in listed.output
+    token = {"Authorization": "Bearer " + issued.output.strip()}
+    assert world.hub.client.get("/api/refunds", headers=token).status_code == 200
