@@ -38,7 +38,7 @@ class SquareGateway(Gateway):
     def __init__(self, account: str, settings: Mapping[str, Any]) -> None:
         super().__init__(account, settings)
         self.config = SquareSettings.from_mapping(account, settings)
-        self.client = build_client(self.config)
+        self.client, self._attempts = build_client(self.config)
 
     def _options(self) -> RequestOptions:
         return request_options(self.config)
@@ -51,11 +51,13 @@ class SquareGateway(Gateway):
             request = tx.refund_request(execution)
         except ValueError as exc:  # refused before anything was sent
             return RefundResult(outcome=Outcome.FAILED, code="invalid_request", message=str(exc))
+        self._attempts.begin()
         try:
             response = self.client.refunds.refund_payment(**request, request_options=self._options())
             return tx.refund_response_result(response.model_dump(mode="json", exclude_none=True))
         except Exception as exc:  # noqa: BLE001 - every failure becomes an outcome, never an exception
-            return exception_result(exc)
+            earlier = self._attempts.earlier_attempt_may_have_executed()
+            return exception_result(exc, earlier_attempt_may_have_executed=earlier)
 
     def get_refund(self, lookup: RefundLookup) -> RefundResult | None:
         """By gateway refund id when known; otherwise among the payment's ``refund_ids``, the one

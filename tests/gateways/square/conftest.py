@@ -65,6 +65,15 @@ def _servers() -> Iterator[tuple[Inbox, SquareSimulator]]:
 
 
 @pytest.fixture
+def own_sim() -> Iterator[SquareSimulator]:
+    """A simulator of the test's own, for tests that take it down."""
+    simulator = SquareSimulator()
+    simulator.start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
 def settle_after() -> float:
     return 0.0
 

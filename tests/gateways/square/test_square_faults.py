@@ -128,3 +128,77 @@ def test_faults_can_be_set_over_http(sim, gateway, make_execution):
     requests.post(f"{sim.url}/__sim/faults", json={"kind": "error", "status": 502, "path": "^/v2/refunds$"}, timeout=5)
     assert gateway.refund(make_execution(payment, 100, "JPY")).outcome is Outcome.UNKNOWN
     assert gateway.refund(make_execution(payment, 100, "JPY")).outcome is Outcome.SUCCEEDED
+
+
+# -- the SDK's own retries: what the attempts before the last may have done --------------------
+# The SDK backs off about a second before each retry (1 s x 2^n with jitter, core/http_client.py).
+
+
+def _refund_posts(sim):
+    return [x for x in sim.exchanges if x.method == "POST" and x.path == "/v2/refunds"]
+
+
+def _down_after(sim, status: int) -> None:
+    """Take ``sim`` down as soon as it has answered ``status``: the SDK's retry is refused.
+
+    ``Connection: close`` makes the retry open a new connection (rather than reuse the kept-alive
+    one, which the stopped server would still serve), and nothing listens any more.
+    """
+
+    def stop_after(response):
+        if response.status_code == status:
+            response.headers["Connection"] = "close"
+            sim.stop()
+        return response
+
+    sim.app.after_request_funcs.setdefault(None, []).append(stop_after)
+
+
+@pytest.mark.parametrize(("last", "code"), [(429, "RATE_LIMITED"), (400, "BAD_REQUEST")])
+def test_a_5xx_then_a_refusal_is_unknown_not_unavailable_or_failed(sim, settings, make_execution, last, code):
+    gateway = SquareGateway("square-main", {**settings, "max_retries": 1})
+    payment = sim.create_payment(1000, "USD")
+    sim.faults.add("error", status=503, method="POST", path="^/v2/refunds$")
+    sim.faults.add("error", status=last, method="POST", path="^/v2/refunds$")
+    result = gateway.refund(make_execution(payment, 100))
+    # The 503 may have come after Square refunded: the last answer proves nothing about it.
+    assert (result.outcome, result.code) == (Outcome.UNKNOWN, code)
+    assert "earlier attempt" in (result.message or "")
+    posts = _refund_posts(sim)
+    assert [x.status for x in posts] == [503, last] and posts[0].request == posts[1].request
+
+
+def test_a_5xx_then_connection_refused_is_unknown(own_sim, make_execution):
+    gateway = SquareGateway("square-main", {**own_sim.hub_settings(), "max_retries": 1, "timeout": 2})
+    payment = own_sim.create_payment(1000, "USD")
+    own_sim.faults.add("error", status=503, method="POST", path="^/v2/refunds$")
+    _down_after(own_sim, 503)
+    result = gateway.refund(make_execution(payment, 100))
+    assert (result.outcome, result.code) == (Outcome.UNKNOWN, "ConnectError")
+    assert "earlier attempt" in (result.message or "")
+    assert [x.status for x in _refund_posts(own_sim)] == [503]
+
+
+def test_rate_limited_on_every_attempt_stays_unavailable(sim, settings, make_execution):
+    gateway = SquareGateway("square-main", {**settings, "max_retries": 1})
+    payment = sim.create_payment(1000, "USD")
+    sim.faults.add("error", status=429, times=2, method="POST", path="^/v2/refunds$")
+    result = gateway.refund(make_execution(payment, 100))
+    assert (result.outcome, result.code) == (Outcome.UNAVAILABLE, "RATE_LIMITED")  # nothing ever ran
+    assert [x.status for x in _refund_posts(sim)] == [429, 429]
+
+
+def test_connection_refused_only_is_unavailable_with_sdk_retries_on(closed_port_url, settings, make_execution):
+    gateway = SquareGateway("square-main", {**settings, "base_url": closed_port_url, "max_retries": 2})
+    result = gateway.refund(make_execution("any-payment", 100))
+    assert (result.outcome, result.code) == (Outcome.UNAVAILABLE, "ConnectError")
+
+
+def test_each_call_starts_a_fresh_trace(sim, settings, make_execution, closed_port_url):
+    """A 5xx in one refund call says nothing about the next call's attempts."""
+    gateway = SquareGateway("square-main", {**settings, "max_retries": 0})
+    payment = sim.create_payment(1000, "USD")
+    sim.faults.add("error", status=503, method="POST", path="^/v2/refunds$")
+    assert gateway.refund(make_execution(payment, 100)).outcome is Outcome.UNKNOWN
+    sim.faults.add("error", status=429, method="POST", path="^/v2/refunds$")
+    assert gateway.refund(make_execution(payment, 100)).outcome is Outcome.UNAVAILABLE
