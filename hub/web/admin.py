@@ -126,14 +126,20 @@ def review(refund_id: str, verdict: str) -> Any:
         if views.refund_with_trail(conn, refund_id, who.stores) is None:
             return _fail(404, "not_found", f"no refund {refund_id}")
     try:
-        state = review_decision(
-            current_hub(), refund_id, verdict == "approve", actor=actor, amount=body.amount, note=body.note
+        outcome = review_decision(
+            current_hub(),
+            refund_id,
+            verdict == "approve",
+            actor=actor,
+            amount=body.amount,
+            note=body.note,
+            approver=who.user_id or actor,
         )
     except LookupError:
         return _fail(404, "not_found", f"no refund {refund_id}")
     except Exception as exc:  # noqa: BLE001 - not in review, over the balance, raced: the caller's conflict
         return _fail(409, "conflict", str(exc))
-    return jsonify(id=refund_id, state=state)
+    return jsonify(id=refund_id, state=outcome.state, awaiting_checker=outcome.awaiting_checker)
 
 
 @bp.get("/deliveries")
