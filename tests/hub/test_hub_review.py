@@ -30,7 +30,8 @@ def checked(world: Any) -> Any:
     hub = world.hub.hub
     store = hub.stores["sandbox"].get(STORE)
     assert store is not None
-    hub.stores["sandbox"].save(STORE, settings={**store.settings, "two_approvers_above": 500}, credentials=store.credentials)
+    settings = {**store.settings, "two_approvers_above": 500}
+    hub.stores["sandbox"].save(STORE, settings=settings, credentials=store.credentials)
     tokens = {}
     for email, role in (("ana@example.com", "approver"), ("ben@example.com", "approver")):
         hub.accounts.add_user(email, email.split("@")[0], role, PASSWORD)
