@@ -48,6 +48,7 @@ class WooClient:
     """REST calls for one store, with that store's keys and the connector's timeout."""
 
     def __init__(self, store: StoreContext, *, timeout: float = 20.0) -> None:
+        self.store_id = store.id
         settings = store.settings
         self._api = API(
             url=str(settings.get("url") or store.id),

@@ -97,13 +97,20 @@ class WooCommerceConnector(Connector):
         with self._platform_errors(f"note on order {notice.order_id}"):
             return record.notify_decision(self.client(store), notice)
 
-    def poll(self, store: StoreContext, cursor: str | None) -> PollResult | None:
+    def poll(self, store: StoreContext, cursor: str | None) -> Iterator[PollResult]:
+        """Page by page (``poll.pages``): the hub saves each page's cursor, so a failure on
+        page 3 resumes after page 2. Errors leave as the hub's, while it iterates."""
         lookback = timedelta(hours=float(self.settings.get("poll_lookback_hours", 24)))
-        with self._platform_errors("poll orders"):
-            try:
-                return poll.poll(self.client(store), store.id, cursor, self.options(store.id, store), lookback=lookback)
-            except UNREADABLE as exc:
-                raise ParseError(f"unreadable order list: {exc!r}") from exc
+        found = poll.pages(self.client(store), store.id, cursor, self.options(store.id, store), lookback=lookback)
+        while True:
+            with self._platform_errors("poll orders"):
+                try:
+                    page = next(found, None)
+                except UNREADABLE as exc:
+                    raise ParseError(f"unreadable order list: {exc!r}") from exc
+            if page is None:
+                return
+            yield page
 
     def check_webhooks(self, store: StoreContext) -> list[str]:
         """Janitor health check: re-enable the hub's disabled/paused webhooks, create missing ones."""
@@ -119,6 +126,7 @@ class WooCommerceConnector(Connector):
             app_url=str(self.settings.get("app_url") or ""),
             secret=store.credentials.get("webhook_secret", ""),
             topics=topics,
+            stores=self.stores,
         )
 
     def blueprint(self) -> Blueprint | None:

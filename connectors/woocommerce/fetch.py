@@ -93,7 +93,7 @@ def recorded(store: StoreContext, reader: StoreReader, notice: Notice) -> Event:
     if amount == 0:
         return Ignored(reason=f"refund {refund_id} moves no money", topic=notice.topic)
     marks = tx.hub_refund_meta(refund)
-    hub_id = marks.get(tx.HUB_ID_META)
+    hub_id = tx.hub_refund_id_of(refund)
     picks = [
         (item, abs(int(item.get("quantity") or 0)), tx.refund_item_origin(item))
         for item in refund.get("line_items") or ()

@@ -4,11 +4,16 @@ An order body lists every refund of the order, old and new (a merged delivery ca
 new ones), so each refund becomes a ``recorded`` notice keyed by its refund id and the ledger
 drops the ones it already has. An order in the store's refund-request status, or a configured
 request action, becomes a ``requested`` notice keyed by the order.
+
+An authentic body can still be anything (a signed body is only as careful as the store that
+signed it): whatever does not read as WooCommerce's JSON — deep nesting, a 5 000-digit number, a
+lone surrogate, a list where an object belongs, a wrong type in a field — is a ``ParseError``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -16,6 +21,7 @@ from connectors.woocommerce.settings import StoreOptions
 from connectors.woocommerce.transformers import normalize_status
 from connectors.woocommerce.verify import PING_TOPIC, REFUND_CREATED
 from hub.contracts import Delivery, Notice
+from hub.errors import UNREADABLE as _UNREADABLE
 from hub.errors import ParseError
 
 ORDER_REFUNDED = "action.woocommerce_order_refunded"
@@ -36,7 +42,19 @@ def request_ref(order_id: Any) -> str:
     return f"request:{order_id}"
 
 
-UNREADABLE = (KeyError, ValueError, TypeError)  # pydantic's ValidationError and CurrencyError are ValueErrors
+# what reading a foreign shape raises (pydantic's ValidationError and CurrencyError are ValueErrors)
+UNREADABLE = _UNREADABLE
+# a ``\\uD800``-``\\uDFFF`` escape, or such a code point written raw: where a lone surrogate may hide
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+
+
+def read_json(raw: bytes) -> Any:
+    """A body as JSON; ``ValueError``/``RecursionError`` for what is not JSON, and
+    ``UnicodeError`` for text with a lone surrogate (no database stores it, no store sends it)."""
+    body = json.loads(raw)
+    if _SURROGATE.search(raw):
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    return body
 
 
 def parse(delivery: Delivery, options: Callable[[str], StoreOptions]) -> list[Notice]:
@@ -44,7 +62,7 @@ def parse(delivery: Delivery, options: Callable[[str], StoreOptions]) -> list[No
     if delivery.topic == PING_TOPIC:
         return [ignored(delivery.store_id, delivery.topic, "webhook creation ping")]
     try:
-        body = json.loads(delivery.body)
+        body = read_json(delivery.body)
         return notices_for(delivery.store_id, delivery.topic, body, options(delivery.store_id))
     except UNREADABLE as exc:
         raise ParseError(f"unreadable WooCommerce {delivery.topic} delivery: {exc!r}") from exc

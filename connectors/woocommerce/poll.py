@@ -5,12 +5,15 @@ WooCommerce never retries a delivery, so the janitor polls ``GET /orders?modifie
 second-grained, so each poll re-reads the cursor's second and skips the orders already seen
 in it, unless what the hub reads from them (status, refund ids) changed within that second:
 ``date_modified`` cannot tell such a change apart. The cursor is ``<GMT second>|<order id>:<mark>,…``.
+
+``pages`` yields one ``PollResult`` per REST page, each with the cursor after that page: the hub
+saves it page by page, so a poll that fails half way (a 5xx on page 3) resumes after page 2.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,7 +49,7 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, set[str]] | None:
     return (moment, {i for i in ids.split(",") if i}) if moment else None
 
 
-def poll(
+def pages(
     client: WooClient,
     store_id: str,
     cursor: str | None,
@@ -55,8 +58,9 @@ def poll(
     lookback: timedelta,
     max_pages: int = 10,
     now: datetime | None = None,
-) -> PollResult:
-    """Notices for orders modified after the cursor (first poll: ``lookback`` ago), oldest first."""
+) -> Iterator[PollResult]:
+    """Notices for orders modified after the cursor (first poll: ``lookback`` ago), oldest first,
+    one ``PollResult`` per REST page with the cursor after it (at most ``max_pages``)."""
     start = decode_cursor(cursor) or ((now or datetime.now(UTC)) - lookback, set())
     newest, seen_then = start[0], set(start[1])
     params = {
@@ -65,15 +69,19 @@ def poll(
         "orderby": "modified",
         "order": "asc",
     }
-    notices: list[Notice] = []
-    for order in client.every("orders", params, max_pages=max_pages):
-        modified = tx.gmt(order.get("date_modified_gmt"))
-        mark = seen_mark(order)
-        if modified is None or (modified == start[0] and mark in start[1]):
-            continue
-        notices.extend(n for n in order_notices(store_id, POLL_TOPIC, order, options) if n.kind != "ignored")
-        if modified > newest:
-            newest, seen_then = modified, set()
-        if modified == newest:  # the order's latest mark replaces an earlier one from this second
-            seen_then = {m for m in seen_then if _order_of(m) != int(order["id"])} | {mark}
-    return PollResult(notices=notices, cursor=encode_cursor(newest, seen_then))
+    for number in range(1, max_pages + 1):
+        page = client.page("orders", params, number)
+        notices: list[Notice] = []
+        for order in page.items:
+            modified = tx.gmt(order.get("date_modified_gmt"))
+            mark = seen_mark(order)
+            if modified is None or (modified == start[0] and mark in start[1]):
+                continue
+            notices.extend(n for n in order_notices(store_id, POLL_TOPIC, order, options) if n.kind != "ignored")
+            if modified > newest:
+                newest, seen_then = modified, set()
+            if modified == newest:  # the order's latest mark replaces an earlier one from this second
+                seen_then = {m for m in seen_then if _order_of(m) != int(order["id"])} | {mark}
+        yield PollResult(notices=notices, cursor=encode_cursor(newest, seen_then))
+        if number >= page.total_pages or not page.items:
+            return

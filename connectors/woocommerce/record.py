@@ -2,7 +2,8 @@
 
 The hub records its own refunds with ``api_refund: false`` (WooCommerce's default ``true`` would
 have the payment plugin move the money again). WooCommerce has no idempotency key, so a record
-already carrying the hub id in ``meta_data``, or an identical note, is looked for first.
+already carrying the hub id (in ``meta_data``, or in its reason: see ``refund``), or an identical
+note, is looked for first, and look-up and create for an order are one step (``order_claim``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from connectors.woocommerce import transformers as tx
 from connectors.woocommerce.client import WooClient
 from connectors.woocommerce.parse import refund_of
-from connectors.woocommerce.refund import find_hub_refund, refund_body
+from connectors.woocommerce.refund import find_hub_refund, order_claim, refund_body
 from hub.contracts import DecisionNotice, Outcome, RecordResult, WriteBack
 from hub.models.money import format_decimal
 
@@ -33,24 +34,25 @@ def record(client: WooClient, writeback: WriteBack, *, restock: bool) -> RecordR
             reference=f"note:{note['id']}",
             detail={"kind": "note", "outcome": writeback.outcome.value, "refund_id": manual},
         )
-    existing = find_hub_refund(client, writeback.order_id, writeback.hub_refund_id)
-    if existing is not None:
-        return RecordResult(
-            reference=str(existing["id"]), detail={"kind": "refund", "created": False, "api_refund": False}
+    with order_claim(client, writeback.order_id):
+        existing = find_hub_refund(client, writeback.order_id, writeback.hub_refund_id)
+        if existing is not None:
+            return RecordResult(
+                reference=str(existing["id"]), detail={"kind": "refund", "created": False, "api_refund": False}
+            )
+        order = client.get(f"orders/{int(writeback.order_id)}")
+        body = refund_body(
+            order,
+            writeback,
+            api_refund=False,
+            restock=restock,
+            meta_data={
+                tx.HUB_ID_META: writeback.hub_refund_id,
+                tx.HUB_GATEWAY_META: writeback.gateway or writeback.route,
+                tx.HUB_GATEWAY_REFUND_META: writeback.gateway_refund_id or "",
+            },
         )
-    order = client.get(f"orders/{int(writeback.order_id)}")
-    body = refund_body(
-        order,
-        writeback,
-        api_refund=False,
-        restock=restock,
-        meta_data={
-            tx.HUB_ID_META: writeback.hub_refund_id,
-            tx.HUB_GATEWAY_META: writeback.gateway or writeback.route,
-            tx.HUB_GATEWAY_REFUND_META: writeback.gateway_refund_id or "",
-        },
-    )
-    created = client.post(f"orders/{int(writeback.order_id)}/refunds", body)
+        created = client.post(f"orders/{int(writeback.order_id)}/refunds", body)
     return RecordResult(reference=str(created["id"]), detail={"kind": "refund", "created": True, "api_refund": False})
 
 
@@ -64,10 +66,11 @@ def _note_once(client: WooClient, order_id: str, text: str, *, customer_note: bo
     """The order note with this text, added unless an earlier attempt already did (notes have no key)."""
     path = f"orders/{int(order_id)}/notes"
     kind = "customer" if customer_note else "internal"
-    for note in client.every(path, {"type": kind}, max_pages=5):
-        if note.get("note") == text:
-            return note
-    return client.post(path, {"note": text, "customer_note": customer_note})
+    with order_claim(client, order_id):
+        for note in client.every(path, {"type": kind}, max_pages=5):
+            if note.get("note") == text:
+                return note
+        return client.post(path, {"note": text, "customer_note": customer_note})
 
 
 def _outcome_note(writeback: WriteBack, manual_refund: str | None) -> str:

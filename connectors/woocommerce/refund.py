@@ -3,12 +3,21 @@
 ``POST /orders/{id}/refunds`` moves money through the order's payment plugin unless
 ``api_refund`` is false (its default is true); only the ``platform`` route sends ``true`` (the
 hub's own records, ``record``, send ``false``). WooCommerce has no idempotency key, so a refund
-already carrying the hub id in ``meta_data`` is looked for first.
+already carrying the hub id is looked for first — in its ``meta_data``, or in its reason, which
+``wc_create_refund`` saves with the refund itself (the REST controller saves the meta only after
+the payment plugin, e-mails and hooks ran: a request that died in between left the reason only).
+
+Look-up and create are one step per order within a process (``order_claim``): two overlapping
+calls for the same order wait for each other, and the second finds the first's refund. Across
+processes the hub claims each write-back and each execution under a lease before calling
+(``hub/pipeline/writeback.py``); WooCommerce itself offers nothing to close that window.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -19,10 +28,20 @@ from hub.contracts import Execution, Outcome, RefundLookup, RefundResult, WriteB
 PLUGIN_FAILED = "woocommerce_rest_cannot_create_order_refund"  # wc_create_refund() returned a WP_Error
 
 
+_CLAIMS = tuple(threading.Lock() for _ in range(64))  # striped: bounded, whatever the number of orders
+
+
+@contextmanager
+def order_claim(client: WooClient, order_id: str) -> Iterator[None]:
+    """Look-up then create, for one order of one store, by one caller of this process at a time."""
+    with _CLAIMS[hash((client.store_id, str(order_id))) % len(_CLAIMS)]:
+        yield
+
+
 def find_hub_refund(client: WooClient, order_id: str, hub_refund_id: str) -> dict[str, Any] | None:
-    """The order's refund whose ``_refund_hub_id`` meta is ``hub_refund_id``, if any."""
+    """The order's refund carrying ``hub_refund_id`` (meta, else reason mark), if any."""
     for refund in client.every(f"orders/{int(order_id)}/refunds"):
-        if tx.hub_refund_meta(refund).get(tx.HUB_ID_META) == hub_refund_id:
+        if tx.hub_refund_id_of(refund) == hub_refund_id:
             return dict(refund)
     return None
 
@@ -32,6 +51,11 @@ def refund_on_platform(client: WooClient, execution: Execution, *, restock: bool
     order_id = execution.order_id or execution.payment_extra.get("order_id", "")
     if not order_id:
         return RefundResult(outcome=Outcome.FAILED, code="no_order", message="a platform refund needs the order id")
+    with order_claim(client, order_id):
+        return _refund_once(client, execution, order_id, restock=restock)
+
+
+def _refund_once(client: WooClient, execution: Execution, order_id: str, *, restock: bool) -> RefundResult:
     try:
         existing = find_hub_refund(client, order_id, execution.hub_refund_id)
         order = None if existing else client.get(f"orders/{int(order_id)}")
@@ -69,9 +93,7 @@ def get_platform_refund(client: WooClient, lookup: RefundLookup) -> RefundResult
             refund = find_hub_refund(client, order_id, lookup.hub_refund_id)
         elif lookup.gateway_refund_id:
             listed = client.get("refunds", {"include": int(lookup.gateway_refund_id)})
-            refund = next(
-                (r for r in listed if tx.hub_refund_meta(r).get(tx.HUB_ID_META) == lookup.hub_refund_id), None
-            )
+            refund = next((r for r in listed if tx.hub_refund_id_of(r) == lookup.hub_refund_id), None)
         else:
             return None
     except WooError as exc:
@@ -109,7 +131,7 @@ def refund_body(
     return tx.refund_payload(
         amount=refund.amount,
         currency=refund.currency,
-        reason=refund.note or f"Refund Hub {refund.hub_refund_id}",
+        reason=tx.hub_reason(refund.note or "Refund Hub", refund.hub_refund_id),
         lines=refund.lines,
         shipping=refund.shipping,
         order=order,

@@ -7,6 +7,7 @@ Money in WooCommerce is a decimal string in the order currency; ``*_gmt`` dates 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,6 +60,11 @@ HUB_ID_META = "_refund_hub_id"
 HUB_KEY_META = "_refund_hub_idempotency_key"
 HUB_GATEWAY_META = "_refund_hub_gateway"
 HUB_GATEWAY_REFUND_META = "_refund_hub_gateway_refund_id"
+# The hub id also rides in the refund's reason: ``wc_create_refund`` saves the reason with the
+# refund itself, while the REST controller saves ``meta_data`` only afterwards (after the payment
+# plugin, the refund e-mails and hooks ran), so a request that died in between left the reason only.
+HUB_REASON_MARK = "[refund-hub:{}]"
+_HUB_REASON = re.compile(r"\[refund-hub:([A-Za-z0-9_.-]{1,100})\]")
 
 
 def payment_family(method: str) -> str | None:
@@ -344,3 +350,19 @@ def hub_refund_meta(refund: Mapping[str, Any]) -> dict[str, str]:
     """The hub's own marks on a WooCommerce refund (empty for refunds made outside the hub)."""
     values = meta(refund.get("meta_data"))
     return {k: v for k, v in values.items() if k.startswith("_refund_hub_") and v}
+
+
+def hub_reason(text: str, hub_refund_id: str) -> str:
+    """A refund reason carrying the hub refund id (``[refund-hub:<id>]``) after ``text``."""
+    mark = HUB_REASON_MARK.format(hub_refund_id)
+    return text if mark in text else f"{text} {mark}".strip()
+
+
+def hub_refund_id_of(refund: Mapping[str, Any]) -> str | None:
+    """The hub refund id a WooCommerce refund carries: its ``_refund_hub_id`` meta, else the mark
+    in its reason (a refund whose meta was never saved); None for refunds made outside the hub."""
+    marked = hub_refund_meta(refund).get(HUB_ID_META)
+    if marked:
+        return marked
+    found = _HUB_REASON.findall(str(refund.get("reason") or ""))
+    return found[-1] if found else None

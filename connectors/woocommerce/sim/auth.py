@@ -1,5 +1,6 @@
 """How the WooCommerce simulator checks REST credentials, as WooCommerce's REST authentication does,
-and hands out new keys (``/wc-auth/v1/authorize``, ``WC_Auth``).
+and hands out new keys (``/wc-auth/v1/authorize``, ``WC_Auth``: the keys exist before they are
+POSTed to the https ``callback_url``, and are deleted unless it answers 200).
 
 Accepted: HTTP Basic ``consumer_key:consumer_secret``, query-string ``consumer_key`` and
 ``consumer_secret``, and one-legged OAuth 1.0a (HMAC-SHA256, what the ``woocommerce`` package
@@ -12,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
 import threading
@@ -89,6 +91,8 @@ def authorize(sim: WooCommerceSimulator) -> Any:
     missing = [k for k in ("app_name", "scope", "user_id", "return_url", "callback_url") if not args.get(k)]
     if missing or args["scope"] not in ("read", "write", "read_write"):
         return Response(f"Missing parameter {missing[0] if missing else 'scope'}", status=400)
+    if not _over_ssl(args["callback_url"]):
+        return Response("Error: The callback_url needs to be over SSL.", status=401)
     if sim.deny_authorization:
         return redirect(_with_query(args["return_url"], success="0", user_id=args["user_id"]))
     key_id = len(sim.authorizations) + 1
@@ -118,6 +122,19 @@ def authorize(sim: WooCommerceSimulator) -> Any:
             "An error occurred in the request and at the time were unable to send the consumer data", status=401
         )
     return redirect(_with_query(args["return_url"], success="1", user_id=args["user_id"]))
+
+
+def _over_ssl(url: str) -> bool:
+    """``make_validation``: a ``callback_url`` without a scheme gets ``https://``; any other scheme
+    than https is refused. The simulator also lets plain http reach a loopback hub (tests, sandbox)."""
+    try:
+        parts = urlsplit(url if "://" in url else f"https://{url}")
+        if parts.scheme.lower() == "https":
+            return True
+        host = (parts.hostname or "").lower()
+        return parts.scheme.lower() == "http" and (host == "localhost" or ipaddress.ip_address(host).is_loopback)
+    except ValueError:
+        return False
 
 
 def _with_query(url: str, **params: str) -> str:

@@ -4,6 +4,7 @@ Each delivery is built when it is sent (the order as it is then), signed with th
 secret, sent once (WooCommerce never retries), and counted: a webhook is ``disabled`` after more
 than five consecutive failures. ``merging()`` collapses deliveries per (webhook, resource) like
 the 10-minute Action Scheduler uniqueness window; ``lose()`` drops the next deliveries on purpose.
+A webhook created over REST is pinged before the create call answers, as ``create_item`` does.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from hub.sandbox.sender import SentWebhook, WebhookSender
 
 USER_AGENT = "WooCommerce/9.4.0 Hookshot (WordPress/6.7.1)"
 MAX_FAILURES = 5  # woocommerce_max_webhook_delivery_failures
+PING_TIMEOUT = 10.0  # wp_safe_remote_post's default is 5 s; the simulator's sender may queue a little
 # topic -> the PHP hooks that trigger it (WC_Webhook::get_default_topic_hooks)
 TOPIC_HOOKS = {
     "order.created": ("woocommerce_new_order",),
@@ -84,8 +86,8 @@ class Hookshot:
                 "date_modified": stamp,
                 "date_modified_gmt": stamp,
             }
-        if ping and status == "active":
-            self.ping(webhook_id)
+        if ping:  # REST ``create_item`` pings whatever the status, and answers only afterwards
+            self.ping(webhook_id, wait=True)
         return self.shop.webhooks[webhook_id]
 
     def render(self, webhook_id: int) -> dict[str, Any]:
@@ -124,7 +126,8 @@ class Hookshot:
             else:
                 self._deliver(webhook_id, hook_name, arg)
 
-    def ping(self, webhook_id: int) -> SentWebhook | None:
+    def ping(self, webhook_id: int, *, wait: bool = False) -> SentWebhook | None:
+        """``WC_Webhook::deliver_ping``: ``webhook_id=N``, unsigned; ``wait`` for its answer (it blocks)."""
         url = self.url_of(self.shop.webhooks[webhook_id])
         if not url:
             return None
@@ -134,6 +137,8 @@ class Hookshot:
             {"User-Agent": USER_AGENT, "Content-Type": "application/x-www-form-urlencoded"},
         )
         self.pings.append(item)
+        if wait:
+            item.done.wait(timeout=PING_TIMEOUT)
         return item
 
     def _deliver(self, webhook_id: int, hook_name: str, arg: Any) -> None:

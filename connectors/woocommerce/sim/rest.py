@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response, jsonify, request
 
 from connectors.woocommerce.sim.state import RefundRefused
+from hub.sandbox.simserver import reset_connection
 
 if TYPE_CHECKING:
     from connectors.woocommerce.sim.server import WooCommerceSimulator
@@ -51,6 +52,9 @@ def _order_routes(app: Flask, sim: WooCommerceSimulator) -> None:
 
     @app.get(f"{API}/orders")
     def list_orders() -> Any:
+        failed = sim.take_page_fault("orders", int(request.args.get("page", 1) or 1))
+        if failed is not None:
+            return error("internal_server_error", f"simulated {failed} on this page", failed)
         rows = [shop.render_order(i) for i in list(shop.orders)]
         if request.args.get("modified_after"):
             after = datetime.fromisoformat(request.args["modified_after"]).replace(tzinfo=None)
@@ -102,14 +106,21 @@ def _refund_routes(app: Flask, sim: WooCommerceSimulator) -> None:
 
     @app.post(f"{API}/orders/<int:order_id>/refunds")
     def create_refund(order_id: int) -> Any:
+        """``prepare_object_for_database``: ``wc_create_refund`` (reason, lines, payment, hooks), and
+        only then the request's ``meta_data``; ``crash_refund_before_meta`` dies in between."""
         _known(sim, order_id)
+        body = request.get_json(force=True)
+        crash = sim.take_refund_crash()
         try:
-            refund = shop.create_refund(order_id, request.get_json(force=True))
+            refund = shop.create_refund(order_id, {**body, "meta_data": []} if crash else body)
         except RefundRefused as exc:
             return error("woocommerce_rest_cannot_create_order_refund", str(exc), 500)
-        except (KeyError, ValueError, TypeError, InvalidOperation) as exc:
+        except (KeyError, ValueError, TypeError, InvalidOperation, AttributeError) as exc:
             return error("woocommerce_rest_invalid_order_refund", f"Invalid refund: {exc}", 400)
         sim.fire_refund_hooks(order_id, refund["id"])
+        if crash:  # PHP died (max_execution_time in a refund e-mail, say): no meta, no answer
+            reset_connection()
+            return Response(status=599)
         return jsonify(shop.render_refund(refund["id"])), 201
 
     @app.get(f"{API}/orders/<int:order_id>/refunds/<int:refund_id>")

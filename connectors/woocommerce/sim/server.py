@@ -54,6 +54,8 @@ class WooCommerceSimulator(Simulator):
         self.writes: list[dict[str, Any]] = []  # every POST/PUT/DELETE the REST API received
         self.authorizations: list[dict[str, Any]] = []
         self.deny_authorization = False
+        self._page_faults: list[tuple[str, int, int]] = []  # (collection, page number, HTTP status)
+        self._refund_crashes = 0
         super().__init__(port=port, webhook_url=webhook_url)
         self.sender.attempts, self.sender.retry_delay = 1, 0.0  # WooCommerce never retries a delivery
         self.hooks = Hookshot(self.shop, self.sender, lambda: self.webhook_url)
@@ -180,6 +182,32 @@ class WooCommerceSimulator(Simulator):
     def lose_deliveries(self, count: int = 1, topic: str | None = None) -> None:
         """Drop the next ``count`` deliveries (of ``topic``) as if the hub never got them."""
         self.hooks.lose(count, topic)
+
+    def crash_refund_before_meta(self, times: int = 1) -> None:
+        """The next ``times`` REST refunds are created (reason, lines, payment, hooks) but the request
+        dies before WooCommerce saves their ``meta_data``, and no answer comes."""
+        with self.shop.lock:
+            self._refund_crashes += times
+
+    def take_refund_crash(self) -> bool:
+        with self.shop.lock:
+            if self._refund_crashes <= 0:
+                return False
+            self._refund_crashes -= 1
+            return True
+
+    def fail_page(self, page: int, status: int = 500, collection: str = "orders") -> None:
+        """The next ``GET /{collection}?page={page}`` answers ``status`` (a listing failing half way)."""
+        with self.shop.lock:
+            self._page_faults.append((collection, page, status))
+
+    def take_page_fault(self, collection: str, page: int) -> int | None:
+        with self.shop.lock:
+            for fault in self._page_faults:
+                if fault[:2] == (collection, page):
+                    self._page_faults.remove(fault)
+                    return fault[2]
+        return None
 
     def set_webhook_status(self, webhook_id: int, status: str) -> None:
         self.shop.webhooks[webhook_id]["status"] = status

@@ -7,7 +7,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 from connectors.woocommerce import WooCommerceConnector
 from connectors.woocommerce.sim import WooCommerceSimulator
 from connectors.woocommerce.verify import signature
-from hub.contracts import Delivery, Headers, Inbound, Notice, StoreContext, Verified
+from hub.contracts import Delivery, Headers, Inbound, Notice, PollResult, StoreContext, Verified
 from hub.errors import IngestError
 from hub.testing import inbound
 from hub.testing.stores import MemoryStores
@@ -227,3 +227,13 @@ Wait = Callable[..., Any]
 
 def _writes(sim: WooCommerceSimulator, suffix: str) -> list[dict[str, Any]]:
     return [w for w in sim.writes if w["method"] == "POST" and w["path"].endswith(suffix)]
+
+
+def every_page(pages: Iterable[PollResult]) -> PollResult:
+    """A page-by-page poll read to its end, as one result: every notice, the last page's cursor."""
+    notices: list[Notice] = []
+    cursor: str | None = None
+    for page in pages:
+        notices.extend(page.notices)
+        cursor = page.cursor
+    return PollResult(notices=notices, cursor=cursor)

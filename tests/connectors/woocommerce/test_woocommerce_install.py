@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -83,6 +84,7 @@ def test_callback_needs_the_user_id_the_hub_issued(
     assert (query["app_name"], query["scope"]) == ("Refund Hub", "read_write")
     assert query["callback_url"].startswith(f"{hub_side.url}/install/woocommerce/callback?store=")
     keys = {"key_id": 1, "consumer_key": "ck_1", "consumer_secret": "cs_1", "key_permissions": "read_write"}
+    bare_sim.auth.keys["ck_1"] = "cs_1"  # keys WooCommerce created when the merchant granted access
     forged = requests.post(query["callback_url"], data=json.dumps({**keys, "user_id": "guessed"}), timeout=5)
     assert forged.status_code == 403
     read_only = requests.post(
@@ -179,3 +181,119 @@ def test_public_https_store_url_is_accepted() -> None:
 
 def test_test_mode_accepts_the_simulator() -> None:
     assert validate_store_url("http://127.0.0.1:8080/", test_mode=True) == "http://127.0.0.1:8080"
+
+
+def _query_of(start: requests.Response) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(start.headers["Location"]).query).items()}
+
+
+FORGED = {"key_id": 9, "consumer_key": "ck_attacker", "consumer_secret": "cs_attacker", "key_permissions": "read_write"}
+
+
+def test_a_forged_callback_cannot_replace_a_working_installs_keys(
+    bare_sim: WooCommerceSimulator, installer: WooCommerceConnector, hub_side: Any
+) -> None:
+    assert requests.get(f"{hub_side.url}/install/woocommerce", params={"store_url": bare_sim.url}, timeout=10).ok
+    before = installer.stores.get(bare_sim.store_id)
+    assert before is not None
+    # anyone can start an install for the store's URL and read the user_id from the redirect
+    query = _query_of(_start(hub_side, bare_sim.url))
+    forged = requests.post(query["callback_url"], data=json.dumps({**FORGED, "user_id": query["user_id"]}), timeout=5)
+    assert forged.status_code == 403 and forged.json()["error"] == "keys_not_verified"
+    after = installer.stores.get(bare_sim.store_id)
+    assert after is not None and after.credentials == before.credentials
+    # the user_id was used up: the genuine WooCommerce callback for it is refused too
+    again = requests.post(query["callback_url"], data=json.dumps({**FORGED, "user_id": query["user_id"]}), timeout=5)
+    assert again.status_code == 403
+
+
+def test_a_forged_callback_cannot_re_enable_a_disabled_store(
+    bare_sim: WooCommerceSimulator, installer: WooCommerceConnector, hub_side: Any
+) -> None:
+    assert requests.get(f"{hub_side.url}/install/woocommerce", params={"store_url": bare_sim.url}, timeout=10).ok
+    installer.stores.disable(bare_sim.store_id)
+    query = _query_of(_start(hub_side, bare_sim.url))
+    forged = requests.post(query["callback_url"], data=json.dumps({**FORGED, "user_id": query["user_id"]}), timeout=5)
+    assert forged.status_code == 403 and installer.stores.get(bare_sim.store_id) is None
+    # the merchant reinstalling through WooCommerce (genuine keys) does
+    assert requests.get(f"{hub_side.url}/install/woocommerce", params={"store_url": bare_sim.url}, timeout=10).ok
+    store = installer.stores.get(bare_sim.store_id)
+    assert store is not None and store.credentials["consumer_key"] == bare_sim.authorizations[-1]["consumer_key"]
+
+
+def test_install_secrets_are_one_use_and_expire(
+    bare_sim: WooCommerceSimulator, installer: WooCommerceConnector, hub_side: Any, monkeypatch: Any
+) -> None:
+    import connectors.woocommerce.install as install
+
+    monkeypatch.setattr(install, "TOKEN_TTL", 0.3)
+    stores = installer.stores
+    assert isinstance(stores, MemoryStores)
+    for _ in range(20):  # unauthenticated starts leave nothing behind once their ttl ran out
+        _start(hub_side, bare_sim.url)
+    query = _query_of(_start(hub_side, bare_sim.url))
+    assert stores.state_count() == 21
+    time.sleep(0.4)
+    assert stores.state_count() == 0
+    keys = {"key_id": 1, "consumer_key": bare_sim.consumer_key, "consumer_secret": bare_sim.consumer_secret}
+    late = requests.post(
+        query["callback_url"],
+        data=json.dumps({**keys, "key_permissions": "read_write", "user_id": query["user_id"]}),
+        timeout=5,
+    )
+    assert late.status_code == 403
+
+
+@pytest.mark.parametrize("body", [b"[1, 2]", b'"user_id"', b"42", b"null", b"{broken", b"", b"\xff\xfe"])
+def test_a_callback_body_that_is_no_object_is_a_json_400(
+    bare_sim: WooCommerceSimulator, installer: WooCommerceConnector, hub_side: Any, body: bytes
+) -> None:
+    query = _query_of(_start(hub_side, bare_sim.url))
+    answer = requests.post(query["callback_url"], data=body, headers={"Content-Type": "application/json"}, timeout=5)
+    assert answer.status_code == 400 and answer.headers["Content-Type"].startswith("application/json")
+    assert answer.json()["error"] == "bad_request"
+
+
+@pytest.mark.parametrize("field", ["user_id", "consumer_key", "consumer_secret", "key_permissions"])
+def test_a_callback_with_wrong_types_is_refused_not_raised(
+    bare_sim: WooCommerceSimulator, installer: WooCommerceConnector, hub_side: Any, field: str
+) -> None:
+    query = _query_of(_start(hub_side, bare_sim.url))
+    data = {**FORGED, "user_id": query["user_id"], field: ["x"]}
+    answer = requests.post(query["callback_url"], data=json.dumps(data), timeout=5)
+    assert answer.status_code in (400, 403) and answer.headers["Content-Type"].startswith("application/json")
+
+
+def test_callback_and_return_urls_must_be_https_outside_test_mode(hub_side: Any) -> None:
+    plain = WooCommerceConnector({"app_url": hub_side.url}, MemoryStores("woocommerce"))  # http, not test mode
+    hub_side.mount(plain)
+    refused = _start(hub_side, "https://93.184.216.34")
+    assert refused.status_code == 500 and "https" in refused.text
+
+
+def test_https_app_url_gives_https_callback_and_return_urls() -> None:
+    from flask import Flask
+
+    app = Flask("https-hub")
+    connector = WooCommerceConnector({"app_url": "https://hub.example"}, MemoryStores("woocommerce"))
+    blueprint = connector.blueprint()
+    assert blueprint is not None
+    app.register_blueprint(blueprint)
+    answer = app.test_client().get("/install/woocommerce", query_string={"store_url": "https://93.184.216.34"})
+    assert answer.status_code == 302
+    query = {k: v[0] for k, v in parse_qs(urlsplit(answer.headers["Location"]).query).items()}
+    assert query["callback_url"].startswith("https://hub.example/install/woocommerce/callback?")
+    assert query["return_url"].startswith("https://hub.example/install/woocommerce/return?")
+
+
+def test_the_simulator_refuses_a_plain_http_callback_like_woocommerce(bare_sim: WooCommerceSimulator) -> None:
+    params = {
+        "app_name": "Refund Hub",
+        "scope": "read_write",
+        "user_id": "u1",
+        "return_url": "http://hub.example/return",
+        "callback_url": "http://hub.example/callback",
+    }
+    answer = requests.get(f"{bare_sim.url}/wc-auth/v1/authorize", params=params, allow_redirects=False, timeout=5)
+    assert answer.status_code == 401 and "The callback_url needs to be over SSL" in answer.text
+    assert bare_sim.authorizations == [] and set(bare_sim.auth.keys) == {bare_sim.consumer_key}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -122,3 +123,54 @@ def test_paying_out_a_manual_refund_adds_a_note_not_a_second_refund(
     [note] = sim.shop.notes[order["id"]]
     assert note["customer_note"] is False
     assert note["note"].startswith(f"Refund Hub paid out manual refund #{manual['id']} (15.00 USD) via stripe (re_3Q).")
+
+
+def _overlapping(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run the calls at once (threads released together); their results, or what they raised."""
+    start = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        start.wait()
+        try:
+            results[index] = calls[index]()
+        except Exception as exc:  # noqa: BLE001 - the test looks at it
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def test_overlapping_write_backs_make_one_refund_record(
+    sim: WooCommerceSimulator, connector: WooCommerceConnector, store: StoreContext
+) -> None:
+    order = sim.add_order(transaction_id="ch_1")
+    # both look-ups are slow: without a claim each sees no record yet and creates its own
+    sim.faults.add("latency", seconds=0.4, method="GET", path=r"/refunds$", times=2)
+    first, second = _overlapping([lambda: connector.record(store, _writeback(order, amount=500))] * 2)
+    assert first.reference == second.reference
+    assert len(sim.shop.refunds_of(order["id"])) == 1 and len(_writes(sim, "/refunds")) == 1
+
+
+def test_write_back_lost_before_its_meta_was_saved_is_found_by_its_reason(
+    sim: WooCommerceSimulator, connector: WooCommerceConnector, store: StoreContext, hub_side: Any, wait: Wait
+) -> None:
+    """WooCommerce saves a REST refund's ``meta_data`` after ``wc_create_refund`` (and its e-mails and
+    hooks) ran: a request that dies in between leaves a refund with its reason but without the meta."""
+    order = sim.add_order(transaction_id="ch_1")
+    sim.crash_refund_before_meta()
+    with pytest.raises(PlatformUnavailable):
+        connector.record(store, _writeback(order, amount=500))
+    [made] = sim.shop.refunds_of(order["id"])
+    assert sim.shop.refunds[made]["meta_data"] == []
+    retried = connector.record(store, _writeback(order, amount=500))
+    assert retried.reference == str(made) and retried.detail["created"] is False
+    assert sim.shop.refunds_of(order["id"]) == [made]
+    # its echo is still the hub's own: never taken for a manual refund to pay out
+    notices = wait(lambda: hub_side.notices("action.woocommerce_refund_created"))
+    echo = connector.fetch(store, notices[0])
+    assert isinstance(echo, RefundRecorded) and echo.request.hub_refund_id == "rf_abc123" and echo.money_moved

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -129,3 +130,38 @@ def test_platform_refund_at_a_gateway_simulator_ledger(
         assert sim.shop.refunds_of(order["id"]) and len(sim.money_moves) == 1
     finally:
         ledger.close()
+
+
+def test_overlapping_platform_refunds_move_money_once(
+    sim: WooCommerceSimulator, connector: WooCommerceConnector, store: StoreContext
+) -> None:
+    order = sim.add_order(transaction_id="ch_1")
+    execution = _execution(order)
+    sim.faults.add("latency", seconds=0.4, method="GET", path=r"/refunds$", times=2)
+    results: list[Any] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(connector.refund_on_platform(store, execution)))
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(results) == 2 and {r.gateway_refund_id for r in results} == {results[0].gateway_refund_id}
+    assert len(sim.money_moves) == 1 and len(sim.shop.refunds_of(order["id"])) == 1
+
+
+def test_platform_refund_lost_before_its_meta_was_saved_is_found_not_repeated(
+    sim: WooCommerceSimulator, connector: WooCommerceConnector, store: StoreContext
+) -> None:
+    order = sim.add_order(transaction_id="ch_1")
+    execution = _execution(order)
+    sim.crash_refund_before_meta()
+    assert connector.refund_on_platform(store, execution).outcome is Outcome.UNKNOWN
+    [made] = sim.shop.refunds_of(order["id"])
+    found = connector.get_platform_refund(store, lookup_for(execution))
+    assert found is not None and (found.outcome, found.gateway_refund_id) == (Outcome.SUCCEEDED, str(made))
+    by_id = connector.get_platform_refund(store, lookup_for(replace(execution, payment_extra={}), str(made)))
+    assert by_id is not None and by_id.gateway_refund_id == str(made)
+    again = connector.refund_on_platform(store, execution)
+    assert again.gateway_refund_id == str(made) and len(sim.money_moves) == 1

@@ -391,3 +391,19 @@ def test_tampered_deliveries_are_refused_and_the_creation_ping_is_only_acknowled
 
     # the same bytes with their own signature are taken, so the 401s were about the forgery
     assert requests.post(url, data=body, headers=headers, timeout=10).json()["result"] == "accepted"
+
+
+def test_a_flood_of_unsigned_pings_is_acknowledged_but_not_stored_one_by_one(world: World) -> None:
+    url = f"{world.hub.url}/webhooks/woocommerce"
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    with requests.Session() as session:
+        for webhook_id in range(1000, 1300):
+            answer = session.post(
+                url, params={"store": world.woo.store_id}, data=f"webhook_id={webhook_id}", headers=form, timeout=10
+            )
+            assert answer.status_code == 200 and answer.json()["result"] in ("ack", "duplicate")
+        for webhook_id in range(2000, 2100):  # naming no installed store
+            assert session.post(url, data=f"webhook_id={webhook_id}", headers=form, timeout=10).status_code == 200
+    pings = world.woo_deliveries("ping")
+    assert len(pings) == 2 and {d.store_id for d in pings} == {world.woo.store_id, "unknown"}
+    assert all(world.jobs_for(d.id) == [] for d in pings)

@@ -147,3 +147,24 @@ def test_authentic_but_unreadable_body_is_still_acknowledged(
 ) -> None:
     verified = docs_connector.verify(signed(b"<html>not json</html>"))
     assert "sha256:" in verified.dedupe_key
+
+
+@pytest.mark.parametrize(
+    ("stored", "decoded"),
+    [
+        # wp_specialchars_decode( $secret, ENT_QUOTES ): every entity of its table
+        ("a&#034;b&#x22;c&quot;d", 'a"b"c"d'),
+        ("a&#060;b&lt;c&#062;d&gt;e", "a<b<c>d>e"),
+        ("a&#038;b&#x26;c&amp;d", "a&b&c&d"),
+        ("a&#039;b&#x27;c", "a'b'c"),
+        # its zero-padding rules (/&#0*39;/, /&#x0*27;/i ...) before the table
+        ("&#39;&#0039;&#X27;&#x0027;&#34;&#x022;&#60;&#00062;&#38;&#X026;", "''''\"\"<>&&"),
+        # one pass, like strtr: a decoded "&" never starts another entity
+        ("&amp;lt;&#038;quot;&#x26;#039;", "&lt;&quot;&#039;"),
+        # what the table does not hold stays as it is
+        ("&apos;&#x3C;&#62x;&nbsp;&#x22", "&apos;&#x3C;&#62x;&nbsp;&#x22"),
+    ],
+)
+def test_secret_decoding_is_wordpress_table(stored: str, decoded: str) -> None:
+    body = b'{"id":1}'
+    assert signature(body, stored) == hmac_base64(decoded, body)
