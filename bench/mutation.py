@@ -73,11 +73,13 @@ MODULES: dict[str, list[str]] = {
         "tests/ledger/test_ledger_claims.py",
     ],
     "hub/pipeline/execute.py": [
+        "tests/hub/test_hub_execute_settle.py",
         "tests/hub/test_hub_money_paths.py",
         "tests/hub/test_hub_pipeline.py",
         "tests/hub/test_hub_crash_and_races.py",
     ],
     "hub/pipeline/settle.py": [
+        "tests/hub/test_hub_execute_settle.py",
         "tests/hub/test_hub_money_paths.py",
         "tests/hub/test_hub_pipeline.py",
         "tests/hub/test_hub_crash_and_races.py",
@@ -186,6 +188,13 @@ class Mutant:
     replacement: bytes
     function: str  # qualified name of the enclosing function or class, "<module>" at top level
     description: str  # what changed, stable across edits elsewhere in the file
+    statement: tuple[int, int] = (0, 0)  # lines of the innermost statement around the change
+
+    def covered_by(self, lines: set[int]) -> bool:
+        """Whether a run that executed ``lines`` reached the change: a constant folded into one
+        instruction (a multi-line tuple of strings) reports only its statement's first line."""
+        first, last = self.statement if self.statement != (0, 0) else (self.line, self.end_line)
+        return any(first <= n <= last for n in lines)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -241,8 +250,18 @@ class _Collector(ast.NodeVisitor):
         self.skip: set[int] = set()  # ids of nodes not to mutate (docstrings, messages, annotations)
         self.module_level_value = 0  # > 0 while inside the value of a module- or class-level assignment
         self.function_depth = 0
+        self.statements: list[tuple[int, int]] = []
         self.mutants: list[Mutant] = []
         self.seen: dict[tuple[str, str, str], int] = {}
+
+    def visit(self, node: ast.AST) -> Any:
+        if not isinstance(node, ast.stmt):
+            return super().visit(node)
+        self.statements.append((node.lineno, node.end_lineno or node.lineno))
+        try:
+            return super().visit(node)
+        finally:
+            self.statements.pop()
 
     # bookkeeping
     def _offset(self, line: int, col: int) -> int:
@@ -268,6 +287,7 @@ class _Collector(ast.NodeVisitor):
                 text.encode(),
                 function,
                 description,
+                self.statements[-1] if self.statements else (0, 0),
             )
         )
 
@@ -674,7 +694,10 @@ def run_module(
 ) -> None:
     missing = [t for t in run.tests if not (ROOT / t).exists()]
     if missing:
-        run.error = f"mapped test files missing: {', '.join(missing)}"
+        progress(f"{run.path}: mapped test files missing, left out: {', '.join(missing)}")
+        run.tests = [t for t in run.tests if t not in missing]
+    if not run.tests:
+        run.error = "none of the mapped test files exists"
         return
     mutants = mutants_of(run.path)
     ws = workspaces.get()
@@ -693,7 +716,7 @@ def run_module(
     def one(mutant: Mutant) -> Result:
         if mutant.key in equivalents:
             result = Result(mutant, "equivalent", detail=equivalents[mutant.key].reason)
-        elif not covered.intersection(range(mutant.line, mutant.end_line + 1)):
+        elif not mutant.covered_by(covered):
             result = Result(mutant, "uncovered", detail="no mapped test executes this line")
         else:
             ws = workspaces.get()
