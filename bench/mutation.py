@@ -58,6 +58,12 @@ MODULES: dict[str, list[str]] = {
     "hub/models/request.py": [
         "tests/models/test_models_request.py",
     ],
+    "hub/models/events.py": [
+        "tests/models/test_models_request.py",
+    ],
+    "hub/models/json_schema.py": [
+        "tests/models/test_models_request.py",
+    ],
     "hub/ledger/states.py": [
         "tests/ledger/test_ledger_states.py",
     ],
