@@ -460,7 +460,7 @@ class _Collector(ast.NodeVisitor):
                 self._skip_tree(keyword.value)
         if id(node) not in self.skip:
             for i, keyword in enumerate(node.keywords):
-                if keyword.arg is None:
+                if keyword.arg is None or keyword.arg in TEXT_KEYWORDS:
                     continue
                 twin = self._without(node, i, "keywords")
                 self._add(node, ast.unparse(twin), f"drop keyword `{_short(keyword, 60)}` of `{_short(node.func)}()`")

@@ -185,6 +185,10 @@ def test_events_carry_their_kind() -> None:
     assert (recorded.kind, recorded.gateway_refund_id) == ("recorded", None)
     ignored = Ignored(reason="not a refund")
     assert (ignored.kind, ignored.topic) == ("ignored", "")
+    requested = EventEnvelope.model_validate({"event": {"kind": "requested", "request": r.model_dump()}})
+    assert isinstance(requested.event, RefundRequested)
+    with pytest.raises(pydantic.ValidationError, match="does not match any of the expected tags"):
+        EventEnvelope.model_validate({"event": {"kind": "nonsense"}})  # one tag picks the event model
     parsed = EventEnvelope.model_validate({"event": {"kind": "ignored", "reason": "x"}})
     assert isinstance(parsed.event, Ignored)
     parsed = EventEnvelope.model_validate(
@@ -198,6 +202,7 @@ def test_the_published_json_schema() -> None:
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["$id"] == SCHEMA_ID == "https://refund-hub.dev/schema/event.json"
     assert "event" in schema["properties"]
+    assert schema["properties"]["event"]["discriminator"]["propertyName"] == "kind"
 
 
 @pytest.mark.xfail(

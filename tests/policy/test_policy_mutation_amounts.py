@@ -146,6 +146,9 @@ def test_a_request_without_the_capped_identity_is_not_capped() -> None:
     pol = {"amounts": {"customer_cap": {**CAP, "by": "email"}}}
     assert decision(pol, history(prior(3, amount=4_000)), email=None).action == "approve"
     assert decision(pol, history(prior(3, amount=4_000))).action == "deny"
+    alone_above = [line("1", 6_000)]  # above the cap on its own: still not capped without an email
+    assert decision(pol, lines=alone_above, email=None).action == "approve"
+    assert decision(pol, lines=alone_above).action == "deny"
 
 
 @pytest.mark.parametrize(
