@@ -176,6 +176,11 @@ def pytest_configure(config):
 
 def pytest_unconfigure(config):
     sys.settrace(None)
+    imported = any(
+        os.path.realpath(getattr(m, "__file__", None) or "") == _TARGET for m in list(sys.modules.values())
+    )
+    if imported:
+        _LINES.add(0)  # 0: the module ran (perhaps from a conftest, before this tracer started)
     with open(os.environ["MUTATION_LINES"], "w") as out:
         json.dump(sorted(_LINES), out)
 '''
@@ -195,10 +200,13 @@ class Mutant:
     function: str  # qualified name of the enclosing function or class, "<module>" at top level
     description: str  # what changed, stable across edits elsewhere in the file
     statement: tuple[int, int] = (0, 0)  # lines of the innermost statement around the change
+    in_function: bool = True  # False for module- and class-level code (decorators and defaults too)
 
     def covered_by(self, lines: set[int]) -> bool:
         """Whether a run that executed ``lines`` reached the change: a constant folded into one
         instruction (a multi-line tuple of strings) reports only its statement's first line."""
+        if not self.in_function and 0 in lines:
+            return True  # module and class bodies run on import, which a conftest may do before tracing
         first, last = self.statement if self.statement != (0, 0) else (self.line, self.end_line)
         return any(first <= n <= last for n in lines)
 
@@ -294,6 +302,7 @@ class _Collector(ast.NodeVisitor):
                 function,
                 description,
                 self.statements[-1] if self.statements else (0, 0),
+                self.function_depth > 0,
             )
         )
 
@@ -779,6 +788,21 @@ def report(runs: list[ModuleRun], show_equivalent: bool) -> str:
     return "\n".join(out)
 
 
+def rescore(path: Path, show_equivalent: bool, threshold: float) -> int:
+    """The report of an earlier run, its survivors matched against the equivalents file again."""
+    equivalents = read_equivalents()
+    runs: dict[str, ModuleRun] = {}
+    for r in json.loads(path.read_text()):
+        mutant = Mutant(r["module"], r["line"], r["line"], 0, 0, b"", r["function"], r["mutation"])
+        status, detail = r["status"], r["detail"]
+        if status in ("survived", "uncovered") and mutant.key in equivalents:
+            status, detail = "equivalent", equivalents[mutant.key].reason
+        run = runs.setdefault(r["module"], ModuleRun(r["module"], MODULES.get(r["module"], [])))
+        run.results.append(Result(mutant, status, r["seconds"], detail))
+    print(report(list(runs.values()), show_equivalent))
+    return 1 if any(run.score < threshold for run in runs.values()) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--module", action="append", help="a module path of the table (repeatable); default all")
@@ -790,7 +814,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show-equivalent", action="store_true", help="list the equivalent mutants too")
     parser.add_argument("--threshold", type=float, default=90.0, help="score every module must reach (percent)")
     parser.add_argument("--json", type=Path, help="write every result to this file")
+    parser.add_argument(
+        "--rescore", type=Path, help="print the report of a --json file again, with the equivalents file as it is now"
+    )
     args = parser.parse_args(argv)
+    if args.rescore:
+        return rescore(args.rescore, args.show_equivalent, args.threshold)
 
     selected = args.module or list(MODULES)
     unknown = [m for m in selected if m not in MODULES]
