@@ -7,13 +7,17 @@ records, never rows, so the web layer holds no SQL.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, true
 
-from hub.db.tables import audit, refunds
+from hub.db.tables import approvals, audit, refund_notes, refunds, users
 from hub.db.tables import deliveries as deliveries_table
+from hub.db.tables import stores as stores_table
 from hub.ledger.people import ALL_STORES, StoreScope
-from hub.ledger.records import AuditEntry, DeliverySummary, Refund, from_row
+from hub.ledger.records import AuditEntry, DeliverySummary, Refund, as_utc, from_row
 
 MAX_PAGE = 500
 
@@ -79,3 +83,174 @@ def delivery_visible(conn: Connection, delivery_id: str, scope: StoreScope) -> b
         select(d.c.id).where(d.c.id == delivery_id, scope.clause(d.c.connector, d.c.store_id))
     ).first()
     return found is not None
+
+
+# --- the merchant console's read models -------------------------------------------------------
+
+QUEUE_STATES = ("review", "offered")  # hub.ledger.states.REVIEW, OFFERED: a person decides
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """A refund waiting for a person, and whether a first approval waits for its checker."""
+
+    refund: Refund
+    approvals: int  # approvals recorded so far (maker-checker: one waits for a second)
+
+    @property
+    def awaiting_checker(self) -> bool:
+        return self.approvals > 0
+
+
+@dataclass(frozen=True)
+class Note:
+    id: int
+    refund_id: str
+    user_id: str
+    author: str  # the user's e-mail, or the user id when the user is gone
+    body: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RefundPage:
+    """Everything the console's refund page shows, read in one transaction."""
+
+    refund: Refund
+    trail: Sequence[AuditEntry]
+    notes: Sequence[Note]
+    approvals: dict[str, int]  # approver (user id) → amount
+    people: dict[str, str]  # user id → e-mail, for the approvers and the assignee
+
+
+@dataclass(frozen=True)
+class StoreSummary:
+    connector: str
+    store_id: str
+    enabled: bool
+    source: str
+    policy: str | None
+    last_delivery_at: datetime | None
+
+
+def _after(created_at: Any, id_: Any, cursor: tuple[datetime, str], *, descending: bool) -> ColumnElement[bool]:
+    """Keyset paging on ``(created_at, id)``: rows strictly after the cursor in the sort order."""
+    at, last = cursor
+    if descending:
+        return or_(created_at < at, and_(created_at == at, id_ < last))
+    return or_(created_at > at, and_(created_at == at, id_ > last))
+
+
+def review_queue(
+    conn: Connection,
+    scope: StoreScope,
+    store_id: str | None = None,
+    limit: int = 50,
+    cursor: tuple[datetime, str] | None = None,
+) -> list[QueueItem]:
+    """Refunds waiting for a person (in review, offered, or flagged ``needs_person``) within
+    ``scope``, oldest first; ``cursor``: the last ``(created_at, id)`` of the previous page."""
+    r = refunds
+    given = select(func.count()).where(approvals.c.refund_id == r.c.id).scalar_subquery()
+    query = (
+        select(r, given.label("approval_count"))
+        .where(or_(r.c.state.in_(QUEUE_STATES), r.c.needs_person.is_(true())))
+        .where(scope.clause(r.c.connector, r.c.store_id))
+        .order_by(r.c.created_at, r.c.id)
+        .limit(min(limit, MAX_PAGE))
+    )
+    if store_id:
+        query = query.where(r.c.store_id == store_id)
+    if cursor is not None:
+        query = query.where(_after(r.c.created_at, r.c.id, cursor, descending=False))
+    return [QueueItem(from_row(Refund, row), int(row.approval_count or 0)) for row in conn.execute(query)]
+
+
+def refund_search(
+    conn: Connection,
+    scope: StoreScope,
+    *,
+    store_id: str | None = None,
+    state: str | None = None,
+    created_from: datetime | None = None,
+    created_before: datetime | None = None,
+    currency: str | None = None,
+    amount_min: int | None = None,
+    amount_max: int | None = None,
+    limit: int = 50,
+    cursor: tuple[datetime, str] | None = None,
+) -> list[Refund]:
+    """Refunds within ``scope`` newest first, filtered; keyset paging on ``(created_at, id)``
+    (``cursor``: the last row of the previous page). Amounts are minor units of ``currency``."""
+    r = refunds
+    query = (
+        select(r)
+        .where(scope.clause(r.c.connector, r.c.store_id))
+        .order_by(r.c.created_at.desc(), r.c.id.desc())
+        .limit(min(limit, MAX_PAGE))
+    )
+    filters: list[ColumnElement[bool]] = []
+    if store_id:
+        filters.append(r.c.store_id == store_id)
+    if state:
+        filters.append(r.c.state == state)
+    if created_from is not None:
+        filters.append(r.c.created_at >= created_from)
+    if created_before is not None:
+        filters.append(r.c.created_at < created_before)
+    if currency:
+        filters.append(r.c.currency == currency)
+    if amount_min is not None:
+        filters.append(r.c.amount >= amount_min)
+    if amount_max is not None:
+        filters.append(r.c.amount <= amount_max)
+    if cursor is not None:
+        filters.append(_after(r.c.created_at, r.c.id, cursor, descending=True))
+    if filters:
+        query = query.where(and_(*filters))
+    return [from_row(Refund, row) for row in conn.execute(query)]
+
+
+def refund_page(conn: Connection, refund_id: str, scope: StoreScope) -> RefundPage | None:
+    """The refund with its trail, notes and approvals; None outside ``scope`` (as if absent)."""
+    found = refund_with_trail(conn, refund_id, scope)
+    if found is None:
+        return None
+    refund, entries = found
+    rows = conn.execute(
+        select(refund_notes, users.c.email)
+        .select_from(refund_notes.outerjoin(users, users.c.id == refund_notes.c.user_id))
+        .where(refund_notes.c.refund_id == refund_id)
+        .order_by(refund_notes.c.id)
+    )
+    notes = [
+        Note(row.id, row.refund_id, row.user_id, row.email or row.user_id, row.body, as_utc(row.at) or row.at)
+        for row in rows
+    ]
+    given = {
+        r.user_id: int(r.amount)
+        for r in conn.execute(select(approvals.c.user_id, approvals.c.amount).where(approvals.c.refund_id == refund_id))
+    }
+    ids = set(given) | ({refund.assigned_to} if refund.assigned_to else set())
+    people = {u.id: u.email for u in conn.execute(select(users.c.id, users.c.email).where(users.c.id.in_(ids)))}
+    return RefundPage(refund, entries, notes, given, people)
+
+
+def store_list(conn: Connection, scope: StoreScope) -> list[StoreSummary]:
+    """The stores within ``scope`` with the time of their last delivery."""
+    d = deliveries_table
+    last = (
+        select(func.max(d.c.received_at))
+        .where(d.c.connector == stores_table.c.connector, d.c.store_id == stores_table.c.store_id)
+        .scalar_subquery()
+    )
+    s = stores_table
+    rows = conn.execute(
+        select(s.c.connector, s.c.store_id, s.c.enabled, s.c.source, s.c.policy, last.label("last_delivery_at"))
+        .where(scope.clause(s.c.connector, s.c.store_id))
+        .order_by(s.c.connector, s.c.store_id)
+    )
+    return [
+        StoreSummary(r.connector, r.store_id, bool(r.enabled), r.source, r.policy, as_utc(r.last_delivery_at))
+        for r in rows
+    ]

@@ -58,6 +58,7 @@ def create_app(
         extra = connector.blueprint()
         if extra is not None:
             app.register_blueprint(extra)
+    __import__("hub.console").console.register(app)  # the merchant console at /, CSRF on its forms only
 
     @app.errorhandler(IngestError)
     def _ingest_error(exc: IngestError):  # type: ignore[no-untyped-def]
