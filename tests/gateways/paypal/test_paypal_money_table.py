@@ -168,3 +168,11 @@ def test_refund_events() -> None:
 )  # fmt: skip
 def test_what_a_capture_status_says_of_its_refunds(status: str | None, refunded: int | None) -> None:
     assert refunded_from_status(status, 5_000) == refunded
+
+
+@pytest.mark.parametrize(("value", "currency"), [("1.234", "USD"), ("1.2.3", "USD"), ("0.0001", "KWD")])
+def test_too_many_decimals_are_named_as_paypal_names_them(value: str, currency: str) -> None:
+    with pytest.raises(AmountNotAccepted) as caught:
+        check_value(value, currency)
+    expected = f"{currency} supports {places(currency)} decimal places"
+    assert (caught.value.code, caught.value.message, str(caught.value)) == ("DECIMAL_PRECISION", expected, expected)

@@ -232,9 +232,13 @@ def test_a_refund_event_names_the_payment_and_the_hub_refund() -> None:
 
 def test_events_of() -> None:
     refund = {"id": "re_1", "object": "refund", "status": "pending"}
-    assert [e.gateway_refund_id for e in events_of({"id": "evt", "data": {"object": refund}})] == ["re_1"]
+    assert [(e.gateway_refund_id, e.event_id) for e in events_of({"id": "evt", "data": {"object": refund}})] == [
+        ("re_1", "evt")
+    ]
     charge = {"object": "charge", "refunds": {"data": [{"id": "re_2", "status": "succeeded"}, {"status": "x"}, "re_3"]}}
-    assert [e.gateway_refund_id for e in events_of({"id": "evt", "data": {"object": charge}})] == ["re_2"]
+    assert [(e.gateway_refund_id, e.event_id) for e in events_of({"id": "evt", "data": {"object": charge}})] == [
+        ("re_2", "evt")
+    ]
     assert events_of({"data": {"object": {"object": "charge"}}}) == []  # refunds not expanded
     assert events_of({"data": {"object": {"object": "payment_intent"}}}) == []
     assert events_of({}) == []
