@@ -104,7 +104,7 @@ def test_one_unit_above_the_cap_is_denied_with_the_customer_told_why() -> None:
 def test_a_cap_sending_to_review_tells_the_customer_nothing_of_the_cap() -> None:
     d = decision({"amounts": {"max_per_refund": 19.99, "cap_effect": "review"}})
     assert effects(d)["amount.max_per_refund"] == "review"
-    assert "limited" not in d.explanation
+    assert d.explanation == "Your request needs a review by our team before we refund it; we will get back to you soon."
 
 
 def test_a_cap_reduced_to_a_single_unit_is_still_a_reduction() -> None:
