@@ -93,13 +93,35 @@ def action_word(action: str) -> str:
     return action.replace("_", " ")
 
 
+PASSING_EFFECTS = frozenset({"approve", "info"})  # rules that fired but did not hold the refund back
+EFFECT_WORDS = {
+    "approve": "allows",
+    "deny": "denies",
+    "review": "sends to a person",
+    "reduce": "reduces the amount",
+    "offer_alternative": "offers an alternative",
+    "info": "notes",
+}
+
+
+def rules(decision: Mapping[str, Any] | None) -> list[tuple[str, str, str]]:
+    """Every rule the policy fired: (rule, what it does in words, detail)."""
+    found = []
+    for hit in ((decision or {}).get("decision") or {}).get("rules", ()):
+        if isinstance(hit, Mapping):
+            effect = str(hit.get("effect", ""))
+            found.append((str(hit.get("rule", "rule")), EFFECT_WORDS.get(effect, effect), str(hit.get("detail", ""))))
+    return found
+
+
 def reasons(decision: Mapping[str, Any] | None) -> list[tuple[str, str]]:
-    """Why a refund waits for a person: (short label, detail) for each rule fired and each hold."""
+    """Why a refund waits for a person: (short label, detail) for each rule that held it back
+    (not those that allowed it) and each hold the hub added (balance, route, dispute check)."""
     if not decision:
         return []
     found: list[tuple[str, str]] = []
     for hit in (decision.get("decision") or {}).get("rules", ()):
-        if isinstance(hit, Mapping):
+        if isinstance(hit, Mapping) and hit.get("effect") not in PASSING_EFFECTS:
             found.append((str(hit.get("rule", "rule")), str(hit.get("detail", ""))))
     for key, label in HOLD_WORDS.items():
         if decision.get(key):

@@ -22,6 +22,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 
 from hub.console import format as fmt
+from hub.errors import LedgerError
 from hub.ledger import notes, states, views
 from hub.ledger.unit import read, write
 from hub.models.money import CurrencyError, normalize_currency, to_minor
@@ -304,7 +305,7 @@ def decide(refund_id: str) -> Any:
         )
     except LookupError:
         return _not_found("refund " + refund_id)
-    except ValueError as exc:  # maker-checker, not in review, over the balance: the plain message
+    except (ValueError, LedgerError) as exc:  # maker-checker, not in review, over the balance, raced
         flash(str(exc), "error")
         return _back(refund_id)
     if outcome.awaiting_checker:
