@@ -19,11 +19,9 @@ from hub.contracts import Outcome, RefundResult
 from hub.db.tables import jobs
 from hub.ledger import payments, states
 from hub.pipeline.settle import settle
-from hub.sandbox.gateway import SandboxGatewaySimulator
-from hub.sandbox.platform import SandboxPlatform
-from hub.testing.harness import HubHarness
+from hub.policy import load_policy
 from hub.work.runner import drain
-from tests.hub.conftest import STORE, World
+from tests.hub.conftest import World, make_world
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 OFFER_POLICY = {
@@ -185,23 +183,9 @@ def test_a_person_denies_a_refund_in_review(world: World) -> None:
 def offer_world(tmp_path: Any) -> Iterator[World]:
     """The conftest's world, its store under a policy that offers store credit instead of a
     window denial (30 days from the order)."""
-    platform = SandboxPlatform(store_id=STORE).start()
-    gateway = SandboxGatewaySimulator().start()
-    harness = HubHarness(
-        tmp_path,
-        connectors={"sandbox": platform.hub_settings()},
-        gateways={"sandbox": gateway.hub_settings()},
-        stores={STORE: platform.store_config()},
-        policies={"default": OFFER_POLICY},
-    )
-    platform.webhook_url = f"{harness.url}/webhooks/sandbox"
-    gateway.webhook_url = f"{harness.url}/webhooks/gateway/sandbox"
-    try:
-        yield World(harness, platform, gateway)
-    finally:
-        harness.close()
-        platform.stop()
-        gateway.stop()
+    for w in make_world(tmp_path):
+        w.hub.hub.policies["default"] = load_policy(OFFER_POLICY)
+        yield w
 
 
 def old_order(w: World, order_id: str, amount: int, days: int = 60) -> None:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from hub.db.engine import make_engine
 from hub.db.migrate import upgrade
 from hub.db.tables import refunds
+from hub.ledger.records import Refund
 from hub.models import Customer, OrderFacts, Payment, RefundRequest
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -36,6 +37,25 @@ def request(source_ref: str, amount: int = 1000, *, store_id: str = "s1", refere
         requested_at=NOW,
         delivery_id="d-1",
     )
+
+
+def approved(conn: sa.Connection, source_ref: str = "rq-1", amount: int = 1000) -> str:
+    """An approved refund of ``amount`` on a payment with room for it."""
+    from hub.ledger import payments, states
+    from hub.ledger import refunds as ledger
+
+    payment_id = payments.upsert(conn, "s1", ROUTE, payment_facts("pay-1", 100_000))
+    refund_id = ledger.open_refund(conn, request(source_ref, amount), kind="requested", state=states.REQUESTED)[0]
+    payments.reserve(conn, refund_id, payment_id, amount, expect=states.REQUESTED)
+    return refund_id
+
+
+def get(conn: sa.Connection, refund_id: str) -> Refund:
+    from hub.ledger import refunds as ledger
+
+    row = ledger.get(conn, refund_id)
+    assert row is not None
+    return row
 
 
 def force(conn: sa.Connection, refund_id: str, **values: Any) -> None:

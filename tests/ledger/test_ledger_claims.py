@@ -9,25 +9,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from hub.ledger import claims, payments, states
+from hub.ledger import claims, states
 from hub.ledger import refunds as ledger
-from hub.ledger.records import Refund
-from tests.ledger.conftest import ROUTE, force, payment_facts, request
+from tests.ledger.conftest import approved, force, get
 
 LEASE = timedelta(seconds=300)
-
-
-def approved(conn: sa.Connection, source_ref: str = "rq-1", amount: int = 1000) -> str:
-    payment_id = payments.upsert(conn, "s1", ROUTE, payment_facts("pay-1", 100_000))
-    refund_id = ledger.open_refund(conn, request(source_ref, amount), kind="requested", state=states.REQUESTED)[0]
-    payments.reserve(conn, refund_id, payment_id, amount, expect=states.REQUESTED)
-    return refund_id
-
-
-def get(conn: sa.Connection, refund_id: str) -> Refund:
-    row = ledger.get(conn, refund_id)
-    assert row is not None
-    return row
 
 
 def test_claim_takes_an_approved_refund_with_a_lease_in_the_future(engine: sa.Engine) -> None:

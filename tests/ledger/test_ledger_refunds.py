@@ -12,26 +12,13 @@ import sqlalchemy as sa
 from hub.errors import IllegalTransition
 from hub.ledger import payments, states
 from hub.ledger import refunds as ledger
-from hub.ledger.records import Payment, Refund
+from hub.ledger.records import Payment
 from hub.policy.history import normalize_email, payment_fingerprint
-from tests.ledger.conftest import ROUTE, force, payment_facts, request
+from tests.ledger.conftest import ROUTE, approved, force, get, payment_facts, request
 
 
 def open_requested(conn: sa.Connection, source_ref: str = "rq-1", amount: int = 1000, **kw: str) -> str:
     return ledger.open_refund(conn, request(source_ref, amount, **kw), kind="requested", state=states.REQUESTED)[0]
-
-
-def approved(conn: sa.Connection, source_ref: str = "rq-1", amount: int = 1000) -> str:
-    payment_id = payments.upsert(conn, "s1", ROUTE, payment_facts("pay-1", 100_000))
-    refund_id = open_requested(conn, source_ref, amount)
-    payments.reserve(conn, refund_id, payment_id, amount, expect=states.REQUESTED)
-    return refund_id
-
-
-def get(conn: sa.Connection, refund_id: str) -> Refund:
-    row = ledger.get(conn, refund_id)
-    assert row is not None
-    return row
 
 
 def test_ids_and_idempotency_keys() -> None:
