@@ -17,6 +17,8 @@ hub_pid=$!
 trap 'kill $hub_pid 2>/dev/null; wait $hub_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do curl -fsS http://127.0.0.1:8000/healthz >/dev/null 2>&1 && break; sleep 0.5; done
 ../.venv/bin/refund-hub demo
+echo "console: create the first owner with 'cd demo && ../.venv/bin/refund-hub user add you@example.com --all-stores',"
+echo "         then log in at http://127.0.0.1:8000/login"
 if [ "${1:-}" != "--once" ]; then
   echo "hub running on http://127.0.0.1:8000 (admin token in demo/refund-hub.toml); Ctrl-C stops it"
   wait $hub_pid

@@ -129,13 +129,21 @@ def reasons(decision: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     return found
 
 
-def detail_text(detail: Mapping[str, Any]) -> str:
-    """An audit entry's detail as ``key: value`` pairs, empty values left out."""
+MONEY_KEYS = frozenset({"amount", "approved_amount", "refunded", "captured"})
+
+
+def detail_text(detail: Mapping[str, Any], currency: str = "", people: Mapping[str, str] | None = None) -> str:
+    """An audit entry's detail as ``key: value`` pairs, empty values left out; amounts in the
+    refund's currency, user ids as the person's e-mail when known."""
     parts = []
     for key, value in detail.items():
         if value in (None, "", [], {}):
             continue
-        if isinstance(value, list):
+        if key in MONEY_KEYS and isinstance(value, int) and not isinstance(value, bool) and currency:
+            value = money(value, currency)
+        elif isinstance(value, str) and people and value in people:
+            value = people[value]
+        elif isinstance(value, list):
             value = ", ".join(str(v) for v in value)
         parts.append(f"{key.replace('_', ' ')}: {value}")
     return " · ".join(parts)

@@ -232,6 +232,7 @@ def refund_page(conn: Connection, refund_id: str, scope: StoreScope) -> RefundPa
         for r in conn.execute(select(approvals.c.user_id, approvals.c.amount).where(approvals.c.refund_id == refund_id))
     }
     ids = set(given) | ({refund.assigned_to} if refund.assigned_to else set())
+    ids |= {str(e.detail["to"]) for e in entries if e.action == "assigned" and e.detail.get("to")}
     people = {u.id: u.email for u in conn.execute(select(users.c.id, users.c.email).where(users.c.id.in_(ids)))}
     return RefundPage(refund, entries, notes, given, people)
 
