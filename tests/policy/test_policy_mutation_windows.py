@@ -19,7 +19,7 @@ CREATED = datetime(2025, 3, 3, 15, 0, tzinfo=UTC)
 
 def order(**times: datetime | None) -> OrderFacts:
     return OrderFacts(
-        created_at=times.pop("created_at", CREATED),
+        created_at=times.pop("created_at", None) or CREATED,
         paid_at=times.pop("paid_at", CREATED + timedelta(hours=1)),
         fulfilled_at=times.pop("fulfilled_at", CREATED + timedelta(days=1)),
         delivered_at=times.pop("delivered_at", CREATED + timedelta(days=3)),
