@@ -28,7 +28,7 @@ MONEY_PATHS = {
 }
 LOOKUP_PATHS = {
     "stripe": r"^/v1/refunds",
-    "paypal": r"^/v[12]/payments/(refunds?|captures|sale)/",
+    "paypal": r"^/v(2/payments/refunds|1/payments/refund)/",  # not captures: the dispute check reads those
     "square": r"^/v2/refunds",
 }
 WRITE_PATHS = {
@@ -122,10 +122,10 @@ def _count_plan(sim: Simulator, switches: Switches) -> None:
 
 @dataclass
 class Rates:
-    gateway_faults_per_s: float = 3.0  # across the three gateways
+    gateway_faults_per_s: float = 1.5  # across the three gateways (each waits for its next matching call)
     store_outage_every: tuple[float, float] = (6.0, 14.0)  # seconds between write-back outages
     store_outage_for: tuple[float, float] = (2.0, 8.0)
-    kill_every: tuple[float, float] = (4.0, 10.0)
+    kill_every: tuple[float, float] = (8.0, 20.0)  # a worker needs a few seconds to start
     restart_after: tuple[float, float] = (0.5, 3.0)
 
 
@@ -219,7 +219,7 @@ class Chaos:
             sim.faults.add(SLOW_RESPONSE, seconds=CLIENT_TIMEOUT + 1.5, method="POST", path=money)
             kind = SLOW_RESPONSE
         else:  # the lookups resolution depends on
-            sim.faults.add(ERROR, status=503, method="GET", path=LOOKUP_PATHS[name], times=self.rng.randint(1, 3))
+            sim.faults.add(ERROR, status=503, method="GET", path=LOOKUP_PATHS[name], times=self.rng.randint(1, 2))
             kind = "lookup_error"
         self.injected[f"{name}:{kind}"] += 1
 

@@ -136,7 +136,7 @@ class Driver:
         order.store_id = self.stores[order.platform]
         try:
             if order.gateway != "platform":
-                pay: dict[str, Any] = {"amount": order.total, "currency": CURRENCY}
+                pay: dict[str, Any] = {"amount": self._charged(order), "currency": CURRENCY}
                 if order.platform == "woocommerce" and order.gateway == "paypal":
                     # WooCommerce's PayPal plugin keeps the PayPal order id, and the control API
                     # hands it one reference: the capture and its order share the id
@@ -148,13 +148,21 @@ class Driver:
         except (requests.RequestException, KeyError, ValueError) as exc:
             order.error = f"{type(exc).__name__}: {exc}"
 
-    def _lines(self, order: Order) -> list[dict[str, Any]]:
-        return [{"title": f"Item {order.n}-{i}", "price": p} for i, p in enumerate(order.lines)]
+    def _lines(self, order: Order, first_quantity: int = 1) -> list[dict[str, Any]]:
+        return [
+            {"title": f"Item {order.n}-{i}", "price": p, "quantity": first_quantity if i == 0 else 1}
+            for i, p in enumerate(order.lines)
+        ]
+
+    def _charged(self, order: Order) -> int:
+        return order.total + (order.lines[0] if order.platform == "shopify" else 0)
 
     def _shopify(self, order: Order, rng: random.Random) -> None:
         url, shop = self.urls["shopify"], order.store_id
         label = LABELS["shopify"][order.gateway]
-        body = {"shop": shop, "lines": self._lines(order), "gateway": label, "reference": order.payment_id}
+        # two of the first item, one of them returned: a second payout or a second record of the
+        # return would fit the order, so the simulator cannot hide one
+        body = {"shop": shop, "lines": self._lines(order, 2), "gateway": label, "reference": order.payment_id}
         made = self._post(f"{url}/__sim/orders", {**body, "email": f"buyer{order.n}@example.com"})
         order.order_id = str(made["id"])
         first_line = made["lines"][0]
