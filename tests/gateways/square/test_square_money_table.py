@@ -4,6 +4,8 @@ unchanged for every currency; every ``PaymentRefund.status``; what a payment say
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,8 +14,11 @@ from iso4217 import Currency
 from gateways.square.transformers import (
     CAPTURED_PAYMENT_STATUSES,
     REFUND_EVENT_TYPES,
+    compose_reason,
     first_error,
+    fit,
     from_money,
+    idempotency_key,
     payment_state,
     refund_outcome,
     refund_response_result,
@@ -153,3 +158,35 @@ def test_refund_webhooks() -> None:
     bare = webhook_event({"type": "refund.created", "data": {"id": "r9"}})
     assert bare is not None
     assert (bare.gateway_refund_id, bare.outcome) == ("r9", Outcome.UNKNOWN)
+
+
+# ── Square's field limits: idempotency_key at most 45 characters, reason at most 192 ────────────
+
+
+def reference_fit(value: str, limit: int) -> str:
+    digest = hashlib.sha256(value.encode()).hexdigest()[:32]
+    prefix = "".join(c for c in value if c.isascii() and (c.isalnum() or c in "_.:-"))[: max(0, limit - 33)]
+    return f"{prefix}-{digest}" if prefix else digest[:limit]
+
+
+@pytest.mark.parametrize("value", ["rh-" + "a" * 100, "ä" * 30 + "key/with spaces" * 5, "ü" * 60])
+def test_a_long_key_is_cut_to_45_characters_the_same_way_every_time(value: str) -> None:
+    key = idempotency_key(value)
+    assert key == reference_fit(value, 45)
+    assert len(key.encode()) <= 45
+    assert idempotency_key(value) == key
+    assert idempotency_key("rh-rf_short") == "rh-rf_short"
+
+
+def test_a_limit_below_the_digest_keeps_only_the_digest() -> None:
+    assert fit("a" * 100, 10) == hashlib.sha256(("a" * 100).encode()).hexdigest()[:10]
+
+
+def test_the_reason_fits_192_characters_and_keeps_the_marker_whole() -> None:
+    reason = compose_reason("word " * 100, "rf_1")
+    assert len(reason) == 192
+    assert reason.endswith(" [hub_refund_id=rf_1]")
+    long_id = "r" * 70
+    marked = compose_reason("text", long_id)
+    assert marked == f"text [hub_refund_id={reference_fit(long_id, 64)}]"
+    assert compose_reason("   ", "rf_2") == "[hub_refund_id=rf_2]"
