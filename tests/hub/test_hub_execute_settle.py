@@ -38,7 +38,7 @@ def approved(w: World, order_id: str, amount: int, captured: int, *, route: str 
         source_ref=f"rq-{order_id}",
         order=OrderFacts(created_at=now, currency="USD", total=captured, captured=captured),
         lines=(Line(line_id="l1", quantity=1, unit_price=captured),),
-        shipping=0,
+        shipping=250,
         amount=amount,
         currency="USD",
         reason=ReasonCode.DAMAGED,
@@ -111,7 +111,7 @@ def test_an_execution_carries_the_refund_and_its_request(world: World) -> None:
         note=f"Refund Hub {refund_id}",
         payment_extra={"k": "v"},
         lines=request.lines,
-        shipping=0,
+        shipping=250,
         source_ref="rq-6001",
         full_refund=False,
     )
