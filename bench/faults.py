@@ -161,8 +161,8 @@ def report(
         f"{'' if timings['settled'] else ' (NOT settled within --settle)'}"
     )
     intervals = timings["hub_up"] / hub.config.hub.janitor_interval
-    for name, (runs, failures) in sorted(summary["polls"].items()):
-        print(f"poll {name}: {runs} runs ({failures} failed) over {intervals:.0f} intervals elapsed")
+    for name, (runs, failures, last) in sorted(summary["polls"].items()):
+        print(f"poll {name}: {runs} runs ({failures} failed, last took {last:.1f} s) over {intervals:.0f} intervals")
     print(f"needs a person: {summary['needs a person']}; failed by last error: {summary['failed, by last error']}")
     print(f"deliveries by status: {summary['deliveries by status']}; open jobs: {summary['open jobs']}")
     print(f"simulators: {dict(sorted(info.items()))}")

@@ -216,9 +216,11 @@ def hub_summary(hub: Hub) -> dict[str, Any]:
             }
         )
         polls = {
-            r.name: (r.runs, r.failures)
+            r.name: (r.runs, r.failures, r.last_duration or 0.0)
             for r in conn.execute(
-                sa.select(duties.c.name, duties.c.runs, duties.c.failures).where(duties.c.name.like("poll:%"))
+                sa.select(duties.c.name, duties.c.runs, duties.c.failures, duties.c.last_duration).where(
+                    duties.c.name.like("poll:%")
+                )
             )
         }
         jobs_open = open_jobs(conn)
