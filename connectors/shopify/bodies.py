@@ -78,6 +78,14 @@ query HubOrder($id: ID!) {{
 }}
 """
 
+# Whether the app is still installed: an uninstall revokes every token at once, so this answers
+# 401 (and the refresh token is refused) on a shop that removed the app.
+SHOP_QUERY = """
+query HubShop {
+  shop { id }
+}
+"""
+
 RETURN_DECLINE = """
 mutation HubReturnDecline($input: ReturnDeclineRequestInput!) {
   returnDeclineRequest(input: $input) {

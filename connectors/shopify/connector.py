@@ -55,7 +55,8 @@ class ShopifyConnector(Connector):
         return verify.verify(self.app, inbound)
 
     def parse(self, delivery: Delivery) -> list[Notice]:
-        return parse.parse(delivery)
+        # the body binds topic and shop; an uninstall or shop erasure is confirmed with Shopify
+        return [fetch.confirm_gone(self.app, self.stores, notice) for notice in parse.parse(delivery)]
 
     def fetch(self, store: StoreContext, notice: Notice) -> Event:
         return fetch.fetch(self.app, self.stores, store, notice)

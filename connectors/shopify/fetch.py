@@ -5,6 +5,9 @@ under another installed shop's domain is looked up with that other shop's token,
 return or refund (or one on a different order), and ends as ``Ignored`` with no money moved.
 Everything normalized here is the Admin API answer, never the webhook body: that answer came
 back with the token of the store the delivery was filed under, so it is that store's truth.
+
+``confirm_gone`` is the same step for the notices that cannot be undone (disable the store on
+app/uninstalled, erase it on shop/redact): Shopify is asked whether the app is still installed.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from connectors.shopify import bodies
+from connectors.shopify.auth import TokenRevoked
 from connectors.shopify.client import AdminClient
 from connectors.shopify.settings import AppSettings
 from connectors.shopify.transformers import (
@@ -32,7 +36,7 @@ from connectors.shopify.transformers import (
     when,
 )
 from hub.contracts import Notice, Outcome, StoreContext, StoreDirectory
-from hub.errors import ParseError
+from hub.errors import ParseError, PlatformUnavailable
 from hub.models import (
     Customer,
     Event,
@@ -216,3 +220,39 @@ def fetch(app: AppSettings, stores: StoreDirectory, store: StoreContext, notice:
     if isinstance(event, Ignored):
         return event.model_copy(update={"topic": notice.topic})
     return event
+
+
+def confirm_gone(app: AppSettings, stores: StoreDirectory, notice: Notice) -> Notice:
+    """An uninstall or a whole-store redaction, kept only when Shopify says the app is gone.
+
+    The body is signed but its headers are not, and an old uninstall body can be replayed after a
+    re-install: so the store's own token asks ``shop { id }``. An uninstall revokes every token at
+    once, so 401 (or a refresh token Shopify refuses) confirms it; an answer means the app is still
+    installed and the notice is ignored. No answer raises ``PlatformUnavailable`` (the delivery is
+    tried again). A store the hub does not hold enabled (or without a token) has nothing to keep.
+    """
+    if notice.kind != "uninstalled" and not (notice.kind == "redact" and notice.hints.get("whole_store")):
+        return notice
+    store = stores.get(notice.store_id)
+    if store is None or not store.credentials.get("access_token"):
+        return notice
+    try:
+        with AdminClient(app, stores, store) as client:
+            reply = client.execute(bodies.SHOP_QUERY)
+    except TokenRevoked:
+        return notice
+    if reply.status == 401:
+        return notice
+    if reply.transient:
+        raise PlatformUnavailable(f"Shopify {store.id}: could not confirm {notice.topic}: {reply.describe()}")
+    answered = gid_tail(((reply.data or {}).get("shop") or {}).get("id"))
+    reason = (
+        f"{notice.topic} not confirmed: Shopify still answers the store's token (HTTP {reply.status}, "
+        f"shop {answered}), so the app is still installed on {store.id}"
+    )
+    return Notice(
+        kind="ignored",
+        store_id=notice.store_id,
+        topic=notice.topic,
+        hints={**notice.hints, "reason": reason, "api_shop_id": answered},
+    )

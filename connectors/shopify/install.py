@@ -2,13 +2,23 @@
 
 ``GET /install/shopify?shop=…`` sends the merchant to ``https://{shop}/admin/oauth/authorize``
 with a ``state`` nonce; ``GET /install/shopify/callback`` checks the query's hex HMAC (all
-parameters but ``hmac``, sorted), its age, the nonce and the shop, trades the code for an
-expiring offline token with a refresh token, saves the store (the hub encrypts the tokens) and
-subscribes the shop's webhooks (``subscriptions``).
+parameters but ``hmac``, sorted), its ``timestamp`` (within Shopify's own 90-second clock
+tolerance), the nonce and the shop, trades the code for an expiring offline token with a refresh
+token, saves the store (the hub encrypts the tokens) and subscribes the shop's webhooks
+(``subscriptions``).
+
+The state belongs to the browser that started the install, as in Shopify's own library
+(``@shopify/shopify-api`` ``auth/oauth/oauth.ts``): an HMAC-signed cookie (HttpOnly, SameSite=Lax,
+Secure over https, path ``/install/shopify``) carries the nonce, bound to the shop and its issue
+time. So anyone opening ``/install/shopify?shop=X`` cannot void X's install in progress, and an
+unauthenticated request stores nothing; the one row a callback writes (its nonce, used) is
+written only after Shopify's signature checked out, and expires (``ttl``). Errors answer JSON
+``{"error", "message"}``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 import time
@@ -19,7 +29,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import shopify
-from flask import Blueprint, Response, redirect, request
+from flask import Blueprint, Response, jsonify, redirect, request
 
 from connectors.shopify.auth import exchange_code
 from connectors.shopify.client import shop_client
@@ -28,8 +38,12 @@ from connectors.shopify.subscriptions import subscribe_webhooks
 from hub.contracts import StoreDirectory
 from hub.errors import PlatformError
 
-STATE_KEY = "oauth_state"
-MAX_AGE = 600  # seconds a state nonce and a signed callback stay good
+STATE_COOKIE = "refund_hub_shopify_state"
+STATE_MAX_AGE = 600  # seconds an install may take from the first hop to the callback
+USED_KEY = "oauth_state_used:"  # + a digest of the nonce: a callback's state is good once
+# Shopify's libraries refuse a signed query whose timestamp is more than 90 s off the clock
+# (HMAC_TIMESTAMP_PERMITTED_CLOCK_TOLERANCE_SEC in @shopify/shopify-api lib/utils/hmac-validator.ts)
+CLOCK_TOLERANCE = 90
 
 
 def blueprint(app: AppSettings, stores: StoreDirectory) -> Blueprint:
@@ -39,13 +53,12 @@ def blueprint(app: AppSettings, stores: StoreDirectory) -> Blueprint:
     def start() -> Any:
         shop = (request.args.get("shop") or "").strip().lower()
         if not is_shop_domain(shop):
-            return _page("The shop must be a *.myshopify.com domain.", 400)
+            return _error("invalid_shop", "Give the shop as ?shop=<name>.myshopify.com.", 400)
         if "hmac" in request.args and not query_signed(app, _params()):
-            return _page("The install link's signature is not valid.", 400)
+            return _error("invalid_signature", "The install link's signature is not valid.", 400)
         if not app.api_key or not app.app_url:
-            return _page("The Shopify app is not configured (api_key, app_url).", 500)
+            return _error("not_configured", "The Shopify app is not configured (api_key, app_url).", 500)
         nonce = secrets.token_urlsafe(24)
-        stores.set_state(shop, STATE_KEY, f"{nonce} {int(time.time())}")
         query = urlencode(
             {
                 "client_id": app.api_key,
@@ -54,36 +67,50 @@ def blueprint(app: AppSettings, stores: StoreDirectory) -> Blueprint:
                 "state": nonce,
             }
         )
-        return redirect(f"{app.admin_base(shop)}/admin/oauth/authorize?{query}")
+        response = redirect(f"{app.admin_base(shop)}/admin/oauth/authorize?{query}")
+        response.set_cookie(
+            STATE_COOKIE,
+            state_cookie(app.api_secret, shop, nonce, int(time.time())),
+            max_age=STATE_MAX_AGE,
+            **_cookie_options(app),
+        )
+        return response
 
     @routes.get("/install/shopify/callback")
     def callback() -> Any:
-        params = _params()
-        shop = str(params.get("shop") or "").lower()
-        if not is_shop_domain(shop):
-            return _page("The shop must be a *.myshopify.com domain.", 400)
-        if not query_signed(app, params) or not _fresh(params.get("timestamp")):
-            return _page("The callback's signature is not valid or too old.", 400)
-        if not _state_matches(stores, shop, str(params.get("state") or "")):
-            return _page("The install request expired or did not start here; start again.", 403)
-        client, _ = shop_client(app)
-        try:
-            with client:
-                token = exchange_code(app, shop, str(params.get("code") or ""), client)
-        except PlatformError as exc:
-            return _page(f"Shopify did not grant access: {exc}", 502)
-        settings = {
-            "api_version": API_VERSION,
-            "scope": token.scope,
-            "installed_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        store = stores.save(shop, settings=settings, credentials=token.credentials())
-        failed = subscribe_webhooks(app, stores, store)
-        if failed:
-            return _page(f"Installed on {shop}, but these webhooks could not be registered: {', '.join(failed)}.", 502)
-        return _page(f"Refund Hub is installed on {shop}.", 200)
+        response = _callback(app, stores)
+        response.delete_cookie(STATE_COOKIE, **_cookie_options(app))  # one try per started install
+        return response
 
     return routes
+
+
+def _callback(app: AppSettings, stores: StoreDirectory) -> Response:
+    params = _params()
+    shop = str(params.get("shop") or "").lower()
+    if not is_shop_domain(shop):
+        return _error("invalid_shop", "The shop must be a *.myshopify.com domain.", 400)
+    if not query_signed(app, params) or not _fresh(params.get("timestamp")):
+        return _error("invalid_callback", "The callback's signature is not valid or its timestamp is off.", 400)
+    if not _state_matches(app, stores, shop, str(params.get("state") or ""), request.cookies.get(STATE_COOKIE)):
+        return _error("invalid_state", "The install did not start in this browser, or expired; start again.", 403)
+    client, _ = shop_client(app)
+    try:
+        with client:
+            token = exchange_code(app, shop, str(params.get("code") or ""), client)
+    except PlatformError as exc:
+        return _error("not_granted", f"Shopify did not grant access: {exc}", 502)
+    settings = {
+        "api_version": API_VERSION,
+        "scope": token.scope,
+        "installed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    store = stores.save(shop, settings=settings, credentials=token.credentials())
+    failed = subscribe_webhooks(app, stores, store)
+    if failed:
+        message = f"Installed on {shop}, but these webhooks could not be registered: {', '.join(failed)}."
+        return _error("webhooks_failed", message, 502)
+    return _page(f"Refund Hub is installed on {shop}.", 200)
 
 
 def query_signed(app: AppSettings, params: Mapping[str, Any]) -> bool:
@@ -108,18 +135,58 @@ def _params() -> dict[str, Any]:
 
 def _fresh(timestamp: Any) -> bool:
     try:
-        return abs(time.time() - int(str(timestamp))) <= MAX_AGE
+        return abs(time.time() - int(str(timestamp))) <= CLOCK_TOLERANCE
     except ValueError:
         return False
 
 
-def _state_matches(stores: StoreDirectory, shop: str, given: str) -> bool:
-    stored = stores.get_state(shop, STATE_KEY) or ""
-    stores.set_state(shop, STATE_KEY, None)  # one use only
-    nonce, _, issued = stored.partition(" ")
-    if not nonce or not given or not issued.isdigit() or time.time() - int(issued) > MAX_AGE:
+def state_cookie(secret: str, shop: str, nonce: str, issued: int) -> str:
+    """``<nonce>.<issued>.<mac>``: the nonce bound to the shop and its issue time by an HMAC only
+    this app can make (a key derived from the app secret)."""
+    return f"{nonce}.{issued}.{_state_mac(secret, shop, nonce, issued)}"
+
+
+def _state_mac(secret: str, shop: str, nonce: str, issued: int) -> str:
+    key = hmac.new(secret.encode(), b"refund-hub shopify install state", hashlib.sha256).digest()
+    return hmac.new(key, f"{shop}\n{nonce}\n{issued}".encode(), hashlib.sha256).hexdigest()
+
+
+def _state_matches(app: AppSettings, stores: StoreDirectory, shop: str, given: str, cookie: str | None) -> bool:
+    """The callback's ``state`` is the nonce of this browser's cookie, made here for this shop less
+    than ``STATE_MAX_AGE`` ago, and not used before."""
+    nonce, issued, mac = ((cookie or "").split(".") + ["", "", ""])[:3]
+    if not nonce or not given or not issued.isdigit() or len(issued) > 12:
         return False
-    return hmac.compare_digest(nonce.encode(), given.encode())
+    if not 0 <= time.time() - int(issued) <= STATE_MAX_AGE:
+        return False
+    keys = [s for s in (app.api_secret, app.previous_api_secret) if s]
+    if not any(_same(mac, _state_mac(s, shop, nonce, int(issued))) for s in keys) or not _same(nonce, given):
+        return False
+    used = USED_KEY + hashlib.sha256(nonce.encode()).hexdigest()[:32]
+    if stores.get_state(shop, used):
+        return False
+    stores.set_state(shop, used, "1", ttl=STATE_MAX_AGE)
+    return True
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time, for any text a browser sends (``compare_digest`` refuses non-ASCII ``str``)."""
+    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8", "replace"))
+
+
+def _cookie_options(app: AppSettings) -> dict[str, Any]:
+    return {
+        "path": f"{request.script_root}/install/shopify",
+        "secure": app.app_url.startswith("https://"),
+        "httponly": True,
+        "samesite": "Lax",
+    }
+
+
+def _error(code: str, message: str, status: int) -> Response:
+    response = jsonify({"error": code, "message": message})
+    response.status_code = status
+    return response
 
 
 def _page(message: str, status: int) -> Response:

@@ -4,6 +4,13 @@
 with no transactions (a refund record whose total is zero: nothing moves). It carries the hub
 refund id in the refund ``note`` as ``[refund-hub:<id>]``, so the ``refunds/create`` echo is
 recognised. ``notify_decision``: a denied return request becomes Shopify's own decline.
+
+Once per hub refund: the metafield is keyed by the hub refund id (a second write overwrites it),
+and before a refund record is created the order's refunds (``Order.refunds``, read untruncated)
+are searched for the hub marker, so a second ``record`` finds the first record even after
+Shopify forgot the ``@idempotent`` key (kept for a limited time only). The key still covers two
+calls at once: the second gets ``IDEMPOTENCY_CONCURRENT_REQUEST`` and, unless the record is there
+by then, raises ``PlatformUnavailable`` (the write-back is retried and finds it).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from connectors.shopify.transformers import (
     SHOPIFY_PROCESSED,
     decline_input,
     gid,
+    hub_refund_id_in,
     record_input,
     record_metafield,
 )
@@ -39,24 +47,43 @@ def record(app: AppSettings, stores: StoreDirectory, store: StoreContext, writeb
         detail["metafield"] = ((saved.get("metafields") or [{}])[0]).get("id")
         reference = writeback.gateway_refund_id
         lines_to_mark = app.record_refunds and writeback.lines and writeback.outcome is Outcome.SUCCEEDED
-        if lines_to_mark and writeback.route != "platform" and _shopify_processed_payment(client, writeback.order_id):
-            # Shopify documents that a refund without transactions lets "the system determine how to
-            # apply the refund": on an order Shopify can pay out, that could move money a second time
-            detail["refund_record_skipped"] = "the order has a payment Shopify processes; metafield only"
-        elif lines_to_mark and writeback.route != "platform":
-            key = "hub-record-" + re.sub(r"[^A-Za-z0-9_.:\-]", "-", writeback.hub_refund_id)
-            reply = client.execute(bodies.refund_create(key), {"input": record_input(writeback)})
-            payload = (reply.data or {}).get("refundCreate") or {}
-            if payload.get("refund"):
-                reference = detail["shopify_refund"] = payload["refund"]["id"]
-            elif payload.get("userErrors") or reply.codes() & {"IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED"}:
-                # the metafield already holds the record: a refused line record is not fatal
-                detail["refund_record_error"] = _messages(payload) or reply.describe()
-            elif reply.transient:
-                raise PlatformUnavailable(f"Shopify {store.id}: recording refund failed: {reply.describe()}")
+        if lines_to_mark and writeback.route != "platform":
+            order = _order(client, writeback.order_id)
+            found = _recorded(order, writeback.hub_refund_id)
+            if found:  # recorded before (a retry, a second write-back): never a second refund
+                reference = detail["shopify_refund"] = found
+            elif _shopify_processed_payment(order):
+                # Shopify documents that a refund without transactions lets "the system determine how
+                # to apply the refund": on an order Shopify can pay out, that could move money again
+                detail["refund_record_skipped"] = "the order has a payment Shopify processes; metafield only"
             else:
-                raise PlatformError(f"Shopify {store.id}: recording refund failed: {reply.describe()}")
+                made, refused = _create_record(client, store, writeback)
+                if made:
+                    reference = detail["shopify_refund"] = made
+                else:  # the metafield already holds the record: a refused line record is not fatal
+                    detail["refund_record_error"] = refused
     return RecordResult(reference=reference or detail.get("metafield"), detail=detail)
+
+
+def _create_record(client: AdminClient, store: StoreContext, writeback: WriteBack) -> tuple[str | None, str]:
+    """``refundCreate`` of the money-less record under the key of this hub refund: its gid, or
+    None and why Shopify refused it."""
+    key = "hub-record-" + re.sub(r"[^A-Za-z0-9_.:\-]", "-", writeback.hub_refund_id)
+    reply = client.execute(bodies.refund_create(key), {"input": record_input(writeback)})
+    payload = (reply.data or {}).get("refundCreate") or {}
+    if payload.get("refund"):
+        return str(payload["refund"]["id"]), ""
+    if payload.get("userErrors") or reply.codes() & {"IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED"}:
+        return None, _messages(payload) or reply.describe()
+    if reply.codes() & {"IDEMPOTENCY_CONCURRENT_REQUEST"}:
+        # the same record is being made by another call right now: it may be done already
+        found = _recorded(_order(client, writeback.order_id), writeback.hub_refund_id)
+        if found:
+            return found, ""
+        raise PlatformUnavailable(f"Shopify {store.id}: the record of {writeback.hub_refund_id} is in progress")
+    if reply.transient:
+        raise PlatformUnavailable(f"Shopify {store.id}: recording refund failed: {reply.describe()}")
+    raise PlatformError(f"Shopify {store.id}: recording refund failed: {reply.describe()}")
 
 
 def notify_decision(
@@ -72,9 +99,18 @@ def notify_decision(
     return RecordResult(reference=returned.get("id", notice.source_ref), detail={"status": returned.get("status")})
 
 
-def _shopify_processed_payment(client: AdminClient, order_id: str) -> bool:
+def _order(client: AdminClient, order_id: str) -> Mapping[str, Any]:
+    return client.read(bodies.ORDER_QUERY, {"id": gid("Order", order_id)}).get("order") or {}
+
+
+def _recorded(order: Mapping[str, Any], hub_refund_id: str) -> str | None:
+    """The order's refund that carries this hub refund's marker (every refund is read)."""
+    found = (r.get("id") for r in order.get("refunds") or () if hub_refund_id_in(r.get("note")) == hub_refund_id)
+    return next((str(i) for i in found if i), None)
+
+
+def _shopify_processed_payment(order: Mapping[str, Any]) -> bool:
     """Whether any successful payment on the order went through a gateway Shopify pays out itself."""
-    order = client.read(bodies.ORDER_QUERY, {"id": gid("Order", order_id)}).get("order") or {}
     return any(
         t.get("kind") in PAYMENT_KINDS
         and t.get("status") == "SUCCESS"

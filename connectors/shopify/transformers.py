@@ -29,7 +29,7 @@ TOPIC_KINDS: dict[str, str] = {
     "app/uninstalled": "uninstalled",
     "customers/redact": "redact",
     "shop/redact": "redact",
-    "customers/data_request": "ignored",
+    "customers/data_request": "data_request",
 }
 
 # Gateways whose money Shopify itself moves when refundCreate names them.

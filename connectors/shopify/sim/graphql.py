@@ -3,13 +3,16 @@
 Not a GraphQL engine: it finds the root fields (and their ``$variable`` arguments and
 directives) of the document and returns the whole node for each (``shapes``), a superset of what
 a client asked. Root fields it does not know get the ``undefinedField`` error Shopify gives.
-The mutations the hub sends are answered here; ``refundCreate`` moves money at ``refunds``.
+The mutations the hub sends are answered here; ``refundCreate`` moves money at ``refunds``. While a
+``refundCreate`` is being made (``refund_latency`` seconds, 0 by default) its idempotency key is in
+flight: another request with that key gets ``IDEMPOTENCY_CONCURRENT_REQUEST``.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -36,6 +39,11 @@ class GraphQLFailure(Exception):
     def __init__(self, message: str, code: str) -> None:
         super().__init__(message)
         self.error = {"message": message, "extensions": {"code": code}}
+
+
+CONCURRENT = GraphQLFailure(
+    "A request with this idempotency key is currently in progress.", "IDEMPOTENCY_CONCURRENT_REQUEST"
+)
 
 
 @dataclass(frozen=True)
@@ -112,8 +120,28 @@ def endpoint(sim: ShopifySimulator, domain: str, version: str) -> Response:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
         return error_response({"errors": {"query": "Required parameter missing or invalid"}}, 400)
+    keys = _refund_keys(payload["query"])
     with sim.lock:
-        return jsonify(execute(sim, shop, payload["query"], payload.get("variables") or {}))
+        if keys & shop.in_flight:
+            return jsonify({"errors": [CONCURRENT.error]})
+        shop.in_flight |= keys
+    try:
+        if keys and sim.refund_latency:
+            time.sleep(sim.refund_latency)  # the refund is being made: the key is in flight meanwhile
+        with sim.lock:
+            return jsonify(execute(sim, shop, payload["query"], payload.get("variables") or {}))
+    finally:
+        with sim.lock:
+            shop.in_flight -= keys
+
+
+def _refund_keys(document: str) -> set[str]:
+    """The idempotency keys of the document's refundCreate fields (none if it does not parse)."""
+    try:
+        _, fields = root_fields(document)
+    except (GraphQLFailure, ValueError, AttributeError):
+        return set()
+    return {key for f in fields if f.name == "refundCreate" and (key := idempotency_key(f))}
 
 
 def execute(sim: ShopifySimulator, shop: SimShop, document: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -144,6 +172,10 @@ def _return(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[s
 def _refund(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[str, Any]) -> Any:
     found = shop.find_refund(args.get("id"))
     return shapes.refund(found, shop) if found else None
+
+
+def _shop(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[str, Any]) -> Any:
+    return shapes.shop_node(shop)
 
 
 def _order(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[str, Any]) -> Any:
@@ -233,6 +265,7 @@ RESOLVERS: dict[str, Resolver] = {
     "return": _return,
     "refund": _refund,
     "order": _order,
+    "shop": _shop,
     "refundCreate": _refund_create,
     "returnDeclineRequest": _decline,
     "metafieldsSet": _metafields,

@@ -64,6 +64,7 @@ class ShopifySimulator(Simulator):
         self.api_key = api_key
         self.api_secret = api_secret
         self.token_ttl = token_ttl
+        self.refund_latency = 0.0  # seconds a refundCreate takes; its key is in flight meanwhile
         self.shops: dict[str, SimShop] = {}
         self.grants: dict[str, dict[str, Any]] = {}
         self.codes: dict[str, tuple[str, float]] = {}
@@ -274,6 +275,11 @@ class ShopifySimulator(Simulator):
     def redact_shop(self, shop: SimShop | str) -> None:
         sim_shop = self.shops[domain_of(shop)]
         self.fire(sim_shop, "shop/redact", rest.shop_redact(sim_shop))
+
+    def forget_idempotency_keys(self, shop: SimShop | str) -> None:
+        """Shopify keeps an ``@idempotent`` key for a limited time only: after it, the same key is new."""
+        with self.lock:
+            self.shops[domain_of(shop)].idempotency.clear()
 
     def expire_tokens(self, shop: SimShop | str) -> None:
         """Every access token of the shop stops working now (the app must refresh)."""

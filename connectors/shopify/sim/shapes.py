@@ -160,3 +160,14 @@ def return_node(ret: SimReturn, shop: SimShop) -> dict[str, Any]:
         "refunds": {"nodes": [{"id": shop.refunds[i].gid, "note": shop.refunds[i].note} for i in ret.refund_ids]},
         "order": order(shop.orders[ret.order_id], shop),
     }
+
+
+def shop_node(shop: SimShop) -> dict[str, Any]:
+    """``QueryRoot.shop``: the shop the token belongs to (what the connector asks before it trusts
+    an app/uninstalled or shop/redact body)."""
+    return {
+        "id": f"gid://shopify/Shop/{shop.id}",
+        "name": shop.name or shop.domain,
+        "myshopifyDomain": shop.domain,
+        "currencyCode": shop.currency,
+    }

@@ -176,6 +176,7 @@ class SimShop:
     refunds: dict[int, SimRefund] = field(default_factory=dict)
     subscriptions: dict[str, list[str]] = field(default_factory=dict)  # topic (REST form) -> URIs
     idempotency: dict[str, tuple[str, int | None]] = field(default_factory=dict)  # key -> (fingerprint, refund)
+    in_flight: set[str] = field(default_factory=set)  # refundCreate keys being processed right now
     refreshes: int = 0  # refresh-token grants answered
 
     def token_valid(self, token: str) -> bool:

@@ -102,6 +102,7 @@ def sim(shared_sim: ShopifySimulator) -> Iterator[ShopifySimulator]:
     yield shared_sim
     shared_sim.faults.clear()
     shared_sim.faults.latency = 0.0
+    shared_sim.refund_latency = 0.0
     shared_sim.webhook_url = None
 
 

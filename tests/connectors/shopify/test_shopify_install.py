@@ -144,3 +144,93 @@ def test_http_and_loopback_need_test_mode(key: str, value: str) -> None:
     with pytest.raises(ConfigError):
         ShopifyConnector(settings, MemoryStores("shopify"))
     ShopifyConnector({**settings, "test_mode": True}, MemoryStores("shopify"))
+
+
+# install state belongs to the browser that started the install ----------------------------------
+
+
+def _start(session: requests.Session, hub: HubStub, shop: SimShop) -> str:
+    """The first hop only: the hub's redirect to Shopify's authorize page."""
+    response = session.get(f"{hub.url}/install/shopify", params={"shop": shop.domain}, timeout=5, allow_redirects=False)
+    assert response.status_code == 302, response.text
+    return response.headers["Location"]
+
+
+def test_two_browsers_installing_one_shop_do_not_void_each_other(
+    hub: HubStub, stores: MemoryStores, new_shop: SimShop
+) -> None:
+    """Anyone may open /install/shopify?shop=X; that must not spoil X's own install in progress."""
+    merchant, stranger = requests.Session(), requests.Session()
+    authorize = _start(merchant, hub, new_shop)
+    _start(stranger, hub, new_shop)
+    finished = merchant.get(authorize, timeout=10)  # Shopify -> the hub's callback, with the merchant's cookie
+    assert finished.status_code == 200, finished.text
+    assert stores.get(new_shop.domain) is not None
+
+
+def test_a_callback_from_another_browser_is_refused(hub: HubStub, stores: MemoryStores, new_shop: SimShop) -> None:
+    """The state is bound to the browser that started: the same signed callback without its cookie fails."""
+    merchant = requests.Session()
+    authorize = _start(merchant, hub, new_shop)
+    callback = requests.get(authorize, timeout=10, allow_redirects=False).headers["Location"]
+    assert requests.get(callback, timeout=10).status_code == 403
+    assert stores.get(new_shop.domain) is None
+
+
+def test_a_callback_is_good_once(hub: HubStub, new_shop: SimShop) -> None:
+    merchant = requests.Session()
+    authorize = _start(merchant, hub, new_shop)
+    cookies = merchant.cookies.get_dict()
+    callback = merchant.get(authorize, timeout=10, allow_redirects=False).headers["Location"]
+    assert merchant.get(callback, timeout=10).status_code == 200
+    again = requests.get(callback, cookies=cookies, timeout=10)  # the same cookie and signed query, replayed
+    assert again.status_code == 403
+
+
+def test_unauthenticated_install_starts_leave_no_lasting_state(hub: HubStub, stores: MemoryStores) -> None:
+    for _ in range(25):
+        shop = f"probe-{uuid.uuid4().hex[:10]}.myshopify.com"
+        started = requests.get(f"{hub.url}/install/shopify", params={"shop": shop}, timeout=5, allow_redirects=False)
+        assert started.status_code == 302
+    assert all(expires is not None for _, expires in stores._state.values())
+
+
+def test_the_state_cookie_is_httponly_lax_and_secure_over_https(settings: dict[str, str]) -> None:
+    from flask import Flask
+
+    connector = ShopifyConnector({**settings, "app_url": "https://hub.example.com"}, MemoryStores("shopify"))
+    app = Flask("install-cookie")
+    app.register_blueprint(connector.blueprint())
+    response = app.test_client().get("/install/shopify?shop=cookie-shop.myshopify.com")
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+    assert "Path=/install/shopify" in cookie
+
+
+def test_install_without_a_shop_is_a_json_400(hub: HubStub) -> None:
+    for params in ({}, {"shop": ""}, {"shop": "not a shop"}):
+        response = requests.get(f"{hub.url}/install/shopify", params=params, timeout=5, allow_redirects=False)
+        assert response.status_code == 400
+        assert response.headers["Content-Type"].startswith("application/json")
+        assert response.json()["error"] == "invalid_shop"
+
+
+@pytest.mark.parametrize("skew", [-120, 120])
+def test_callback_outside_shopifys_clock_window_is_refused(
+    sim: ShopifySimulator, hub: HubStub, stores: MemoryStores, new_shop: SimShop, skew: int
+) -> None:
+    """Shopify's own libraries allow 90 seconds between the callback's timestamp and the clock."""
+    params = _callback_params(sim, stores, new_shop, timestamp=int(time.time()) + skew)
+    response = requests.get(f"{hub.url}/install/shopify/callback", params=params, timeout=5)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_callback"
+
+
+@pytest.mark.parametrize("cookie", ["\xe9t\xe9.1.x", "a.b.c", "..", "x" * 300, "nonce-1.99999999999999999999.ab"])
+def test_a_forged_state_cookie_is_a_403(
+    sim: ShopifySimulator, hub: HubStub, stores: MemoryStores, new_shop: SimShop, cookie: str
+) -> None:
+    params = _callback_params(sim, stores, new_shop)
+    headers = {"Cookie": f"refund_hub_shopify_state={cookie}"}
+    response = requests.get(f"{hub.url}/install/shopify/callback", params=params, headers=headers, timeout=5)
+    assert response.status_code == 403 and response.json()["error"] == "invalid_state"

@@ -47,7 +47,7 @@ def test_compliance_hints(offline_connector: ShopifyConnector) -> None:
     asked = notice_of(
         offline_connector, signed(fixture_body("webhook_customers_data_request.json"), "customers/data_request")
     )
-    assert asked.kind == "ignored"
+    assert asked.kind == "data_request"  # was "ignored": the hub now reports the customer's data
     assert (asked.hints["action"], asked.hints["data_request_id"], asked.hints["customer_id"]) == (
         "report_held_data",
         "9999",
@@ -78,3 +78,70 @@ def test_authentic_but_incomplete_body_is_a_parse_error(offline_connector: Shopi
     array = signed(b"[1, 2]", "returns/request")
     with pytest.raises(ParseError):
         offline_connector.parse(delivery_of(array, offline_connector.verify(array)))
+
+
+def test_customer_data_request_is_a_data_request(offline_connector: ShopifyConnector) -> None:
+    """The hub reports what it holds on the customer to the merchant from these hints."""
+    item = signed(fixture_body("webhook_customers_data_request.json"), "customers/data_request")
+    notice = notice_of(offline_connector, item)
+    assert notice.kind == "data_request"
+    assert (notice.hints["customer_id"], notice.hints["email"]) == ("191167", "john@example.com")
+    assert notice.hints["order_ids"] == ["299938", "280263", "220458"]
+    assert notice.hints["data_request_id"] == "9999"
+
+
+# (fixture, the topic header it is replayed under): the signed body proves another topic
+TOPIC_SWAPS = [
+    ("webhook_refunds_create.json", "app/uninstalled"),
+    ("webhook_orders_paid.json", "app/uninstalled"),
+    ("webhook_customers_redact.json", "app/uninstalled"),
+    ("webhook_shop_redact.json", "app/uninstalled"),
+    ("webhook_orders_paid.json", "customers/redact"),
+    ("webhook_refunds_create.json", "customers/redact"),
+    ("webhook_customers_data_request.json", "customers/redact"),
+    ("webhook_shop_redact.json", "customers/redact"),
+    ("webhook_app_uninstalled.json", "customers/redact"),
+    ("webhook_customers_redact.json", "shop/redact"),
+    ("webhook_customers_data_request.json", "shop/redact"),
+    ("webhook_app_uninstalled.json", "shop/redact"),
+    ("webhook_orders_paid.json", "shop/redact"),
+    ("webhook_customers_redact.json", "customers/data_request"),
+    ("webhook_shop_redact.json", "customers/data_request"),
+    ("webhook_returns_close.json", "refunds/create"),
+    ("webhook_order_transactions_create.json", "refunds/create"),
+    ("webhook_orders_paid.json", "refunds/create"),
+    ("webhook_refunds_create.json", "returns/request"),
+    ("webhook_orders_paid.json", "returns/request"),
+    ("webhook_app_uninstalled.json", "returns/request"),
+    ("webhook_order_transactions_create.json", "returns/approve"),
+]
+
+
+@pytest.mark.parametrize("name,topic", TOPIC_SWAPS)
+def test_a_signed_body_replayed_under_another_topic_is_not_that_topic(
+    offline_connector: ShopifyConnector, name: str, topic: str
+) -> None:
+    """The topic header is not signed: a refunds/create body sent as app/uninstalled, or an order
+    sent as customers/redact, must disable, redact or refund nothing; it is a dead letter."""
+    item = signed(fixture_body(name), topic)
+    with pytest.raises(ParseError, match="topic"):
+        offline_connector.parse(delivery_of(item, offline_connector.verify(item)))
+
+
+@pytest.mark.parametrize(
+    "name,topic",
+    [
+        ("webhook_customers_redact.json", "customers/redact"),
+        ("webhook_customers_data_request.json", "customers/data_request"),
+        ("webhook_shop_redact.json", "shop/redact"),
+        ("webhook_app_uninstalled.json", "app/uninstalled"),
+    ],
+)
+def test_a_body_that_names_no_shop_is_not_trusted_for_one(
+    offline_connector: ShopifyConnector, name: str, topic: str
+) -> None:
+    body = json.loads(fixture_body(name))
+    body.pop("shop_domain" if "shop_domain" in body else "myshopify_domain")
+    item = signed(json.dumps(body).encode(), topic)
+    with pytest.raises(ParseError):
+        offline_connector.parse(delivery_of(item, offline_connector.verify(item)))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 
 from connectors.shopify import ShopifyConnector
 from connectors.shopify.sim import ShopifySimulator
 from connectors.shopify.sim.state import SimOrder, SimShop
 from hub.contracts import DecisionNotice, Outcome, WriteBack
+from hub.errors import PlatformUnavailable
 from hub.models import RefundRecorded, RefundRequest
 from hub.testing.stores import MemoryStores
 
@@ -136,3 +138,50 @@ def test_record_on_an_order_shopify_can_pay_out_writes_only_the_metafield(
     assert "refund_record_skipped" in recorded.detail
     assert shop.refunds == {} and sim.refunded(order) == 0
     assert ("refund_hub", f"refund_{writeback.hub_refund_id}") in order.metafields
+
+
+def test_record_twice_makes_one_refund_even_after_shopify_forgot_the_key(
+    sim: ShopifySimulator, shop: SimShop, connector: ShopifyConnector, stores: MemoryStores
+) -> None:
+    """Shopify keeps an @idempotent key for a while only: the second record finds the first by the
+    hub marker in the order's refunds before it creates anything."""
+    order = sim.add_order(shop, [("Lamp", 4000)], gateway="stripe", reference="pi_twice")
+    request = _request(sim, shop, connector, stores, order)
+    writeback = _writeback(request)
+    first = connector.record(_store(stores, shop), writeback)
+    sim.forget_idempotency_keys(shop)
+    second = connector.record(_store(stores, shop), writeback)
+    assert first.reference == second.reference and len(shop.refunds) == 1
+    assert len(sim.mutations("refundCreate", shop)) == 1
+    assert second.detail["shopify_refund"] == first.reference
+
+
+def test_concurrent_records_make_one_refund(
+    sim: ShopifySimulator, shop: SimShop, connector: ShopifyConnector, stores: MemoryStores
+) -> None:
+    """Two write-backs of one hub refund at once (a lease ran out): Shopify answers the second
+    IDEMPOTENCY_CONCURRENT_REQUEST; that is "try again later", and the retry finds the first."""
+    order = sim.add_order(shop, [("Lamp", 4000)], gateway="stripe", reference="pi_race")
+    request = _request(sim, shop, connector, stores, order)
+    writeback = _writeback(request)
+    results: list[object] = []
+
+    def write() -> None:
+        try:
+            results.append(connector.record(_store(stores, shop), writeback).reference)
+        except PlatformUnavailable as exc:
+            results.append(exc)
+
+    sim.refund_latency = 0.4
+    threads = [threading.Thread(target=write) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    sim.refund_latency = 0.0
+    references = [r for r in results if isinstance(r, str)]
+    assert len(results) == 2 and references, results
+    assert all(r == references[0] or isinstance(r, PlatformUnavailable) for r in results), results
+    retried = connector.record(_store(stores, shop), writeback)
+    assert retried.reference == references[0]
+    assert len(shop.refunds) == 1 and sim.refunded(order) == 0

@@ -253,6 +253,43 @@ def test_a_swapped_shop_header_moves_no_money_anywhere(make_world: Callable[...,
     assert _only(w.stripe.ledger.refunds_of(intent)).amount == 5100
 
 
+def test_signed_bodies_under_destructive_topics_disable_and_redact_nothing(
+    make_world: Callable[..., World],
+) -> None:
+    """The topic header is not signed either: a refund or order body sent as app/uninstalled or
+    customers/redact is a dead letter, and the shop's own uninstall body replayed while the app is
+    installed (Shopify still answers its token) disables nothing."""
+    w = make_world()
+    [shop] = w.shops
+    order = w.sim.add_order(shop, [("Kettle", 3900)], email="keep.me@example.com", customer_id=424242)
+    w.sim.request_return(order, reason="DEFECTIVE")
+    w.settle(until=_written_back(w))
+    refund_body = w.sim.webhooks_for("refunds/create", shop)[-1]
+    return_body = w.sim.webhooks_for("returns/request", shop)[-1]
+    for topic in ("app/uninstalled", "shop/redact", "customers/redact"):
+        for signed in (refund_body, return_body):
+            assert w.post(signed, **{"X-Shopify-Topic": topic}).status_code == 200
+    old_uninstall = w.captured(lambda: w.sim.fire(shop, "app/uninstalled", shop_body(shop)), "app/uninstalled", shop)
+    assert w.post(old_uninstall).json()["result"] == "accepted"
+    w.settle()
+
+    assert w.hub.hub.stores["shopify"].get(shop.domain) is not None
+    assert _stores_row(w, shop).enabled is True
+    assert w.actions("store_uninstalled") == [] and w.actions("redacted") == []
+    kept = _only(w.hub.refunds())
+    assert (kept.customer_id, kept.customer_email) == ("424242", "keep.me@example.com")
+    swapped = [d for t in ("shop/redact", "customers/redact") for d in w.deliveries(t, shop)]
+    swapped += [d for d in w.deliveries("app/uninstalled", shop) if d.body != old_uninstall.body]
+    assert len(swapped) == 6 and all(d.status == DEAD and "topic" in (d.error or "") for d in swapped)
+    replayed = _only([d for d in w.deliveries("app/uninstalled", shop) if d.body == old_uninstall.body])
+    assert replayed.status == DONE
+
+    # the real uninstall: Shopify refuses the token, and the store is disabled
+    w.sim.uninstall(shop)
+    w.settle(until=lambda: bool(w.actions("store_uninstalled")))
+    assert w.hub.hub.stores["shopify"].get(shop.domain) is None
+
+
 # decisions and the store's life ---------------------------------------------------------------
 
 
