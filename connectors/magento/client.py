@@ -8,6 +8,7 @@ write may have taken effect: Magento has no idempotency keys, so a lost write is
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -18,6 +19,7 @@ from requests_oauthlib import OAuth1
 from urllib3.exceptions import NewConnectionError
 
 from connectors.magento import bodies
+from connectors.magento.network import UnsafeURL, pinned, pinned_adapter
 from connectors.magento.transformers import error_message
 from hub.contracts import StoreContext
 from hub.errors import PlatformError, PlatformUnavailable
@@ -99,10 +101,26 @@ def surely_not_sent(exc: requests.RequestException) -> bool:
 
 
 class MagentoClient:
-    def __init__(self, store: StoreContext, *, timeout: tuple[float, float] | None = None) -> None:
+    """``pin``: the base URL came from an activation (an unauthenticated request), so its host is
+    resolved once, checked (public only, unless ``allow_private``) and every request goes to that
+    address, following no redirect (``network``)."""
+
+    def __init__(
+        self,
+        store: StoreContext,
+        *,
+        timeout: tuple[float, float] | None = None,
+        pin: bool = False,
+        allow_private: bool = False,
+    ) -> None:
         self.root = api_root(store.settings)
         self.timeout = timeout or read_timeout(store.settings.get("timeout"))
         self.session = requests.Session()
+        if pin:
+            try:
+                pinned(self.session, pinned_adapter(self.root, allow_private=allow_private))
+            except UnsafeURL as exc:
+                raise PlatformError(f"Magento base_url refused: {exc}") from None
         self.session.auth = store_auth(store.credentials)
         self.session.headers["Accept"] = "application/json"
 
@@ -121,7 +139,7 @@ class MagentoClient:
     def put(self, path: str, body: Any) -> Any:
         return self._send("PUT", path, body=body)
 
-    def search(
+    def pages(
         self,
         path: str,
         groups: Sequence[Sequence[tuple[str, str, str]]],
@@ -129,17 +147,37 @@ class MagentoClient:
         sort: Sequence[tuple[str, str]] = (),
         page_size: int = 50,
         max_pages: int = 20,
-    ) -> Iterator[dict[str, Any]]:
-        """Every item of a ``searchCriteria`` list, page by page.
+        complete: bool = False,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The items of a ``searchCriteria`` list, one list per page, at most ``max_pages``; with
+        ``complete``, more than that is ``PlatformUnavailable`` (a lookup that must not miss anything
+        never answers from part of the list).
 
         Magento answers a page past the end with the last page again, so the loop stops on
         ``total_count``, never on an empty page.
         """
         for page in range(1, max_pages + 1):
             answer = self.get(path, bodies.search(groups, sort=sort, page_size=page_size, page=page)) or {}
-            yield from answer.get("items") or []
+            yield list(answer.get("items") or [])
             if page * page_size >= int(answer.get("total_count") or 0):
                 return
+        if complete:
+            raise PlatformUnavailable(f"Magento {path}: more than {page_size * max_pages} items; the lookup stops")
+
+    def search(
+        self, path: str, groups: Sequence[Sequence[tuple[str, str, str]]], **options: Any
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of a ``searchCriteria`` list: the ``pages`` one after another."""
+        return itertools.chain.from_iterable(self.pages(path, groups, **options))
+
+    def search_all(
+        self, path: str, groups: Sequence[Sequence[tuple[str, str, str]]], *, page_size: int = 100, max_pages: int = 50
+    ) -> list[dict[str, Any]]:
+        """Every item of a list, or ``PlatformUnavailable`` (``pages`` with ``complete``)."""
+        found = self.pages(
+            path, groups, sort=[("entity_id", "ASC")], page_size=page_size, max_pages=max_pages, complete=True
+        )
+        return [item for items in found for item in items]
 
     def _send(self, method: str, path: str, *, params: Mapping[str, str] | None = None, body: Any = None) -> Any:
         write = method != "GET"

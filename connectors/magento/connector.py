@@ -8,7 +8,8 @@ the integration activation through ``install``; the configuration is described i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar
 
 from connectors.magento import fetch, install, parse, poll, record, refund, verify
@@ -39,13 +40,18 @@ if TYPE_CHECKING:
 
 class MagentoConnector(Connector):
     name = "magento"
-    # get_platform_refund reads every credit memo of the order for the hub id in its comments, so
-    # "none found" proves the platform route moved no money and the janitor may send it again.
-    lookup_is_complete = True
+    # Magento has no idempotency key, so there is no replay window; and "no credit memo carries
+    # the hub id" does not prove no money moved: the payment module refunds at the gateway before
+    # the credit memo is saved, in a transaction that can still roll back (``refund``). An unknown
+    # platform refund with no trace is a person's to settle, never re-sent.
+    lookup_is_complete: ClassVar[bool] = False
+    replay_window: ClassVar[timedelta | None] = None
     default_routes: ClassVar[Mapping[str, str]] = DEFAULT_ROUTES
 
     def client(self, store: StoreContext) -> MagentoClient:
-        return MagentoClient(store)
+        # a store saved by an activation has the URL an unauthenticated request named: pinned
+        activated = bool(store.settings.get("installed_at"))
+        return MagentoClient(store, pin=activated, allow_private=bool(self.settings.get("allow_private_networks")))
 
     def verify(self, inbound: Inbound) -> Verified:
         return verify.verify(self.settings, self.stores, inbound)
@@ -59,7 +65,7 @@ class MagentoConnector(Connector):
 
     def record(self, store: StoreContext, writeback: WriteBack) -> RecordResult:
         with self.client(store) as client:
-            return record.record(client, store, writeback)
+            return record.record(client, self.stores, store, writeback)
 
     def refund_on_platform(self, store: StoreContext, execution: Execution) -> RefundResult:
         try:
@@ -67,7 +73,7 @@ class MagentoConnector(Connector):
         except PlatformError as exc:  # no usable credentials or URL: nothing was sent
             return RefundResult(outcome=Outcome.UNAVAILABLE, code="not_configured", message=str(exc))
         with client:
-            return refund.refund_on_platform(client, store, execution)
+            return refund.refund_on_platform(client, self.stores, store, execution)
 
     def get_platform_refund(self, store: StoreContext, lookup: RefundLookup) -> RefundResult | None:
         with self.client(store) as client:
@@ -77,9 +83,10 @@ class MagentoConnector(Connector):
         with self.client(store) as client:
             return record.notify_decision(client, store, notice)
 
-    def poll(self, store: StoreContext, cursor: str | None) -> PollResult | None:
+    def poll(self, store: StoreContext, cursor: str | None) -> Iterator[PollResult]:
+        """One ``PollResult`` per page read, each with the cursor after it (the hub saves each)."""
         with self.client(store) as client:
-            return poll.poll(client, store, cursor)
+            yield from poll.poll(client, store, cursor)
 
     def blueprint(self) -> Blueprint | None:
         return install.blueprint(self.settings, self.stores)

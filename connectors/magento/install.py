@@ -8,13 +8,15 @@ the identity link with ``oauth_consumer_key`` and ``success_call_back``. There t
 request token (``POST /oauth/token/request``) for an access token (``POST /oauth/token/access``,
 with the verifier), both OAuth 1.0a HMAC-SHA256 signed, saves the store, and sends the browser
 back to ``success_call_back``. The store id is the base URL's host (and port and path, if any).
+
+The store's URL arrives in an unauthenticated POST, so the hub only calls it when it is https (http
+too in ``test_mode``) on a public address (any address with ``allow_private_networks``), and the
+exchange connects to the address it checked, following no redirect (``network``).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import socket
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -25,7 +27,11 @@ from flask import Blueprint, abort, jsonify, redirect, request
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256
 from requests_oauthlib import OAuth1Session
 
+from connectors.magento import index
+from connectors.magento.network import UnsafeURL, pinned, pinned_adapter, resolve
 from hub.contracts import StoreDirectory
+
+__all__ = ["UnsafeURL", "blueprint", "exchange_tokens", "safe_base_url", "same_origin", "store_id_for"]
 
 PENDING = "_pending_activation"  # state namespace: activations between callback and identity link
 PENDING_TTL = 3600.0
@@ -33,34 +39,22 @@ EXCHANGE_TIMEOUT = (5.0, 20.0)
 CALLBACK_FIELDS = ("oauth_consumer_key", "oauth_consumer_secret", "store_base_url", "oauth_verifier")
 
 
-class UnsafeURL(ValueError):
-    pass
-
-
-def safe_base_url(url: str, *, test_mode: bool) -> str:
-    """The store's base URL if it is https on a public host (http and loopback only in test mode)."""
+def safe_base_url(url: str, *, test_mode: bool, allow_private: bool = False) -> str:
+    """The store's base URL if it is https (http too in test mode) on a public host (any host with
+    ``allow_private``). Only a first check: the token exchange resolves the host again, once, and
+    connects to what it checked (``network.pin``)."""
     parts = urlsplit(url.strip())
     if parts.scheme != "https" and not (test_mode and parts.scheme == "http"):
         raise UnsafeURL("store_base_url must be https")
     if not parts.hostname or parts.username or parts.password:
         raise UnsafeURL("store_base_url must name a host and no user")
-    if not test_mode:
-        for address in _addresses(parts.hostname):
-            if not address.is_global:
-                raise UnsafeURL(f"store_base_url resolves to a non-public address {address}")
-    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path.rstrip("/"), "", ""))
-
-
-def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     try:
-        return [ipaddress.ip_address(host)]
+        port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        raise UnsafeURL(f"store_base_url host {host} does not resolve") from None
-    return [ipaddress.ip_address(info[4][0]) for info in infos]
+        raise UnsafeURL("store_base_url has a bad port") from None
+    if not allow_private:
+        resolve(parts.hostname, port, allow_private=False)
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path.rstrip("/"), "", ""))
 
 
 def store_id_for(base_url: str) -> str:
@@ -73,20 +67,27 @@ def same_origin(url: str, base_url: str) -> bool:
     return (target.scheme, target.netloc.lower()) == (base.scheme, base.netloc.lower())
 
 
-def exchange_tokens(base_url: str, pending: Mapping[str, str]) -> dict[str, str]:
-    """Request token, then access token: Magento's two-legged OAuth 1.0a handshake."""
+def exchange_tokens(base_url: str, pending: Mapping[str, str], *, allow_private: bool = False) -> dict[str, str]:
+    """Request token, then access token: Magento's two-legged OAuth 1.0a handshake.
+
+    The URL came from an unauthenticated callback: its host is resolved once, both requests go to
+    that address and neither follows a redirect (``network``)."""
     key, secret = pending["oauth_consumer_key"], pending["oauth_consumer_secret"]
-    first = OAuth1Session(key, client_secret=secret, signature_method=SIGNATURE_HMAC_SHA256)
-    token = first.fetch_request_token(f"{base_url}/oauth/token/request", timeout=EXCHANGE_TIMEOUT)
-    second = OAuth1Session(
-        key,
-        client_secret=secret,
-        resource_owner_key=token["oauth_token"],
-        resource_owner_secret=token["oauth_token_secret"],
-        verifier=pending["oauth_verifier"],
-        signature_method=SIGNATURE_HMAC_SHA256,
-    )
-    access = second.fetch_access_token(f"{base_url}/oauth/token/access", timeout=EXCHANGE_TIMEOUT)
+    adapter = pinned_adapter(base_url, allow_private=allow_private)
+    try:
+        first = pinned(OAuth1Session(key, client_secret=secret, signature_method=SIGNATURE_HMAC_SHA256), adapter)
+        token = first.fetch_request_token(f"{base_url}/oauth/token/request", timeout=EXCHANGE_TIMEOUT)
+        second = OAuth1Session(
+            key,
+            client_secret=secret,
+            resource_owner_key=token["oauth_token"],
+            resource_owner_secret=token["oauth_token_secret"],
+            verifier=pending["oauth_verifier"],
+            signature_method=SIGNATURE_HMAC_SHA256,
+        )
+        access = pinned(second, adapter).fetch_access_token(f"{base_url}/oauth/token/access", timeout=EXCHANGE_TIMEOUT)
+    finally:
+        adapter.close()
     return {
         "consumer_key": key,
         "consumer_secret": secret,
@@ -98,6 +99,7 @@ def exchange_tokens(base_url: str, pending: Mapping[str, str]) -> dict[str, str]
 def blueprint(settings: Mapping[str, Any], stores: StoreDirectory) -> Blueprint:
     routes = Blueprint("magento", __name__)
     test_mode = bool(settings.get("test_mode"))
+    allow_private = bool(settings.get("allow_private_networks"))
 
     @routes.post("/install/magento/callback")
     def callback() -> Any:
@@ -105,10 +107,13 @@ def blueprint(settings: Mapping[str, Any], stores: StoreDirectory) -> Blueprint:
         if not all(form.values()):
             abort(400, "activation without consumer credentials")
         try:
-            form["store_base_url"] = safe_base_url(form["store_base_url"], test_mode=test_mode)
+            form["store_base_url"] = safe_base_url(
+                form["store_base_url"], test_mode=test_mode, allow_private=allow_private
+            )
         except UnsafeURL as exc:
             abort(400, str(exc))
-        stores.set_state(PENDING, form["oauth_consumer_key"], json.dumps({**form, "received": time.time()}))
+        pending = json.dumps({**form, "received": time.time()})
+        stores.set_state(PENDING, form["oauth_consumer_key"], pending, ttl=PENDING_TTL)
         return "OK", 200
 
     @routes.get("/install/magento/identity")
@@ -123,13 +128,18 @@ def blueprint(settings: Mapping[str, Any], stores: StoreDirectory) -> Blueprint:
         if back and not same_origin(back, base_url):
             abort(400, "success_call_back is not on the store")
         try:
-            credentials = exchange_tokens(base_url, pending)
+            credentials = exchange_tokens(base_url, pending, allow_private=allow_private)
+        except UnsafeURL as exc:
+            abort(400, str(exc))
         except (requests.RequestException, ValueError, KeyError) as exc:
             abort(502, f"token exchange with Magento failed: {type(exc).__name__}")
         store_id = store_id_for(base_url)
         existing = stores.get(store_id)
         kept = dict(existing.settings) if existing else {}
-        stores.save(store_id, settings={**kept, "base_url": base_url, "installed_at": _now()}, credentials=credentials)
+        saved = stores.save(
+            store_id, settings={**kept, "base_url": base_url, "installed_at": _now()}, credentials=credentials
+        )
+        index.note(stores, saved)
         stores.set_state(PENDING, key, None)
         return redirect(back, code=302) if back else ("Refund Hub is connected to your store.", 200)
 

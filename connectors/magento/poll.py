@@ -9,12 +9,15 @@ for pushes, so ``fetch`` is shared.
 Magento's timestamps have one-second resolution. ``condition_type=gt`` on the last timestamp seen
 would lose a record saved later within that same second, so the cursor keeps the boundary second
 and the source refs already reported in it, and asks ``gteq``.
+
+``poll`` yields one ``PollResult`` per ``searchCriteria`` page, each with the cursor after that page;
+the hub saves each, so a poll that fails half way resumes from the last page it finished.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,31 +32,33 @@ RMA_TOPIC = "observer.rma_save_after"
 ASCENDING = [("updated_at", "ASC"), ("entity_id", "ASC")]
 
 
-def poll(client: MagentoClient, store: StoreContext, cursor: str | None) -> PollResult:
+def poll(client: MagentoClient, store: StoreContext, cursor: str | None) -> Iterator[PollResult]:
     state = _load(cursor, store.settings)
     settings = store.settings
     page_size = int(settings.get("poll_page_size") or 50)
     max_pages = int(settings.get("poll_max_pages") or 10)
-    notices: list[Notice] = []
 
-    def scan(path: str, key: str, topic: str, groups: list[list[tuple[str, str, str]]]) -> None:
-        window = state[key]
-        found = client.search(
+    def scan(path: str, key: str, topic: str, groups: list[list[tuple[str, str, str]]]) -> Iterator[PollResult]:
+        pages = client.pages(
             path,
-            [[("updated_at", window["at"], "gteq")], *groups],
+            [[("updated_at", state[key]["at"], "gteq")], *groups],
             sort=ASCENDING,
             page_size=page_size,
             max_pages=max_pages,
         )
-        state[key] = _advance(window, found, lambda item: parse.notices(store.id, topic, item, settings), notices)
+        for items in pages:
+            notices: list[Notice] = []
+            state[key] = _advance(
+                state[key], items, lambda item: parse.notices(store.id, topic, item, settings), notices
+            )
+            yield PollResult(notices=notices, cursor=json.dumps(state, sort_keys=True))
 
-    scan("creditmemos", "creditmemos", CREDITMEMO_TOPIC, [])
+    yield from scan("creditmemos", "creditmemos", CREDITMEMO_TOPIC, [])
     status, marker = settings.get("refund_request_status"), settings.get("refund_request_comment_marker")
     if status or marker:
-        scan("orders", "orders", ORDER_TOPIC, [] if marker else [[("status", str(status), "eq")]])
+        yield from scan("orders", "orders", ORDER_TOPIC, [] if marker else [[("status", str(status), "eq")]])
     if settings.get("edition") == "commerce":
-        _scan_returns(client, store, state, notices, page_size, max_pages)
-    return PollResult(notices=notices, cursor=json.dumps(state, sort_keys=True))
+        yield from _scan_returns(client, store, state, page_size, max_pages)
 
 
 def _load(cursor: str | None, settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -93,15 +98,19 @@ def _advance(
 
 
 def _scan_returns(
-    client: MagentoClient, store: StoreContext, state: dict[str, Any], out: list[Notice], page_size: int, max_pages: int
-) -> None:
+    client: MagentoClient, store: StoreContext, state: dict[str, Any], page_size: int, max_pages: int
+) -> Iterator[PollResult]:
     """RMAs have no ``updated_at``: new ones are found by ``entity_id`` after the last seen."""
     window = state["returns"]
     groups = [[("entity_id", str(window["after"]), "gt")]]
     if not window["after"]:
         groups.append([("date_requested", window["since"], "gteq")])
     last = int(window["after"])
-    for rma in client.search("returns", groups, sort=[("entity_id", "ASC")], page_size=page_size, max_pages=max_pages):
-        last = max(last, int(rma.get("entity_id") or 0))
-        out.extend(n for n in parse.notices(store.id, RMA_TOPIC, rma, store.settings) if n.kind != "ignored")
-    state["returns"] = {"after": last, "since": window["since"]}
+    pages = client.pages("returns", groups, sort=[("entity_id", "ASC")], page_size=page_size, max_pages=max_pages)
+    for items in pages:
+        notices: list[Notice] = []
+        for rma in items:
+            last = max(last, int(rma.get("entity_id") or 0))
+            notices.extend(n for n in parse.notices(store.id, RMA_TOPIC, rma, store.settings) if n.kind != "ignored")
+        state["returns"] = {"after": last, "since": window["since"]}
+        yield PollResult(notices=notices, cursor=json.dumps(state, sort_keys=True))

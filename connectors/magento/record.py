@@ -1,8 +1,10 @@
 """What the hub writes back to Magento: offline credit memos for refunds it executed, and customer notes.
 
 A write-back credit memo is never ``isOnline`` (the money already moved). Like the platform route
-(``refund``), it carries ``refund-hub:<id>`` in its comment and is looked for first, so a write
-whose answer was lost is simply retried: the retry finds the first attempt instead of writing twice.
+(``refund``), it is idempotent per hub refund id: it carries ``refund-hub:<id>`` in its comment,
+every credit memo of the order is read for it before one is created, and while a write may be in
+flight it is marked in the store's state, so an overlapping call waits (``PlatformUnavailable``,
+retried) instead of creating a second memo, and a retry after a lost answer finds the first one.
 """
 
 from __future__ import annotations
@@ -13,23 +15,30 @@ from typing import Any
 
 from connectors.magento import bodies
 from connectors.magento.client import MagentoClient, MagentoError, MaybeApplied, segment
-from connectors.magento.refund import find_creditmemo, tagged_comment
-from hub.contracts import DecisionNotice, Outcome, RecordResult, StoreContext, WriteBack
-from hub.errors import PlatformUnavailable
+from connectors.magento.refund import (
+    InFlight,
+    claim_write,
+    find_creditmemo,
+    release_write,
+    surely_not_written,
+    tagged_comment,
+)
+from hub.contracts import DecisionNotice, Outcome, RecordResult, StoreContext, StoreDirectory, WriteBack
+from hub.errors import PlatformError, PlatformUnavailable
 from hub.models.money import format_decimal
 
 DECLINES = {"deny", "denied", "decline", "declined", "reject", "rejected"}
 
 
-def record(client: MagentoClient, store: StoreContext, writeback: WriteBack) -> RecordResult:
+def record(client: MagentoClient, stores: StoreDirectory, store: StoreContext, writeback: WriteBack) -> RecordResult:
     """The executed refund as an offline credit memo (never ``isOnline``), or a note if it did not succeed."""
     try:
-        return _record(client, store, writeback)
-    except MaybeApplied as exc:  # safe to repeat: the retry finds the first attempt by its comment
+        return _record(client, stores, store, writeback)
+    except (MaybeApplied, InFlight) as exc:  # safe to repeat: the retry finds the first attempt by its comment
         raise PlatformUnavailable(str(exc)) from None
 
 
-def _record(client: MagentoClient, store: StoreContext, writeback: WriteBack) -> RecordResult:
+def _record(client: MagentoClient, stores: StoreDirectory, store: StoreContext, writeback: WriteBack) -> RecordResult:
     existing = find_creditmemo(client, writeback.order_id, writeback.hub_refund_id)
     if existing is not None:
         online = bool(existing.get("transaction_id"))
@@ -57,7 +66,13 @@ def _record(client: MagentoClient, store: StoreContext, writeback: WriteBack) ->
         comment=tagged_comment(writeback.hub_refund_id, headline, writeback.note),
         notify=bool(store.settings.get("notify_customer", True)),
     )
-    memo_id = client.post(f"order/{segment(writeback.order_id)}/refund", body)
+    claim_write(stores, store.id, writeback.hub_refund_id)
+    try:
+        memo_id = client.post(f"order/{segment(writeback.order_id)}/refund", body)
+    except PlatformError as exc:
+        if surely_not_written(exc):
+            release_write(stores, store.id, writeback.hub_refund_id)
+        raise
     return RecordResult(
         reference=str(memo_id), detail={"creditmemo_id": str(memo_id), "created": True, "online": False}
     )

@@ -1,11 +1,17 @@
 """The Magento connector's settings: what a store and the connector may configure, and the default routes.
 
-Configuration ``[connectors.magento]``: ``test_mode`` (http and loopback URLs allowed),
-``io_events_public_keys`` (PEMs of Adobe's I/O Events keys), ``io_events_fetch_keys`` (fetch them
-from ``static.adobeioevents.com`` by the delivery's key paths instead). Store settings:
-``base_url``, ``store_code``, ``edition`` (``open_source`` | ``commerce``), ``io_events_provider_id``,
+Configuration ``[connectors.magento]``: ``test_mode`` (http URLs allowed, and the I/O Events key
+host below), ``allow_private_networks`` (the activation may call a store URL on a private,
+loopback or link-local address: simulators on 127.0.0.1, a Magento on the hub's own network),
+``io_events_public_keys`` (PEMs of Adobe's I/O Events keys, checked first), ``io_events_fetch_keys``
+(default true: also fetch Adobe's current keys from ``static.adobeioevents.com`` by the delivery's
+key paths, cached; false to rely on the pasted ones), ``io_events_key_host`` (test mode only: a
+simulator serving the keys instead), ``io_events_client_id`` (the I/O project's client id, checked
+against ``recipient_client_id`` where a store names none). Store settings: ``base_url``,
+``store_code``, ``edition`` (``open_source`` | ``commerce``), ``io_events_provider_id``,
 ``io_events_client_id``, ``io_events_public_keys``, ``webhook_public_keys``,
-``refund_request_status``, ``refund_request_comment_marker``, ``notify_customer``, ``timeout``.
+``refund_request_status``, ``refund_request_comment_marker``, ``notify_customer``, ``timeout``,
+``poll_page_size``, ``poll_max_pages``, ``poll_lookback_hours``.
 Store credentials: ``consumer_key``, ``consumer_secret``, ``access_token``, ``access_token_secret``
 (OAuth 1.0a) or ``bearer_token``.
 """

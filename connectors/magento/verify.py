@@ -5,21 +5,29 @@ Two channels share the URL and are told apart by their signature headers:
 - **Adobe I/O Events** (``x-adobe-digital-signature-1/2``): a CloudEvents envelope whose
   ``data.value`` is the saved entity. The store is the one whose settings name the event provider
   (``io_events_provider_id``, the ``urn:uuid:`` in ``source``) or, failing that, the registration's
-  client id (``io_events_client_id`` = ``recipient_client_id``, also checked when set). Dedupe key:
-  the CloudEvents ``event_id`` (``id`` as fallback).
+  client id (``io_events_client_id`` = ``recipient_client_id``), found by key (``index``), never by
+  reading every store. ``recipient_client_id`` must be the store's (or the connector's)
+  ``io_events_client_id`` when one is set. Dedupe key: the CloudEvents ``event_id`` (``id`` as
+  fallback); event ids are global, the hub deduplicates them per store.
 - **Adobe Commerce Webhooks** (``x-adobe-commerce-webhook-signature``): the hook's own payload
   (default ``{"eventName": ..., "data": {"<object>": {...}}}``). The hook must be configured with
   the header ``x-refund-hub-store: <store id>`` (or the URL with ``?store=<store id>``), and may
   name its topic with ``x-refund-hub-topic``. Dedupe key: a hash of the body (no event id exists).
 
-The signatures are RSA checks, always on the raw bytes, before any parsing:
+The signatures are RSA checks on the raw bytes, before any parsing (an I/O event that only a
+store's own keys can verify is parsed first to find that store):
 
 - Adobe I/O Events: ``x-adobe-digital-signature-1`` and ``-2`` are base64 RSA-SHA256 (PKCS#1 v1.5)
   signatures of the raw body, made with two key pairs so Adobe can rotate one; either valid
-  signature suffices (Adobe's ``verifySignature`` in ``aio-lib-events``). The public keys are
-  configured PEMs, or fetched from ``static.adobeioevents.com`` + ``x-adobe-public-key{1,2}-path``.
+  signature suffices (Adobe's ``verifySignature`` in ``aio-lib-events``). The public keys are the
+  configured PEMs and, by default (``io_events_fetch_keys``), Adobe's own, fetched from
+  ``static.adobeioevents.com`` + ``x-adobe-public-key{1,2}-path`` and cached (Adobe rotates its
+  keys, so pasted ones go stale). A store's own ``io_events_public_keys`` vouch for that store only.
 - Adobe Commerce Webhooks: ``x-adobe-commerce-webhook-signature`` is a base64 RSA-SHA256 signature
   of the **base64-encoded** body, checked with the public key from the webhooks configuration.
+
+Whatever a body holds (deep nesting, numbers too long to read, lone surrogates, wrong types) ends
+as ``SignatureInvalid`` or ``MalformedBody``, never as another exception.
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ import hashlib
 import json
 import re
 import threading
+import time
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -39,24 +49,29 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from connectors.magento import index
 from hub.contracts import Headers, Inbound, StoreContext, StoreDirectory, Verified
-from hub.errors import MalformedBody, SignatureInvalid
+from hub.errors import IngestError, MalformedBody, SignatureInvalid
 
 IO_SIGNATURES = ("x-adobe-digital-signature-1", "x-adobe-digital-signature-2")
 IO_KEY_PATHS = ("x-adobe-public-key1-path", "x-adobe-public-key2-path")
 WEBHOOK_SIGNATURE = "x-adobe-commerce-webhook-signature"
 ADOBE_KEY_HOST = "https://static.adobeioevents.com"
-KEY_PATH = re.compile(r"^/[A-Za-z0-9_\-/]+\.pem$")
+# Adobe's key paths look like /prod/keys/pub-key-<uuid>.pem (aio-lib-events, signatureUtils.js)
+KEY_PATH = re.compile(r"^/[a-z]+/keys/pub-key-[A-Za-z0-9-]{1,64}\.pem$")
 STORE_HEADER = "x-refund-hub-store"
 TOPIC_HEADER = "x-refund-hub-topic"
 EVENT_NAME = re.compile(r"(?:observer|plugin)\.[A-Za-z0-9_.]+$")
+MAX_DEPTH = 64  # Adobe's payloads nest a handful of levels
+MAX_ID = 256  # characters of an id the hub keys on (provider, client, event id)
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # how a lone surrogate gets into decoded JSON
 
 
 def pem_list(value: Any) -> list[str]:
     """A setting holding one PEM string or a list of them."""
     if not value:
         return []
-    items = [value] if isinstance(value, str) else list(value)
+    items = [value] if isinstance(value, str) else list(value) if isinstance(value, list | tuple) else []
     return [str(item).strip() for item in items if str(item).strip()]
 
 
@@ -64,7 +79,7 @@ def pem_list(value: Any) -> list[str]:
 def public_key(pem: str) -> rsa.RSAPublicKey | None:
     try:
         key = serialization.load_pem_public_key(pem.encode())
-    except ValueError:
+    except (ValueError, UnicodeError):
         return None
     return key if isinstance(key, rsa.RSAPublicKey) else None
 
@@ -103,38 +118,64 @@ class KeyFetcher:
 
     Only ``static.adobeioevents.com`` is ever asked; ``base_url`` may point elsewhere (a simulator)
     only in test mode, which the caller decides. Paths are checked before use, so a forged header
-    cannot steer the request.
+    cannot steer the request. A key is kept a day (as ``aio-lib-events`` caches it), a path that
+    gave none a minute, and at most ``max_misses`` unknown paths a minute are asked for, so forged
+    deliveries cannot make the hub fetch on every request.
     """
 
-    def __init__(self, base_url: str = ADOBE_KEY_HOST, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        base_url: str = ADOBE_KEY_HOST,
+        timeout: float = 5.0,
+        *,
+        ttl: float = 86400.0,
+        miss_ttl: float = 60.0,
+        max_entries: int = 256,
+        max_misses: int = 30,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self._cache: dict[str, str] = {}
+        self.ttl, self.miss_ttl, self.max_entries, self.max_misses = ttl, miss_ttl, max_entries, max_misses
+        self._cache: dict[str, tuple[str | None, float]] = {}  # path -> (PEM or None, expiry)
+        self._asked: deque[float] = deque()  # when uncached paths were fetched, for the limit
         self._lock = threading.Lock()
 
     def keys(self, headers: Headers) -> list[str]:
         pems = []
         for name in IO_KEY_PATHS:
             path = (headers.get(name) or "").strip()
-            if KEY_PATH.match(path) and ".." not in path:
+            if KEY_PATH.match(path):
                 pem = self._get(path)
                 if pem:
                     pems.append(pem)
         return pems
 
     def _get(self, path: str) -> str | None:
+        now = time.monotonic()
         with self._lock:
-            if path in self._cache:
-                return self._cache[path]
+            cached = self._cache.get(path)
+            if cached is not None and cached[1] > now:
+                return cached[0]
+            while self._asked and self._asked[0] < now - 60.0:
+                self._asked.popleft()
+            if len(self._asked) >= self.max_misses:
+                return None
+            self._asked.append(now)
+        pem = self._fetch(path)
+        with self._lock:
+            self._cache.pop(path, None)
+            while len(self._cache) >= self.max_entries:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[path] = (pem, now + (self.ttl if pem else self.miss_ttl))
+        return pem
+
+    def _fetch(self, path: str) -> str | None:
         try:
             response = requests.get(f"{self.base_url}{path}", timeout=self.timeout, allow_redirects=False)
         except requests.RequestException:
             return None
-        if response.status_code != 200 or public_key(response.text.strip()) is None:
-            return None
-        with self._lock:
-            self._cache[path] = response.text.strip()
-        return self._cache[path]
+        text = response.text.strip()
+        return text if response.status_code == 200 and public_key(text) is not None else None
 
 
 _FETCHERS: dict[str, KeyFetcher] = {}
@@ -142,11 +183,11 @@ _FETCHERS_LOCK = threading.Lock()
 
 
 def fetcher_for(settings: Mapping[str, Any]) -> KeyFetcher | None:
-    """The (process-wide, caching) key fetcher when ``io_events_fetch_keys`` is on.
+    """The (process-wide, caching) key fetcher, unless ``io_events_fetch_keys`` is false.
 
     A host other than Adobe's is used only in ``test_mode`` (``io_events_key_host``, a simulator).
     """
-    if not settings.get("io_events_fetch_keys"):
+    if not settings.get("io_events_fetch_keys", True):
         return None
     base = ADOBE_KEY_HOST
     if settings.get("test_mode") and settings.get("io_events_key_host"):
@@ -162,13 +203,60 @@ def event_topic(event_type: Any) -> str:
 
 
 def json_object(body: bytes, error: type[Exception]) -> dict[str, Any]:
+    """The body as a JSON object, or ``error``: for bytes that are not UTF-8 JSON, numbers Python
+    will not read (over 4 300 digits), nesting past ``MAX_DEPTH`` and lone surrogates (text no
+    database or log can store)."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise error("body is not JSON") from None
     if not isinstance(data, dict):
         raise error("body is not a JSON object")
+    if not sound(data, body):
+        raise error("body nests too deep or holds text that is not Unicode")
     return data
+
+
+def sound(data: Any, body: bytes | None = None) -> bool:
+    """No nesting deeper than ``MAX_DEPTH`` and no string (or key) with a lone surrogate. A body
+    decoded as UTF-8 can only hold surrogates through ``\\uD800``-``\\uDFFF`` escapes, so strings
+    are only looked at when ``body`` has one."""
+    strings = body is None or SURROGATE_ESCAPE.search(body) is not None
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth >= MAX_DEPTH:
+            return False
+        items = value.values() if isinstance(value, dict) else value
+        if strings and not all(_unicode(text) for text in (value if isinstance(value, dict) else ())):
+            return False
+        for item in items:
+            if isinstance(item, dict | list):
+                stack.append((item, depth + 1))
+            elif strings and isinstance(item, str) and not _unicode(item):
+                return False
+    return True
+
+
+def _unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def text_field(data: Mapping[str, Any], names: Sequence[str], error: type[Exception]) -> str:
+    """The first of ``names`` present, as text: a string or an integer of at most ``MAX_ID``
+    characters ("" when none is present); anything else is ``error``."""
+    for name in names:
+        value = data.get(name)
+        if value is None or value == "":
+            continue
+        if isinstance(value, bool) or not isinstance(value, str | int) or len(str(value)) > MAX_ID:
+            raise error(f"{name} is not an id")
+        return str(value)
+    return ""
 
 
 def verify(settings: Mapping[str, Any], stores: StoreDirectory, inbound: Inbound) -> Verified:
@@ -180,41 +268,44 @@ def verify(settings: Mapping[str, Any], stores: StoreDirectory, inbound: Inbound
 
 
 def _verify_io_event(settings: Mapping[str, Any], stores: StoreDirectory, inbound: Inbound) -> Verified:
-    fetcher = fetcher_for(settings)
-    shared = pem_list(settings.get("io_events_public_keys"))
-    shared += fetcher.keys(inbound.headers) if fetcher else []
-    own = {store.id: pem_list(store.settings.get("io_events_public_keys")) for store in stores.all()}
-    candidates = dict.fromkeys(shared + [pem for pems in own.values() for pem in pems])
-    signer = matching_key(candidates, io_signatures(inbound.headers), inbound.body)
-    if signer is None:
+    signatures = io_signatures(inbound.headers)
+    signed = matching_key(pem_list(settings.get("io_events_public_keys")), signatures, inbound.body) is not None
+    fetcher = None if signed else fetcher_for(settings)
+    if fetcher is not None:
+        signed = matching_key(fetcher.keys(inbound.headers), signatures, inbound.body) is not None
+    # Until a signature verifies, whatever is wrong with the body means "not authentic".
+    refuse: type[IngestError] = MalformedBody if signed else SignatureInvalid
+    envelope = json_object(inbound.body, refuse)
+    provider = text_field(envelope, ("source",), refuse).removeprefix("urn:uuid:")
+    recipient = text_field(envelope, ("recipient_client_id", "recipientclientid"), refuse)
+    event_id = text_field(envelope, ("event_id", "eventid", "id"), refuse)
+    event_type = text_field(envelope, ("type",), refuse)
+    store = _io_store(stores, provider, recipient, refuse)
+    own = pem_list(store.settings.get("io_events_public_keys"))
+    if not signed and matching_key(own, signatures, inbound.body) is None:
         raise SignatureInvalid("no I/O Events signature verifies with the configured keys")
-    envelope = json_object(inbound.body, MalformedBody)
-    store = _io_store(stores, envelope)
-    if signer not in shared and signer not in own.get(store.id, []):
-        raise SignatureInvalid("signed with a key of another store")
-    expected = store.settings.get("io_events_client_id")
-    recipient = envelope.get("recipient_client_id") or envelope.get("recipientclientid")
+    expected = store.settings.get("io_events_client_id") or settings.get("io_events_client_id")
     if expected and recipient != expected:
         raise SignatureInvalid("recipient_client_id is not this store's registration")
-    event_id = envelope.get("event_id") or envelope.get("eventid") or envelope.get("id")
     if not event_id:
         raise MalformedBody("CloudEvent without id")
-    return Verified(store_id=store.id, topic=event_topic(envelope.get("type")), dedupe_key=f"io:{event_id}")
+    return Verified(store_id=store.id, topic=event_topic(event_type), dedupe_key=f"io:{event_id}")
 
 
-def _io_store(stores: StoreDirectory, envelope: Mapping[str, Any]) -> StoreContext:
-    provider = str(envelope.get("source") or "").removeprefix("urn:uuid:")
-    recipient = envelope.get("recipient_client_id") or envelope.get("recipientclientid")
-    every = stores.all()
-    by_provider = [s for s in every if provider and s.settings.get("io_events_provider_id") == provider]
-    if by_provider:
-        return by_provider[0]
-    by_client = [s for s in every if recipient and s.settings.get("io_events_client_id") == recipient]
-    if len(by_client) == 1:
-        return by_client[0]
-    if by_client:
-        raise MalformedBody("several stores share this I/O Events registration; set io_events_provider_id")
-    raise MalformedBody("no store is configured for this I/O Events provider or registration")
+def _io_store(stores: StoreDirectory, provider: str, recipient: str, refuse: type[IngestError]) -> StoreContext:
+    """The store the event is for, by provider id, else by registration (when only one store has it)."""
+    for attempt in range(2):
+        by_provider = index.stores_naming(stores, "provider", provider)
+        if by_provider:
+            return by_provider[0]
+        by_client = index.stores_naming(stores, "client", recipient)
+        if len(by_client) == 1:
+            return by_client[0]
+        if by_client:
+            raise refuse("several stores share this I/O Events registration; set io_events_provider_id")
+        if attempt or not (provider or recipient) or not index.rebuild(stores):
+            break
+    raise refuse("no store is configured for this I/O Events provider or registration")
 
 
 def _verify_webhook(stores: StoreDirectory, inbound: Inbound) -> Verified:
@@ -226,6 +317,6 @@ def _verify_webhook(stores: StoreDirectory, inbound: Inbound) -> Verified:
     if webhook_key(pems, inbound.headers, inbound.body) is None:
         raise SignatureInvalid("Commerce webhook signature does not verify")
     body = json_object(inbound.body, MalformedBody)
-    topic = inbound.headers.get(TOPIC_HEADER) or body.get("eventName") or "commerce_webhook"
+    topic = inbound.headers.get(TOPIC_HEADER) or text_field(body, ("eventName",), MalformedBody) or "commerce_webhook"
     digest = hashlib.sha256(inbound.body).hexdigest()
-    return Verified(store_id=store.id, topic=str(topic), dedupe_key=f"cw:{store.id}:{digest}")
+    return Verified(store_id=store.id, topic=topic, dedupe_key=f"cw:{store.id}:{digest}")

@@ -20,8 +20,9 @@ def from_config(config: Config, port: int, hub_url: str) -> MagentoSimulator:
 
     It takes the store's OAuth credentials, I/O Events provider and client ids and its id, so the
     hub reaches it and recognises its pushes. Its signing keys are made at start, so a Commerce
-    store's hub must fetch them from the simulator: ``[connectors.magento]`` needs
-    ``test_mode``, ``io_events_fetch_keys`` and ``io_events_key_host = "http://127.0.0.1:<port>"``.
+    store's hub must fetch them from the simulator: ``[connectors.magento]`` needs ``test_mode``
+    and ``io_events_key_host = "http://127.0.0.1:<port>"`` (and ``io_events_fetch_keys`` not
+    false). An activation against it also needs ``allow_private_networks`` (it is on 127.0.0.1).
     """
     found = next(((sid, s) for sid, s in config.stores.items() if s.connector == "magento"), None)
     if found is None:
@@ -30,11 +31,11 @@ def from_config(config: Config, port: int, hub_url: str) -> MagentoSimulator:
     edition = str(store.settings.get("edition") or "commerce")
     settings = config.connectors.get("magento", {})
     key_host = str(settings.get("io_events_key_host") or "").rstrip("/")
-    fetching = settings.get("test_mode") and settings.get("io_events_fetch_keys")
+    fetching = settings.get("test_mode") and settings.get("io_events_fetch_keys", True)
     if edition == "commerce" and not (fetching and urlsplit(key_host).port == port):
         raise ConfigError(
             "connectors.magento",
-            f"set test_mode, io_events_fetch_keys and io_events_key_host = 'http://127.0.0.1:{port}' "
+            f"set test_mode and io_events_key_host = 'http://127.0.0.1:{port}' (io_events_fetch_keys not false) "
             "so the hub can check the Magento simulator's I/O Events signatures",
         )
     return MagentoSimulator(

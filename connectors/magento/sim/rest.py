@@ -50,8 +50,18 @@ def build_app(sim: MagentoSimulator) -> Flask:
     return app
 
 
-def _listing(rows: list[dict[str, Any]]) -> Response:
+def _listing(sim: MagentoSimulator, name: str, rows: list[dict[str, Any]]) -> Response:
+    page = int(request.args.get("searchCriteria[currentPage]") or 1)
+    status = sim.page_faults.pop((name, page), None)
+    if status is not None:
+        return _failed(sim, status)
     return jsonify(search(rows, request.args))
+
+
+def _failed(sim: MagentoSimulator, status: int) -> Response:
+    response = jsonify(sim.error_body(status))
+    response.status_code = status
+    return response
 
 
 def _commerce_only(sim: MagentoSimulator) -> None:
@@ -88,7 +98,7 @@ def _sales_routes(app: Flask, sim: MagentoSimulator) -> None:
 
     @app.get("/rest/V1/orders")
     def orders() -> Response:
-        return _listing(state.rows(state.orders))
+        return _listing(sim, "orders", state.rows(state.orders))
 
     @app.post("/rest/V1/orders/<order_id>/comments")
     def comment(order_id: str) -> Response:
@@ -97,7 +107,7 @@ def _sales_routes(app: Flask, sim: MagentoSimulator) -> None:
 
     @app.get("/rest/V1/invoices")
     def invoices() -> Response:
-        return _listing(state.rows(state.invoices))
+        return _listing(sim, "invoices", state.rows(state.invoices))
 
     @app.get("/rest/V1/invoices/<invoice_id>")
     def invoice(invoice_id: str) -> Response:
@@ -113,7 +123,7 @@ def _sales_routes(app: Flask, sim: MagentoSimulator) -> None:
 
     @app.get("/rest/V1/creditmemos")
     def creditmemos() -> Response:
-        return _listing(state.rows(state.creditmemos))
+        return _listing(sim, "creditmemos", state.rows(state.creditmemos))
 
     @app.get("/rest/V1/creditmemo/<memo_id>")
     def creditmemo(memo_id: str) -> Response:
@@ -140,7 +150,7 @@ def _catalog_and_returns_routes(app: Flask, sim: MagentoSimulator) -> None:
     @app.get("/rest/V1/returns")
     def returns() -> Response:
         _commerce_only(sim)
-        return _listing(state.rows(state.returns))
+        return _listing(sim, "returns", state.rows(state.returns))
 
     @app.get("/rest/V1/returns/<rma_id>")
     def rma(rma_id: str) -> Response:

@@ -63,6 +63,7 @@ class MagentoSimulator(Simulator):
         self.store_code = store_code
         self._store_id = store_id
         self.writes: list[tuple[str, str, Any]] = []
+        self.page_faults: dict[tuple[str, int], int] = {}  # (listing, page) -> status, one answer each
         self.ledger = SimLedger(id_prefix="txn_")
         self.online_refund: OnlineRefund = online_refund or self._ledger_refund
         self.state = MagentoState(online_refund=self._refund_online, on_save=self._saved)
@@ -86,8 +87,14 @@ class MagentoSimulator(Simulator):
     # -- what the hub needs ------------------------------------------------------------------------
 
     def hub_settings(self) -> dict[str, Any]:
-        """``[connectors.magento]`` for a hub talking to this simulator."""
-        return {"test_mode": True, "io_events_public_keys": self.events.public_pems, "io_events_key_host": self.url}
+        """``[connectors.magento]`` for a hub talking to this simulator (on 127.0.0.1, so private
+        networks are allowed; its I/O Events keys pasted and served for fetching too)."""
+        return {
+            "test_mode": True,
+            "allow_private_networks": True,
+            "io_events_public_keys": self.events.public_pems,
+            "io_events_key_host": self.url,
+        }
 
     @property
     def store_id(self) -> str:
@@ -208,6 +215,10 @@ class MagentoSimulator(Simulator):
             return self.state.refund_order(order_id, body)
         invoice = next(i for i in self.state.rows(self.state.invoices) if i["order_id"] == order_id)
         return self.state.refund_invoice(invoice["entity_id"], {**body, "isOnline": True})
+
+    def fail_page(self, listing: str, page: int, status: int = 500) -> None:
+        """The next request for ``page`` of ``listing`` (``creditmemos``, ``orders``, ...) fails with ``status``."""
+        self.page_faults[(listing, page)] = status
 
     # -- inspection --------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from flask import Flask, request
 from connectors.magento import MagentoConnector
 from connectors.magento.sim import MagentoSimulator
 from connectors.magento.sim.signing import new_key, pooled_keys, public_pem, sign
-from hub.contracts import Delivery, Inbound, Notice, StoreContext
+from hub.contracts import Delivery, Inbound, Notice, PollResult, StoreContext
 from hub.errors import IngestError
 from hub.sandbox.simserver import SimulatorServer
 from hub.testing import inbound
@@ -183,11 +183,24 @@ def wired(sim: MagentoSimulator, receiver: Receiver) -> Iterator[tuple[MagentoCo
     sim.faults.clear()
 
 
+def poll(connector: MagentoConnector, store: StoreContext, cursor: str | None) -> PollResult:
+    """Every page of one poll as one result: all the notices, and the cursor after the last page."""
+    pages = list(connector.poll(store, cursor))
+    return PollResult(notices=[n for page in pages for n in page.notices], cursor=pages[-1].cursor if pages else cursor)
+
+
 @pytest.fixture
 def kit() -> SimpleNamespace:
     """The helpers above, for test modules (``--import-mode=importlib`` cannot import conftest)."""
     return SimpleNamespace(
-        load=load, sample=sample, envelope=envelope, delivery=delivery, wait_for=wait_for, connect=connect, start=start
+        load=load,
+        sample=sample,
+        envelope=envelope,
+        delivery=delivery,
+        wait_for=wait_for,
+        connect=connect,
+        start=start,
+        poll=poll,
     )
 
 
@@ -234,7 +247,9 @@ def make_connector(keys: SimpleNamespace, **store_settings: Any) -> MagentoConne
             **store_settings,
         },
     )
-    return MagentoConnector({"io_events_public_keys": [public_pem(keys.io1), public_pem(keys.io2)]}, stores)
+    # the pasted keys only: the tests reach nothing but 127.0.0.1
+    settings = {"io_events_public_keys": [public_pem(keys.io1), public_pem(keys.io2)], "io_events_fetch_keys": False}
+    return MagentoConnector(settings, stores)
 
 
 def samples(kit: Any) -> dict[str, dict[str, Any]]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
 
+from connectors.magento.client import MagentoError
 from hub.contracts import DecisionNotice, Outcome, WriteBack
 from hub.errors import PlatformUnavailable
 from hub.models import Line, RefundRecorded
@@ -71,6 +74,16 @@ def test_record_retries_after_a_lost_answer_without_writing_twice(sim: Any, wire
     sim.faults.add("lost_response", method="POST", path=r"/order/\d+/refund")
     with pytest.raises(PlatformUnavailable):
         connector.record(store, writeback(order, "rf_lost", 3000))
+    # the credit memo exists but cannot be listed yet (an error, a read replica behind): no second write
+    sim.faults.add("error", status=503, method="GET", path=r"/creditmemos$")
+    with pytest.raises(PlatformUnavailable):
+        connector.record(store, writeback(order, "rf_lost", 3000))
+    listed, sim.state.creditmemos = sim.state.creditmemos, {}
+    try:
+        with pytest.raises(PlatformUnavailable):  # "none listed" while the lost write may have happened
+            connector.record(store, writeback(order, "rf_lost", 3000))
+    finally:
+        sim.state.creditmemos = listed
     assert connector.record(store, writeback(order, "rf_lost", 3000)).detail["created"] is False
     assert len(sim.creditmemos(order["entity_id"])) == 1
 
@@ -113,3 +126,37 @@ def test_notify_decision_without_rma_module(kit: Any) -> None:
         assert sim.order(order["entity_id"])["status_histories"][0]["is_customer_notified"] == 1
     finally:
         sim.stop()
+
+
+def test_overlapping_records_make_one_credit_memo(sim: Any, wired: Any) -> None:
+    connector, store = wired
+    order = sim.add_order([{"sku": "TEE", "price": 3000}], last_trans_id="pi_82")
+    # the first write is slow to reach Magento (its lease runs out meanwhile): a second call overlaps it
+    sim.faults.add("latency", seconds=1.0, method="POST", path=r"/order/\d+/refund")
+    outcomes: list[Any] = []
+
+    def write() -> None:
+        try:
+            outcomes.append(connector.record(store, writeback(order, "rf_overlap", 3000)))
+        except PlatformUnavailable as exc:
+            outcomes.append(exc)
+
+    first = threading.Thread(target=write)
+    first.start()
+    time.sleep(0.3)
+    write()  # while the first is in flight
+    first.join()
+    assert len(sim.creditmemos(order["entity_id"])) == 1
+    assert sum(isinstance(o, PlatformUnavailable) for o in outcomes) == 1  # the overlap waits for its retry
+    again = connector.record(store, writeback(order, "rf_overlap", 3000))  # the retry finds the memo
+    assert again.detail["created"] is False and len(sim.creditmemos(order["entity_id"])) == 1
+
+
+def test_a_write_refused_before_magento_acted_can_be_retried_at_once(sim: Any, wired: Any) -> None:
+    connector, store = wired
+    order = sim.add_order([{"sku": "TEE", "price": 3000}], last_trans_id="pi_84")
+    sim.faults.add("error", status=401, method="POST", path=r"/order/\d+/refund")
+    with pytest.raises(MagentoError):
+        connector.record(store, writeback(order, "rf_refused", 3000))
+    assert connector.record(store, writeback(order, "rf_refused", 3000)).detail["created"] is True
+    assert len(sim.creditmemos(order["entity_id"])) == 1

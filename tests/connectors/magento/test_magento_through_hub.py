@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from connectors.magento.sim import MagentoSimulator
 from connectors.magento.sim.signing import sign
+from connectors.magento.sim.state import MagentoFault
 from connectors.magento.transformers import HUB_TAG
 from connectors.magento.verify import IO_SIGNATURES
 from connectors.magento.verify import WEBHOOK_SIGNATURE as HOOK_SIGNATURE
@@ -242,18 +243,39 @@ def test_platform_refund_whose_answer_was_lost_is_resolved_not_repeated(platform
     assert len(shop.magento.creditmemos(order["entity_id"])) == 1 and len(shop.magento.ledger.refunds) == 1
 
 
-def test_platform_refund_refused_before_magento_acted_is_re_sent_once_by_the_janitor(platform_shop: Shop) -> None:
+def test_unknown_platform_refund_without_a_trace_is_left_to_a_person_never_re_sent(platform_shop: Shop) -> None:
     shop = platform_shop
     order = shop.order(2000, method="braintree", last_trans_id="bt_txn_3")
-    # a 503 before Magento did anything: the connector cannot know that, so the refund is unknown
+    # a 503 to the online refund: the connector cannot know whether Magento's payment module acted
     shop.magento.faults.add("error", status=503, method="POST", path=r"/invoice/\d+/refund$")
     shop.magento.create_rma(order["entity_id"])
-    shop.settle(until=lambda: shop.refund().state == states.WRITTEN_BACK)
+    shop.settle(until=lambda: bool(shop.refund().needs_person))
 
     refund = shop.refund()
-    assert "resend_same_key" in shop.actions(refund.id)  # no credit memo carries the hub id: re-sent
-    (memo,) = shop.magento.creditmemos(order["entity_id"])
-    assert tagged(memo, refund.id) and len(shop.magento.ledger.refunds) == 1
+    assert refund.state == states.UNKNOWN and refund.needs_person
+    # Magento has no idempotency key and no credit memo proves the gateway did nothing: no re-send
+    assert "resend_same_key" not in shop.actions(refund.id) and "needs_person" in shop.actions(refund.id)
+    assert len(shop.writes("/invoice/")) == 0 and shop.magento.creditmemos(order["entity_id"]) == []
+    shop.settle()  # more sweeps change nothing
+    assert len(shop.writes("/invoice/")) == 0 and shop.refund().state == states.UNKNOWN
+
+
+def test_online_refund_rolled_back_after_the_gateway_paid_is_never_paid_twice(shops: Shops) -> None:
+    def paid_then_rolled_back(order: Mapping[str, Any], amount: int, currency: str) -> str:
+        moved.append(amount)  # the gateway refunded; then Magento's save failed and rolled back
+        raise MagentoFault(400, "Could not save a Creditmemo, see error log for details")
+
+    moved: list[int] = []
+    shop = shops.open(routes=PLATFORM_ROUTES)
+    shop.magento.online_refund = paid_then_rolled_back
+    order = shop.order(2000, method="braintree", last_trans_id="bt_txn_4")
+    shop.magento.create_rma(order["entity_id"])
+    shop.settle(until=lambda: bool(shop.refund().needs_person))
+
+    refund = shop.refund()
+    assert (refund.state, refund.needs_person, moved) == (states.UNKNOWN, True, [2000])
+    assert "resend_same_key" not in shop.actions(refund.id)
+    assert shop.magento.creditmemos(order["entity_id"]) == []  # Magento shows nothing; the money moved once
 
 
 # -- a denied request: no money, the explanation on the order, the RMA declined -------------------------
