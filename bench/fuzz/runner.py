@@ -147,7 +147,13 @@ def _traceback(records: list[logging.LogRecord]) -> str:
 
 
 def run_endpoint(
-    world: World, endpoint: Endpoint, count: int, seed: int, max_seconds: float = 600.0, drain_seconds: float = 300.0
+    world: World,
+    endpoint: Endpoint,
+    count: int,
+    seed: int,
+    max_seconds: float = 600.0,
+    drain_seconds: float = 300.0,
+    settle: float = 1.1,
 ) -> Result:
     rng = random.Random(f"{seed}:{endpoint.name}")
     result = Result(endpoint.name)
@@ -176,23 +182,23 @@ def run_endpoint(
         if 200 <= status < 300 and answer.get("delivery_id"):
             cases.setdefault(str(answer["delivery_id"]), case)
     result.send_seconds = time.monotonic() - started
-    _drain(world, result, cases, drain_seconds)
+    drain_and_count(world, result, cases, drain_seconds, settle)
     return result
 
 
-def _drain(world: World, result: Result, cases: dict[str, Case], budget: float) -> None:
-    """Run the worker until nothing is runnable (retries due within a second included), then
-    find the jobs that ended in an unexpected exception."""
+def drain_and_count(world: World, result: Result, cases: dict[str, Case], budget: float, settle: float = 1.1) -> None:
+    """Run the worker until nothing is runnable (retries due within ``settle`` seconds included),
+    then find the jobs that ended in an unexpected exception and deliveries left without a job."""
     started = time.monotonic()
     idle = 0
-    while time.monotonic() - started < budget and idle < 2:
+    while time.monotonic() - started < budget and idle < (2 if settle else 1):
         ran = drain(world.hub, limit=200)
         result.jobs_run += ran
         if ran:
             idle = 0
         else:
             idle += 1
-            time.sleep(1.1)
+            time.sleep(settle)
     result.drain_seconds = time.monotonic() - started
     logged = world.captured.take()
     crashed: dict[int, list[logging.LogRecord]] = {}
