@@ -43,6 +43,7 @@ test_mode = true                 # simulators only: allows http:// and 127.0.0.1
 
 [connectors.magento]
 test_mode = true                 # simulators only: allows http:// and 127.0.0.1
+allow_private_networks = true    # simulators only: an activation's store URL may be on 127.0.0.1
 io_events_fetch_keys = true      # fetch Adobe I/O Events signing keys by the deliveries' key paths
 io_events_key_host = "http://{host}:{magento_port}"   # simulators only: stands in for static.adobeioevents.com
 

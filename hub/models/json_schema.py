@@ -14,6 +14,6 @@ def json_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
-        "title": "Refund Hub normalized event",
         **schema,
+        "title": "Refund Hub normalized event",  # after the model's own, which would otherwise win
     }

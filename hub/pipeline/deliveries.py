@@ -4,7 +4,7 @@ the reason (kept, visible, replayable); nothing received is lost (invariant 4)."
 
 from __future__ import annotations
 
-from hub.contracts import Delivery, Headers, Notice
+from hub.contracts import Delivery, GatewayEvent, Headers, Notice
 from hub.errors import UNPARSEABLE, ParseError
 from hub.ledger import audit, privacy
 from hub.ledger import deliveries as stored
@@ -54,11 +54,26 @@ def _gateway_delivery(hub: Hub, account: str, delivery_id: str, body: bytes) -> 
     if account not in hub.gateways:
         return dead_letter(hub, delivery_id, source, f"gateway account {account!r} is not configured")
     try:
-        events = hub.gateways[account].parse_webhook(body)
+        events = [_checked(event) for event in hub.gateways[account].parse_webhook(body)]
     except UNPARSEABLE as exc:
         return dead_letter(hub, delivery_id, source, _why(exc))
     take_gateway_events(hub, account, events, delivery_id)
     return finish(hub, delivery_id, source)
+
+
+def _checked(event: GatewayEvent) -> GatewayEvent:
+    """A status event whose ids are text the ledger can match and store, and whose amount is a
+    whole number that fits: a signed body may carry anything where an id belongs."""
+    texts = (event.payment_reference, event.hub_refund_id, event.currency, event.event_id)
+    if not isinstance(event.gateway_refund_id, str) or not all(v is None or isinstance(v, str) for v in texts):
+        raise ParseError("a status event's ids are not text")
+    for value in (event.gateway_refund_id, *texts):
+        if value is not None:
+            value.encode("utf-8")  # UnicodeEncodeError for a lone surrogate: unreadable
+    amount = event.amount
+    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or not 0 <= amount < 2**63):
+        raise ParseError(f"a status event's amount is not a whole number of minor units: {amount!r}"[:200])
+    return event
 
 
 def _why(exc: Exception) -> str:
@@ -72,7 +87,8 @@ def take_notice(hub: Hub, connector_name: str, notice: Notice, delivery_id: str 
     directory = hub.stores[connector_name]
     if notice.kind == "ignored":
         with write(hub.engine) as conn:
-            audit.write(conn, "worker", "ignored", delivery_id=delivery_id, topic=notice.topic)
+            why = notice.hints.get("reason")
+            audit.write(conn, "worker", "ignored", delivery_id=delivery_id, topic=notice.topic, reason=why)
         return None
     if notice.kind == "uninstalled":
         directory.disable(notice.store_id)
@@ -90,8 +106,8 @@ def take_notice(hub: Hub, connector_name: str, notice: Notice, delivery_id: str 
         return f"store {notice.store_id!r} is not installed or is disabled"
     try:
         event = connector.fetch(store, notice)
-    except ParseError as exc:
-        return str(exc)
+    except UNPARSEABLE as exc:  # what the notice names cannot be read back (an id no API can take)
+        return _why(exc)
     refund_id = take_event(hub, connector, store, event, delivery_id)
     if refund_id is not None:
         decide(hub, refund_id)

@@ -27,12 +27,6 @@ from hub.runtime.bootstrap import Hub
 from hub.runtime.metrics import GATEWAY_LATENCY, GATEWAY_OUTCOMES
 
 log = logging.getLogger(__name__)
-RESULT_STATE = {
-    Outcome.SUCCEEDED: states.SUCCEEDED,
-    Outcome.PENDING: states.PENDING,
-    Outcome.FAILED: states.FAILED,
-    Outcome.UNKNOWN: states.UNKNOWN,
-}
 
 
 class Unavailable(Exception):

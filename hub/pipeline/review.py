@@ -18,7 +18,7 @@ from hub.ledger.records import Refund
 from hub.ledger.unit import Unit
 from hub.runtime.bootstrap import Hub
 
-PERSON_CHANGES = frozenset({"amended", "assigned", "requested_by_person"})  # actions that make someone the maker
+PERSON_CHANGES = frozenset({"amended", "requested_by_person"})  # who asked for or changed it is its maker
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def _approve(hub: Hub, conn: Unit, row: Refund, actor: str, approver: str, value
     if row.payment_id is None:
         raise ValueError(f"refund {row.id} has no payment to refund")
     if _needs_two(hub, row, value):
-        if approver in _makers(conn, row.id):
+        if {approver, actor} & _makers(conn, row.id):
             raise ValueError("you last changed this refund: another approver must check it")
         given = approvals.of(conn, row.id)
         checked = any(amt == value for who, amt in given.items() if who != approver)

@@ -23,7 +23,7 @@ from hub.contracts import Connector, Delivery, Gateway, Inbound, Outcome
 from hub.errors import IngestError, ParseError, SignatureInvalid
 from hub.testing.executions import execution, lookup_for
 
-NOTICE_KINDS = {"requested", "recorded", "ignored", "redact", "uninstalled"}
+NOTICE_KINDS = {"requested", "recorded", "ignored", "redact", "uninstalled", "data_request"}
 
 
 class ConnectorContract:

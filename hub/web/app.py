@@ -58,7 +58,9 @@ def create_app(
         extra = connector.blueprint()
         if extra is not None:
             app.register_blueprint(extra)
-    __import__("hub.console").console.register(app)  # the merchant console at /, CSRF on its forms only
+    from hub.console import register as register_console  # here: the console imports this module
+
+    register_console(app)  # the merchant console at /, CSRF on its forms only
 
     @app.errorhandler(IngestError)
     def _ingest_error(exc: IngestError):  # type: ignore[no-untyped-def]

@@ -151,9 +151,8 @@ class JanitorThread(threading.Thread):
     def _loop(self, duties_of: Callable[[Hub], list[Duty]], wake: bool = False) -> None:
         while not self.stopping.wait(self.hub.config.hub.janitor_interval):
             try:
-                now = datetime.now(UTC)
-                for duty in duties_of(self.hub):
-                    perform(self.hub, duty, now, paced=True)
+                for duty in duties_of(self.hub):  # each claimed at its own moment: a slow poll ages the round
+                    perform(self.hub, duty, datetime.now(UTC), paced=True)
                 if wake:
                     with write(self.hub.engine) as conn:
                         if jobs.runnable(conn):
