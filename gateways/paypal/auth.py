@@ -5,6 +5,11 @@ cached until ``expires_in`` (less a minute). The SDK gets it through its documen
 ``o_auth_token_provider`` hook. A failed token request means the call that needed it was never
 sent; it surfaces as ``TokenError`` with PayPal's answer, where the SDK's own token handling
 would swallow the answer and raise a bare ``AuthValidationException``.
+
+A token can stop working before ``expires_in`` says (PayPal ends it early, it is revoked, or it
+expires while the request is on its way): PayPal answers 401 before acting on the request. The
+callers then ``invalidate`` that token and send the same request once more with a new one
+(``client``); a 401 for the new token as well is ``TokenRefused``.
 """
 
 from __future__ import annotations
@@ -33,6 +38,14 @@ class TokenError(Exception):
         self.failure = failure
 
 
+class TokenRefused(Exception):
+    """PayPal refused a token it had just issued (401 twice): the request was not acted on."""
+
+    def __init__(self, failure: ApiFailure) -> None:
+        super().__init__(f"PayPal refused a freshly issued access token: {failure.description or failure.code}")
+        self.failure = failure
+
+
 class TokenSource:
     def __init__(
         self, base_url: str, client_id: str, client_secret: str, timeout: float, session: requests.Session
@@ -52,11 +65,16 @@ class TokenSource:
         """The SDK's ``o_auth_token_provider(last_token, auth_manager)``."""
         return self._current()
 
-    def invalidate(self) -> None:
-        """Forget the token after PayPal refused it; the SDK holds the same object, so expire it."""
+    def invalidate(self, refused: str | None = None) -> None:
+        """Forget the token after PayPal refused it; the SDK holds the same object, so expire it.
+
+        ``refused`` is the access token PayPal turned down: when another call has already
+        replaced it, the new token is kept.
+        """
         with self._lock:
-            if self._token is not None:
-                self._token.expiry = 0
+            if self._token is None or (refused is not None and self._token.access_token != refused):
+                return
+            self._token.expiry = 0
             self._token = None
 
     def _current(self) -> OAuthToken:

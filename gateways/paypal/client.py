@@ -3,7 +3,8 @@
 Payments v2 and Orders v2 go through the official ``paypal-server-sdk``, pointed at
 ``settings.base_url`` through a ``Configuration`` subclass (the SDK has no base-URL option).
 The SDK never sends ``PayPal-Request-Id`` unless told and never retries a POST, so every
-money-moving call here passes the hub's idempotency key explicitly.
+money-moving call here passes the hub's idempotency key explicitly. The one retry made here is
+after a 401 (a token gone stale between fetch and use), with the same request and key.
 
 What paypal-server-sdk lacks, the deprecated Payments v1 API (sale refunds) and
 ``/v1/notifications/verify-webhook-signature``, goes through ``RestClient``: plain ``requests``
@@ -24,11 +25,14 @@ from paypalserversdk.http.auth.o_auth_2 import ClientCredentialsAuthCredentials
 from paypalserversdk.models.refund_request import RefundRequest
 from paypalserversdk.paypal_serversdk_client import PaypalServersdkClient
 
-from gateways.paypal.auth import TokenSource
+from gateways.paypal.auth import TokenRefused, TokenSource
 from gateways.paypal.settings import PayPalSettings
 from gateways.paypal.transformers import ApiFailure, failure_from_body
 
 REPRESENTATION = "return=representation"  # PayPal's default, return=minimal, omits the amount
+# A 401 is refused before PayPal acts, so a request is sent at most twice: the second time with
+# a freshly fetched token (the first expired or was revoked between fetch and use).
+AUTH_ATTEMPTS = 2
 
 
 class PayPalHttpError(Exception):
@@ -60,19 +64,27 @@ class RestClient:
         return self._send("GET", path, {}, None)
 
     def _send(self, method: str, path: str, headers: dict[str, str], body: bytes | None) -> dict[str, Any]:
-        headers = {**headers, "Accept": "application/json", "Authorization": f"Bearer {self._tokens.bearer()}"}
-        response = self._session.request(
-            method, self._base_url + path, headers=headers, data=body, timeout=self._timeout
-        )
-        try:
-            payload = response.json() if response.content else {}
-        except ValueError:
-            payload = None
-        if not 200 <= response.status_code < 300 or not isinstance(payload, dict):
-            if response.status_code == 401:
-                self._tokens.invalidate()
-            raise PayPalHttpError(failure_from_body(response.status_code, payload))
-        return payload
+        """One request; a 401 (the token went stale) is answered once with a new token, the same
+        request and headers (so the same ``PayPal-Request-Id``)."""
+        for attempt in range(AUTH_ATTEMPTS):
+            bearer = self._tokens.bearer()
+            sent = {**headers, "Accept": "application/json", "Authorization": f"Bearer {bearer}"}
+            response = self._session.request(
+                method, self._base_url + path, headers=sent, data=body, timeout=self._timeout
+            )
+            try:
+                payload = response.json() if response.content else {}
+            except ValueError:
+                payload = None
+            if 200 <= response.status_code < 300 and isinstance(payload, dict):
+                return payload
+            failure = failure_from_body(response.status_code, payload)
+            if response.status_code != 401:
+                raise PayPalHttpError(failure)
+            self._tokens.invalidate(bearer)
+            if attempt + 1 == AUTH_ATTEMPTS:
+                raise TokenRefused(failure)
+        raise AssertionError("unreachable")
 
 
 class _BaseUrlConfiguration(Configuration):
@@ -143,11 +155,34 @@ class PayPalApi:
         self.session.close()
 
     def _sdk(self, call: Callable[[dict[str, Any]], Any], options: dict[str, Any]) -> dict[str, Any]:
-        try:
-            response = call(options)
-        except ApiException as exc:
-            if exc.response_code == 401:
-                self.tokens.invalidate()
-            raise
-        text = response.text or ""
-        return json.loads(text) if text.strip() else {}
+        """One SDK call; a 401 (the token went stale) is answered once with a new token and the
+        same ``options`` (so the same ``PayPal-Request-Id``): the SDK asks ``tokens`` again."""
+        for attempt in range(AUTH_ATTEMPTS):
+            try:
+                response = call(options)
+            except ApiException as exc:
+                if exc.response_code != 401:
+                    raise
+                self.tokens.invalidate(_bearer_of(exc))
+                if attempt + 1 == AUTH_ATTEMPTS:
+                    raise TokenRefused(sdk_failure(exc)) from exc
+                continue
+            text = response.text or ""
+            return json.loads(text) if text.strip() else {}
+        raise AssertionError("unreachable")
+
+
+def sdk_failure(exc: ApiException) -> ApiFailure:
+    """PayPal's error answer carried by an SDK exception."""
+    try:
+        body = json.loads(exc.response.text or "null")
+    except (ValueError, AttributeError):
+        body = None
+    return failure_from_body(exc.response_code, body)
+
+
+def _bearer_of(exc: ApiException) -> str | None:
+    """The access token the refused request carried (``Authorization: Bearer <token>``)."""
+    headers = getattr(getattr(exc.response, "request", None), "headers", None) or {}
+    value = next((v for k, v in headers.items() if str(k).lower() == "authorization"), None)
+    return str(value).removeprefix("Bearer ") if value else None

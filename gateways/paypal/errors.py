@@ -5,13 +5,15 @@
 - No token (``TokenError``) or the SDK's ``AuthValidationException``: the refund was never
   sent; bad credentials are a decline (``AUTHENTICATION_FAILURE``) so the hub does not retry
   them forever, an unreachable token endpoint is ``unavailable``.
+- A 401 on the call itself is a token gone stale: ``client`` fetches a new one and sends the
+  same request once more; PayPal refusing the new token too (``TokenRefused``) is
+  ``unavailable`` (nothing was done), never a decline.
 - ``requests`` errors: ``unavailable`` only when no connection was ever made (refused, DNS,
   connect timeout); a read timeout or a reset after connecting is ``unknown``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 
 import requests
@@ -20,10 +22,10 @@ from apimatic_core.exceptions.auth_validation_exception import AuthValidationExc
 from paypalserversdk.exceptions.api_exception import ApiException
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from gateways.paypal.auth import TokenError
-from gateways.paypal.client import PayPalHttpError
+from gateways.paypal.auth import TokenError, TokenRefused
+from gateways.paypal.client import PayPalHttpError, sdk_failure
 from gateways.paypal.money import AmountNotAccepted
-from gateways.paypal.transformers import ApiFailure, failure_from_body, failure_result
+from gateways.paypal.transformers import ApiFailure, failure_result
 from hub.contracts import Outcome, RefundResult
 from hub.errors import HubError, PlatformError, PlatformUnavailable
 from hub.models.money import CurrencyError
@@ -38,11 +40,7 @@ def failure_of(exc: BaseException) -> ApiFailure | None:
     if isinstance(exc, PayPalHttpError):
         return exc.failure
     if isinstance(exc, ApiException):
-        try:
-            body = json.loads(exc.response.text or "null")
-        except (ValueError, AttributeError):
-            body = None
-        return failure_from_body(exc.response_code, body)
+        return sdk_failure(exc)
     return None
 
 
@@ -61,6 +59,9 @@ def refund_outcome(exc: BaseException) -> RefundResult:
     failure = failure_of(exc)
     if failure is not None:
         return failure_result(failure)
+    if isinstance(exc, TokenRefused):
+        # PayPal refused even a new token, before acting: surely not sent, retry later (same key).
+        return RefundResult(outcome=Outcome.UNAVAILABLE, code=exc.failure.code, message=str(exc))
     if isinstance(exc, TokenError):
         if exc.failure is not None and exc.failure.status in (400, 401, 403):
             return _declined_credentials(str(exc))

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from flask import jsonify, request
 
+from gateways.paypal.sim import shapes
+
 if TYPE_CHECKING:
     from gateways.paypal.sim.server import PayPalSimulator
 
@@ -20,9 +22,9 @@ def token(sim: PayPalSimulator) -> Any:
     """``POST /v1/oauth2/token``: client credentials for a bearer token of ``token_ttl`` seconds."""
     auth = request.authorization
     if auth is None or (auth.username, auth.password) != (sim.client_id, sim.client_secret):
-        return jsonify({"error": "invalid_client", "error_description": "Client Authentication failed"}), 401
+        return jsonify(shapes.oauth_error("invalid_client", "Client Authentication failed")), 401
     if request.form.get("grant_type") != "client_credentials":
-        return jsonify({"error": "unsupported_grant_type", "error_description": "Grant Type is NULL"}), 400
+        return jsonify(shapes.oauth_error("unsupported_grant_type", "Grant Type is NULL")), 400
     token = f"A21AA{secrets.token_urlsafe(40)}"
     sim.tokens[token] = time.time() + sim.token_ttl
     return jsonify(

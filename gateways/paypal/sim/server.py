@@ -10,6 +10,7 @@ lives in a ``SimLedger`` in hub minor units (``state``); refunds settle after ``
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
@@ -49,6 +50,7 @@ class PayPalSimulator(Simulator):
             token_ttl,
         )
         self.tokens: dict[str, float] = {}
+        self._expire_in_flight: list[str | None] = []  # path patterns; each expires one token on arrival
         self.signing_key = secrets.token_bytes(32)
         self.lock = threading.RLock()
         self.outbox: deque[tuple[bytes, dict[str, str]]] = deque(maxlen=KEEP)  # signed webhooks, sent or not
@@ -100,6 +102,19 @@ class PayPalSimulator(Simulator):
     def revoke_tokens(self) -> None:
         self.tokens.clear()
 
+    def expire_tokens(self) -> None:
+        """Every token issued so far expires now, although ``expires_in`` promised longer."""
+        now = time.time()
+        with self.lock:
+            for token in self.tokens:
+                self.tokens[token] = min(self.tokens[token], now - 1)
+
+    def expire_tokens_in_flight(self, times: int = 1, path: str | None = None) -> None:
+        """The next ``times`` API requests (matching the regex ``path``) find the token they
+        carry expired on arrival: valid when the client sent it, stale when PayPal reads it."""
+        with self.lock:
+            self._expire_in_flight += [path] * times
+
     def rotate_webhook_id(self) -> str:
         self.webhook_id = paypal_id()
         return self.webhook_id
@@ -147,9 +162,21 @@ class PayPalSimulator(Simulator):
         if request.path == "/v1/oauth2/token" or request.path.startswith("/__sim"):
             return None
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme != "Bearer" or self.tokens.get(token, 0) < time.time():
+        self._expire_on_arrival(token)
+        if scheme != "Bearer" or token not in self.tokens:
             return jsonify(shapes.error(401)), 401
+        if self.tokens[token] < time.time():
+            # An issued token past its expiry: OAuth 2's answer (RFC 6750 section 3.1).
+            return jsonify(shapes.oauth_error("invalid_token", "Access Token expired")), 401
         return None
+
+    def _expire_on_arrival(self, token: str) -> None:
+        with self.lock:
+            for index, pattern in enumerate(self._expire_in_flight):
+                if token in self.tokens and (pattern is None or re.search(pattern, request.path)):
+                    del self._expire_in_flight[index]
+                    self.tokens[token] = min(self.tokens[token], time.time() - 1)
+                    return
 
     def _record(self, response: Response) -> Response:
         if not request.path.startswith("/__sim"):

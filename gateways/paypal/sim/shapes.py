@@ -91,6 +91,11 @@ def error(status: int, issue: str | None = None, description: str | None = None)
     return body
 
 
+def oauth_error(error: str, description: str) -> dict[str, Any]:
+    """The OAuth 2 envelope (the token endpoint; a bearer token refused for being invalid or expired)."""
+    return {"error": error, "error_description": description}
+
+
 def v1_error(name: str, message: str, field: str | None = None) -> dict[str, Any]:
     """The deprecated v1 envelope: a business error is a ``name``, not a detail ``issue``."""
     body: dict[str, Any] = {
