@@ -17,11 +17,9 @@ from hub.db.tables import payments, refunds
 from hub.db.upsert import insert_ignore
 from hub.errors import IllegalTransition
 from hub.ledger import states
-from hub.ledger.records import Payment, Refund, as_utc, from_row
+from hub.ledger.records import Payment, Refund, from_row
 from hub.models import RefundRequest
 from hub.policy.history import normalize_email, payment_fingerprint
-
-__all__ = ["as_utc"]  # re-exported: callers that compare stored times import it from here
 
 
 def now() -> datetime:

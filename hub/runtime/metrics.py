@@ -19,7 +19,7 @@ from hub.db.tables import refunds
 from hub.ledger import duties, states
 from hub.ledger import outbox as jobs
 from hub.ledger.duties import DutyRun
-from hub.ledger.refunds import as_utc
+from hub.ledger.records import as_utc
 
 DELIVERIES = Counter(
     "refund_hub_deliveries_total", "Webhook deliveries by connector and result", ["connector", "result"]

@@ -32,12 +32,10 @@ class ReviewBody(BaseModel):
     by: str | None = Field(default=None, min_length=1, max_length=100)  # the operator token only: on whose behalf
 
 
-_fail = fail
-
 
 @bp.errorhandler(BadRequest)
 def _bad_request(exc: BadRequest) -> tuple[Response, int]:
-    return _fail(400, exc.code, exc.message)
+    return fail(400, exc.code, exc.message)
 
 
 def _who() -> Principal:
@@ -104,7 +102,7 @@ def show_refund(refund_id: str) -> Any:
     with read(current_hub().engine) as conn:
         found = views.refund_with_trail(conn, refund_id, _who().stores)
     if found is None:
-        return _fail(404, "not_found", f"no refund {refund_id}")
+        return fail(404, "not_found", f"no refund {refund_id}")
     return jsonify(_refund_json(*found))
 
 
@@ -114,17 +112,17 @@ def review(refund_id: str, verdict: str) -> Any:
     from hub.pipeline.review import review_decision
 
     if verdict not in ("approve", "deny"):
-        return _fail(404, "not_found", "use /approve or /deny")
+        return fail(404, "not_found", "use /approve or /deny")
     body = json_body(request, ReviewBody)
     if verdict == "deny" and body.amount is not None:
-        return _fail(400, "invalid_body", "amount: only an approval takes an amount")
+        return fail(400, "invalid_body", "amount: only an approval takes an amount")
     who = _who()
     if body.by is not None and who.user_id is not None:
-        return _fail(400, "invalid_body", "by: a person's token acts as that person; only the operator token names one")
+        return fail(400, "invalid_body", "by: a person's token acts as that person; only the operator token names one")
     actor = f"admin:{body.by or 'admin'}" if who.user_id is None else who.actor
     with read(current_hub().engine) as conn:
         if views.refund_with_trail(conn, refund_id, who.stores) is None:
-            return _fail(404, "not_found", f"no refund {refund_id}")
+            return fail(404, "not_found", f"no refund {refund_id}")
     try:
         outcome = review_decision(
             current_hub(),
@@ -136,9 +134,9 @@ def review(refund_id: str, verdict: str) -> Any:
             approver=who.user_id or actor,
         )
     except LookupError:
-        return _fail(404, "not_found", f"no refund {refund_id}")
+        return fail(404, "not_found", f"no refund {refund_id}")
     except Exception as exc:  # noqa: BLE001 - not in review, over the balance, raced: the caller's conflict
-        return _fail(409, "conflict", str(exc))
+        return fail(409, "conflict", str(exc))
     return jsonify(id=refund_id, state=outcome.state, awaiting_checker=outcome.awaiting_checker)
 
 
@@ -182,7 +180,7 @@ def replay_delivery(delivery_id: str) -> Any:
     who = _who()
     with read(current_hub().engine) as conn:
         if not views.delivery_visible(conn, delivery_id, who.stores):
-            return _fail(404, "not_found", f"no delivery {delivery_id}")
+            return fail(404, "not_found", f"no delivery {delivery_id}")
     if not replay(current_hub(), delivery_id, who="admin" if who.user_id is None else who.actor):
-        return _fail(409, "not_replayable", f"delivery {delivery_id} is already queued")
+        return fail(409, "not_replayable", f"delivery {delivery_id} is already queued")
     return jsonify(id=delivery_id, status="received")
