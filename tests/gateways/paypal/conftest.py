@@ -90,6 +90,7 @@ def _sim(_inbox: Inbox) -> Iterator[PayPalSimulator]:
 
 @pytest.fixture
 def sim(_sim: PayPalSimulator, inbox: Inbox) -> PayPalSimulator:
+    _quiet(_sim, inbox)
     _sim.faults.clear()
     _sim.faults.latency = 0.0
     _sim.ledger.settle_after = 0.0
@@ -98,6 +99,19 @@ def sim(_sim: PayPalSimulator, inbox: Inbox) -> PayPalSimulator:
     _sim.exchanges.clear()
     _sim.outbox.clear()
     return _sim
+
+
+def _quiet(simulator: PayPalSimulator, inbox: Inbox, timeout: float = 5.0) -> None:
+    """Let an earlier test's pending refunds settle and its webhooks arrive, then forget them: the
+    session's one simulator must not hand this test another test's events."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (
+        any(r.status == "pending" and r.settle_at is not None for r in list(simulator.ledger.refunds.values()))
+        or any(not sent.done.is_set() for sent in list(simulator.sender.history))
+    ):
+        time.sleep(0.01)
+    with inbox.lock:
+        inbox.received.clear()
 
 
 @pytest.fixture
