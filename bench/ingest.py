@@ -1,7 +1,7 @@
 """Ingest benchmark: the hub's real webhook path against a bare Flask endpoint, same server.
 
 In one run, with wrk on 127.0.0.1 (-t2 -c32) against gunicorn with the hub's default settings
-(sync workers, ``hub.web_workers`` of them):
+(gevent workers, ``hub.web_workers`` of them; ``--worker-class sync`` for a buffered tier):
   (a) a bare Flask endpoint that reads the body and answers 200 (the ceiling),
   (b) the hub: verify HMAC + store delivery and job in one transaction (SQLite, WAL,
       synchronous=FULL) + wake a worker through SqliteHuey, for new and for duplicate deliveries,
@@ -140,6 +140,8 @@ def serve(
     ]
     if worker_class == "gthread":
         command += ["--threads", str(threads)]
+    if worker_class == "gevent":
+        command += ["--worker-connections", "1000"]
     wait_port_free(PORT)  # the previous server may still be letting go of it
     with log.open("ab") as sink:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=sink)
@@ -241,7 +243,8 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: hub.web_workers)")
-    parser.add_argument("--worker-class", choices=("sync", "gthread"), default="sync")
+    # gevent is the hub's default (slow clients, docs/deployment.md); sync/gthread behind a buffering proxy
+    parser.add_argument("--worker-class", choices=("gevent", "sync", "gthread"), default="gevent")
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument(
         "--no-ingest-service",

@@ -60,7 +60,9 @@ class HubSettings(Strict):
     # 2 x cores + 1 (gunicorn's own advice): with the ingest service a web worker waits for the
     # group commit instead of the disk, and on 2 cores 5 and 8 workers beat 3 (bench/ingest.py --workers N)
     web_workers: int = Field(default_factory=lambda: 2 * (os.cpu_count() or 1) + 1, gt=0)
-    web_worker_class: Literal["sync", "gthread"] = "sync"
+    # gevent: a slow client costs a greenlet, not a worker (docs/deployment.md);
+    # sync/gthread only behind a proxy that buffers whole requests
+    web_worker_class: Literal["gevent", "sync", "gthread"] = "gevent"
     # serve runs one process that commits the deliveries of all web workers together (group
     # commit across processes, hub/ingest/service.py); false: each web worker commits its own
     ingest_service: bool = True
