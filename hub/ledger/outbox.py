@@ -30,6 +30,7 @@ class JobKind(StrEnum):
     RESEND = "resend"  # re-send an unknown refund with its same key (the executor has no trace)
     WRITE_BACK = "write_back"  # record a succeeded refund on the store
     NOTIFY = "notify"  # tell the customer about a denial or an alternative
+    WEBHOOK = "webhook"  # send what an outgoing webhook endpoint is owed (subject: the endpoint id)
 
 
 DELIVERY, REFUND = JobKind.DELIVERY.value, JobKind.REFUND.value  # plain strings for the DBAPI hot path
