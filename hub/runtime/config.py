@@ -106,8 +106,25 @@ class StoreConfig(Strict):
         return routes
 
 
+class WebhookSettings(Strict):
+    """Outgoing webhooks (docs/webhooks.md)."""
+
+    failure_limit: int = Field(default=10, ge=1)  # failed attempts in a row before an endpoint is disabled
+    timeout_seconds: float = Field(default=15.0, gt=0)
+
+
+class AuditSettings(Strict):
+    """The audit report (docs/architecture.md, audits that can be checked)."""
+
+    report_every_days: float = Field(default=7.0, gt=0)
+    review_sla_hours: float = Field(default=48.0, gt=0)
+    approval_threshold: int | None = Field(default=None, ge=0)  # minor units; None: a store's two_approvers_above
+
+
 class Config(Strict):
     hub: HubSettings = Field(default_factory=HubSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
     connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
     gateways: dict[str, dict[str, Any]] = Field(default_factory=dict)
     stores: dict[str, StoreConfig] = Field(default_factory=dict)
