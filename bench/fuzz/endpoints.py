@@ -8,7 +8,8 @@ signature, the unsigned delivery, and the header tricks worth trying on it.
 
 ``identity_ok`` says whether a body still carries what the platform always puts in an event of
 its kind (the ids and type the verifier keys on): a body without them is not one the platform
-would send, so a 4xx for it is documented behaviour, not a lost delivery."""
+would send, so a 4xx for it is documented behaviour, not a lost delivery. ``framing_ok`` says the
+same of the bytes around the JSON value."""
 
 from __future__ import annotations
 
@@ -52,6 +53,9 @@ class Endpoint:
         raise NotImplementedError
 
     def identity_ok(self, data: dict[str, Any], meta: dict[str, str]) -> bool:
+        return True
+
+    def framing_ok(self, body: bytes) -> bool:
         return True
 
     def tricks(self, rng: random.Random, meta: dict[str, str]) -> list[tuple[str, list[Edit]]]:
@@ -314,6 +318,11 @@ class PayPal(Endpoint):
 
     def identity_ok(self, data: dict[str, Any], meta: dict[str, str]) -> bool:
         return _texts(data, "id", "event_type")
+
+    def framing_ok(self, body: bytes) -> bool:
+        """PayPal's verification API reads ``webhook_event`` as a JSON value, so whitespace around the
+        object is outside what it can vouch for; PayPal's own deliveries never carry any."""
+        return body == body.strip(b" \t\r\n")
 
     def tricks(self, rng: random.Random, meta: dict[str, str]) -> list[tuple[str, list[Edit]]]:
         old = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -124,7 +124,12 @@ def make_case(endpoint: Endpoint, rng: random.Random, family: str | None = None,
     parsed = json_object(body)
     small = len(body) <= endpoint.world.config.hub.max_body_bytes
     must_store = (
-        mode == SIGNED and trick is None and small and parsed is not None and endpoint.identity_ok(parsed, meta)
+        mode == SIGNED
+        and trick is None
+        and small
+        and parsed is not None
+        and endpoint.identity_ok(parsed, meta)
+        and endpoint.framing_ok(body)
     )
     return Case(endpoint.name, sample.name, family, mode, body, headers, content_type, trick, must_store)
 

@@ -19,8 +19,9 @@ from gateways.paypal.client import PayPalApi
 from gateways.paypal.errors import failure_of
 from gateways.paypal.settings import PayPalSettings
 from hub.contracts import Inbound, Verified
-from hub.errors import IngestError, MalformedBody, SignatureInvalid
+from hub.errors import UNREADABLE, IngestError, MalformedBody, SignatureInvalid
 
+JSON_SPACE = b" \t\r\n"
 VERIFY_PATH = "/v1/notifications/verify-webhook-signature"
 HEADERS = {
     "auth_algo": "PAYPAL-AUTH-ALGO",
@@ -38,13 +39,22 @@ class VerificationUnavailable(IngestError):
     code = "verification_unavailable"
 
 
-def event_of(body: bytes) -> dict[str, Any]:
+def json_of(body: bytes) -> Any:
+    """The body as JSON, before anything else: its bytes are spliced into the request to PayPal, so
+    a body that is not one JSON value could add fields of its own there (``{}, "webhook_id": …``)."""
+    if body != body.strip(JSON_SPACE):
+        raise MalformedBody("PayPal webhook body has whitespace around the event (PayPal vouches for the event only)")
     try:
-        event = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        return json.loads(body)
+    except UNREADABLE:  # not JSON or UTF-8, 10^5 brackets, a 5 000-digit number
         raise MalformedBody("PayPal webhook body is not JSON") from None
-    if not isinstance(event, dict) or not event.get("id") or not event.get("event_type"):
-        raise MalformedBody("PayPal webhook body has no event id or event_type")
+
+
+def _event(event: Any) -> dict[str, Any]:
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not event["id"]:
+        raise MalformedBody("PayPal webhook body has no event id")
+    if not isinstance(event.get("event_type"), str) or not event["event_type"]:
+        raise MalformedBody("PayPal webhook body has no event_type")
     return event
 
 
@@ -56,12 +66,13 @@ def verify(
     if missing:
         raise SignatureInvalid(f"PayPal webhook without {', '.join(missing)}")
     _check_time(str(fields["transmission_time"]), settings.webhook_tolerance, now or datetime.now(UTC))
-    event = event_of(inbound.body)
+    document = json_of(inbound.body)  # only that it is JSON: what it says is read once PayPal vouched for it
     webhook_ids = [w for w in (settings.webhook_id, settings.previous_webhook_id) if w]
     if not webhook_ids:
         raise SignatureInvalid(f"no webhook_id configured for PayPal account {account}")
     for webhook_id in webhook_ids:
         if _ask_paypal(api, {**fields, "webhook_id": webhook_id}, inbound.body):
+            event = _event(document)
             return Verified(store_id=account, topic=str(event["event_type"]), dedupe_key=str(event["id"]))
     raise SignatureInvalid("PayPal did not verify the webhook signature")
 

@@ -159,3 +159,22 @@ def test_parse_rejects_junk_and_ignores_other_events(gateway) -> None:  # type: 
         )
         == []
     )
+
+
+def test_hostile_bodies_are_a_400_and_never_reach_paypal(sim, gateway) -> None:  # type: ignore[no-untyped-def]
+    _, headers = _signed(sim)
+    for hostile in (b"[" * 100_000, b'{"id": ' + b"9" * 5000 + b"}", b"\xff\xfe", b'{}, "webhook_id": "WH-mine"'):
+        with pytest.raises(MalformedBody):
+            gateway.verify_webhook(inbound(hostile, headers))
+    assert _verify_calls(sim) == []  # the splice only ever carries one JSON value
+
+
+def test_shape_is_read_only_after_paypal_vouched(sim, gateway) -> None:  # type: ignore[no-untyped-def]
+    _, headers = _signed(sim)
+    unsigned_shapeless = json.dumps({"event_type": 7}).encode()  # JSON, but not an event, and not PayPal's
+    with pytest.raises(SignatureInvalid):  # an attacker learns nothing about which shapes the hub reads
+        gateway.verify_webhook(inbound(unsigned_shapeless, headers))
+    assert len(_verify_calls(sim)) == 1
+    signed_shapeless = json.dumps({"id": "WH-x", "event_type": ["PAYMENT.CAPTURE.REFUNDED"]}).encode()
+    with pytest.raises(MalformedBody, match="event_type"):
+        gateway.verify_webhook(inbound(signed_shapeless, sim.sign(signed_shapeless)))
