@@ -106,6 +106,7 @@ MODULES: dict[str, list[str]] = {
         "tests/gateways/stripe/test_stripe_refunds.py",
     ],
     "gateways/stripe/errors.py": [
+        "tests/gateways/stripe/test_stripe_errors_table.py",
         "tests/gateways/stripe/test_stripe_money_table.py",
         "tests/gateways/stripe/test_stripe_faults.py",
         "tests/gateways/stripe/test_stripe_refunds.py",
@@ -121,6 +122,7 @@ MODULES: dict[str, list[str]] = {
         "tests/gateways/paypal/test_paypal_refunds.py",
     ],
     "gateways/paypal/errors.py": [
+        "tests/gateways/paypal/test_paypal_errors_table.py",
         "tests/gateways/paypal/test_paypal_money_table.py",
         "tests/gateways/paypal/test_paypal_errors.py",
         "tests/gateways/paypal/test_paypal_faults.py",
@@ -132,6 +134,7 @@ MODULES: dict[str, list[str]] = {
         "tests/gateways/square/test_square_refunds.py",
     ],
     "gateways/square/errors.py": [
+        "tests/gateways/square/test_square_errors_table.py",
         "tests/gateways/square/test_square_money_table.py",
         "tests/gateways/square/test_square_errors.py",
         "tests/gateways/square/test_square_faults.py",
