@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from square.core.api_error import ApiError
@@ -10,10 +11,12 @@ from square.core.request_options import RequestOptions
 
 from gateways.square import transformers as tx
 from gateways.square.client import build_client, request_options
+from gateways.square.disputes import DISPUTE_EVENT_TYPES, dispute_event, payment_held
 from gateways.square.errors import exception_result, lookup_failure
 from gateways.square.settings import SquareSettings
 from gateways.square.webhooks import SIGNATURE_HEADER, check_signature, load_event
 from hub.contracts import (
+    DisputeEvent,
     Execution,
     Gateway,
     GatewayEvent,
@@ -95,7 +98,8 @@ class SquareGateway(Gateway):
             payment = self._fetch_payment(reference)
             if payment is None:
                 raise PlatformError(f"Square has no payment {reference}")
-            return tx.payment_state(payment, self._fetch_refunds(payment))
+            state = tx.payment_state(payment, self._fetch_refunds(payment))
+            return replace(state, disputed=payment_held(self.client, reference, self._options()))
         except ApiError as exc:
             result = exception_result(exc)
             error = PlatformError if result.outcome is Outcome.FAILED else PlatformUnavailable
@@ -140,13 +144,20 @@ class SquareGateway(Gateway):
             store_id=self.account,
             topic=topic,
             dedupe_key=str(payload["event_id"]),
-            ack_only=topic not in tx.REFUND_EVENT_TYPES,
+            ack_only=topic not in tx.REFUND_EVENT_TYPES | DISPUTE_EVENT_TYPES,
         )
 
     def parse_webhook(self, body: bytes) -> list[GatewayEvent]:
-        try:
-            payload = load_event(body)
-        except Exception as exc:
-            raise ParseError(f"unreadable Square notification: {exc}") from exc
-        event = tx.webhook_event(payload)
+        event = tx.webhook_event(_notification(body))
         return [event] if event is not None else []
+
+    def parse_disputes(self, body: bytes) -> list[DisputeEvent]:
+        event = dispute_event(_notification(body))
+        return [event] if event is not None else []
+
+
+def _notification(body: bytes) -> dict[str, Any]:
+    try:
+        return load_event(body)
+    except Exception as exc:
+        raise ParseError(f"unreadable Square notification: {exc}") from exc

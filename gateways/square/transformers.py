@@ -168,7 +168,7 @@ def payment_state(payment: Mapping[str, Any], refunds: Iterable[Mapping[str, Any
         currency=currency or "",
         captured=captured,
         refunded=max(refunded_money or 0, counted),
-        disputed=False,  # GetPayment says nothing about disputes (that is the Disputes API)
+        disputed=False,  # GetPayment says nothing about disputes: the gateway asks the Disputes API
         refunds=results,
     )
 

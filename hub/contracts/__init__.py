@@ -5,6 +5,8 @@ from hub.contracts.gateway import Gateway
 from hub.contracts.inbound import Delivery, Headers, Inbound, Notice, Verified
 from hub.contracts.results import (
     DecisionNotice,
+    DisputeEvent,
+    DisputeState,
     Execution,
     GatewayEvent,
     Outcome,
@@ -20,6 +22,8 @@ __all__ = [
     "Connector",
     "DecisionNotice",
     "Delivery",
+    "DisputeEvent",
+    "DisputeState",
     "Execution",
     "Gateway",
     "GatewayEvent",

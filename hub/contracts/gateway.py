@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 from hub.contracts.inbound import Inbound, Verified
-from hub.contracts.results import Execution, GatewayEvent, PaymentState, RefundLookup, RefundResult
+from hub.contracts.results import DisputeEvent, Execution, GatewayEvent, PaymentState, RefundLookup, RefundResult
 
 
 class Gateway(ABC):
@@ -60,4 +60,8 @@ class Gateway(ABC):
 
     def parse_webhook(self, body: bytes) -> list[GatewayEvent]:
         """Refund status events in a verified webhook body."""
+        return []
+
+    def parse_disputes(self, body: bytes) -> list[DisputeEvent]:
+        """Dispute events in a verified webhook body (an open dispute holds refunds on its payment)."""
         return []

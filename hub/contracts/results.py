@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -86,6 +87,37 @@ class GatewayEvent:
     amount: int | None = None
     currency: str | None = None
     event_id: str | None = None
+
+
+class DisputeState(str, Enum):
+    """Where a dispute (a chargeback, or the inquiry before one) stands, in the hub's words."""
+
+    OPEN = "open"  # the bank or the buyer is still deciding: refunding now could pay twice
+    WON = "won"  # closed for the merchant (won, inquiry closed, prevented): the money stays
+    LOST = "lost"  # closed for the buyer (lost, accepted): the bank already gave the money back
+
+
+@dataclass(frozen=True)
+class DisputeEvent:
+    """A dispute opened, changed or closed on a payment, from a gateway webhook.
+
+    ``holds`` says whether refunds on the payment must wait: while the dispute is open, and
+    after it is lost (the chargeback already returned the money; a refund would pay twice).
+    ``at``: when the gateway says the dispute reached this state, so a late older event never
+    undoes a newer one."""
+
+    dispute_id: str
+    payment_reference: str
+    state: DisputeState
+    raw_status: str
+    amount: int | None = None
+    currency: str | None = None
+    event_id: str | None = None
+    at: datetime | None = None
+
+    @property
+    def holds(self) -> bool:
+        return self.state is not DisputeState.WON
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, select
 
 from hub.db.tables import refunds
+from hub.ledger.disputes import held_on
 from hub.ledger.payments import is_disputed
 from hub.ledger.records import as_utc
 from hub.models import RefundRequest
@@ -70,7 +71,9 @@ def build_history(conn: Connection, refund: Any, lookback_days: int, at: datetim
             .limit(1000)
         ).all()
         prior = [prior_refund(r) for r in rows]
-    disputed = is_disputed(conn, refund.payment_id) if refund.payment_id is not None else False
+    # the gateway's flag (read at decide) or a dispute its webhooks reported that still holds
+    payment_id = refund.payment_id
+    disputed = payment_id is not None and (is_disputed(conn, payment_id) or held_on(conn, payment_id))
     return History(prior_refunds=tuple(prior), payment_disputed=disputed)
 
 

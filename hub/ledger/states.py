@@ -4,6 +4,7 @@ requested ──► denied | review | offered | approved
 review ─────► approved | denied          (a person decides)
 offered ────► approved | denied          (customer took or refused the alternative)
 approved ───► executing                  (a worker claimed it; the key is already stored)
+           └► review                     (held: a dispute opened on the payment before the money moved)
 executing ──► succeeded | pending | failed | unknown | approved (surely not sent: retry)
 pending ────► succeeded | failed | unknown
 unknown ────► succeeded | pending | failed | executing (re-sent with the SAME key)
@@ -31,7 +32,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     REQUESTED: frozenset({DENIED, REVIEW, OFFERED, APPROVED}),
     REVIEW: frozenset({APPROVED, DENIED}),
     OFFERED: frozenset({APPROVED, DENIED}),
-    APPROVED: frozenset({EXECUTING, DENIED}),
+    APPROVED: frozenset({EXECUTING, DENIED, REVIEW}),
     EXECUTING: frozenset({SUCCEEDED, PENDING, FAILED, UNKNOWN, APPROVED}),
     PENDING: frozenset({SUCCEEDED, FAILED, UNKNOWN}),
     UNKNOWN: frozenset({SUCCEEDED, PENDING, FAILED, EXECUTING}),

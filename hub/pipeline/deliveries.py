@@ -13,6 +13,7 @@ from hub.ledger.outbox import JobKind
 from hub.ledger.twins import GATEWAY_SOURCE
 from hub.ledger.unit import read, write
 from hub.pipeline.decide import decide
+from hub.pipeline.disputes import checked_dispute, take_dispute_events
 from hub.pipeline.gateway_events import take_gateway_events
 from hub.pipeline.intake import take_event
 from hub.runtime.bootstrap import Hub
@@ -55,9 +56,11 @@ def _gateway_delivery(hub: Hub, account: str, delivery_id: str, body: bytes) -> 
         return dead_letter(hub, delivery_id, source, f"gateway account {account!r} is not configured")
     try:
         events = [_checked(event) for event in hub.gateways[account].parse_webhook(body)]
+        dispute_events = [checked_dispute(event) for event in hub.gateways[account].parse_disputes(body)]
     except UNPARSEABLE as exc:
         return dead_letter(hub, delivery_id, source, _why(exc))
     take_gateway_events(hub, account, events, delivery_id)
+    take_dispute_events(hub, account, dispute_events, delivery_id)
     return finish(hub, delivery_id, source)
 
 

@@ -32,7 +32,7 @@ DOCUMENTED = {
     "requested": {"denied", "review", "offered", "approved"},
     "review": {"approved", "denied"},
     "offered": {"approved", "denied"},
-    "approved": {"executing", "denied"},
+    "approved": {"executing", "denied", "review"},  # review: a dispute opened before the money moved
     "executing": {"succeeded", "pending", "failed", "unknown", "approved"},
     "pending": {"succeeded", "failed", "unknown"},
     "unknown": {"succeeded", "pending", "failed", "executing"},

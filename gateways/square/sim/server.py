@@ -3,8 +3,9 @@
 Point the SDK at it with ``base_url``. Money keeping (refundable balance, idempotency keys,
 pending -> final settling) is ``SimLedger``'s; this module speaks Square: ``POST /v2/refunds``
 (the same key and body replay the first response, the same key with another body is
-``IDEMPOTENCY_KEY_REUSED``), ``GET /v2/refunds[/{id}]``, ``GET /v2/payments/{id}``, Square's
-``{"errors": [...]}`` envelope, and signed ``refund.created`` / ``refund.updated`` notifications.
+``IDEMPOTENCY_KEY_REUSED``), ``GET /v2/refunds[/{id}]``, ``GET /v2/payments/{id}``,
+``GET /v2/disputes[/{id}]`` (``sim.disputes``), Square's ``{"errors": [...]}`` envelope, and
+signed ``refund.created`` / ``refund.updated`` (and ``dispute.*``) notifications.
 
 Switches for tests: ``declined_inline`` (the next N refunds answer 200 with ``errors`` and a
 FAILED refund, as Square may), ``block_while_pending`` (a payment with a pending refund
@@ -21,7 +22,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from gateways.square.sim import control, hooks, refunds
+from gateways.square.sim import control, disputes, hooks, refunds
 from gateways.square.sim import shapes as shape
 from gateways.square.sim.refunds import ledger_call
 from gateways.square.sim.shapes import Refused
@@ -68,6 +69,7 @@ class SquareSimulator(Simulator):
         self.lock = threading.RLock()
         self.first_responses: dict[str, dict[str, Any]] = {}
         self.announced: set[str] = set()
+        self.disputes: dict[str, dict[str, Any]] = {}  # dispute id -> Square's Dispute object
         self.ledger = SimLedger(id_prefix="sqrf_", settle_after=settle_after, on_change=self._refund_changed)
         super().__init__(port=port, webhook_url=webhook_url)
 
@@ -81,6 +83,14 @@ class SquareSimulator(Simulator):
         """A refund the seller makes in the Square Dashboard: no hub marker in its reason."""
         refund, _ = self.ledger.refund(payment_id, amount, key=None, fingerprint="", reason=reason, pending=False)
         return refund.id
+
+    def open_dispute(self, payment_id: str, amount: int | None = None) -> str:
+        """The cardholder's bank disputes the payment (``dispute.created``); returns the dispute id."""
+        return disputes.open_dispute(self, payment_id, amount)
+
+    def close_dispute(self, dispute_id: str, *, won: bool) -> None:
+        """The bank decides (``dispute.state.updated`` to ``WON`` or ``LOST``)."""
+        disputes.change_state(self, dispute_id, "WON" if won else "LOST")
 
     def hub_settings(self) -> dict[str, Any]:
         return {
@@ -108,6 +118,7 @@ class SquareSimulator(Simulator):
         app = Flask("square-simulator")
         self._around(app)
         self._api_routes(app)
+        disputes.register(app, self)
         control.register(app, self)
         return app
 

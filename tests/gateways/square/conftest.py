@@ -22,6 +22,7 @@ from hub.testing.openapi import OpenApi
 from hub.testing.signing import inbound
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "fixtures" / "specs" / "square_refunds.json"
+DISPUTES_SPEC_PATH = SPEC_PATH.with_name("square_disputes.json")
 
 
 @dataclass
@@ -149,3 +150,8 @@ def closed_port_url() -> str:
 @pytest.fixture(scope="session")
 def spec() -> OpenApi:
     return OpenApi.load(SPEC_PATH)
+
+
+@pytest.fixture(scope="session")
+def disputes_spec() -> OpenApi:
+    return OpenApi.load(DISPUTES_SPEC_PATH)

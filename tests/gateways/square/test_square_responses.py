@@ -125,8 +125,9 @@ def test_payment_state_from_the_spec_examples(square, adapter, examples):
     payment["refunded_money"] = {"amount": 555, "currency": "USD"}
     square.get(f"/v2/payments/{payment['id']}").respond(200, json={"payment": payment})
     square.get(f"/v2/refunds/{refund['id']}").respond(200, json={"refund": refund})
+    square.get("/v2/disputes").respond(200, json={})  # ListDisputes: none (an empty page has no fields)
     state = adapter.payment(payment["id"])
-    assert (state.captured, state.refunded, state.currency) == (555, 555, "USD")
+    assert (state.captured, state.refunded, state.currency, state.disputed) == (555, 555, "USD", False)
     assert [r.outcome for r in state.refunds] == [Outcome.SUCCEEDED]
 
 
