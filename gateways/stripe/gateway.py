@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -10,10 +11,12 @@ import stripe
 
 from gateways.stripe import transformers as tf
 from gateways.stripe.client import build_client
+from gateways.stripe.disputes import dispute_events, holds
 from gateways.stripe.errors import StripeLookupFailed, failure_result, lookup_failure
 from gateways.stripe.settings import StripeSettings, webhook_secrets, webhook_tolerance
 from gateways.stripe.webhooks import event_json, parse_events, verify_signature
 from hub.contracts import (
+    DisputeEvent,
     Execution,
     Gateway,
     GatewayEvent,
@@ -24,6 +27,7 @@ from hub.contracts import (
     RefundResult,
     Verified,
 )
+from hub.errors import ParseError
 
 T = TypeVar("T")
 
@@ -132,13 +136,21 @@ class StripeGateway(Gateway):
                     lambda: self._client.v1.payment_intents.retrieve(object_id, params={"expand": ["latest_charge"]})
                 ).to_dict()
                 charge = intent.get("latest_charge")
-                return tf.payment_state(reference, charge if isinstance(charge, dict) else None, intent["currency"])
-            charge = self._call(lambda: self._client.v1.charges.retrieve(object_id)).to_dict()
-            return tf.payment_state(reference, charge, charge["currency"])
+                state = tf.payment_state(reference, charge if isinstance(charge, dict) else None, intent["currency"])
+            else:
+                charge = self._call(lambda: self._client.v1.charges.retrieve(object_id)).to_dict()
+                state = tf.payment_state(reference, charge, charge["currency"])
+            # ``disputed`` stays true once a charge was disputed: its disputes say whether one holds
+            return replace(state, disputed=self._dispute_holds(kind, object_id)) if state.disputed else state
         except tf.AmountNotRepresentable as exc:
             raise StripeLookupFailed(exc.code, str(exc)) from exc
         except Exception as exc:
             raise lookup_failure(exc) from exc
+
+    def _dispute_holds(self, kind: str, object_id: str) -> bool:
+        params: Any = {kind: object_id, "limit": 100}
+        page = self._call(lambda: self._client.v1.disputes.list(params=params))
+        return holds(dispute.to_dict() for dispute in page.auto_paging_iter())
 
     def _call(self, call: Callable[[], T]) -> T:
         self._http.begin()
@@ -153,3 +165,6 @@ class StripeGateway(Gateway):
 
     def parse_webhook(self, body: bytes) -> list[GatewayEvent]:
         return parse_events(body)
+
+    def parse_disputes(self, body: bytes) -> list[DisputeEvent]:
+        return dispute_events(event_json(body, ParseError))

@@ -167,8 +167,14 @@ audit = Table(
     Column("actor", String(128), nullable=False),  # worker | janitor | policy | admin:<who> | ingest
     Column("action", String(64), nullable=False),
     Column("detail", JSON, nullable=False),
+    # the hash chain (hub.ledger.audit): None on entries written before it existed
+    Column("chain", String(255)),  # the store's id ("-": entries of no store)
+    Column("seq", BigInteger),  # position in the chain, from 1
+    Column("prev_hash", String(64)),
+    Column("hash", String(64)),
 )
 Index("ix_audit_refund", audit.c.refund_id, audit.c.id)
+Index("uq_audit_chain_seq", audit.c.chain, audit.c.seq, unique=True)  # two writers can never fork a chain
 
 data_exports = Table(
     "data_exports",

@@ -21,6 +21,8 @@ disputes = Table(
     Column("currency", String(3), nullable=True),
     Column("state_at", Timestamp, nullable=True),  # the gateway's time of this state
     Column("updated_at", Timestamp, nullable=False),
-    UniqueConstraint("route", "dispute_id", name="uq_disputes_route_dispute_id"),
+    # one row per (dispute, payment reference): a PayPal dispute may name several transactions,
+    # a Stripe one both its PaymentIntent and its charge
+    UniqueConstraint("route", "dispute_id", "payment_reference", name="uq_disputes_route_dispute_id"),
     Index("ix_disputes_route_payment", "route", "payment_reference"),
 )

@@ -24,7 +24,11 @@ from hub.ledger.refunds import now
 def record(conn: Connection, route: str, event: DisputeEvent) -> bool:
     """Store the dispute's new state; False (nothing stored) when a newer state is stored already."""
     stored = conn.execute(
-        select(disputes.c.state_at).where(disputes.c.route == route, disputes.c.dispute_id == event.dispute_id)
+        select(disputes.c.state_at).where(
+            disputes.c.route == route,
+            disputes.c.dispute_id == event.dispute_id,
+            disputes.c.payment_reference == event.payment_reference,
+        )
     ).first()
     if stored is not None:
         stored_at = as_utc(stored.state_at)
@@ -45,7 +49,7 @@ def record(conn: Connection, route: str, event: DisputeEvent) -> bool:
             "state_at": event.at,
             "updated_at": now(),
         },
-        conflict=("route", "dispute_id"),
+        conflict=("route", "dispute_id", "payment_reference"),
     )
     return True
 

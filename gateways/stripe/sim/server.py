@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
-from gateways.stripe.sim import control, hooks, refunds, shapes
+from gateways.stripe.sim import control, disputes, hooks, refunds, shapes
 from gateways.stripe.sim.refunds import Saved
 from gateways.stripe.sim.shapes import response
 from gateways.stripe.transformers import to_stripe_amount
@@ -54,6 +54,7 @@ class StripeSimulator(Simulator):
         self.saved: dict[str, Saved] = {}  # idempotency key -> the answer replayed
         self.in_flight: set[str] = set()  # idempotency keys whose request is executing
         self.announced: set[str] = set()  # refunds whose refund.created was sent
+        self.disputes: dict[str, dict[str, Any]] = {}  # dispute id -> Stripe's dispute object
         self.lock = threading.Lock()
         super().__init__(port=port, webhook_url=webhook_url)
 
@@ -75,6 +76,14 @@ class StripeSimulator(Simulator):
         """A refund made in the Stripe Dashboard (no hub metadata); returns its ``re_`` id."""
         payment = self.ledger.payment(payment_id)
         return self.ledger.add_dashboard_refund(payment_id, to_stripe_amount(amount, payment.currency)).id
+
+    def open_dispute(self, payment_id: str, amount: int | None = None) -> str:
+        """The cardholder disputes the payment's charge (``charge.dispute.created``); its ``du_`` id."""
+        return disputes.open_dispute(self, payment_id, amount)
+
+    def close_dispute(self, dispute_id: str, *, won: bool) -> None:
+        """The issuer decides (``charge.dispute.closed``, status ``won`` or ``lost``)."""
+        disputes.close_dispute(self, dispute_id, "won" if won else "lost")
 
     def roll_webhook_secret(self, new_secret: str) -> None:
         """Start signing with ``new_secret``; the old one keeps signing until ``expire_old_secrets``."""
@@ -133,6 +142,7 @@ class StripeSimulator(Simulator):
         app.get("/v1/refunds/<refund_id>")(self._get_refund)
         app.get("/v1/payment_intents/<intent_id>")(self._get_intent)
         app.get("/v1/charges/<charge_id>")(self._get_charge)
+        disputes.register(app, self)
         control.register(app, self)
         return app
 
@@ -204,7 +214,9 @@ class StripeSimulator(Simulator):
     def _charge_json(self, intent_id: str, with_refunds: bool) -> dict[str, Any]:
         payment = self.ledger.payment(intent_id)
         refunds = [self.refund_json(r) for r in self.ledger.refunds_of(intent_id)] if with_refunds else None
-        return shapes.charge_json(payment, self.ledger.refunded(intent_id), refunds)
+        body = shapes.charge_json(payment, self.ledger.refunded(intent_id), refunds)
+        body["disputed"] = payment.disputed or disputes.ever_disputed(self, intent_id)  # stays true, as Stripe's
+        return body
 
     def _on_change(self, refund: SimRefund) -> None:
         hooks.announce(self, refund)

@@ -114,7 +114,7 @@ def test_wrong_api_key_is_a_permanent_failure(sim, make_gateway, execution):
 
 def test_disputed_payment_is_reported_and_refused(sim, gateway, execution):
     pi = sim.create_payment(1000, "USD")
-    sim.ledger.payment(pi).disputed = True
+    sim.open_dispute(pi)  # the cardholder disputes the charge
     assert gateway.payment(pi).disputed is True
     result = gateway.refund(execution(pi, 100))
     assert (result.outcome, result.code) == (Outcome.FAILED, "charge_disputed")

@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("state_at", Timestamp, nullable=True),
         sa.Column("updated_at", Timestamp, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_disputes"),
-        sa.UniqueConstraint("route", "dispute_id", name="uq_disputes_route_dispute_id"),
+        sa.UniqueConstraint("route", "dispute_id", "payment_reference", name="uq_disputes_route_dispute_id"),
     )
     op.create_index("ix_disputes_route_payment", "disputes", ["route", "payment_reference"])
 
