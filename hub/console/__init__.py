@@ -14,6 +14,7 @@ csrf = CSRFProtect()
 
 
 def register(app: Flask) -> None:
+    from hub.console import people_pages, policy_pages  # noqa: F401 - their routes join the console's blueprint
     from hub.console.pages import bp
 
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 12 * 3600)  # as long as a session lasts

@@ -147,3 +147,16 @@ def detail_text(detail: Mapping[str, Any], currency: str = "", people: Mapping[s
             value = ", ".join(str(v) for v in value)
         parts.append(f"{key.replace('_', ' ')}: {value}")
     return " · ".join(parts)
+
+
+OUTCOME_WORDS = {
+    "approved": "Approved",
+    "review": "Sent to a person",
+    "denied": "Denied",
+    "offered": "Alternative offered",
+}
+
+
+def outcome_word(outcome: str) -> str:
+    """A simulation's outcome group (approve and approve_partial are both ``approved``)."""
+    return OUTCOME_WORDS.get(outcome, outcome.replace("_", " ").capitalize())

@@ -77,8 +77,12 @@ def build_history(conn: Connection, refund: Any, lookback_days: int, at: datetim
     return History(prior_refunds=tuple(prior), payment_disputed=disputed)
 
 
-def decided_since(conn: Connection, since: datetime, lookback_days: int) -> Iterator[Any]:
-    """SimulationRecords of every decided refund since ``since``, for ``policy simulate``.
+def decided_since(
+    conn: Connection, since: datetime, lookback_days: int, store: tuple[str, str] | None = None
+) -> Iterator[Any]:
+    """SimulationRecords of every decided refund since ``since``, for ``policy simulate``;
+    ``store`` (connector, store id): that store's only, its history within the store as the
+    pipeline builds it (the console's simulation and shadow).
 
     Each record's history is rebuilt in memory from the same rows (earlier refunds by customer,
     email or payment instrument), so the cost per record stays flat however long the history is.
@@ -86,9 +90,12 @@ def decided_since(conn: Connection, since: datetime, lookback_days: int) -> Iter
     from hub.policy import Decision, History, SimulationRecord
 
     start = since - timedelta(days=lookback_days)
+    where = [refunds.c.created_at >= start]
+    if store is not None:
+        where += [refunds.c.connector == store[0], refunds.c.store_id == store[1]]
     rows = conn.execute(
         select(*PRIOR_COLUMNS, refunds.c.decision, refunds.c.request, refunds.c.kind)
-        .where(refunds.c.created_at >= start)
+        .where(*where)
         .order_by(refunds.c.created_at)
     ).all()
     index: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
