@@ -11,9 +11,11 @@ from typing import Any, ClassVar
 from gateways.paypal import lookup, money, webhooks
 from gateways.paypal import transformers as tf
 from gateways.paypal.client import PayPalApi
+from gateways.paypal.disputes import dispute_events
 from gateways.paypal.errors import failure_of, lookup_outcome, not_found, read_error, refund_outcome
 from gateways.paypal.settings import PayPalSettings
 from hub.contracts import (
+    DisputeEvent,
     Execution,
     Gateway,
     GatewayEvent,
@@ -144,10 +146,17 @@ class PayPalGateway(Gateway):
         return webhooks.verify(self.api, self.config, self.account, inbound)
 
     def parse_webhook(self, body: bytes) -> list[GatewayEvent]:
-        try:
-            event = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ParseError(f"PayPal webhook body is not JSON: {exc}") from exc
-        if not isinstance(event, dict):
-            raise ParseError("PayPal webhook body is not a JSON object")
-        return tf.webhook_events(event)
+        return tf.webhook_events(_event(body))
+
+    def parse_disputes(self, body: bytes) -> list[DisputeEvent]:
+        return dispute_events(_event(body))
+
+
+def _event(body: bytes) -> dict[str, Any]:
+    try:
+        event = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ParseError(f"PayPal webhook body is not JSON: {exc}") from exc
+    if not isinstance(event, dict):
+        raise ParseError("PayPal webhook body is not a JSON object")
+    return event

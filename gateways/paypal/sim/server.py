@@ -22,7 +22,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 
 from gateways.paypal import money
-from gateways.paypal.sim import auth, control, hooks, refunds, shapes, signing
+from gateways.paypal.sim import auth, control, disputes, hooks, refunds, shapes, signing
 from gateways.paypal.sim.shapes import Answer
 from gateways.paypal.sim.state import AUTHORIZATION, CAPTURE, KEEP, SALE, PayPalLedger, paypal_id
 from hub.sandbox.base import Simulator
@@ -55,6 +55,7 @@ class PayPalSimulator(Simulator):
         self.lock = threading.RLock()
         self.outbox: deque[tuple[bytes, dict[str, str]]] = deque(maxlen=KEEP)  # signed webhooks, sent or not
         self.exchanges: deque[dict[str, Any]] = deque(maxlen=KEEP)  # requests and answers, for spec checks
+        self.disputes: dict[str, dict[str, Any]] = {}  # dispute id -> PayPal's dispute resource
         self.ledger = PayPalLedger(settle_after=settle_after, on_change=self._announce)
         super().__init__(port=port, webhook_url=webhook_url)
 
@@ -98,6 +99,14 @@ class PayPalSimulator(Simulator):
 
     def dispute(self, payment_id: str) -> None:
         self.ledger.payment(payment_id).disputed = True
+
+    def open_dispute(self, capture_id: str, amount: int | None = None) -> str:
+        """The buyer opens a case on the capture (``CUSTOMER.DISPUTE.CREATED``); returns its id."""
+        return disputes.open_dispute(self, capture_id, amount)
+
+    def close_dispute(self, dispute_id: str, *, won: bool) -> None:
+        """PayPal resolves the case (``CUSTOMER.DISPUTE.RESOLVED``) for the seller or the buyer."""
+        disputes.resolve(self, dispute_id, "RESOLVED_SELLER_FAVOUR" if won else "RESOLVED_BUYER_FAVOUR")
 
     def revoke_tokens(self) -> None:
         self.tokens.clear()
@@ -155,6 +164,7 @@ class PayPalSimulator(Simulator):
         ]
         for rule, method, view in routes:
             app.add_url_rule(rule, view.__name__, view, methods=[method])
+        disputes.register(app, self)
         control.register(app, self)
         return app
 
