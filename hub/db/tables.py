@@ -147,6 +147,8 @@ refunds = Table(
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
     Column("executed_at", Timestamp),
+    # a part of a refund paid back across several tenders: the refund it is a part of (hub.ledger.tenders)
+    Column("parent_id", String(32)),
     UniqueConstraint("store_id", "connector", "source_ref", name="uq_refunds_store_source"),
 )
 Index("ix_refunds_state", refunds.c.state, refunds.c.updated_at)
@@ -156,6 +158,7 @@ Index("ix_refunds_customer", refunds.c.store_id, refunds.c.customer_email)
 Index("ix_refunds_created", refunds.c.created_at)
 Index("ix_refunds_queue", refunds.c.state, refunds.c.created_at)
 Index("ix_refunds_store_created", refunds.c.store_id, refunds.c.created_at)
+Index("ix_refunds_parent", refunds.c.parent_id)
 
 audit = Table(
     "audit",

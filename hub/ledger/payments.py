@@ -84,12 +84,8 @@ def lock(conn: Connection, payment_id: int) -> Payment:
     return from_row(Payment, conn.execute(query, {"payment_id": payment_id}).one())
 
 
-def reserve(conn: Connection, refund_id: str, payment_id: int, amount: int, *, expect: str | tuple[str, ...]) -> None:
-    """Approve ``amount`` against the payment's refundable balance, or raise.
-
-    Must run inside a write transaction; the payment row lock serializes concurrent reservations.
-    """
-    payment = lock(conn, payment_id)
+def refuse_in_doubt(conn: Connection, payment_id: int, refund_id: str) -> None:
+    """Raise ``PaymentBusy`` while another refund on the payment is in doubt (invariant 3)."""
     in_doubt = conn.execute(
         select(refunds.c.id).where(
             refunds.c.payment_id == payment_id, refunds.c.state.in_(states.IN_DOUBT), refunds.c.id != refund_id
@@ -97,6 +93,23 @@ def reserve(conn: Connection, refund_id: str, payment_id: int, amount: int, *, e
     ).first()
     if in_doubt is not None:
         raise PaymentBusy(f"refund {in_doubt.id} on this payment is still unresolved")
+
+
+def reserve(conn: Connection, refund_id: str, payment_id: int, amount: int, *, expect: str | tuple[str, ...]) -> None:
+    """Approve ``amount`` against the payment's refundable balance, or raise.
+
+    Must run inside a write transaction; the payment row lock serializes concurrent reservations.
+    A refund decided across several tenders is split into parts, each reserved on its own tender
+    (``hub.ledger.tenders.reserve_split``).
+    """
+    from hub.ledger import tenders  # tenders builds on this module's lock and balance
+
+    plan = tenders.plan_of(conn, refund_id)
+    if len(plan) > 1:  # an order paid more than one way: the amount is split across its tenders
+        tenders.reserve_split(conn, refund_id, plan, amount, expect=expect)
+        return
+    payment = lock(conn, payment_id)
+    refuse_in_doubt(conn, payment_id, refund_id)
     already = committed(conn, payment_id, excluding=refund_id)
     if already + amount > payment.captured:
         raise OverRefund(

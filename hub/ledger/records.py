@@ -66,6 +66,7 @@ class Refund:
     created_at: datetime
     updated_at: datetime
     executed_at: datetime | None
+    parent_id: str | None = None  # a part of a refund paid back across several tenders
 
 
 @dataclass(frozen=True, slots=True)

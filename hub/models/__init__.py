@@ -10,6 +10,7 @@ from hub.models.request import (
     ProductKind,
     ReasonCode,
     RefundRequest,
+    TenderKind,
 )
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "RefundRecorded",
     "RefundRequest",
     "RefundRequested",
+    "TenderKind",
 ]

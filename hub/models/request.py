@@ -95,8 +95,18 @@ class OrderFacts(Frozen):
     )
 
 
+class TenderKind(str, Enum):
+    """What kind of money a tender is: the allocation strategies tell store credit from a payment."""
+
+    PAYMENT = "payment"  # a card, wallet or bank payment through a gateway
+    GIFT_CARD = "gift_card"
+    STORE_CREDIT = "store_credit"
+
+
 class Payment(Frozen):
-    """A payment on the order, as the platform labels it and the hub will route it."""
+    """One tender of the order (a payment, a capture of one, a gift card or store credit), as the
+    platform labels it and the hub will route it. An order paid more than one way has several; the
+    refund is allocated across them (``hub.ledger.tenders``)."""
 
     platform_label: str = Field(description="the platform's gateway label, e.g. 'stripe', 'shopify_payments'")
     gateway: str | None = Field(default=None, description="hub gateway name once routed, or 'platform'/'none'")
@@ -104,6 +114,13 @@ class Payment(Frozen):
     captured: int = Field(ge=0)
     currency: str
     extra: dict[str, str] = Field(default_factory=dict, description="e.g. stripe_intent_id, paypal_order_id, intent")
+    tender: TenderKind = TenderKind.PAYMENT
+    refundable: int | None = Field(
+        default=None, ge=0, description="what the platform says can still be refunded on it (None: not told)"
+    )
+    suggested: int | None = Field(
+        default=None, ge=0, description="the platform's own share of this request for it (Shopify suggestedRefund)"
+    )
 
     _currency = field_validator("currency")(lambda v: normalize_currency(v))
 

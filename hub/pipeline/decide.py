@@ -18,14 +18,14 @@ from typing import Any
 
 from hub.contracts import Connector, StoreContext
 from hub.errors import OverRefund, PaymentBusy
-from hub.ledger import audit, payments, policies, states
+from hub.ledger import audit, payments, policies, states, tenders
 from hub.ledger import outbox as jobs
 from hub.ledger import refunds as ledger
 from hub.ledger.history import build_history
 from hub.ledger.outbox import JobKind
 from hub.ledger.records import Refund
 from hub.ledger.unit import Unit, read, write
-from hub.models import RefundRequest
+from hub.models import Payment, RefundRequest
 from hub.pipeline.routing import NoRoute, gateway_account, route_for
 from hub.runtime.bootstrap import Hub
 from hub.runtime.metrics import DECISIONS
@@ -70,12 +70,18 @@ def decide(hub: Hub, refund_id: str, now: datetime | None = None) -> str | None:
     store = hub.stores[refund.connector].get(refund.store_id)
     if store is None:
         return _to_review(hub, refund_id, "store is disabled or unknown")
-    route, no_route = _route(store, hub.connectors[refund.connector], request)
-    unchecked = _refresh_payment(hub, store.id, route, request)
+    routes, no_route = _routes(store, hub.connectors[refund.connector], request)
+    route = routes[0] if routes else None
+    unchecked = _refresh_payments(hub, store.id, routes, request)
     with write(hub.engine) as conn:
-        payment = request.payments[0] if request.payments else None
-        payment_id = payments.upsert(conn, store.id, route or "unrouted", payment) if payment else None
+        placed = [
+            payments.upsert(conn, store.id, r or "unrouted", p) for p, r in zip(request.payments, routes, strict=False)
+        ]
+        payment_id = placed[0] if placed else None
         ledger.set_payment(conn, refund_id, payment_id, route)
+        tenders.save_plan(
+            conn, refund_id, [(p, r or "unrouted") for p, r in zip(placed, routes, strict=False)], _strategy(store)
+        )
         refund = ledger.get(conn, refund_id)
         assert refund is not None
         verdict = _evaluate(hub, conn, refund, request, now)
@@ -83,6 +89,13 @@ def decide(hub: Hub, refund_id: str, now: datetime | None = None) -> str | None:
             verdict.hold("route_problem", no_route)
         if unchecked:  # never move money the payment may be disputed for
             verdict.hold("dispute_unchecked", unchecked)
+        disputed = [
+            p.reference
+            for p, pid in zip(request.payments[1:], placed[1:], strict=False)
+            if payments.is_disputed(conn, pid)
+        ]
+        if disputed:  # the policy saw the first tender's flag; any other tender's holds it too
+            verdict.hold("dispute", f"tender {', '.join(disputed)} is disputed")
         _apply(conn, refund_id, payment_id, verdict)
         _record(conn, refund_id, verdict)
         _shadow(hub, conn, refund_id, request, verdict, now)
@@ -91,14 +104,28 @@ def decide(hub: Hub, refund_id: str, now: datetime | None = None) -> str | None:
     return verdict.state
 
 
-def _route(store: StoreContext, connector: Connector, request: RefundRequest) -> tuple[str | None, str | None]:
-    """(route, why there is none)."""
+def _routes(store: StoreContext, connector: Connector, request: RefundRequest) -> tuple[list[str | None], str | None]:
+    """The route of every tender, in order, and why one has none (the refund then goes to a person)."""
     if not request.payments:
-        return None, "the request names no payment"
-    try:
-        return route_for(store, connector, request.payments[0]), None
-    except NoRoute as exc:
-        return None, str(exc)
+        return [], "the request names no payment"
+    routes: list[str | None] = []
+    problems: list[str] = []
+    for payment in request.payments:
+        try:
+            routes.append(route_for(store, connector, payment))
+        except NoRoute as exc:
+            routes.append(None)
+            problems.append(str(exc))
+    return routes, "; ".join(problems) or None
+
+
+def _strategy(store: StoreContext) -> str:
+    """How the store splits a refund across tenders where the platform suggests nothing."""
+    chosen = str(store.settings.get("tender_strategy") or tenders.DEFAULT_STRATEGY)
+    if chosen not in tenders.STRATEGIES:
+        log.warning("store %s: unknown tender_strategy %r, using %s", store.id, chosen, tenders.DEFAULT_STRATEGY)
+        return tenders.DEFAULT_STRATEGY
+    return chosen
 
 
 def _evaluate(hub: Hub, conn: Unit, refund: Refund, request: RefundRequest, now: datetime) -> Verdict:
@@ -140,8 +167,8 @@ def _record(conn: Unit, refund_id: str, verdict: Verdict) -> None:
         policy_version=decision.policy_version,
         **{k: v for k, v in verdict.detail.items() if k != "decision"},
     )
-    if verdict.state == states.APPROVED:
-        jobs.add(conn, JobKind.REFUND, refund_id)
+    if verdict.state == states.APPROVED and not tenders.plan_of(conn, refund_id):
+        jobs.add(conn, JobKind.REFUND, refund_id)  # a refund split across tenders has a job per part
     elif verdict.state in (states.DENIED, states.OFFERED):
         jobs.add(conn, JobKind.NOTIFY, refund_id)  # durable: a platform hiccup must not swallow the note
 
@@ -169,16 +196,25 @@ def _shadow(hub: Hub, conn: Unit, refund_id: str, request: RefundRequest, verdic
     )
 
 
-def _refresh_payment(hub: Hub, store_id: str, route: str | None, request: RefundRequest) -> str | None:
+def _refresh_payments(hub: Hub, store_id: str, routes: list[str | None], request: RefundRequest) -> str | None:
+    """The dispute flag of every gateway-routed tender; why one could not be read, if one could not."""
+    problems = [
+        problem
+        for payment, route in zip(request.payments, routes, strict=False)
+        if (problem := _refresh_payment(hub, store_id, route, payment))
+    ]
+    return "; ".join(problems)[:500] or None
+
+
+def _refresh_payment(hub: Hub, store_id: str, route: str | None, payment: Payment) -> str | None:
     """Ask the gateway for the payment's dispute flag (never refund money under dispute).
 
     Returns why the flag could not be checked, if it could not: an approval then goes to review
     (a person decides) rather than trusting a flag nobody read — a lookup that keeps failing must
     neither block the refund forever nor let money go back on a disputed payment."""
     account = gateway_account(route or "")
-    if account is None or account not in hub.gateways or not request.payments:
+    if account is None or account not in hub.gateways:
         return None
-    payment = request.payments[0]
     try:
         state = hub.gateways[account].payment(payment.reference, payment.extra)
     except Exception as exc:  # noqa: BLE001 - any failure to read the flag sends an approval to a person

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from hub.contracts import Outcome, RefundResult
-from hub.ledger import audit, states
+from hub.ledger import audit, states, tenders
 from hub.ledger import outbox as jobs
 from hub.ledger import refunds as ledger
 from hub.ledger.outbox import JobKind
@@ -78,6 +78,8 @@ def settle(
         queued = settled.applied and result.outcome is Outcome.UNAVAILABLE
         if settled.applied and settled.state == states.SUCCEEDED and not inline:
             queued = jobs.ensure(conn, JobKind.WRITE_BACK, refund_id)
+        if settled.applied and settled.refund is not None and settled.refund.parent_id:
+            tenders.roll_up(conn, settled.refund.parent_id)  # a part moved: where does its refund stand
     if queued:
         hub.dispatcher.wake()
     return settled

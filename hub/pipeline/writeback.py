@@ -11,7 +11,7 @@ import logging
 from datetime import timedelta
 
 from hub.contracts import Outcome, WriteBack
-from hub.ledger import audit, claims, states
+from hub.ledger import audit, claims, states, tenders
 from hub.ledger import refunds as ledger
 from hub.ledger.outbox import JobRun
 from hub.ledger.records import Refund
@@ -47,10 +47,12 @@ def write_back(
     if row is None:
         with read(hub.engine) as conn:
             row = ledger.get(conn, refund_id)
+    if row is not None and (row.route == tenders.SPLIT_ROUTE or (row.parent_id and row.state != states.SUCCEEDED)):
+        return _roll_up(hub, row, job)  # a split refund is written back by its parts, each on its own
     if row is None or row.state != states.SUCCEEDED:
         return row.state if row is not None else None
     if row.route in (PLATFORM, NONE):  # the platform recorded it itself; its echo confirms it
-        _written_back(hub, refund_id, row.gateway_refund_id, job, by=row.route)
+        _written_back(hub, refund_id, row.gateway_refund_id, job, by=row.route, parent_id=row.parent_id)
         return states.WRITTEN_BACK
     if not claimed:
         with write(hub.engine) as conn:
@@ -66,7 +68,7 @@ def write_back(
     except Exception as exc:  # noqa: BLE001 - any refusal of the store is retried by the job
         _give_back(hub, refund_id, str(exc))
         raise WriteBackFailed(str(exc)) from exc
-    _written_back(hub, refund_id, result.reference, job)
+    _written_back(hub, refund_id, result.reference, job, parent_id=row.parent_id)
     return states.WRITTEN_BACK
 
 
@@ -90,8 +92,16 @@ def _writeback_of(row: Refund, request: RefundRequest | None) -> WriteBack:
     )
 
 
-def _written_back(hub: Hub, refund_id: str, reference: str | None, job: JobRun | None, by: str | None = None) -> None:
-    """``succeeded → written_back`` (the claim released with it); ``job`` finishes in the same commit."""
+def _written_back(
+    hub: Hub,
+    refund_id: str,
+    reference: str | None,
+    job: JobRun | None,
+    by: str | None = None,
+    parent_id: str | None = None,
+) -> None:
+    """``succeeded → written_back`` (the claim released with it); ``job`` finishes in the same commit.
+    A part (``parent_id``) brings its refund along."""
     with write(hub.engine) as conn:
         ledger.transition(
             conn,
@@ -103,8 +113,19 @@ def _written_back(hub: Hub, refund_id: str, reference: str | None, job: JobRun |
         )
         detail = {"by": by} if by else {"reference": reference}
         audit.write(conn, "worker", "written_back", refund_id=refund_id, **detail)
+        if parent_id:
+            tenders.roll_up(conn, parent_id)
         if job is not None:
             job.finish(conn)
+
+
+def _roll_up(hub: Hub, row: Refund, job: JobRun | None) -> str | None:
+    """A split refund's (or a settled part's) write-back: bring the refund to where its parts stand."""
+    with write(hub.engine) as conn:
+        state = tenders.roll_up(conn, row.parent_id or row.id)
+        if job is not None:
+            job.finish(conn)
+    return state if row.parent_id is None else row.state
 
 
 def _give_back(hub: Hub, refund_id: str, error: str) -> None:
