@@ -9,12 +9,15 @@ Fast duties, every ``janitor_interval`` in their own loop so nothing slow holds 
 1. ``expire``: executions whose lease expired become ``unknown`` (the call may have gone out);
 2. ``resolve``: ``pending``/``unknown`` refunds are resolved by asking the executor;
 3. ``redrive``: refunds stuck ``requested`` get a decide job, ``succeeded`` ones a write-back job
-   (never a second open one); runnable jobs wake a worker (a queue message may have been lost).
+   (never a second open one); runnable jobs wake a worker (a queue message may have been lost);
+4. ``webhooks``: outgoing webhook endpoints whose backoff has passed get what they are owed
+   (``hub.outgoing.deliver``; a job sends new messages at once).
 Slow duties, in a second loop:
-4. ``poll:<connector>:<store>``: stores that cannot push are polled page by page, webhook
+5. ``poll:<connector>:<store>``: stores that cannot push are polled page by page, webhook
    subscriptions checked (``hub.pipeline.polling``);
-5. ``prune``: old processed deliveries, old dead letters, finished jobs (dedupe keys outlive
-   retries ≥ 7 days) and expired store state (install nonces).
+6. ``prune``: old processed deliveries, old dead letters, finished jobs (dedupe keys outlive
+   retries ≥ 7 days) and expired store state (install nonces);
+7. ``audit_report``: every ``[audit] report_every_days`` the audit report per store (``hub.outgoing.report``).
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from hub.ledger import refunds as ledger
 from hub.ledger.outbox import JobKind
 from hub.ledger.stores import prune_expired_state
 from hub.ledger.unit import write
+from hub.outgoing.deliver import deliver_due
+from hub.outgoing.report import audit_report_duty
 from hub.pipeline.polling import CURSOR_KEY, poll_store
 from hub.pipeline.resolve import expire_executions, resolve_unsettled
 from hub.runtime.bootstrap import Hub
@@ -61,6 +66,7 @@ def fast_duties(hub: Hub) -> list[Duty]:
         Duty("expire", interval, lease, lambda h, now: Counter(expired=expire_executions(h, now))),
         Duty("resolve", interval, lease, resolve_unsettled),
         Duty("redrive", interval, lease, redrive_stuck),
+        Duty("webhooks", interval, lease, lambda h, now: deliver_due(h)),  # the real clock: receivers check it
     ]
 
 
@@ -71,7 +77,8 @@ def slow_duties(hub: Hub) -> list[Duty]:
         for name in hub.connectors
         for store in hub.stores[name].all()
     ]
-    return [*polls, Duty("prune", PRUNE_EVERY, lease, lambda h, now: Counter(pruned=prune(h, now)))]
+    report = Duty("audit_report", hub.config.audit.report_every_days * 86400, lease, audit_report_duty)
+    return [*polls, Duty("prune", PRUNE_EVERY, lease, lambda h, now: Counter(pruned=prune(h, now))), report]
 
 
 def _poller(name: str, store_id: str) -> Callable[[Hub, datetime], Counter[str]]:

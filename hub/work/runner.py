@@ -11,6 +11,7 @@ from hub.errors import PlatformError
 from hub.ledger import outbox as jobs
 from hub.ledger.outbox import ClaimedJob, JobKind, JobRun
 from hub.ledger.unit import TransientStorageError, Unit, write
+from hub.outgoing.deliver import deliver_endpoint
 from hub.pipeline.decide import TryLater, decide
 from hub.pipeline.deliveries import dead_letter, process_delivery
 from hub.pipeline.execute import Taken, execute, take
@@ -29,6 +30,7 @@ HANDLERS: dict[str, Handler] = {
     JobKind.DECIDE: lambda hub, subject, run, taken: decide(hub, subject),
     JobKind.NOTIFY: lambda hub, subject, run, taken: tell_customer(hub, subject),
     JobKind.WRITE_BACK: lambda hub, subject, run, taken: write_back(hub, subject, job=run),
+    JobKind.WEBHOOK: lambda hub, subject, run, taken: deliver_endpoint(hub, subject),
 }
 
 

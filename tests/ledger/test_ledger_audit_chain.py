@@ -13,8 +13,8 @@ from hub.db.migrate import upgrade
 from hub.db.tables import audit
 from hub.db.tables_outgoing import audit_chains
 from hub.ledger import audit as trail
-from hub.ledger import states
 from hub.ledger import refunds as ledger
+from hub.ledger import states
 from hub.ledger.audit_chain import GENESIS, HUB_CHAIN, digest
 from tests.ledger.conftest import request
 
@@ -22,7 +22,7 @@ from tests.ledger.conftest import request
 @pytest.fixture
 def db(any_engine: sa.Engine) -> Iterator[sa.Engine]:
     upgrade(any_engine)
-    yield any_engine
+    return any_engine
 
 
 def open_refund(conn: sa.Connection, source_ref: str, store_id: str = "s1") -> str:
@@ -66,7 +66,9 @@ def test_each_store_has_its_own_chain_linked_by_hashes(db: sa.Engine) -> None:
         rows = conn.execute(sa.select(audit).order_by(audit.c.id)).all()
         result = trail.verify(conn)
     assert [(r.chain, r.seq) for r in rows] == [("s1", 1), ("s2", 1), ("s1", 2), ("s2", 2), (HUB_CHAIN, 1)]
-    assert rows[0].prev_hash == GENESIS and rows[2].prev_hash == rows[0].hash and rows[3].prev_hash == rows[1].hash
+    assert rows[0].prev_hash == GENESIS
+    assert rows[2].prev_hash == rows[0].hash
+    assert rows[3].prev_hash == rows[1].hash
     assert result.ok, problems(db)
     assert {c.chain: (c.entries, c.last_hash) for c in result.chains} == {
         "s1": (2, rows[2].hash),
@@ -160,7 +162,9 @@ def test_entries_from_before_the_chain_are_reported_and_late_unchained_ones_refu
     seeded(db, 2)
     with db.connect() as conn:
         result = trail.verify(conn)
-    assert result.ok and result.unchained == 2 and result.unchained_last_id == 2
+    assert result.ok
+    assert result.unchained == 2
+    assert result.unchained_last_id == 2
     with db.begin() as conn:
         conn.execute(sa.insert(audit).values(**legacy))
     assert problems(db) == ["1 unchained entries were written after the chain began (inserted by hand?)"]
