@@ -50,12 +50,17 @@ class Shop:
         assert store is not None
         directory.save(STORE, settings={**store.settings, "two_approvers_above": minor}, credentials=store.credentials)
 
-    def in_review(self, order_id: str, captured: int = 1000, asked: int = 3500) -> Any:
-        """A refund the policy sends to a person: more is asked than was captured."""
+    def request(self, order_id: str, captured: int, asked: int) -> Any:
+        """A refund asked for on a new order, decided by the store's policy (and carried out when approved)."""
         self.world.order(order_id, captured)
         self.world.platform.request_refund(order_id, asked, request_id=f"rq-{order_id}")
         self.world.hub.settle(senders=[self.world.platform.sender])
         [refund] = [r for r in self.world.hub.refunds() if r.order_id == order_id]
+        return refund
+
+    def in_review(self, order_id: str, captured: int = 1000, asked: int = 3500) -> Any:
+        """A refund the policy sends to a person: more is asked than was captured."""
+        refund = self.request(order_id, captured, asked)
         assert refund.state == states.REVIEW
         return refund
 
@@ -91,6 +96,22 @@ def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert found, "the page has no CSRF token"
     return found.group(1)
+
+
+def login(client: Any, email: str, password: str = PASSWORD, code: str | None = None) -> Any:
+    """Sign in through the login form (CSRF token and all) with a Flask test client."""
+    token = csrf_of(client.get("/login").text)
+    data = {"email": email, "password": password, "csrf_token": token}
+    if code is not None:
+        data["code"] = code
+    return client.post("/login", data=data)
+
+
+def client_of(shop: Shop, email: str) -> Any:
+    """A test client of its own (its own cookies) signed in as ``email``."""
+    client = shop.world.hub.app.test_client()
+    assert login(client, email).status_code == 302
+    return client
 
 
 # --- the browser ----------------------------------------------------------------------------

@@ -6,19 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from hub.ledger import states
-from tests.console.conftest import OTHER_STORE, PASSWORD, csrf_of
+from tests.console.conftest import OTHER_STORE, PASSWORD, csrf_of, login
 from tests.hub.conftest import STORE
 
 
-def _login(client: Any, email: str, password: str = PASSWORD, code: str | None = None) -> Any:
-    token = csrf_of(client.get("/login").text)
-    data = {"email": email, "password": password, "csrf_token": token}
-    if code is not None:
-        data["code"] = code
-    return client.post("/login", data=data)
-
-
-def test_pages_need_a_session_and_send_to_login(shop: Any) -> None:
+def test_pages_need_a_session_and_send_tologin(shop: Any) -> None:
     client = shop.world.hub.client
     for path in ("/", "/queue", "/refunds", "/refunds/rf_x", "/deliveries", "/stores"):
         answer = client.get(path)
@@ -32,7 +24,7 @@ def test_login_rotates_the_session_and_logout_ends_it(shop: Any) -> None:
     client = shop.world.hub.client
     with client.session_transaction() as sess:
         sess["planted"] = "by an attacker"
-    answer = _login(client, "ana@example.com")
+    answer = login(client, "ana@example.com")
     assert (answer.status_code, answer.headers["Location"]) == (302, "/queue")
     with client.session_transaction() as sess:
         assert "planted" not in sess
@@ -49,15 +41,15 @@ def test_wrong_password_and_second_factor(shop: Any) -> None:
 
     shop.person("ana@example.com")
     client = shop.world.hub.client
-    wrong = _login(client, "ana@example.com", "nope")
+    wrong = login(client, "ana@example.com", "nope")
     assert wrong.status_code == 401
     assert "wrong e-mail or password" in wrong.text
     secret = pyotp.random_base32()
     shop.hub.accounts.set_totp("ana@example.com", secret)
-    asked = _login(client, "ana@example.com")
+    asked = login(client, "ana@example.com")
     assert asked.status_code == 401
     assert 'name="code"' in asked.text
-    assert _login(client, "ana@example.com", code=pyotp.TOTP(secret).now()).status_code == 302
+    assert login(client, "ana@example.com", code=pyotp.TOTP(secret).now()).status_code == 302
 
 
 def test_next_only_goes_to_this_site(shop: Any) -> None:
@@ -78,7 +70,7 @@ def test_console_forms_need_the_csrf_token_but_the_api_does_not(shop: Any) -> No
     shop.person("ana@example.com")
     refund = shop.in_review("6101")
     client = shop.world.hub.client
-    _login(client, "ana@example.com")
+    login(client, "ana@example.com")
     refused = client.post(f"/refunds/{refund.id}/note", data={"body": "hi"})
     assert refused.status_code == 400
     assert "The form expired" in refused.text
@@ -97,7 +89,7 @@ def test_another_tenants_refund_is_a_404_page_and_absent_from_lists(shop: Any) -
     theirs = shop.in_review("6202")
     shop.move_to_store(theirs.id, OTHER_STORE)
     client = shop.world.hub.client
-    _login(client, "ana@example.com")
+    login(client, "ana@example.com")
     page = client.get(f"/refunds/{theirs.id}")
     assert page.status_code == 404
     assert "<html" in page.text
@@ -123,7 +115,7 @@ def test_refund_list_pages_by_keyset_and_filters(shop: Any) -> None:
     for n in range(3):
         ids.append(shop.in_review(f"63{n:02}", asked=2000 + n).id)
     client = shop.world.hub.client
-    _login(client, "ana@example.com")
+    login(client, "ana@example.com")
     text = client.get("/refunds?currency=USD&min=20.01&max=20.02").text
     assert ids[0] not in text
     assert ids[1] in text
