@@ -22,28 +22,6 @@ from hub.ledger.records import AuditEntry, DeliverySummary, Refund, as_utc, from
 MAX_PAGE = 500
 
 
-def refund_list(
-    conn: Connection,
-    *,
-    limit: int,
-    state: str | None = None,
-    store_id: str | None = None,
-    scope: StoreScope = ALL_STORES,
-) -> list[Refund]:
-    """Refunds newest first within ``scope``, optionally of one state or store; at most ``MAX_PAGE``."""
-    query = (
-        select(refunds)
-        .where(scope.clause(refunds.c.connector, refunds.c.store_id))
-        .order_by(refunds.c.created_at.desc())
-        .limit(min(limit, MAX_PAGE))
-    )
-    if state is not None:
-        query = query.where(refunds.c.state == state)
-    if store_id is not None:
-        query = query.where(refunds.c.store_id == store_id)
-    return [from_row(Refund, row) for row in conn.execute(query)]
-
-
 def trail(conn: Connection, refund_id: str) -> list[AuditEntry]:
     """The refund's audit trail, oldest first."""
     rows = conn.execute(select(audit).where(audit.c.refund_id == refund_id).order_by(audit.c.id))
@@ -63,9 +41,7 @@ def refund_with_trail(
     return from_row(Refund, row), trail(conn, refund_id)
 
 
-def delivery_list(
-    conn: Connection, status: str, limit: int, scope: StoreScope = ALL_STORES
-) -> list[DeliverySummary]:
+def delivery_list(conn: Connection, status: str, limit: int, scope: StoreScope = ALL_STORES) -> list[DeliverySummary]:
     """Deliveries in ``status`` (dead letters by default in the API) within ``scope``, newest first."""
     d = deliveries_table
     rows = conn.execute(
@@ -79,9 +55,7 @@ def delivery_list(
 
 def delivery_visible(conn: Connection, delivery_id: str, scope: StoreScope) -> bool:
     d = deliveries_table
-    found = conn.execute(
-        select(d.c.id).where(d.c.id == delivery_id, scope.clause(d.c.connector, d.c.store_id))
-    ).first()
+    found = conn.execute(select(d.c.id).where(d.c.id == delivery_id, scope.clause(d.c.connector, d.c.store_id))).first()
     return found is not None
 
 
@@ -172,6 +146,9 @@ def refund_search(
     *,
     store_id: str | None = None,
     state: str | None = None,
+    connector: str | None = None,
+    route: str | None = None,
+    reason: str | None = None,
     created_from: datetime | None = None,
     created_before: datetime | None = None,
     currency: str | None = None,
@@ -181,7 +158,8 @@ def refund_search(
     cursor: tuple[datetime, str] | None = None,
 ) -> list[Refund]:
     """Refunds within ``scope`` newest first, filtered; keyset paging on ``(created_at, id)``
-    (``cursor``: the last row of the previous page). Amounts are minor units of ``currency``."""
+    (``cursor``: the last row of the previous page). Amounts are minor units of ``currency``;
+    ``route`` is ``gateway:<account>``, ``platform`` or ``none``; ``reason`` the normalized code."""
     r = refunds
     query = (
         select(r)
@@ -194,6 +172,12 @@ def refund_search(
         filters.append(r.c.store_id == store_id)
     if state:
         filters.append(r.c.state == state)
+    if connector:
+        filters.append(r.c.connector == connector)
+    if route:
+        filters.append(r.c.route == route)
+    if reason:
+        filters.append(r.c.request["reason"].as_string() == reason)
     if created_from is not None:
         filters.append(r.c.created_at >= created_from)
     if created_before is not None:

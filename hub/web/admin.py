@@ -3,14 +3,13 @@ dead letters and replay. ``/api/openapi.json`` describes it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.ledger import privacy, views
-from hub.ledger.records import AuditEntry, Refund
+from hub.ledger import deliveries, privacy, views
+from hub.ledger.records import Refund
 from hub.ledger.unit import read
 from hub.people import roles
 from hub.people.accounts import Principal
@@ -18,9 +17,12 @@ from hub.web.app import current_hub
 from hub.web.auth import fail, principal, requires
 from hub.web.bodies import BadRequest, int_arg, json_body
 from hub.web.openapi import DOCUMENT
+from hub.web.paging import amount_arg, cursor_arg, cursor_of, state_arg, text_arg, time_arg
+from hub.web.refund_json import DeliveryList, RefundPage, ReplayAnswer, ReviewAnswer, refund_out
 
 bp = Blueprint("admin", __name__, url_prefix="/api")
 PAGE = 100
+DELIVERY_STATUSES = (deliveries.DEAD, deliveries.RECEIVED, deliveries.DONE, deliveries.IGNORED, deliveries.ACK)
 
 
 class ReviewBody(BaseModel):
@@ -30,7 +32,6 @@ class ReviewBody(BaseModel):
     amount: int | None = Field(default=None, gt=0)  # minor units; approve only; default: the whole request
     note: str = Field(default="", max_length=2000)
     by: str | None = Field(default=None, min_length=1, max_length=100)  # the operator token only: on whose behalf
-
 
 
 @bp.errorhandler(BadRequest)
@@ -48,35 +49,6 @@ def _visible(refund: Refund) -> bool:
     return _who().stores.allows(refund.connector, refund.store_id)
 
 
-def _refund_json(row: Refund, trail: Sequence[AuditEntry] | None = None) -> dict[str, Any]:
-    data = {
-        "id": row.id,
-        "state": row.state,
-        "kind": row.kind,
-        "connector": row.connector,
-        "store_id": row.store_id,
-        "order_id": row.order_id,
-        "source_ref": row.source_ref,
-        "amount": row.amount,
-        "approved_amount": row.approved_amount,
-        "currency": row.currency,
-        "route": row.route,
-        "gateway_refund_id": row.gateway_refund_id,
-        "writeback_ref": row.writeback_ref,
-        "money_moved": row.money_moved,
-        "policy_version": row.policy_version,
-        "decision": row.decision,
-        "last_error": row.last_error,
-        "created_at": row.created_at.isoformat(),
-        "updated_at": row.updated_at.isoformat(),
-    }
-    if trail is not None:
-        data["audit"] = [
-            {"at": a.at.isoformat(), "actor": a.actor, "action": a.action, "detail": a.detail} for a in trail
-        ]
-    return data
-
-
 @bp.get("/openapi.json")
 def openapi() -> Response:
     return jsonify(DOCUMENT)
@@ -85,15 +57,29 @@ def openapi() -> Response:
 @bp.get("/refunds")
 @requires(roles.READ, current_hub)
 def list_refunds() -> Response:
+    """Newest first, filtered, a page at a time (``next_cursor``); only the caller's stores."""
+    limit = int_arg(request, "limit", PAGE, low=1, high=views.MAX_PAGE)
     with read(current_hub().engine) as conn:
-        rows = views.refund_list(
+        rows = views.refund_search(
             conn,
-            limit=int_arg(request, "limit", PAGE, low=1, high=views.MAX_PAGE),
-            state=request.args.get("state"),
-            store_id=request.args.get("store_id"),
-            scope=_who().stores,
+            _who().stores,
+            limit=limit + 1,
+            cursor=cursor_arg(request),
+            store_id=text_arg(request, "store_id"),
+            state=state_arg(request),
+            connector=text_arg(request, "connector", longest=64),
+            route=text_arg(request, "route", longest=128),
+            reason=text_arg(request, "reason", longest=32),
+            currency=text_arg(request, "currency", longest=3),
+            created_from=time_arg(request, "created_from"),
+            created_before=time_arg(request, "created_before"),
+            amount_min=amount_arg(request, "amount_min"),
+            amount_max=amount_arg(request, "amount_max"),
         )
-    return jsonify(refunds=[_refund_json(r) for r in rows])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    after = cursor_of(rows[-1].created_at, rows[-1].id) if more else None
+    return _answer(RefundPage(refunds=[refund_out(r) for r in rows], next_cursor=after))
 
 
 @bp.get("/refunds/<refund_id>")
@@ -103,7 +89,11 @@ def show_refund(refund_id: str) -> Any:
         found = views.refund_with_trail(conn, refund_id, _who().stores)
     if found is None:
         return fail(404, "not_found", f"no refund {refund_id}")
-    return jsonify(_refund_json(*found))
+    return _answer(refund_out(*found))
+
+
+def _answer(model: BaseModel) -> Response:
+    return current_app.response_class(model.model_dump_json(), mimetype="application/json")
 
 
 @bp.post("/refunds/<refund_id>/<verdict>")
@@ -137,29 +127,18 @@ def review(refund_id: str, verdict: str) -> Any:
         return fail(404, "not_found", f"no refund {refund_id}")
     except Exception as exc:  # noqa: BLE001 - not in review, over the balance, raced: the caller's conflict
         return fail(409, "conflict", str(exc))
-    return jsonify(id=refund_id, state=outcome.state, awaiting_checker=outcome.awaiting_checker)
+    return _answer(ReviewAnswer(id=refund_id, state=outcome.state, awaiting_checker=outcome.awaiting_checker))
 
 
 @bp.get("/deliveries")
 @requires(roles.DELIVERIES, current_hub)
 def list_deliveries() -> Response:
     status = request.args.get("status", "dead")
+    if status not in DELIVERY_STATUSES:
+        raise BadRequest("invalid_status", f"status must be one of {', '.join(DELIVERY_STATUSES)}")
     with read(current_hub().engine) as conn:
         rows = views.delivery_list(conn, status, PAGE, _who().stores)
-    return jsonify(
-        deliveries=[
-            {
-                "id": r.id,
-                "connector": r.connector,
-                "store_id": r.store_id,
-                "topic": r.topic,
-                "status": r.status,
-                "error": r.error,
-                "received_at": r.received_at.isoformat(),
-            }
-            for r in rows
-        ]
-    )
+    return _answer(DeliveryList(deliveries=rows))
 
 
 @bp.get("/data-exports")
@@ -183,4 +162,4 @@ def replay_delivery(delivery_id: str) -> Any:
             return fail(404, "not_found", f"no delivery {delivery_id}")
     if not replay(current_hub(), delivery_id, who="admin" if who.user_id is None else who.actor):
         return fail(409, "not_replayable", f"delivery {delivery_id} is already queued")
-    return jsonify(id=delivery_id, status="received")
+    return _answer(ReplayAnswer(id=delivery_id, status="received"))

@@ -75,7 +75,8 @@ def test_refund_in_review_is_approved_through_the_admin_api(world: World) -> Non
     world.hub.settle(senders=[world.platform.sender, world.gateway.sender])
     shown = world.hub.client.get(f"/api/refunds/{refund.id}", headers=ADMIN).json
     assert shown["state"] == states.WRITTEN_BACK
-    assert shown["approved_amount"] == 1000
+    assert shown["amounts"] == {"requested": 2000, "approved": 1000, "refunded": 1000}
+    assert shown["money_moved"] is True
     assert any(entry["actor"] == "admin:ana" for entry in shown["audit"])
     assert world.hub.client.get("/api/refunds?state=written_back", headers=ADMIN).json["refunds"][0]["id"] == refund.id
 
