@@ -1,4 +1,5 @@
-"""Tables of the assurance features: the head of each store's audit chain, and outgoing webhooks
+"""Tables of the assurance features: the head of each store's audit chain, the stored audit
+reports, and outgoing webhooks
 (endpoints merchants subscribe, the messages the ledger fans out to them, each delivery and
 its attempts).
 
@@ -20,6 +21,18 @@ audit_chains = Table(
     Column("head", String(64), nullable=False),  # the newest entry's hash
     Column("updated_at", Timestamp, nullable=False),
 )
+
+audit_reports = Table(
+    "audit_reports",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("store_id", String(255), nullable=False),
+    Column("since", Timestamp, nullable=False),
+    Column("until", Timestamp, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("content", JSON, nullable=False),
+)
+Index("ix_audit_reports_store", audit_reports.c.store_id, audit_reports.c.created_at)
 
 webhook_endpoints = Table(
     "webhook_endpoints",

@@ -9,8 +9,8 @@
   (``[audit] approval_threshold``, else the store's ``two_approvers_above``);
 - ``reviews_over_sla``: refunds still waiting for a person longer than ``[audit] review_sla_hours``.
 
-The janitor's ``audit_report`` duty stores one report per store as a ``data_exports`` row
-(kind ``audit_report``); ``refund-hub audit report`` prints one for any period.
+The janitor's ``audit_report`` duty stores one report per store (``audit_reports``);
+``refund-hub audit report`` prints one for any period.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from hub.db.tables import audit, data_exports, refunds, stores
+from hub.db.tables import audit, refunds, stores
+from hub.db.tables_outgoing import audit_reports
 from hub.ledger.records import as_utc
 
 APPROVING = ("approve", "approve_partial")
-KIND = "audit_report"
 
 
 def build(
@@ -197,27 +197,16 @@ def _thresholds(conn: Connection) -> dict[str, int]:
     return found
 
 
-def save(conn: Connection, store_id: str, report: dict[str, Any], at: datetime) -> str:
-    """Keep a report where the console and the API find stored exports."""
+def save(conn: Connection, store_id: str, report: dict[str, Any], since: datetime, until: datetime) -> str:
+    """Keep a report for the merchant and the auditor (``saved`` lists them)."""
     report_id = f"ar_{uuid.uuid4().hex[:24]}"
-    conn.execute(
-        insert(data_exports).values(
-            id=report_id,
-            connector="*",
-            store_id=store_id,
-            kind=KIND,
-            request_ref=None,
-            created_at=at,
-            content=json.loads(json.dumps(report)),
-        )
-    )
+    values = {"id": report_id, "store_id": store_id, "since": since, "until": until, "created_at": until}
+    conn.execute(insert(audit_reports).values(**values, content=json.loads(json.dumps(report))))
     return report_id
 
 
 def saved(conn: Connection, store_id: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
-    query = (
-        select(data_exports).where(data_exports.c.kind == KIND).order_by(data_exports.c.created_at.desc()).limit(limit)
-    )
+    query = select(audit_reports).order_by(audit_reports.c.created_at.desc()).limit(limit)
     if store_id is not None:
-        query = query.where(data_exports.c.store_id == store_id)
+        query = query.where(audit_reports.c.store_id == store_id)
     return [dict(r._mapping) for r in conn.execute(query)]

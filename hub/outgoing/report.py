@@ -31,5 +31,5 @@ def audit_report_duty(hub: Hub, now: datetime) -> Counter[str]:
     reports = report(hub, since, now)
     with write(hub.engine) as conn:
         for store_id, content in reports.items():
-            audit_report.save(conn, store_id, content, now)
+            audit_report.save(conn, store_id, content, since, now)
     return Counter(audit_reports=len(reports))

@@ -1,4 +1,4 @@
-"""audit hash chain (per store) and outgoing webhooks (endpoints, messages, deliveries, attempts)
+"""audit hash chain (per store), stored audit reports and outgoing webhooks (endpoints, messages, deliveries, attempts)
 
 Revision ID: 0009_audit_chain_webhooks
 Revises: 0007
@@ -35,6 +35,17 @@ def upgrade() -> None:
         sa.Column("updated_at", Timestamp, nullable=False),
         sa.PrimaryKeyConstraint("chain", name=op.f("pk_audit_chains")),
     )
+    op.create_table(
+        "audit_reports",
+        sa.Column("id", sa.String(32), nullable=False),
+        sa.Column("store_id", sa.String(255), nullable=False),
+        sa.Column("since", Timestamp, nullable=False),
+        sa.Column("until", Timestamp, nullable=False),
+        sa.Column("created_at", Timestamp, nullable=False),
+        sa.Column("content", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_reports")),
+    )
+    op.create_index("ix_audit_reports_store", "audit_reports", ["store_id", "created_at"])
     op.create_table(
         "webhook_endpoints",
         sa.Column("id", sa.String(32), nullable=False),
@@ -100,6 +111,7 @@ def downgrade() -> None:
     op.drop_table("webhook_deliveries")
     op.drop_table("webhook_messages")
     op.drop_table("webhook_endpoints")
+    op.drop_table("audit_reports")
     op.drop_table("audit_chains")
     op.drop_index("uq_audit_chain_seq", table_name="audit")
     for name in ("hash", "prev_hash", "seq", "chain"):
