@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from hub.cli.audit import audit_group
 from hub.cli.context import config_of, hub_of
 from hub.cli.policy import policy_group
 from hub.cli.users import user_group
@@ -150,3 +151,4 @@ def rotate_keys(ctx: click.Context) -> None:
 
 main.add_command(policy_group)
 main.add_command(user_group)
+main.add_command(audit_group)
