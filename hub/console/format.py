@@ -41,6 +41,7 @@ HOLD_WORDS = {
     "balance_problem": "Balance check",
     "route_problem": "No refund route",
     "dispute_unchecked": "Dispute status unknown",
+    "dispute_hold": "Open dispute",  # hub.pipeline.disputes.HOLD_KEY: held after approval
 }
 ACTION_WORDS = {
     "approve": "approve in full",
