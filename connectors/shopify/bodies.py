@@ -78,6 +78,26 @@ query HubOrder($id: ID!) {{
 }}
 """
 
+# How Shopify itself would split a refund of these lines across the order's payments (each
+# suggested transaction names its parent and that parent's maximum refundable).
+SUGGESTED_REFUND_QUERY = f"""
+query HubSuggestedRefund($id: ID!, $lines: [RefundLineItemInput!]) {{
+  order(id: $id) {{
+    id
+    suggestedRefund(refundLineItems: $lines) {{
+      amountSet {{ {_MONEY} }}
+      maximumRefundableSet {{ {_MONEY} }}
+      suggestedTransactions {{
+        gateway kind
+        amountSet {{ {_MONEY} }}
+        maximumRefundableSet {{ {_MONEY} }}
+        parentTransaction {{ id }}
+      }}
+    }}
+  }}
+}}
+"""
+
 # Whether the app is still installed: an uninstall revokes every token at once, so this answers
 # 401 (and the refresh token is refused) on a shop that removed the app.
 SHOP_QUERY = """

@@ -33,7 +33,9 @@ from connectors.shopify.transformers import (
     refund_result,
     refund_transactions,
     shop_money,
+    suggested_lines,
     when,
+    with_suggestion,
 )
 from hub.contracts import Notice, Outcome, StoreContext, StoreDirectory
 from hub.errors import ParseError, PlatformUnavailable
@@ -206,20 +208,31 @@ def fetch(app: AppSettings, stores: StoreDirectory, store: StoreContext, notice:
     query, field, normalize = WHAT[notice.kind]
     with AdminClient(app, stores, store) as client:
         node = client.read(query, {"id": notice.source_ref}).get(field)
-    if node is None:
-        return Ignored(reason=f"no {field} {notice.source_ref} in {store.id}", topic=notice.topic)
-    order_id = gid_tail((node.get("order") or {}).get("id"))
-    if notice.order_id and order_id != notice.order_id:
-        return Ignored(
-            reason=f"{field} {notice.source_ref} belongs to order {order_id}, not {notice.order_id}", topic=notice.topic
-        )
-    try:
-        event = normalize(store.id, node, notice.hints.get("delivery_id"))
-    except (KeyError, TypeError, ValueError, ValidationError, CurrencyError) as exc:
-        raise ParseError(f"Shopify {field} {notice.source_ref} could not be normalized: {exc}") from exc
+        if node is None:
+            return Ignored(reason=f"no {field} {notice.source_ref} in {store.id}", topic=notice.topic)
+        order_id = gid_tail((node.get("order") or {}).get("id"))
+        if notice.order_id and order_id != notice.order_id:
+            reason = f"{field} {notice.source_ref} belongs to order {order_id}, not {notice.order_id}"
+            return Ignored(reason=reason, topic=notice.topic)
+        try:
+            event = normalize(store.id, node, notice.hints.get("delivery_id"))
+            if isinstance(event, RefundRequested) and len(event.request.payments) > 1:
+                event = _suggested(client, node["order"]["id"], event)
+        except (KeyError, TypeError, ValueError, ValidationError, CurrencyError) as exc:
+            raise ParseError(f"Shopify {field} {notice.source_ref} could not be normalized: {exc}") from exc
     if isinstance(event, Ignored):
         return event.model_copy(update={"topic": notice.topic})
     return event
+
+
+def _suggested(client: AdminClient, order_gid: str, event: RefundRequested) -> RefundRequested:
+    """An order paid more than one way: Shopify's own split of the returned lines across its
+    payments (``Order.suggestedRefund``), so the hub allocates as Shopify would."""
+    request = event.request
+    variables = {"id": order_gid, "lines": suggested_lines(request.lines)}
+    order = client.read(bodies.SUGGESTED_REFUND_QUERY, variables).get("order") or {}
+    found = with_suggestion(request.payments, order.get("suggestedRefund"))
+    return event.model_copy(update={"request": request.model_copy(update={"payments": tuple(found)})})
 
 
 def confirm_gone(app: AppSettings, stores: StoreDirectory, notice: Notice) -> Notice:

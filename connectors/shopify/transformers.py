@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.contracts import Execution, Outcome, RefundResult, WriteBack
-from hub.models import Line, Payment, ProductKind, ReasonCode
+from hub.models import Line, Payment, ProductKind, ReasonCode, TenderKind
 from hub.models.money import format_decimal, normalize_currency, to_minor
 
 # Webhook topic -> notice kind (see parse.py for the hints each carries).
@@ -199,6 +199,41 @@ def payment_reference(
     return next((str(c) for c in candidates if c), transaction_id)
 
 
+def tender_kind(gateway: str) -> TenderKind:
+    """Shopify gift cards and store credit are money the shop holds; anything else is a payment."""
+    label = gateway.lower()
+    if label == "gift_card":
+        return TenderKind.GIFT_CARD
+    if "store_credit" in label:
+        return TenderKind.STORE_CREDIT
+    return TenderKind.PAYMENT
+
+
+def suggested_lines(lines: Sequence[Line]) -> list[dict[str, Any]]:
+    """``RefundLineItemInput`` of the lines, for ``Order.suggestedRefund``."""
+    return [{"lineItemId": gid("LineItem", item.line_id), "quantity": item.quantity} for item in lines if item.quantity]
+
+
+def with_suggestion(found: Sequence[Payment], suggestion: Mapping[str, Any] | None) -> list[Payment]:
+    """Each payment with Shopify's suggested share of the refund and its maximum refundable, from
+    ``suggestedRefund.suggestedTransactions`` (a payment Shopify left out gets a share of 0)."""
+    if not suggestion:
+        return list(found)
+    by_parent = {(t.get("parentTransaction") or {}).get("id"): t for t in suggestion.get("suggestedTransactions") or ()}
+    made = []
+    for payment in found:
+        tx = by_parent.get(payment.extra.get("transaction_id"))
+        if tx is None:
+            made.append(payment.model_copy(update={"suggested": 0}))
+            continue
+        made.append(
+            payment.model_copy(
+                update={"suggested": minor(tx.get("amountSet")), "refundable": minor(tx.get("maximumRefundableSet"))}
+            )
+        )
+    return made
+
+
 def payments(order: Mapping[str, Any]) -> list[Payment]:
     """Successful SALE/CAPTURE transactions, in shop money, with what refundCreate needs in ``extra``."""
     found: list[Payment] = []
@@ -233,7 +268,14 @@ def payments(order: Mapping[str, Any]) -> list[Payment]:
         if reference.startswith("pi_"):
             extra["stripe_intent_id"] = reference
         found.append(
-            Payment(platform_label=gateway, reference=reference, captured=amount[0], currency=amount[1], extra=extra)
+            Payment(
+                platform_label=gateway,
+                reference=reference,
+                captured=amount[0],
+                currency=amount[1],
+                extra=extra,
+                tender=tender_kind(gateway),
+            )
         )
     return found
 

@@ -21,7 +21,7 @@ from flask import Response, jsonify, request
 
 from connectors.shopify.sim import rest, shapes
 from connectors.shopify.sim.auth import error_response
-from connectors.shopify.sim.state import SimCall, SimShop, next_id
+from connectors.shopify.sim.state import SimCall, SimShop, next_id, tail
 
 if TYPE_CHECKING:
     from connectors.shopify.sim.server import ShopifySimulator
@@ -51,6 +51,7 @@ class RootField:
     name: str
     arguments: str
     directives: str
+    selection: str = ""  # what the document asks of the field, between its braces
 
 
 def root_fields(document: str) -> tuple[str, list[RootField]]:
@@ -69,8 +70,8 @@ def root_fields(document: str) -> tuple[str, list[RootField]]:
             position = document.index("@", position) + 1
             _, position = _balanced(document, _NAME.match(document, position).end(), "(", ")")  # type: ignore[union-attr]
         directives = document[directives_start:position]
-        _, position = _balanced(document, position, "{", "}")
-        fields.append(RootField(name.group(1), arguments, directives))
+        selection, position = _balanced(document, position, "{", "}")
+        fields.append(RootField(name.group(1), arguments, directives, selection))
     return kind, fields
 
 
@@ -153,6 +154,7 @@ def execute(sim: ShopifySimulator, shop: SimShop, document: str, variables: dict
             if resolver is None or (field.name in MUTATIONS) != (kind == "mutation"):
                 root = "Mutation" if kind == "mutation" else "QueryRoot"
                 raise GraphQLFailure(f"Field '{field.name}' doesn't exist on type '{root}'", "undefinedField")
+            sim.variables = variables
             data[field.name] = resolver(sim, shop, field, arguments(field, variables))
         return {"data": data}
     except GraphQLFailure as failure:
@@ -178,9 +180,22 @@ def _shop(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[str
     return shapes.shop_node(shop)
 
 
+_SUGGESTED = re.compile(r"suggestedRefund\s*(\([^)]*\))?")
+
+
 def _order(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[str, Any]) -> Any:
     found = shop.find_order(args.get("id"))
-    return shapes.order(found, shop) if found else None
+    if found is None:
+        return None
+    node = shapes.order(found, shop)
+    asked = _SUGGESTED.search(field.selection)
+    if asked:  # Order.suggestedRefund(refundLineItems:, refundShipping:): how Shopify would split it
+        inner = RootField("suggestedRefund", (asked.group(1) or "()")[1:-1], "")
+        wanted = arguments(inner, sim.variables)
+        lines = [(tail(i.get("lineItemId")), int(i.get("quantity") or 0)) for i in wanted.get("refundLineItems") or ()]
+        shipping = str(wanted.get("refundShipping")).lower() == "true"
+        node["suggestedRefund"] = sim.desk.suggest(found, lines, shipping=shipping)
+    return node
 
 
 def _refund_create(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[str, Any]) -> Any:

@@ -92,6 +92,44 @@ class RefundDesk:
             raise ValueError(result["userErrors"][0]["message"])
         return shop.refunds[int(result["refund"]["id"].rsplit("/", 1)[-1])]
 
+    def refundable(self, order: SimOrder, parent: SimTransaction) -> int:
+        """What can still be refunded on one payment transaction of the order."""
+        if parent.ledger_id is not None:
+            return parent.amount - self.ledger.refunded(parent.ledger_id)
+        back = [t for t in order.transactions if t.kind == "REFUND" and t.parent_id == parent.id]
+        return parent.amount - sum(t.amount for t in back if t.status in ("SUCCESS", "PENDING"))
+
+    def suggest(self, order: SimOrder, lines: list[tuple[int, int]], *, shipping: bool = False) -> dict[str, Any]:
+        """``Order.suggestedRefund`` for ``(line id, quantity)`` pairs: the lines' price and tax, split
+        over the order's payments — the simulator's rule, Shopify's own being undocumented: the
+        payment methods first in the order they were paid, gift cards last, each up to its maximum."""
+        amount = shipping * order.shipping
+        for line_id, quantity in lines:
+            line = order.line(line_id)
+            if line is not None and quantity > 0:
+                amount += line.price * quantity + line.tax * quantity // line.quantity
+        parents = sorted(order.payments, key=lambda tx: tx.gateway == "gift_card")
+        left, suggested = amount, []
+        for parent in parents:
+            maximum = self.refundable(order, parent)
+            share = min(left, maximum)
+            left -= share
+            suggested.append(
+                {
+                    "amountSet": shapes.money(order, share),
+                    "maximumRefundableSet": shapes.money(order, maximum),
+                    "gateway": parent.gateway,
+                    "kind": "SUGGESTED_REFUND",
+                    "parentTransaction": {"id": f"gid://shopify/OrderTransaction/{parent.id}"},
+                }
+            )
+        total = amount - left
+        return {
+            "amountSet": shapes.money(order, total),
+            "maximumRefundableSet": shapes.money(order, sum(self.refundable(order, p) for p in parents)),
+            "suggestedTransactions": suggested,
+        }
+
     def _plan(self, shop: SimShop, refund_input: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         order = shop.find_order(refund_input.get("orderId"))
         if order is None:

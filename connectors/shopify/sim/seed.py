@@ -36,20 +36,26 @@ def line(spec: Mapping[str, Any] | tuple[str, int]) -> SimLine:
     )
 
 
-def payment(desk: RefundDesk, order: SimOrder, gateway: str, reference: str | None) -> SimTransaction:
-    """The SALE transaction paying ``order`` in full through ``gateway``."""
+def payment(
+    desk: RefundDesk, order: SimOrder, gateway: str, reference: str | None, amount: int | None = None
+) -> SimTransaction:
+    """A SALE transaction paying ``amount`` of ``order`` (all of it when None) through ``gateway``.
+    A ``gift_card`` payment is a Shopify gift card redeemed at checkout: Shopify holds its money."""
     tx = SimTransaction(
         id=next_id(),
         order_id=order.id,
         kind="SALE",
         gateway=gateway,
-        amount=order.total,
-        payment_id=f"c{order.id}.1",
+        amount=order.total if amount is None else amount,
+        payment_id=f"c{order.id}.{len(order.transactions) + 1}",
         manual=gateway == "manual",
         created_at=order.created_at,
     )
     label = gateway.lower()
-    if label in SHOPIFY_PROCESSED:
+    if label == "gift_card":
+        tx.receipt = {"gift_card_id": next_id(), "gift_card_last_characters": secrets.token_hex(2)}
+        tx.ledger_id = desk.open_payment(tx, order.currency)
+    elif label in SHOPIFY_PROCESSED:
         tx.authorization = secrets.token_hex(6)
         tx.ledger_id = desk.open_payment(tx, order.currency)
     elif label.startswith("stripe"):

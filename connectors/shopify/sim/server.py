@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -69,6 +69,7 @@ class ShopifySimulator(Simulator):
         self.grants: dict[str, dict[str, Any]] = {}
         self.codes: dict[str, tuple[str, float]] = {}
         self.calls: list[SimCall] = []
+        self.variables: dict[str, Any] = {}  # the variables of the document being answered (under the lock)
         self.webhooks: list[SimWebhook] = []
         self.lock = threading.RLock()
         self._names = itertools.count(1001)
@@ -167,6 +168,7 @@ class ShopifySimulator(Simulator):
         *,
         gateway: str = "shopify_payments",
         reference: str | None = None,
+        tenders: Sequence[tuple[str, int] | tuple[str, int, str | None]] | None = None,
         shipping: int = 0,
         email: str = "customer@example.com",
         customer_id: int | None = None,
@@ -177,7 +179,9 @@ class ShopifySimulator(Simulator):
         delivered: bool = False,
         age_days: float = 2.0,
     ) -> SimOrder:
-        """An order paid in full by one SALE transaction through ``gateway``.
+        """An order paid in full by one SALE transaction through ``gateway`` — or, with ``tenders``
+        (``(gateway, amount[, reference])`` each, adding up to the order's total), paid more than one
+        way: a ``gift_card`` plus ``shopify_payments``, a gift card plus an outside ``stripe``...
 
         Lines are dicts (``title``, ``price`` in minor units, ``quantity``, ``tax``, ``sku``,
         ``kind``: physical/digital/gift_card/subscription) or ``(title, price)`` tuples.
@@ -203,7 +207,11 @@ class ShopifySimulator(Simulator):
                 fulfilled_at=iso(now - age_days * 43200) if fulfilled else None,
                 delivered_at=iso(now - age_days * 21600) if fulfilled and delivered else None,
             )
-            order.transactions.append(seed.payment(self.desk, order, gateway, reference))
+            for paid in tenders or [(gateway, order.total, reference)]:
+                label, amount, ref = paid[0], paid[1], (paid[2] if len(paid) > 2 else None)  # type: ignore[misc]
+                order.transactions.append(seed.payment(self.desk, order, label, ref, amount))
+            if sum(tx.amount for tx in order.transactions) != order.total:
+                raise ValueError(f"tenders add up to {sum(t.amount for t in order.transactions)}, not {order.total}")
             sim_shop.orders[order.id] = order
             return order
 

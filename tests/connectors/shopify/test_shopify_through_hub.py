@@ -90,14 +90,16 @@ def make_world(sim: ShopifySimulator, stripe_sim: StripeSimulator, tmp_path: Any
         *,
         policy: Mapping[str, Any] | None = None,
         engine: Engine | None = None,
+        settings: Mapping[str, Any] | None = None,
     ) -> World:
+        """``settings``: added to every store's settings (e.g. its ``tender_strategy``)."""
         made = [sim.add_shop(f"hub-{uuid.uuid4().hex[:8]}.myshopify.com") for _ in range(shops)]
         harness = HubHarness(
             tmp_path / f"hub{len(built)}",
             engine=engine,
             connectors={"shopify": {**sim.hub_settings(), "app_url": server.url}},
             gateways={"stripe": {"type": "stripe", **stripe_sim.hub_settings()}},
-            stores={s.domain: sim.store_config(s) for s in made},  # routes: the connector's defaults
+            stores={s.domain: _with_settings(sim.store_config(s), settings) for s in made},  # default routes
             policies={"default": dict(policy or {"version": "through-hub"})},
         )
         built.append(harness)
@@ -111,6 +113,10 @@ def make_world(sim: ShopifySimulator, stripe_sim: StripeSimulator, tmp_path: Any
     server.stop()
     for harness in built:
         harness.close()
+
+
+def _with_settings(config: dict[str, Any], settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {**config, "settings": {**config["settings"], **(settings or {})}}
 
 
 def _only(rows: list[Any]) -> Any:
