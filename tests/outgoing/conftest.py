@@ -19,6 +19,7 @@ from hub.ledger import refunds as ledger
 from hub.runtime.bootstrap import Hub, NoDispatch, bootstrap
 from hub.runtime.config import load_config
 from hub.runtime.crypto import SecretBox
+from tests.hub.conftest import World, make_world
 from tests.ledger.conftest import request
 
 
@@ -105,6 +106,12 @@ def make_hub(tmp_path: Any, engine: sa.Engine | None = None, **sections: Any) ->
         **sections,
     }
     return bootstrap(load_config(data=data, env={}), engine=engine, dispatcher=NoDispatch())
+
+
+@pytest.fixture
+def world(tmp_path: Any) -> Iterator[World]:
+    """The whole hub with the sandbox platform and gateway (tests/hub/conftest.py)."""
+    yield from make_world(tmp_path)
 
 
 @pytest.fixture
