@@ -171,7 +171,10 @@ def enable(conn: Connection, endpoint_id: str) -> bool:
     """Back on: the failure run starts over and what it owes is sent at once, oldest first."""
     statement = update(webhook_endpoints).where(webhook_endpoints.c.id == endpoint_id)
     values = {"enabled": True, "disabled_reason": None, "failures": 0, "next_attempt_at": None, "updated_at": _now()}
-    return bool(conn.execute(statement.values(**values)).rowcount)
+    moved = bool(conn.execute(statement.values(**values)).rowcount)
+    if moved:
+        outbox.ensure(conn, outbox.JobKind.WEBHOOK, endpoint_id)
+    return moved
 
 
 def disable(conn: Connection, endpoint_id: str, reason: str) -> bool:

@@ -51,9 +51,11 @@ def create_app(
 
     from hub.web.admin import bp as admin_bp
     from hub.web.ops import bp as ops_bp
+    from hub.web.subscriptions import bp as subscriptions_bp
 
     app.register_blueprint(ops_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(subscriptions_bp)  # outgoing webhooks
     for connector in hub.connectors.values():
         extra = connector.blueprint()
         if extra is not None:

@@ -4,7 +4,6 @@ reordered, on SQLite and PostgreSQL alike, and concurrent writers never fork a c
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -20,7 +19,7 @@ from tests.ledger.conftest import request
 
 
 @pytest.fixture
-def db(any_engine: sa.Engine) -> Iterator[sa.Engine]:
+def db(any_engine: sa.Engine) -> sa.Engine:
     upgrade(any_engine)
     return any_engine
 
