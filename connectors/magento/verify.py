@@ -21,8 +21,9 @@ store's own keys can verify is parsed first to find that store):
   signatures of the raw body, made with two key pairs so Adobe can rotate one; either valid
   signature suffices (Adobe's ``verifySignature`` in ``aio-lib-events``). The public keys are the
   configured PEMs and, by default (``io_events_fetch_keys``), Adobe's own, fetched from
-  ``static.adobeioevents.com`` + ``x-adobe-public-key{1,2}-path`` and cached (Adobe rotates its
-  keys, so pasted ones go stale). A store's own ``io_events_public_keys`` vouch for that store only.
+  ``static.adobeioevents.com`` + ``x-adobe-public-key{1,2}-path`` and cached (``keys``: Adobe
+  rotates its keys, so pasted ones go stale). A store's own ``io_events_public_keys`` vouch for
+  that store only.
 - Adobe Commerce Webhooks: ``x-adobe-commerce-webhook-signature`` is a base64 RSA-SHA256 signature
   of the **base64-encoded** body, checked with the public key from the webhooks configuration.
 
@@ -34,31 +35,23 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import hashlib
 import json
 import re
-import threading
-import time
-from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import requests
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 
 from connectors.magento import index
+from connectors.magento.keys import fetcher_for, public_key
 from hub.contracts import Headers, Inbound, StoreContext, StoreDirectory, Verified
 from hub.errors import IngestError, MalformedBody, SignatureInvalid
 
 IO_SIGNATURES = ("x-adobe-digital-signature-1", "x-adobe-digital-signature-2")
-IO_KEY_PATHS = ("x-adobe-public-key1-path", "x-adobe-public-key2-path")
 WEBHOOK_SIGNATURE = "x-adobe-commerce-webhook-signature"
-ADOBE_KEY_HOST = "https://static.adobeioevents.com"
-# Adobe's key paths look like /prod/keys/pub-key-<uuid>.pem (aio-lib-events, signatureUtils.js)
-KEY_PATH = re.compile(r"^/[a-z]+/keys/pub-key-[A-Za-z0-9-]{1,64}\.pem$")
 STORE_HEADER = "x-refund-hub-store"
 TOPIC_HEADER = "x-refund-hub-topic"
 EVENT_NAME = re.compile(r"(?:observer|plugin)\.[A-Za-z0-9_.]+$")
@@ -73,15 +66,6 @@ def pem_list(value: Any) -> list[str]:
         return []
     items = [value] if isinstance(value, str) else list(value) if isinstance(value, list | tuple) else []
     return [str(item).strip() for item in items if str(item).strip()]
-
-
-@functools.lru_cache(maxsize=64)
-def public_key(pem: str) -> rsa.RSAPublicKey | None:
-    try:
-        key = serialization.load_pem_public_key(pem.encode())
-    except (ValueError, UnicodeError):
-        return None
-    return key if isinstance(key, rsa.RSAPublicKey) else None
 
 
 def rsa_valid(pem: str, signature: str, message: bytes) -> bool:
@@ -111,89 +95,6 @@ def webhook_key(pems: Iterable[str], headers: Headers, body: bytes) -> str | Non
     """The Commerce Webhooks key that signed ``base64(body)``, or None."""
     signature = (headers.get(WEBHOOK_SIGNATURE) or "").strip()
     return matching_key(pems, [signature], base64.b64encode(body)) if signature else None
-
-
-class KeyFetcher:
-    """Adobe's I/O Events public keys by the paths the delivery names, cached per path.
-
-    Only ``static.adobeioevents.com`` is ever asked; ``base_url`` may point elsewhere (a simulator)
-    only in test mode, which the caller decides. Paths are checked before use, so a forged header
-    cannot steer the request. A key is kept a day (as ``aio-lib-events`` caches it), a path that
-    gave none a minute, and at most ``max_misses`` unknown paths a minute are asked for, so forged
-    deliveries cannot make the hub fetch on every request.
-    """
-
-    def __init__(
-        self,
-        base_url: str = ADOBE_KEY_HOST,
-        timeout: float = 5.0,
-        *,
-        ttl: float = 86400.0,
-        miss_ttl: float = 60.0,
-        max_entries: int = 256,
-        max_misses: int = 30,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self.ttl, self.miss_ttl, self.max_entries, self.max_misses = ttl, miss_ttl, max_entries, max_misses
-        self._cache: dict[str, tuple[str | None, float]] = {}  # path -> (PEM or None, expiry)
-        self._asked: deque[float] = deque()  # when uncached paths were fetched, for the limit
-        self._lock = threading.Lock()
-
-    def keys(self, headers: Headers) -> list[str]:
-        pems = []
-        for name in IO_KEY_PATHS:
-            path = (headers.get(name) or "").strip()
-            if KEY_PATH.match(path):
-                pem = self._get(path)
-                if pem:
-                    pems.append(pem)
-        return pems
-
-    def _get(self, path: str) -> str | None:
-        now = time.monotonic()
-        with self._lock:
-            cached = self._cache.get(path)
-            if cached is not None and cached[1] > now:
-                return cached[0]
-            while self._asked and self._asked[0] < now - 60.0:
-                self._asked.popleft()
-            if len(self._asked) >= self.max_misses:
-                return None
-            self._asked.append(now)
-        pem = self._fetch(path)
-        with self._lock:
-            self._cache.pop(path, None)
-            while len(self._cache) >= self.max_entries:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[path] = (pem, now + (self.ttl if pem else self.miss_ttl))
-        return pem
-
-    def _fetch(self, path: str) -> str | None:
-        try:
-            response = requests.get(f"{self.base_url}{path}", timeout=self.timeout, allow_redirects=False)
-        except requests.RequestException:
-            return None
-        text = response.text.strip()
-        return text if response.status_code == 200 and public_key(text) is not None else None
-
-
-_FETCHERS: dict[str, KeyFetcher] = {}
-_FETCHERS_LOCK = threading.Lock()
-
-
-def fetcher_for(settings: Mapping[str, Any]) -> KeyFetcher | None:
-    """The (process-wide, caching) key fetcher, unless ``io_events_fetch_keys`` is false.
-
-    A host other than Adobe's is used only in ``test_mode`` (``io_events_key_host``, a simulator).
-    """
-    if not settings.get("io_events_fetch_keys", True):
-        return None
-    base = ADOBE_KEY_HOST
-    if settings.get("test_mode") and settings.get("io_events_key_host"):
-        base = str(settings["io_events_key_host"]).rstrip("/")
-    with _FETCHERS_LOCK:
-        return _FETCHERS.setdefault(base, KeyFetcher(base))
 
 
 def event_topic(event_type: Any) -> str:
@@ -273,6 +174,8 @@ def _verify_io_event(settings: Mapping[str, Any], stores: StoreDirectory, inboun
     fetcher = None if signed else fetcher_for(settings)
     if fetcher is not None:
         signed = matching_key(fetcher.keys(inbound.headers), signatures, inbound.body) is not None
+        if not signed:  # a key Adobe replaced at the same path: ask again (rate-limited)
+            signed = matching_key(fetcher.keys(inbound.headers, refresh=True), signatures, inbound.body) is not None
     # Until a signature verifies, whatever is wrong with the body means "not authentic".
     refuse: type[IngestError] = MalformedBody if signed else SignatureInvalid
     envelope = json_object(inbound.body, refuse)

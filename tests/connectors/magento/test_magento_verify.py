@@ -12,8 +12,9 @@ import pytest
 from flask import request
 
 from connectors.magento import MagentoConnector, index
+from connectors.magento.keys import ADOBE_KEY_HOST, KeyFetcher, fetcher_for
 from connectors.magento.sim.signing import public_pem, sign
-from connectors.magento.verify import ADOBE_KEY_HOST, KeyFetcher, event_topic, fetcher_for
+from connectors.magento.verify import event_topic
 from hub.contracts import Delivery, Headers, Inbound, StoreContext
 from hub.errors import MalformedBody, ParseError, SignatureInvalid
 from hub.testing import inbound
