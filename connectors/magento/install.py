@@ -1,6 +1,7 @@
 """Routes the connector adds: Magento's integration activation, and Adobe I/O Events' URL challenge.
 
-Activation (Adobe's "OAuth-based authentication" guide): the merchant creates an integration with
+``GET /install/magento`` is the page listing what to paste into Magento. Activation (Adobe's
+"OAuth-based authentication" guide): the merchant creates an integration with
 Callback URL ``/install/magento/callback`` and Identity link URL ``/install/magento/identity`` and
 clicks Activate. Magento POSTs ``oauth_consumer_key``, ``oauth_consumer_secret``, ``store_base_url``
 and ``oauth_verifier`` to the callback (kept as pending state, keyed by consumer key), then opens
@@ -23,19 +24,21 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from flask import Blueprint, abort, jsonify, redirect, request
+from flask import Blueprint, Response, abort, jsonify, redirect, request, url_for
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256
 from requests_oauthlib import OAuth1Session
 
 from connectors.magento import index
 from connectors.magento.network import UnsafeURL, pinned, pinned_adapter, resolve
 from hub.contracts import StoreDirectory
+from hub.web.pages import page
 
 __all__ = ["UnsafeURL", "blueprint", "exchange_tokens", "safe_base_url", "same_origin", "store_id_for"]
 
 PENDING = "_pending_activation"  # state namespace: activations between callback and identity link
 PENDING_TTL = 3600.0
 EXCHANGE_TIMEOUT = (5.0, 20.0)
+NO_ACTIVATION = "No activation is waiting for this integration: choose Activate again in Magento (it lasts an hour)."
 CALLBACK_FIELDS = ("oauth_consumer_key", "oauth_consumer_secret", "store_base_url", "oauth_verifier")
 
 
@@ -101,6 +104,8 @@ def blueprint(settings: Mapping[str, Any], stores: StoreDirectory) -> Blueprint:
     test_mode = bool(settings.get("test_mode"))
     allow_private = bool(settings.get("allow_private_networks"))
 
+    routes.get("/install/magento")(setup_page)
+
     @routes.post("/install/magento/callback")
     def callback() -> Any:
         form = {name: (request.form.get(name) or "").strip() for name in CALLBACK_FIELDS}
@@ -123,7 +128,7 @@ def blueprint(settings: Mapping[str, Any], stores: StoreDirectory) -> Blueprint:
         raw = stores.get_state(PENDING, key) if key else None
         pending = json.loads(raw) if raw else None
         if not pending or time.time() - float(pending["received"]) > PENDING_TTL:
-            abort(404, "no pending activation for this consumer key")
+            abort(404, NO_ACTIVATION)
         base_url = pending["store_base_url"]
         if back and not same_origin(back, base_url):
             abort(400, "success_call_back is not on the store")
@@ -141,7 +146,9 @@ def blueprint(settings: Mapping[str, Any], stores: StoreDirectory) -> Blueprint:
         )
         index.note(stores, saved)
         stores.set_state(PENDING, key, None)
-        return redirect(back, code=302) if back else ("Refund Hub is connected to your store.", 200)
+        if back:
+            return redirect(back, code=302)
+        return page("pages/installed.html", platform="Magento", store=store_id, problems=())
 
     @routes.get("/webhooks/magento")
     def challenge() -> Any:
@@ -152,6 +159,31 @@ def blueprint(settings: Mapping[str, Any], stores: StoreDirectory) -> Blueprint:
         return jsonify({"challenge": value})
 
     return routes
+
+
+def setup_page() -> Response:
+    """What the merchant pastes into Magento's integration form (URLs as this hub is reached)."""
+    return page(
+        "pages/install_setup.html",
+        platform="Magento",
+        intro="Magento connects through an integration you create in its admin; Refund Hub is told "
+        "the keys when you activate it.",
+        steps=(
+            "In the Magento admin, open System › Extensions › Integrations and choose Add New Integration.",
+            "Name it Refund Hub, paste the two URLs below, and enter your admin password.",
+            "Under API, allow Sales › Operations: Orders (with Credit Memos), Invoices and Shipments.",
+            "Save, then choose Activate and Allow: Magento sends the keys here and brings you back.",
+        ),
+        fields=(
+            ("Callback URL", url_for("magento.callback", _external=True), "Magento posts the keys here."),
+            ("Identity link URL", url_for("magento.identity", _external=True), "Opened while you activate."),
+            (
+                "Adobe I/O Events webhook URL (Adobe Commerce)",
+                url_for("magento.challenge", _external=True),
+                "Only if you send Commerce events through Adobe I/O.",
+            ),
+        ),
+    )
 
 
 def _now() -> str:

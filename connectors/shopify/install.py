@@ -13,7 +13,8 @@ Secure over https, path ``/install/shopify``) carries the nonce, bound to the sh
 time. So anyone opening ``/install/shopify?shop=X`` cannot void X's install in progress, and an
 unauthenticated request stores nothing; the one row a callback writes (its nonce, used) is
 written only after Shopify's signature checked out, and expires (``ttl``). Errors answer JSON
-``{"error", "message"}``.
+``{"error", "message"}`` (a page to a browser: ``hub.web.pages``); without a shop, the install
+start is a form asking for it.
 """
 
 from __future__ import annotations
@@ -24,12 +25,11 @@ import secrets
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
 import shopify
-from flask import Blueprint, Response, jsonify, redirect, request
+from flask import Blueprint, Response, redirect, request
 
 from connectors.shopify.auth import exchange_code
 from connectors.shopify.client import shop_client
@@ -37,6 +37,7 @@ from connectors.shopify.settings import API_VERSION, SCOPES, AppSettings, is_sho
 from connectors.shopify.subscriptions import subscribe_webhooks
 from hub.contracts import StoreDirectory
 from hub.errors import PlatformError
+from hub.web.pages import page, problem, wants_page
 
 STATE_COOKIE = "refund_hub_shopify_state"
 STATE_MAX_AGE = 600  # seconds an install may take from the first hop to the callback
@@ -51,9 +52,12 @@ def blueprint(app: AppSettings, stores: StoreDirectory) -> Blueprint:
 
     @routes.get("/install/shopify")
     def start() -> Any:
+        if "shop" not in request.args:
+            return _form()
         shop = (request.args.get("shop") or "").strip().lower()
         if not is_shop_domain(shop):
-            return _error("invalid_shop", "Give the shop as ?shop=<name>.myshopify.com.", 400)
+            message = "Give the shop's myshopify.com address, e.g. your-store.myshopify.com."
+            return _form(message, shop) if wants_page() else problem("invalid_shop", message, 400)
         if "hmac" in request.args and not query_signed(app, _params()):
             return _error("invalid_signature", "The install link's signature is not valid.", 400)
         if not app.api_key or not app.app_url:
@@ -109,8 +113,10 @@ def _callback(app: AppSettings, stores: StoreDirectory) -> Response:
     failed = subscribe_webhooks(app, stores, store)
     if failed:
         message = f"Installed on {shop}, but these webhooks could not be registered: {', '.join(failed)}."
+        if wants_page():
+            return page("pages/installed.html", 502, platform="Shopify", store=shop, problems=failed)
         return _error("webhooks_failed", message, 502)
-    return _page(f"Refund Hub is installed on {shop}.", 200)
+    return page("pages/installed.html", platform="Shopify", store=shop, problems=())
 
 
 def query_signed(app: AppSettings, params: Mapping[str, Any]) -> bool:
@@ -184,11 +190,20 @@ def _cookie_options(app: AppSettings) -> dict[str, Any]:
 
 
 def _error(code: str, message: str, status: int) -> Response:
-    response = jsonify({"error": code, "message": message})
-    response.status_code = status
-    return response
+    return problem(code, message, status)
 
 
-def _page(message: str, status: int) -> Response:
-    html = f"<!doctype html><title>Refund Hub</title><p>{escape(message)}</p>"
-    return Response(html, status=status, mimetype="text/html")
+def _form(error: str = "", value: str = "") -> Response:
+    return page(
+        "pages/install_form.html",
+        400 if error else 200,
+        platform="Shopify",
+        intro="Refund Hub asks Shopify for access to orders, returns and refunds, then registers its webhooks.",
+        action=request.path,
+        field="shop",
+        label="Your store's Shopify address",
+        placeholder="your-store.myshopify.com",
+        help="The address under Settings › Domains that ends in .myshopify.com.",
+        value=value,
+        error=error,
+    )

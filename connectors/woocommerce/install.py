@@ -42,6 +42,7 @@ from connectors.woocommerce.subscriptions import new_secret
 from connectors.woocommerce.verify import store_id_for
 from hub.contracts import StoreContext, StoreDirectory
 from hub.errors import ConfigError
+from hub.web.pages import page, problem, wants_page
 
 if TYPE_CHECKING:
     from connectors.woocommerce.connector import WooCommerceConnector
@@ -95,16 +96,17 @@ def install_blueprint(connector: WooCommerceConnector) -> Blueprint:
 
     @bp.get("")
     def start() -> Any:
+        if "store_url" not in request.args:
+            return _form()
+        typed = request.args.get("store_url", "")
         try:
-            store_id = validate_store_url(
-                request.args.get("store_url", ""), test_mode=bool(connector.settings.get("test_mode"))
-            )
+            store_id = validate_store_url(typed, test_mode=bool(connector.settings.get("test_mode")))
         except ValueError as exc:
-            return _text(str(exc), 400)
+            return _form(str(exc), typed) if wants_page() else problem("invalid_store_url", str(exc), 400)
         try:
             app_url = install_app_url(connector.settings)
         except ConfigError as exc:
-            return _text(str(exc), 500)
+            return problem("not_configured", str(exc), 500)
         token = new_secret()
         _set_stage(stores, store_id, token, "authorize")
         back = f"?store={quote(store_id, safe='')}"
@@ -129,15 +131,18 @@ def install_blueprint(connector: WooCommerceConnector) -> Blueprint:
         token = request.args.get("user_id", "")
         stage = _stage(stores, store_id, token)
         if stage is None:
-            return _text("unknown or expired install", 403)
+            return problem("unknown_install", "This install is unknown or expired: start it again.", 403)
         stores.set_state(store_id, _state_key(token), None)
         store = stores.get(store_id)
         if request.args.get("success") != "1" or stage != "keys" or store is None:
-            return _text("WooCommerce did not grant Refund Hub access; nothing was installed.", 400)
+            message = "WooCommerce did not grant Refund Hub access; nothing was installed."
+            return problem("not_granted", message, 400)
         problems = connector.ensure_webhooks(store)
         failed = [str(p) for p in problems if not p.action.startswith(("created", "re-enabled"))]
-        lines = [f"Refund Hub is connected to {store_id}."] + [f"Problem: {p}" for p in failed]
-        return _text("\n".join(lines), 200 if not failed else 502)
+        if failed and not wants_page():
+            return problem("webhooks_failed", f"Connected to {store_id}, but: {'; '.join(failed)}", 502)
+        return page("pages/installed.html", 502 if failed else 200, platform="WooCommerce", store=store_id,
+                    problems=failed)  # fmt: skip
 
     return bp
 
@@ -213,9 +218,21 @@ def _stage(stores: StoreDirectory, store_id: str, token: str) -> str | None:
 
 
 def _json(status: int, code: str, message: str) -> tuple[Response, int]:
-    """An error answer as the hub's JSON API gives them (``{"error", "message"}``)."""
+    """The callback's refusals: WooCommerce's server reads them, so always JSON."""
     return jsonify(error=code, message=message), status
 
 
-def _text(body: str, status: int) -> Response:
-    return Response(body + "\n", status=status, mimetype="text/plain")
+def _form(error: str = "", value: str = "") -> Response:
+    return page(
+        "pages/install_form.html",
+        400 if error else 200,
+        platform="WooCommerce",
+        intro="Refund Hub asks your store for REST API keys (you approve them in WordPress), then adds its webhooks.",
+        action=request.path,
+        field="store_url",
+        label="Your store's address",
+        placeholder="https://shop.example.com",
+        help="The address of the WordPress site WooCommerce runs on (https).",
+        value=value,
+        error=error,
+    )

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, Response, current_app
 from werkzeug.exceptions import HTTPException
 
 from hub.errors import IngestError
@@ -19,6 +19,7 @@ from hub.runtime.bootstrap import Dispatcher, Hub, bootstrap
 from hub.runtime.config import Config, load_config
 from hub.runtime.logs import configure_logging
 from hub.web.auth import configure_sessions
+from hub.web.pages import problem
 from hub.web.webhooks import WebhookEndpoint
 
 log = logging.getLogger(__name__)
@@ -65,13 +66,13 @@ def create_app(
     register_console(app)  # the merchant console at /, CSRF on its forms only
 
     @app.errorhandler(IngestError)
-    def _ingest_error(exc: IngestError):  # type: ignore[no-untyped-def]
-        return jsonify(error=exc.code, message=exc.message), exc.status
+    def _ingest_error(exc: IngestError) -> Response:
+        return problem(exc.code, exc.message, exc.status)
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def _http_error(exc: HTTPException) -> Response:
         code = (exc.name or "error").lower().replace(" ", "_")
-        return jsonify(error=code, message=exc.description), exc.code
+        return problem(code, exc.description or code, exc.code or 500)
 
     return app
 

@@ -208,12 +208,20 @@ def test_the_state_cookie_is_httponly_lax_and_secure_over_https(settings: dict[s
     assert "Path=/install/shopify" in cookie
 
 
-def test_install_without_a_shop_is_a_json_400(hub: HubStub) -> None:
-    for params in ({}, {"shop": ""}, {"shop": "not a shop"}):
-        response = requests.get(f"{hub.url}/install/shopify", params=params, timeout=5, allow_redirects=False)
+def test_install_without_a_shop_asks_for_it_and_a_bad_one_is_a_400(hub: HubStub) -> None:
+    url = f"{hub.url}/install/shopify"
+    form = requests.get(url, timeout=5, allow_redirects=False)
+    assert (form.status_code, form.headers["Content-Type"]) == (200, "text/html; charset=utf-8")
+    assert 'name="shop"' in form.text
+    for params in ({"shop": ""}, {"shop": "not a shop"}):
+        response = requests.get(url, params=params, timeout=5, allow_redirects=False)
         assert response.status_code == 400
         assert response.headers["Content-Type"].startswith("application/json")
         assert response.json()["error"] == "invalid_shop"
+        browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+        again = requests.get(url, params=params, headers=browser, timeout=5, allow_redirects=False)
+        assert again.status_code == 400
+        assert 'id="install-error"' in again.text  # the form again, saying what was wrong
 
 
 @pytest.mark.parametrize("skew", [-120, 120])
