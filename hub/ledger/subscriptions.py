@@ -434,3 +434,16 @@ def owed(conn: Connection, endpoint_id: str) -> int:
         webhook_deliveries.c.endpoint_id == endpoint_id, webhook_deliveries.c.state == PENDING
     )
     return int(conn.execute(query).scalar_one())
+
+
+def prune(conn: Connection, older_than: datetime) -> int:
+    """Delivered deliveries created before ``older_than``, their attempts, and messages nobody is
+    owed any more (a pending delivery keeps its message, however old)."""
+    done = select(webhook_deliveries.c.id).where(
+        webhook_deliveries.c.state == SUCCEEDED, webhook_deliveries.c.created_at < older_than
+    )
+    conn.execute(webhook_attempts.delete().where(webhook_attempts.c.delivery_id.in_(done)))
+    removed = int(conn.execute(webhook_deliveries.delete().where(webhook_deliveries.c.id.in_(done))).rowcount)
+    kept = select(webhook_deliveries.c.message_id).where(webhook_deliveries.c.message_id == webhook_messages.c.id)
+    orphans = webhook_messages.delete().where(webhook_messages.c.created_at < older_than, ~kept.exists())
+    return removed + int(conn.execute(orphans).rowcount)

@@ -16,7 +16,7 @@ Slow duties, in a second loop:
 5. ``poll:<connector>:<store>``: stores that cannot push are polled page by page, webhook
    subscriptions checked (``hub.pipeline.polling``);
 6. ``prune``: old processed deliveries, old dead letters, finished jobs (dedupe keys outlive
-   retries ≥ 7 days) and expired store state (install nonces);
+   retries ≥ 7 days), expired store state (install nonces) and delivered outgoing webhooks;
 7. ``audit_report``: every ``[audit] report_every_days`` the audit report per store (``hub.outgoing.report``).
 """
 
@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from hub.ledger import deliveries, duties, states
+from hub.ledger import deliveries, duties, states, subscriptions
 from hub.ledger import outbox as jobs
 from hub.ledger import refunds as ledger
 from hub.ledger.outbox import JobKind
@@ -138,7 +138,7 @@ def prune(hub: Hub, now: datetime) -> int:
     dead_cutoff = now - timedelta(days=max(settings.dead_letter_days, settings.retention_days))
     with write(hub.engine) as conn:
         removed = deliveries.prune(conn, cutoff, dead_cutoff) + int(jobs.prune(conn, cutoff))
-        return removed + prune_expired_state(conn, now)
+        return removed + prune_expired_state(conn, now) + subscriptions.prune(conn, cutoff)
 
 
 class JanitorThread(threading.Thread):

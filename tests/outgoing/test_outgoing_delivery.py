@@ -233,3 +233,23 @@ def test_postgres_outbox_delivers_too(
     requested(hub, "rq-1")
     assert deliver_due(hub, clock) == Counter(sent=1)
     assert verify(created.secret, receiver.got[0].headers, receiver.got[0].body, now=int(clock.now.timestamp()))
+
+
+def test_pruning_keeps_what_an_endpoint_is_still_owed(
+    tmp_path: Any, any_engine: sa.Engine, receiver: Receiver, clock: FakeClock
+) -> None:
+    hub = make_hub(tmp_path, any_engine)
+    endpoints.create(hub, "s1", receiver.url, ["*"])
+    requested(hub, "rq-1")
+    deliver_due(hub, clock)
+    receiver.down()
+    requested(hub, "rq-2")
+    deliver_due(hub, clock)  # fails: still owed
+    later = clock.now + timedelta(days=60)
+    with write(hub.engine) as conn:
+        assert subscriptions.prune(conn, later) == 2  # the delivered delivery and its message
+    with hub.engine.connect() as conn:
+        left = conn.execute(sa.select(webhook_messages.c.id)).scalars().all()
+        tries = conn.execute(sa.select(sa.func.count()).select_from(webhook_attempts)).scalar_one()
+    assert len(left) == 1
+    assert tries == 1  # the failed attempt of the delivery still owed
