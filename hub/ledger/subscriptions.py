@@ -33,6 +33,7 @@ EVENT_TYPES = (
     "webhook.endpoint_disabled",
 )
 ALL = "*"
+DISPUTED = ("held_for_dispute", "dispute_while_executing")  # a dispute event reached a refund (hub.pipeline.disputes)
 
 
 def event_types(action: str, detail: Mapping[str, Any]) -> tuple[str, ...]:
@@ -43,15 +44,15 @@ def event_types(action: str, detail: Mapping[str, Any]) -> tuple[str, ...]:
         found = ["refund.decided"]
         if detail.get("state") == "offered":
             found.append("refund.alternative_issued")
-        if "hard.dispute" in (detail.get("rules") or ()):
-            found.append("refund.dispute_opened")
+        if "hard.dispute" in (detail.get("rules") or ()) or "dispute" in detail:
+            found.append("refund.dispute_opened")  # the policy's dispute rule, or a disputed tender held it
         return tuple(found)
     if action == "executor_result" and detail.get("applied"):
         outcome = detail.get("outcome")
         return (f"refund.{outcome}",) if outcome in ("succeeded", "failed") else ()
     if action == "written_back":
         return ("refund.written_back",)
-    if action == "dispute_opened":
+    if action in DISPUTED:
         return ("refund.dispute_opened",)
     if action == "webhook_endpoint_disabled":
         return ("webhook.endpoint_disabled",)
