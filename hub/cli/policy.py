@@ -13,6 +13,7 @@ from hub.cli.context import config_of, hub_of
 from hub.ledger import views
 from hub.ledger.history import decided_since
 from hub.ledger.unit import open_database, read
+from hub.policy.describe_currencies import currency_lines
 from hub.policy.errors import PolicyError
 from hub.policy.loader import load_policy
 
@@ -45,6 +46,11 @@ def check(file: str) -> None:
     click.echo(f"{file}: valid")
     for line in policy.describe():
         click.echo(f"  - {line}")
+    per_currency = currency_lines(policy)
+    if per_currency:
+        click.echo("effective money thresholds per currency:")
+        for line in per_currency:
+            click.echo(f"  {line}")
 
 
 @policy_group.command("explain")

@@ -12,6 +12,7 @@ import celpy
 
 from hub.models import ProductKind
 from hub.models.money import exponent
+from hub.policy.currencies import DEFAULT_RATES, Rates
 
 KINDS: tuple[str, ...] = tuple(kind.value for kind in ProductKind)
 STARTS: tuple[str, ...] = ("order", "payment", "fulfillment", "delivery")
@@ -39,13 +40,21 @@ def threshold_minor(value: Decimal, currency: str) -> int:
 
 @dataclass(frozen=True)
 class Threshold:
-    """An amount in major units: one for every currency, optionally overridden per currency."""
+    """An amount in major units: per currency where the policy names one, else ``default`` (in
+    the policy's base currency) converted through ``rates`` (``hub.policy.currencies``)."""
 
     default: Decimal | None
     per_currency: Mapping[str, Decimal] = field(default_factory=dict)
+    rates: Rates = DEFAULT_RATES
+
+    def major(self, currency: str) -> Decimal | None:
+        """The effective amount in ``currency``'s major units (None: no limit there)."""
+        if currency in self.per_currency:
+            return self.per_currency[currency]
+        return None if self.default is None else self.default * self.rates.factor(currency)
 
     def minor(self, currency: str) -> int | None:
-        value = self.per_currency.get(currency, self.default)
+        value = self.major(currency)
         return None if value is None else threshold_minor(value, currency)
 
 
@@ -217,3 +226,4 @@ class Sections:
     ignore_states: frozenset[str]
     alternatives: Alternatives
     rules: tuple[CustomRule, ...]
+    rates: Rates = DEFAULT_RATES

@@ -24,7 +24,13 @@ def money(threshold: Threshold) -> str:
     specific = ", ".join(f"{code} {value.normalize():f}" for code, value in sorted(threshold.per_currency.items()))
     if threshold.default is None:
         return f"{specific} (other currencies: no limit)"
-    base = f"{threshold.default.normalize():f} in the order's currency"
+    rates = threshold.rates
+    if rates.base:
+        base = f"{threshold.default.normalize():f} {rates.base}, converted to the order's currency"
+    elif rates.named():
+        base = f"{threshold.default.normalize():f} in the order's currency, converted for small-unit currencies"
+    else:
+        base = f"{threshold.default.normalize():f} in the order's currency"
     return f"{base} ({specific})" if specific else base
 
 

@@ -24,6 +24,7 @@ from hub.policy.config import (
     WindowRule,
     Windows,
 )
+from hub.policy.currencies import Rates
 from hub.policy.parsing import REVIEW_OR_DENY, closed, days_within, unique
 from hub.policy.schema import Table
 from hub.policy.sections_abuse import IDENTITIES, parse_abuse, parse_hard
@@ -48,33 +49,36 @@ def parse_sections(root: Table) -> Sections:
     ignore_states = frozenset(state.lower() for state in history.texts("ignore_states", IGNORED_STATES))
     history.finish()
     alternatives = parse_alternatives(root.table("alternatives"))
+    rates = parse_rates(root.table("currencies"))
     sections = Sections(
         timezone=timezone,
         merchant_fault=merchant_fault,
         windows=parse_windows(root.table("windows")),
         digital=parse_digital(root.table("digital")),
         exclusions=parse_exclusions(root.table("exclusions"), merchant_fault),
-        amounts=parse_amounts(root.table("amounts"), lookback),
+        amounts=parse_amounts(root.table("amounts"), lookback, rates),
         shipping=closed(
             root.table("shipping"), lambda t: t.text("refund", "always", choices=("always", "never", "merchant_fault"))
         ),
-        fees=tuple(parse_fee(t, merchant_fault) for t in root.tables("fees")),
+        fees=tuple(parse_fee(t, merchant_fault, rates) for t in root.tables("fees")),
         abuse=parse_abuse(root.table("abuse"), lookback),
         hard=parse_hard(root.table("hard")),
         lookback_days=lookback,
         ignore_states=ignore_states,
         alternatives=alternatives,
         rules=parse_rules(root.tables("rules"), alternatives),
+        rates=rates,
     )
     root.finish()
     unique([fee.name for fee in sections.fees], "fees", "name")
     return sections
 
 
-def optional_threshold(table: Table, name: str, default: Decimal | None) -> Threshold | None:
-    """A number (any currency), a table ``{default = 500, JPY = 75000}``, or false for none."""
+def optional_threshold(table: Table, name: str, default: Decimal | None, rates: Rates) -> Threshold | None:
+    """A number (in the base currency, converted through ``rates``), a table
+    ``{default = 500, JPY = 75000}``, or false for none."""
     if not table.has(name):
-        return None if default is None else Threshold(default)
+        return None if default is None else Threshold(default, rates=rates)
     value = table.raw(name)
     if value is False:
         return None
@@ -87,13 +91,35 @@ def optional_threshold(table: Table, name: str, default: Decimal | None) -> Thre
             if code == "default":
                 fallback = amount
                 continue
-            try:
-                normalized = normalize_currency(code)
-            except CurrencyError:
-                raise sub.fail(code, "not an ISO 4217 currency code") from None
-            per_currency[normalized] = amount
-        return Threshold(fallback, per_currency)
-    return Threshold(table.number(name))
+            per_currency[_currency(sub, code)] = amount
+        return Threshold(fallback, per_currency, rates)
+    return Threshold(table.number(name), rates=rates)
+
+
+def _currency(table: Table, code: str, key: str | None = None) -> str:
+    """``code`` as an ISO 4217 code; the error names ``key`` (default: the code itself, a table key)."""
+    try:
+        return normalize_currency(code)
+    except CurrencyError:
+        raise table.fail(key or code, f"{code!r} is not an ISO 4217 currency code") from None
+
+
+def parse_rates(table: Table) -> Rates:
+    """``[currencies]``: ``base`` (the currency of bare amounts), ``rates`` (units of a currency per
+    one base unit, e.g. ``{ JPY = 155, KRW = 1380 }``), ``builtin`` (true: coarse magnitudes for
+    small-unit currencies the table does not name)."""
+    base = table.text("base", None)
+    rate_table = table.table("rates")
+    rates = {
+        _currency(rate_table, code): rate_table.number(code, minimum=Decimal("0.000001")) for code in rate_table.data
+    }
+    rate_table.finish()
+    return closed(
+        table,
+        lambda t: Rates(
+            base=_currency(t, base, "base") if base is not None else None, rates=rates, builtin=t.flag("builtin", True)
+        ),
+    )
 
 
 def _window(table: Table, base: WindowRule) -> WindowRule:
@@ -149,11 +175,11 @@ def parse_exclusions(table: Table, merchant_fault: frozenset[str]) -> Exclusions
     )
 
 
-def parse_amounts(table: Table, lookback: int) -> Amounts:
+def parse_amounts(table: Table, lookback: int, rates: Rates) -> Amounts:
     cap_table = table.table("customer_cap")
     customer_cap = None
     if cap_table.data:
-        amount = optional_threshold(cap_table, "amount", None)
+        amount = optional_threshold(cap_table, "amount", None, rates)
         if amount is None:
             raise cap_table.fail("amount", "is required")
         customer_cap = CustomerCap(
@@ -166,20 +192,20 @@ def parse_amounts(table: Table, lookback: int) -> Amounts:
     return closed(
         table,
         lambda t: Amounts(
-            review_above=optional_threshold(t, "review_above", Decimal(500)),
-            max_per_refund=optional_threshold(t, "max_per_refund", None),
+            review_above=optional_threshold(t, "review_above", Decimal(500), rates),
+            max_per_refund=optional_threshold(t, "max_per_refund", None, rates),
             cap_effect=t.text("cap_effect", "review", choices=("deny", "review", "reduce")),
             customer_cap=customer_cap,
         ),
     )
 
 
-def parse_fee(table: Table, merchant_fault: frozenset[str]) -> Fee:
+def parse_fee(table: Table, merchant_fault: frozenset[str], rates: Rates) -> Fee:
     name = rule_name(table)
     percent = table.number("percent", Decimal(0))
     if percent > 100:
         raise table.fail("percent", "must be <= 100")
-    fixed = optional_threshold(table, "fixed", None)
+    fixed = optional_threshold(table, "fixed", None, rates)
     if not percent and fixed is None:
         raise table.fail("percent", "a fee needs a percent or a fixed amount")
     return closed(
@@ -193,5 +219,3 @@ def parse_fee(table: Table, merchant_fault: frozenset[str]) -> Fee:
             waive_reasons=frozenset(t.texts("waive_reasons", sorted(merchant_fault), choices=REASONS)),
         ),
     )
-
-
