@@ -116,6 +116,7 @@ MODULES: dict[str, list[str]] = {
         "tests/gateways/paypal/test_paypal_money.py",
     ],
     "gateways/paypal/transformers.py": [
+        "tests/gateways/paypal/test_paypal_transformers_table.py",
         "tests/gateways/paypal/test_paypal_money_table.py",
         "tests/gateways/paypal/test_paypal_transformers.py",
         "tests/gateways/paypal/test_paypal_responses.py",
