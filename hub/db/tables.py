@@ -157,6 +157,7 @@ Index("ix_refunds_gateway_ref", refunds.c.gateway_refund_id)
 Index("ix_refunds_customer", refunds.c.store_id, refunds.c.customer_email)
 Index("ix_refunds_created", refunds.c.created_at)
 Index("ix_refunds_queue", refunds.c.state, refunds.c.created_at)
+Index("ix_refunds_needs_person", refunds.c.needs_person, refunds.c.created_at)  # the queue's flagged rows
 Index("ix_refunds_store_created", refunds.c.store_id, refunds.c.created_at)
 Index("ix_refunds_parent", refunds.c.parent_id)
 

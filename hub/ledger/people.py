@@ -35,14 +35,21 @@ class StoreScope:
         return self.everything or (connector, store_id) in self.stores or (connector, EVERY) in self.stores
 
     def clause(self, connector: Any, store_id: Any) -> ColumnElement[bool]:
-        """A WHERE clause over a table's connector and store columns."""
+        """A WHERE clause over a table's connector and store columns: one ``store_id IN (…)`` per
+        connector, which an index on the store column can serve (an OR of pairs cannot)."""
         if self.everything:
             return true()
         if not self.stores:
             return false()
-        whole = [c for c, s in self.stores if s == EVERY]
-        pairs = [and_(connector == c, store_id == s) for c, s in self.stores if s != EVERY]
-        return or_(*(connector.in_(whole) for _ in [0] if whole), *pairs)
+        whole = sorted({c for c, s in self.stores if s == EVERY})
+        by_connector: dict[str, list[str]] = {}
+        for c, s in sorted(self.stores):
+            if s != EVERY and c not in whole:
+                by_connector.setdefault(c, []).append(s)
+        parts = [and_(connector == c, store_id.in_(ids)) for c, ids in by_connector.items()]
+        if whole:
+            parts.append(connector.in_(whole))
+        return parts[0] if len(parts) == 1 else or_(*parts)
 
 
 ALL_STORES = StoreScope(everything=True)
