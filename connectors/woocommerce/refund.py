@@ -138,6 +138,7 @@ def refund_body(
         meta_data=meta_data,
         api_refund=api_refund,
         restock=restock,
+        line_amounts=refund.line_amounts,
     )
 
 

@@ -303,19 +303,19 @@ def refund_payload(
     meta_data: Mapping[str, str],
     api_refund: bool,
     restock: bool,
+    line_amounts: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """Body of ``POST /orders/{id}/refunds``; ``api_refund`` decides whether WooCommerce moves money.
 
     ``amount`` takes precedence over the line totals; lines carry the refunded quantities and
-    their tax split over the order line's tax rates (``refund_tax[].id`` is the rate id).
+    their tax split over the order line's tax rates (``refund_tax[].id`` is the rate id). A line
+    the policy gave back less for (``line_amounts``: a fee, a cap) carries what it gave back.
     """
     items = {str(i["id"]): i for i in order.get("line_items") or ()}
-    body_lines = [
-        _refund_line(
-            items.get(line.line_id), line.line_id, line.quantity, line.unit_price * line.quantity, line.tax, currency
-        )
-        for line in lines
-    ]
+    body_lines = []
+    for line in lines:
+        goods, tax = line_refund(line, (line_amounts or {}).get(line.line_id))
+        body_lines.append(_refund_line(items.get(line.line_id), line.line_id, line.quantity, goods, tax, currency))
     shipping_lines = order.get("shipping_lines") or []
     if shipping and shipping_lines:
         totals = [shipping_total([s], currency) for s in shipping_lines]
@@ -330,6 +330,15 @@ def refund_payload(
         "line_items": body_lines,
         "meta_data": [{"key": k, "value": v} for k, v in meta_data.items() if v],
     }
+
+
+def line_refund(line: Line, decided: int | None) -> tuple[int, int]:
+    """(goods, tax) going back for a line: in full, or ``decided`` minor units split in the
+    line's own proportion of tax (the tax share rounded down)."""
+    if decided is None or decided >= line.total or line.total <= 0:
+        return line.unit_price * line.quantity, line.tax
+    tax = line.tax * decided // line.total
+    return decided - tax, tax
 
 
 def _refund_line(

@@ -38,6 +38,9 @@ class Execution:
     shipping: int = 0
     source_ref: str = ""
     full_refund: bool = False
+    # what goes back for each of ``lines`` (line id -> minor units, tax included) as the policy
+    # decided it; a line not named goes back in full
+    line_amounts: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -133,9 +136,10 @@ class WriteBack:
     route: str
     gateway: str | None = None
     gateway_refund_id: str | None = None
-    lines: tuple[Line, ...] = ()
+    lines: tuple[Line, ...] = ()  # only the lines refunded: a line the policy excluded is not among them
     shipping: int = 0
     note: str = ""
+    line_amounts: Mapping[str, int] = field(default_factory=dict)  # as ``Execution.line_amounts``
 
 
 @dataclass(frozen=True)

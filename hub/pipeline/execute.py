@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from hub.contracts import Execution, Outcome, RefundResult
 from hub.ledger import audit, claims, states
 from hub.ledger import refunds as ledger
 from hub.ledger.outbox import JobRun
 from hub.ledger.records import Refund
-from hub.ledger.unit import Unit, durable
+from hub.ledger.unit import Unit, durable, read
 from hub.models import RefundRequest
 from hub.pipeline.routing import NONE, PLATFORM, gateway_account
 from hub.pipeline.settle import settle
-from hub.pipeline.writeback import write_back
+from hub.pipeline.writeback import decided_lines, decision_of, write_back
 from hub.runtime.bootstrap import Hub
 from hub.runtime.metrics import GATEWAY_LATENCY, GATEWAY_OUTCOMES
 
@@ -33,12 +35,17 @@ class Unavailable(Exception):
     """The executor surely did not receive the request: the job retries with the same key."""
 
 
-def execution_for(row: Refund, request: RefundRequest | None = None) -> Execution:
+def execution_for(
+    row: Refund, request: RefundRequest | None = None, decision: Mapping[str, Any] | None = None
+) -> Execution:
+    """The call to make: ``decision`` (the policy's, a part's being its refund's; default the
+    row's own) says which lines go back and how much for each."""
     if row.approved_amount is None:  # approval always sets it: a refund without one was never approved
         raise ValueError(f"refund {row.id} has no approved amount")
     request = request or RefundRequest.model_validate(row.request)
     payment = request.payments[0]
     amount = row.approved_amount
+    lines, line_amounts = decided_lines(request, decision if decision is not None else row.decision)
     return Execution(
         hub_refund_id=row.id,
         idempotency_key=row.idempotency_key,
@@ -48,11 +55,12 @@ def execution_for(row: Refund, request: RefundRequest | None = None) -> Executio
         order_id=row.order_id,
         source_ref=row.source_ref,
         payment_extra=dict(payment.extra),
-        lines=request.lines,
+        lines=lines,
         shipping=request.shipping,
         note=f"Refund Hub {row.id}",
         reason=request.reason.value,
         full_refund=amount >= payment.captured,
+        line_amounts=line_amounts,
     )
 
 
@@ -138,7 +146,11 @@ def execute(
         return None
     if taken.claimed:
         request = RefundRequest.model_validate(row.request)
-        result = call_executor(hub, row, execution_for(row, request))
+        decision = row.decision
+        if row.parent_id:  # a part: the lines go back as its refund's decision says
+            with read(hub.engine) as conn:
+                decision = decision_of(conn, row)
+        result = call_executor(hub, row, execution_for(row, request, decision))
         settled = settle(hub, refund_id, result, expect=states.EXECUTING, actor="worker", inline=True)
         if not settled.succeeded or not settled.applied:
             return settled.state  # pending, failed, unknown, retried later — or someone else settled it

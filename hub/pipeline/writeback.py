@@ -8,15 +8,17 @@ recorded by the platform itself; its echo confirms it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from hub.contracts import Outcome, WriteBack
 from hub.ledger import audit, claims, states, tenders
 from hub.ledger import refunds as ledger
 from hub.ledger.outbox import JobRun
 from hub.ledger.records import Refund
-from hub.ledger.unit import read, write
-from hub.models import RefundRequest
+from hub.ledger.unit import Unit, read, write
+from hub.models import Line, RefundRequest
 from hub.pipeline.routing import NONE, PLATFORM, gateway_account
 from hub.runtime.bootstrap import Hub
 
@@ -59,12 +61,14 @@ def write_back(
             row = claims.claim_write_back(conn, refund_id, timedelta(seconds=hub.config.hub.lease_seconds))
         if row is None:  # another worker holds it (or finished it): not ours to write
             return states.SUCCEEDED
+    with read(hub.engine) as conn:
+        decision = decision_of(conn, row)
     store = hub.stores[row.connector].get(row.store_id)
     if store is None:
         _give_back(hub, refund_id, "store is disabled")
         raise WriteBackFailed(f"store {row.store_id} is disabled; refund {refund_id} not written back")
     try:
-        result = hub.connectors[row.connector].record(store, _writeback_of(row, request))
+        result = hub.connectors[row.connector].record(store, _writeback_of(row, request, decision))
     except Exception as exc:  # noqa: BLE001 - any refusal of the store is retried by the job
         _give_back(hub, refund_id, str(exc))
         raise WriteBackFailed(str(exc)) from exc
@@ -72,9 +76,32 @@ def write_back(
     return states.WRITTEN_BACK
 
 
-def _writeback_of(row: Refund, request: RefundRequest | None) -> WriteBack:
-    """What the store is told: the refund as made, with the hub refund id it is matched by."""
+def decided_lines(
+    request: RefundRequest, decision: Mapping[str, Any] | None
+) -> tuple[tuple[Line, ...], dict[str, int]]:
+    """The request's lines as the policy decided them, and what goes back for each: a line it gave
+    nothing back for was not refunded, so no platform is told it was (a Magento memo listing it
+    with a negative adjustment would say it was). No per-line decision: every line, in full."""
+    decided = {str(i): int(a) for i, a in ((decision or {}).get("decision") or {}).get("line_amounts") or ()}
+    if not decided:
+        return request.lines, {}
+    lines = tuple(line for line in request.lines if decided.get(line.line_id, line.total) > 0)
+    return lines, {line.line_id: decided[line.line_id] for line in lines if line.line_id in decided}
+
+
+def decision_of(conn: Unit, row: Refund) -> Mapping[str, Any] | None:
+    """The policy's decision a refund was made under: a part's is its refund's."""
+    if not row.parent_id:
+        return row.decision
+    parent = ledger.get(conn, row.parent_id)
+    return parent.decision if parent is not None else None
+
+
+def _writeback_of(row: Refund, request: RefundRequest | None, decision: Mapping[str, Any] | None) -> WriteBack:
+    """What the store is told: the refund as made — only the lines it refunded — with the hub
+    refund id it is matched by."""
     request = request or RefundRequest.model_validate(row.request)
+    lines, line_amounts = decided_lines(request, decision)
     account = gateway_account(row.route or "")
     return WriteBack(
         hub_refund_id=row.id,
@@ -86,9 +113,10 @@ def _writeback_of(row: Refund, request: RefundRequest | None) -> WriteBack:
         route=row.route or "",
         gateway=account,
         gateway_refund_id=row.gateway_refund_id,
-        lines=request.lines,
+        lines=lines,
         shipping=request.shipping,
         note=f"Refunded by Refund Hub ({row.id}) through {account}",
+        line_amounts=line_amounts,
     )
 
 
