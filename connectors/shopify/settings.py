@@ -24,14 +24,17 @@ API_VERSION = "2026-04"
 
 SCOPES = ("read_orders", "write_orders", "read_returns", "write_returns")
 
-# Topics registered per shop with webhookSubscriptionCreate after an install. The compliance
-# topics (customers/data_request, customers/redact, shop/redact) cannot be subscribed through
-# the Admin API: they are declared once for the app (shopify.app.toml / Partner Dashboard).
+# Topics registered per shop with webhookSubscriptionCreate after an install, and declared for
+# the whole app in connectors/shopify/shopify.app.toml (a test keeps the two equal; a delivery
+# through both is one event id, stored once). The compliance topics (customers/data_request,
+# customers/redact, shop/redact) cannot be subscribed through the Admin API: only the TOML
+# (or the Dev Dashboard) declares them.
 SUBSCRIBED_TOPICS = (
     "RETURNS_REQUEST",
     "RETURNS_APPROVE",
     "RETURNS_DECLINE",
     "RETURNS_CLOSE",
+    "RETURNS_CANCEL",
     "REFUNDS_CREATE",
     "ORDER_TRANSACTIONS_CREATE",
     "APP_UNINSTALLED",
