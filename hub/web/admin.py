@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.ledger import deliveries, privacy, views
+from hub.ledger import deliveries, disputes, privacy, views
 from hub.ledger.records import Refund
 from hub.ledger.unit import read
 from hub.people import roles
@@ -76,10 +76,11 @@ def list_refunds() -> Response:
             amount_min=amount_arg(request, "amount_min"),
             amount_max=amount_arg(request, "amount_max"),
         )
-    more = len(rows) > limit
-    rows = rows[:limit]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        held = disputes.disputed_refunds(conn, [r.id for r in rows])
     after = cursor_of(rows[-1].created_at, rows[-1].id) if more else None
-    return _answer(RefundPage(refunds=[refund_out(r) for r in rows], next_cursor=after))
+    return _answer(RefundPage(refunds=[refund_out(r, disputed=r.id in held) for r in rows], next_cursor=after))
 
 
 @bp.get("/refunds/<refund_id>")
@@ -87,9 +88,10 @@ def list_refunds() -> Response:
 def show_refund(refund_id: str) -> Any:
     with read(current_hub().engine) as conn:
         found = views.refund_with_trail(conn, refund_id, _who().stores)
+        held = disputes.disputed_refunds(conn, [refund_id]) if found is not None else set()
     if found is None:
         return fail(404, "not_found", f"no refund {refund_id}")
-    return _answer(refund_out(*found))
+    return _answer(refund_out(*found, disputed=refund_id in held))
 
 
 def _answer(model: BaseModel) -> Response:

@@ -99,6 +99,9 @@ class RefundOut(Out):
     decision: DecisionOut | None
     review: ReviewOut | None
     needs_person: bool
+    disputed: bool = Field(
+        default=False, description="the payment is under a dispute that holds refunds (open, or lost: the bank paid)"
+    )
     assigned_to: str | None
     last_error: str | None
     created_at: datetime
@@ -135,7 +138,7 @@ def refunded(row: Refund) -> int:
     return 0
 
 
-def refund_out(row: Refund, trail: Sequence[AuditEntry] | None = None) -> RefundOut:
+def refund_out(row: Refund, trail: Sequence[AuditEntry] | None = None, *, disputed: bool = False) -> RefundOut:
     asked = row.request or {}
     stored = row.decision or {}
     decision = stored.get("decision")
@@ -163,6 +166,7 @@ def refund_out(row: Refund, trail: Sequence[AuditEntry] | None = None) -> Refund
         decision=DecisionOut.model_validate(decision) if isinstance(decision, dict) else None,
         review=ReviewOut.model_validate(review) if isinstance(review, dict) else None,
         needs_person=row.needs_person,
+        disputed=disputed,
         assigned_to=row.assigned_to,
         last_error=row.last_error,
         created_at=_zoned(row.created_at),

@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Response, request
@@ -23,6 +24,8 @@ from sqlalchemy import select
 from hub.db.tables import payments
 from hub.ledger import states
 from tests.gateways.conftest import CASES, GatewayWorld, make_gateway_world
+
+ADMIN = {"Authorization": "Bearer test-admin-token"}
 
 
 @pytest.fixture(params=sorted(CASES))
@@ -56,6 +59,16 @@ def _payment_disputed(w: GatewayWorld, reference: str) -> list[bool]:
         return [bool(r.disputed) for r in conn.execute(select(payments).where(payments.c.reference == reference))]
 
 
+def _shown(w: GatewayWorld, refund_id: str) -> Any:
+    """The refund as the JSON API shows it (the read model)."""
+    return w.hub.client.get(f"/api/refunds/{refund_id}", headers=ADMIN).json
+
+
+def _listed_disputed(w: GatewayWorld) -> list[str]:
+    page: Any = w.hub.client.get("/api/refunds", headers=ADMIN).json
+    return [r["id"] for r in page["refunds"] if r["disputed"]]
+
+
 def test_an_open_dispute_holds_an_approved_refund_and_a_won_one_releases_it(world: GatewayWorld) -> None:
     w = world
     w.send_status_webhooks()
@@ -70,6 +83,8 @@ def test_an_open_dispute_holds_an_approved_refund_and_a_won_one_releases_it(worl
     assert w.gateway_refunds(payment) == []  # no money moved
     assert "held_for_dispute" in w.actions(held.id)
     assert _payment_disputed(w, payment) == [True]
+    assert _shown(w, held.id)["disputed"] is True
+    assert _listed_disputed(w) == [held.id]
 
     w.sim.close_dispute(opened["id"], won=True)
     w.settle(until=w.in_state("rq-held", states.WRITTEN_BACK))
@@ -79,6 +94,7 @@ def test_an_open_dispute_holds_an_approved_refund_and_a_won_one_releases_it(worl
     assert "dispute_hold" not in done.decision
     assert "dispute_released" in w.actions(done.id)
     assert _payment_disputed(w, payment) == [False]
+    assert _shown(w, done.id)["disputed"] is False
 
 
 def test_a_lost_dispute_keeps_the_refund_with_a_person(world: GatewayWorld) -> None:
@@ -109,6 +125,7 @@ def test_a_dispute_webhook_marks_the_payment_and_the_next_request_is_held(world:
 
     w.sim.open_dispute(payment, 4000)
     w.settle(until=lambda: _payment_disputed(w, payment) == [True])
+    assert _shown(w, w.refund("rq-before").id)["disputed"] is True  # the read model says so at once
     events = [a for a in w.hub.audit() if a.action == "dispute_event"]
     assert events
     assert all(e.detail["payment_held"] for e in events)
