@@ -26,6 +26,7 @@ from hub.models import RefundRequest
 from hub.runtime.bootstrap import Hub
 
 HOLD_KEY = "dispute_hold"  # in the refund's decision detail: why a person must look at it now
+PENDING_KEY = "dispute_hold_pending"  # a call was out when the dispute came: hold it before a retry
 APPROVALS = ("approve", "approve_partial")
 
 
@@ -90,6 +91,7 @@ def _hold_payment(conn: Unit, route: str, event: DisputeEvent) -> None:
         audit.write(conn, route, "held_for_dispute", refund_id=refund.id, dispute_id=event.dispute_id, reason=reason)
     for refund in disputes.refunds_on(conn, route, event.payment_reference, tuple(states.UNRESOLVED)):
         ledger.flag_needs_person(conn, refund.id)
+        ledger.set_decision(conn, refund.id, {**(refund.decision or {}), PENDING_KEY: reason}, refund.policy_version)
         audit.write(
             conn,
             route,
@@ -98,6 +100,25 @@ def _hold_payment(conn: Unit, route: str, event: DisputeEvent) -> None:
             dispute_id=event.dispute_id,
             note="the refund may already have gone out while the payment is disputed: check both",
         )
+
+
+def hold_before_sending(conn: Unit, row: Refund) -> bool:
+    """Inside the executor's claim: an approved refund whose earlier call was out when a dispute
+    opened goes to a person instead of being sent again, while the dispute still holds (a
+    surely-not-sent answer brought it back to approved). True when it was held."""
+    detail = dict(row.decision or {})
+    reason = detail.pop(PENDING_KEY, None)
+    if reason is None or row.state != states.APPROVED:
+        return False
+    held = row.payment_id is not None and (
+        payments.is_disputed(conn, row.payment_id) or disputes.held_on(conn, row.payment_id)
+    )
+    if held and ledger.transition(conn, row.id, states.REVIEW, expect=states.APPROVED):
+        ledger.set_decision(conn, row.id, {**detail, HOLD_KEY: reason}, row.policy_version)
+        audit.write(conn, "worker", "held_for_dispute", refund_id=row.id, reason=reason)
+        return True
+    ledger.set_decision(conn, row.id, detail, row.policy_version)  # the dispute is over: send it
+    return False
 
 
 def _held_by_dispute(row: Refund) -> bool:

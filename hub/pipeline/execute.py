@@ -22,6 +22,7 @@ from hub.ledger.outbox import JobRun
 from hub.ledger.records import Refund
 from hub.ledger.unit import Unit, durable, read
 from hub.models import RefundRequest
+from hub.pipeline.disputes import hold_before_sending
 from hub.pipeline.routing import NONE, PLATFORM, gateway_account
 from hub.pipeline.settle import settle
 from hub.pipeline.writeback import decided_lines, decision_of, write_back
@@ -109,6 +110,8 @@ def take(conn: Unit, refund_id: str, lease: timedelta, *, resend: bool = False) 
     if row is None or row.state == states.SUCCEEDED:
         return Taken(row, claimed=False)
     if row.state != states.APPROVED and not (resend and row.state == states.UNKNOWN):
+        return Taken(row, claimed=False)
+    if hold_before_sending(conn, row):  # a dispute opened while an earlier call was out
         return Taken(row, claimed=False)
     claimed = claims.claim(conn, refund_id, lease)
     if claimed:

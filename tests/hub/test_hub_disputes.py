@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,10 @@ import pytest
 from flask import Response, request
 from sqlalchemy import select
 
+from hub.contracts import DisputeEvent, DisputeState
 from hub.db.tables import payments
 from hub.ledger import states
+from hub.pipeline.disputes import take_dispute_events
 from tests.gateways.conftest import CASES, GatewayWorld, make_gateway_world
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
@@ -150,3 +153,32 @@ def test_an_open_square_dispute_read_from_the_disputes_api_holds_a_refund(square
     assert "hard.dispute" in [r["rule"] for r in refund.decision["decision"]["rules"]]
     assert any(e.path == "/v2/disputes" for e in w.sim.exchanges)
     assert w.hub.deliveries() == [d for d in w.hub.deliveries() if not d.connector.startswith("gateway:")]
+
+
+def test_a_dispute_while_the_call_is_out_holds_the_retry(world: GatewayWorld) -> None:
+    """The worker's call is on its way when the dispute is taken in (another worker took the
+    webhook): the refund is flagged; the gateway refuses the call before acting (429), and the
+    retry goes to a person instead of out again."""
+    w = world
+    payment = w.order("7005", 1500)
+    taken: list[str] = []
+
+    def dispute_taken_meanwhile() -> Response | None:
+        if request.method == "POST" and re.search(w.case.refund_post, request.path) and not taken:
+            taken.append(w.sim.open_dispute(payment))  # the sim's own webhook is not pointed at the hub
+            event = DisputeEvent(taken[0], payment, DisputeState.OPEN, "open", 1500, "USD", at=datetime.now(UTC))
+            take_dispute_events(w.hub.hub, w.case.account, [event], None)
+            return Response(json.dumps(w.sim.error_body(429)), status=429, mimetype="application/json")
+        return None
+
+    w.sim.app.before_request_funcs.setdefault(None, []).insert(0, dispute_taken_meanwhile)
+    w.ask("7005", 1500, request_id="rq-in-flight")
+    w.settle(until=w.in_state("rq-in-flight", states.REVIEW))
+    refund = w.refund("rq-in-flight")
+    assert refund.state == states.REVIEW
+    assert refund.needs_person
+    assert refund.decision["dispute_hold"].startswith("open dispute")
+    assert "dispute_hold_pending" not in refund.decision
+    assert w.actions(refund.id).count("executing") == 1  # sent once, never again
+    assert w.actions(refund.id)[-1] == "held_for_dispute"
+    assert w.gateway_refunds(payment) == []
