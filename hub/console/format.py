@@ -150,14 +150,25 @@ def detail_text(detail: Mapping[str, Any], currency: str = "", people: Mapping[s
     return " · ".join(parts)
 
 
-OUTCOME_WORDS = {
-    "approved": "Approved",
+DECISION_WORDS = {
+    "approve": "Approved",
+    "approve_partial": "Approved in part",
     "review": "Sent to a person",
-    "denied": "Denied",
-    "offered": "Alternative offered",
+    "deny": "Denied",
+    "offer_alternative": "Alternative offered",
 }
+OUTCOME_ACTION = {"approved": "approve", "review": "review", "denied": "deny", "offered": "offer_alternative"}
+
+
+def decision_word(action: str) -> str:
+    return DECISION_WORDS.get(action, action.replace("_", " ").capitalize())
 
 
 def outcome_word(outcome: str) -> str:
     """A simulation's outcome group (approve and approve_partial are both ``approved``)."""
-    return OUTCOME_WORDS.get(outcome, outcome.replace("_", " ").capitalize())
+    return decision_word(OUTCOME_ACTION.get(outcome, outcome))
+
+
+def person(actor: str | None) -> str:
+    """An audit actor as a merchant reads it: ``user:ana@example.com`` is ``ana@example.com``."""
+    return (actor or "—").removeprefix("user:")

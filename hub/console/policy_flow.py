@@ -234,7 +234,7 @@ def withdraw(hub: Hub, who: Principal, connector: str, store_id: str) -> None:
             "policy_publish_withdrawn",
             **_where(connector, store_id),
             label=_version_of(draft.proposed_body),
-            proposed_by=draft.proposed_by,
+            proposed_by_user_id=draft.proposed_user,
         )
 
 
@@ -271,8 +271,8 @@ def _publish(
         number=version.number,
         label=version.label,
         previous=previous.label if previous else None,
-        published_by=by,
-        checked_by=checked_by,
+        checked=checked_by is not None,  # the actor checked what the maker proposed
+        maker_user_id=draft.proposed_user if checked_by is not None else None,
         note=note,
     )
     return version

@@ -56,13 +56,16 @@ def policy(connector: str, store_id: str) -> Any:
         proposal = diff(
             _live_text(found), draft.proposed_body, found.live, policies.policy_of_text(draft.proposed_body)
         )
+    checked = check(draft.body) if draft is not None else None
+    same = checked is not None and checked.policy is not None and checked.policy.version == found.live.version
     return render_template(
         "console/policy.html",
         p=found,
         shadow=shadow,
         proposal=proposal,
         live_text=_live_text(found),
-        draft_check=check(draft.body) if draft is not None else None,
+        draft_check=checked,
+        same_as_live=same,
     )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import update
 
 from hub.db.tables import refunds as refunds_table
 from hub.ledger import states
-from hub.ledger.unit import write
+from hub.ledger.unit import read, write
 from tests.hub.conftest import STORE, World, make_world
 
 PASSWORD = "correct horse battery staple"
@@ -43,6 +43,14 @@ class Shop:
         for store in stores:
             self.hub.accounts.grant(email, "sandbox", store)
         return email
+
+    def user_id(self, email: str) -> str:
+        from hub.ledger import people
+
+        with read(self.hub.engine) as conn:
+            user = people.user_by_email(conn, email)
+        assert user is not None
+        return user.id
 
     def two_approvers_above(self, minor: int) -> None:
         directory = self.hub.stores["sandbox"]

@@ -16,16 +16,6 @@ def _post(client: Any, path: str, **data: Any) -> Any:
     return client.post(path, data={"csrf_token": token, **data})
 
 
-def _user_id(shop: Any, email: str) -> str:
-    from hub.ledger import people
-    from hub.ledger.unit import read
-
-    with read(shop.hub.engine) as conn:
-        user = people.user_by_email(conn, email)
-    assert user is not None
-    return user.id
-
-
 def test_an_owner_adds_a_person_who_signs_in_with_the_password_shown_once(shop: Any) -> None:
     shop.person("olga@example.com", role="owner")
     olga = client_of(shop, "olga@example.com")
@@ -43,8 +33,8 @@ def test_an_owner_adds_a_person_who_signs_in_with_the_password_shown_once(shop: 
         (a.action, a.actor, a.detail.get("user_id")) for a in shop.world.hub.audit() if a.action.startswith("user_")
     ]
     assert audit == [
-        ("user_added", "user:olga@example.com", _user_id(shop, "dan@example.com")),
-        ("user_granted", "user:olga@example.com", _user_id(shop, "dan@example.com")),
+        ("user_added", "user:olga@example.com", shop.user_id("dan@example.com")),
+        ("user_granted", "user:olga@example.com", shop.user_id("dan@example.com")),
     ]
     assert "dan@example.com" not in str([a.detail for a in shop.world.hub.audit()])
 
@@ -56,7 +46,7 @@ def test_adding_an_existing_person_grants_the_store_and_keeps_their_role(shop: A
     answer = _post(olga, "/people/add", email="ana@example.com", role="owner", stores=f"sandbox/{STORE}")
     assert answer.status_code == 302
     assert "their role stays analyst" in olga.get("/people").text
-    principal = shop.hub.accounts.principal_of_user(_user_id(shop, "ana@example.com"))
+    principal = shop.hub.accounts.principal_of_user(shop.user_id("ana@example.com"))
     assert principal.role == "analyst"
     assert principal.stores.allows("sandbox", STORE)
 
@@ -72,7 +62,7 @@ def test_an_owner_cannot_grant_a_store_they_do_not_see(shop: Any) -> None:
 def test_change_role_and_disable(shop: Any) -> None:
     shop.person("olga@example.com", role="owner")
     shop.person("ana@example.com", role="approver")
-    ana_id = _user_id(shop, "ana@example.com")
+    ana_id = shop.user_id("ana@example.com")
     olga = client_of(shop, "olga@example.com")
     ana = client_of(shop, "ana@example.com")
     token = _post(ana, "/account/tokens", name="script", scopes=["refunds:read"])
@@ -96,7 +86,7 @@ def test_an_owner_changes_only_people_whose_every_store_they_own(shop: Any) -> N
     shop.person("olga@example.com", role="owner")
     shop.person("ben@example.com", role="approver", stores=(STORE, OTHER_STORE))
     shop.person("zed@example.com", role="analyst", stores=(OTHER_STORE,))
-    ben_id, zed_id = _user_id(shop, "ben@example.com"), _user_id(shop, "zed@example.com")
+    ben_id, zed_id = shop.user_id("ben@example.com"), shop.user_id("zed@example.com")
     olga = client_of(shop, "olga@example.com")
     listed = olga.get("/people").text
     assert "ben@example.com" in listed
@@ -108,7 +98,7 @@ def test_an_owner_changes_only_people_whose_every_store_they_own(shop: Any) -> N
     assert shop.hub.accounts.principal_of_user(ben_id).role == "approver"
     assert _post(olga, f"/people/{zed_id}/disable").status_code == 404
     assert shop.hub.accounts.principal_of_user(zed_id) is not None
-    olga_id = _user_id(shop, "olga@example.com")
+    olga_id = shop.user_id("olga@example.com")
     _post(olga, f"/people/{olga_id}/role", role="support")
     assert "This is you" in olga.get("/people").text
     assert shop.hub.accounts.principal_of_user(olga_id).role == "owner"

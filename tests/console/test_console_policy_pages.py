@@ -42,7 +42,7 @@ def test_the_published_version_is_what_new_refunds_are_decided_with(shop: Any) -
     assert published.status_code == 302
     page = olga.get(BASE).text
     assert "Published as version 2" in page
-    assert "Refunds up to 5 in the order&#39;s currency are approved automatically" in page
+    assert "Refunds up to 5 in the order&#39;s currency" in page
     after = shop.request("8002", 1000, 1000)
     assert after.state == states.REVIEW
     assert after.policy_version == policies.policy_of_text(STRICTER).version
@@ -112,13 +112,19 @@ def test_shadow_shows_disagreements_on_new_refunds_without_acting(shop: Any) -> 
     ]
 
 
-def test_two_people_publish_where_the_store_requires_two_approvers(shop: Any) -> None:
+def _proposed(shop: Any, note: str = "") -> tuple[Any, Any]:
+    """Two owners of a store that requires two people; Olga has proposed ``STRICTER``."""
     shop.two_approvers_above(500)
     shop.person("olga@example.com", role="owner")
     shop.person("pete@example.com", role="owner")
     olga, pete = client_of(shop, "olga@example.com"), client_of(shop, "pete@example.com")
     _save(olga, STRICTER)
-    _post(olga, f"{BASE}/publish", note="tighter")
+    _post(olga, f"{BASE}/publish", note=note)
+    return olga, pete
+
+
+def test_two_people_publish_where_the_store_requires_two_approvers(shop: Any) -> None:
+    olga, pete = _proposed(shop, note="tighter")
     page = olga.get(BASE).text
     assert "Waiting for a checker" in page
     assert "Your publish is proposed" in page
@@ -143,6 +149,23 @@ def test_two_people_publish_where_the_store_requires_two_approvers(shop: Any) ->
         ("policy_publish_requested", "user:olga@example.com"),
         ("policy_published", "user:pete@example.com"),
     ]
+    [published] = [a for a in shop.world.hub.audit() if a.action == "policy_published"]
+    assert published.detail["checked"] is True
+    assert published.detail["maker_user_id"] == shop.user_id("olga@example.com")
+
+
+def test_a_proposal_waits_alone_and_can_be_withdrawn(shop: Any) -> None:
+    olga, pete = _proposed(shop)
+    _post(olga, f"{BASE}/publish")  # one proposal at a time
+    assert "A proposal already waits for its checker" in olga.get(BASE).text
+    _post(pete, f"{BASE}/withdraw")
+    page = pete.get(BASE).text
+    assert "The proposal is withdrawn." in page
+    assert "Waiting for a checker" not in page
+    assert _actions(shop, "policy_publish") == [
+        ("policy_publish_requested", "user:olga@example.com"),
+        ("policy_publish_withdrawn", "user:pete@example.com"),
+    ]
 
 
 def test_versions_show_who_published_and_what_changed(shop: Any) -> None:
@@ -152,9 +175,9 @@ def test_versions_show_who_published_and_what_changed(shop: Any) -> None:
     _post(olga, f"{BASE}/publish")
     version = olga.get(f"{BASE}/versions/2").text
     assert "Published" in version
-    assert "user:olga@example.com" in version
+    assert "by olga@example.com" in version
     assert "What changed since version 1" in version
-    assert "Refunds up to 5 in the order&#39;s currency are approved automatically" in version
+    assert "Refunds up to 5 in the order&#39;s currency" in version
     assert 'class="d-add">+ review_above = 5' in version
     first = olga.get(f"{BASE}/versions/1").text
     assert "taken from the configuration file" in first
@@ -178,3 +201,17 @@ def test_roles_and_tenancy(shop: Any) -> None:
     assert ana.post(f"{BASE}/publish", data={"csrf_token": token}).status_code == 403
     assert cy.get("/policies").status_code == 403
     assert "Policies" not in cy.get("/queue").text
+
+
+def test_a_long_period_replays_the_newest_refunds_and_says_how_many_were_left_out(shop: Any, monkeypatch: Any) -> None:
+    from hub.console import policy_simulation
+
+    monkeypatch.setattr(policy_simulation, "MAX_RECORDS", 2)
+    shop.person("olga@example.com", role="owner")
+    for n in range(3):
+        shop.request(f"85{n}", 1000, 1000)
+    page = _save(client_of(shop, "olga@example.com"), STRICTER, do="simulate").text
+    assert "Only the newest 2 were replayed: 1 older ones were left out" in page
+    changed = page.split("Refunds whose outcome changes")[1]
+    assert "Order 850" not in changed
+    assert "Order 852" in changed
