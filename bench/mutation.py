@@ -1,7 +1,7 @@
 """Mutation testing of the money-critical modules: does a wrong line fail a test?
 
     .venv/bin/python bench/mutation.py [--module PATH ...] [--list] [--jobs N] [--no-postgres]
-                                       [--show-equivalent] [--json FILE]
+                                       [--show-equivalent] [--json FILE] [--recheck FILE]
 
 Each module of ``MODULES`` is mutated one small change at a time — a flipped comparison, an
 arithmetic operator swapped, a constant off by one, a string or boolean changed, an entry dropped
@@ -21,6 +21,10 @@ Mutants known to change no behaviour are listed, with the reason, in ``mutation_
 beside this script (matched on module, function and mutation, not on the line number, so the list
 survives edits above them); they are reported apart and left out of the score:
 score = killed / (mutants - equivalent).
+
+``--recheck FILE`` runs again only the mutants an earlier ``--json`` run left alive (survived or
+uncovered) and keeps that run's kills: for the round after tests were *added* for its survivors. A
+module whose mutants are not the same list as in that run (its source changed) runs in full.
 
 Exit status 0 when every module run reaches ``--threshold`` (default 90 %), 1 otherwise.
 """
@@ -710,6 +714,7 @@ def run_module(
     markers: str,
     equivalents: dict[tuple[str, str, str], Equivalent],
     progress: Callable[[str], None],
+    earlier: dict[tuple[str, str, str], dict[str, Any]] | None = None,
 ) -> None:
     missing = [t for t in run.tests if not (ROOT / t).exists()]
     if missing:
@@ -729,12 +734,16 @@ def run_module(
     timeout = max(15.0, 3 * run.baseline_seconds + 10)
     source = (ROOT / run.path).read_bytes()
     progress(f"{run.path}: {len(mutants)} mutants, tests {run.baseline_seconds:.1f} s, timeout {timeout:.0f} s")
+    kept = kept_kills(run.path, mutants, earlier, progress)
     lock = threading.Lock()
     done = [0]
 
     def one(mutant: Mutant) -> Result:
         if mutant.key in equivalents:
             result = Result(mutant, "equivalent", detail=equivalents[mutant.key].reason)
+        elif mutant.key in kept:
+            row = kept[mutant.key]
+            result = Result(mutant, row["status"], row["seconds"], detail="killed in the earlier run")
         elif not mutant.covered_by(covered):
             result = Result(mutant, "uncovered", detail="no mapped test executes this line")
         else:
@@ -761,6 +770,38 @@ def run_module(
     stale = [e for k, e in equivalents.items() if e.path == run.path and k not in keys]
     for entry in stale:
         progress(f"  note: equivalent entry matches no mutant any more: {entry.function} | {entry.description}")
+
+
+def read_run(path: Path) -> dict[str, dict[tuple[str, str, str], dict[str, Any]]]:
+    """An earlier ``--json`` file: module → (module, function, mutation) → its row."""
+    runs: dict[str, dict[tuple[str, str, str], dict[str, Any]]] = {}
+    for row in json.loads(path.read_text()):
+        runs.setdefault(row["module"], {})[(row["module"], row["function"], row["mutation"])] = row
+    return runs
+
+
+def carried_kills(
+    mutants: list[Mutant], earlier: dict[tuple[str, str, str], dict[str, Any]] | None
+) -> dict[tuple[str, str, str], dict[str, Any]] | None:
+    """The earlier run's kills of these mutants; None when its mutants were another list (the source changed)."""
+    if earlier is None or {m.key for m in mutants} != set(earlier):
+        return None
+    return {key: row for key, row in earlier.items() if row["status"] in ("killed", "timeout")}
+
+
+def kept_kills(
+    path: str,
+    mutants: list[Mutant],
+    earlier: dict[tuple[str, str, str], dict[str, Any]] | None,
+    progress: Callable[[str], None],
+) -> dict[tuple[str, str, str], dict[str, Any]]:
+    kept = carried_kills(mutants, earlier)
+    if earlier is not None:
+        if kept is None:
+            progress(f"  {path} changed since the earlier run: every mutant runs")
+        else:
+            progress(f"  {len(kept)} kills kept from the earlier run, {len(mutants) - len(kept)} mutants run")
+    return kept or {}
 
 
 # ── report ───────────────────────────────────────────────────────────────────────────────────────
@@ -821,11 +862,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rescore", type=Path, help="print the report of a --json file again, with the equivalents file as it is now"
     )
+    parser.add_argument(
+        "--recheck", type=Path, help="run only the mutants this earlier --json run left alive, keep its kills"
+    )
     args = parser.parse_args(argv)
     if args.rescore:
         return rescore(args.rescore, args.show_equivalent, args.threshold)
 
-    selected = args.module or list(MODULES)
+    earlier = read_run(args.recheck) if args.recheck else {}
+    selected = args.module or [m for m in MODULES if m in earlier] or list(MODULES)
     unknown = [m for m in selected if m not in MODULES]
     if unknown:
         parser.error(f"not in the table: {', '.join(unknown)} (see --list)")
@@ -851,7 +896,10 @@ def main(argv: list[str] | None = None) -> int:
             workspaces.put(Workspace(Path(tmp), i))
         runs = [ModuleRun(path, MODULES[path]) for path in selected]
         for run in runs:
-            run_module(run, workspaces, args.jobs, markers, equivalents, progress)
+            previous = earlier.get(run.path) if args.recheck else None
+            if args.recheck and previous is None:
+                progress(f"{run.path} is not in {args.recheck}: every mutant runs")
+            run_module(run, workspaces, args.jobs, markers, equivalents, progress, previous)
             if run.error:
                 progress(f"{run.path}: {run.error.splitlines()[0]}")
             else:
