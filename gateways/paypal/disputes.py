@@ -14,11 +14,11 @@ carries ``status_details.reason`` ``BUYER_COMPLAINT`` / ``CHARGEBACK`` (``transf
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from gateways.paypal.money import to_minor_units
 from hub.contracts import DisputeEvent, DisputeState
+from hub.models.times import parse_rfc3339
 
 DISPUTE_EVENT_TYPES = frozenset({"CUSTOMER.DISPUTE.CREATED", "CUSTOMER.DISPUTE.UPDATED", "CUSTOMER.DISPUTE.RESOLVED"})
 OUTCOMES = {
@@ -35,15 +35,6 @@ def dispute_state(status: str | None, outcome: str | None) -> DisputeState:
     if status != "RESOLVED":
         return DisputeState.OPEN
     return OUTCOMES.get(outcome or "", DisputeState.OPEN)
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def _amount(money: Any) -> tuple[int | None, str | None]:
@@ -80,7 +71,7 @@ def dispute_events(event: Mapping[str, Any]) -> list[DisputeEvent]:
             amount=amount,
             currency=currency,
             event_id=event.get("id"),
-            at=_time(resource.get("update_time")) or _time(event.get("create_time")),
+            at=parse_rfc3339(resource.get("update_time")) or parse_rfc3339(event.get("create_time")),
         )
         for capture in dict.fromkeys(c for c in captures if isinstance(c, str) and c)
     ]

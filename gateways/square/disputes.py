@@ -13,13 +13,13 @@ escalates keeps its id, so one dispute row follows it. A state Square adds later
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from square.core.request_options import RequestOptions
 
 from gateways.square.transformers import from_money
 from hub.contracts import DisputeEvent, DisputeState
+from hub.models.times import parse_rfc3339
 
 # dispute.state.changed is the older name of dispute.state.updated; both still arrive
 DISPUTE_EVENT_TYPES = frozenset({"dispute.created", "dispute.state.updated", "dispute.state.changed"})
@@ -37,15 +37,6 @@ STATES = {
 
 def dispute_state(raw: str | None) -> DisputeState:
     return STATES.get(raw or "", DisputeState.OPEN)
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def dispute_of(payload: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -74,7 +65,7 @@ def dispute_event(payload: Mapping[str, Any]) -> DisputeEvent | None:
         amount=amount,
         currency=currency,
         event_id=payload.get("event_id"),
-        at=_time(dispute.get("updated_at")) or _time(payload.get("created_at")),
+        at=parse_rfc3339(dispute.get("updated_at")) or parse_rfc3339(payload.get("created_at")),
     )
 
 
