@@ -57,7 +57,7 @@ class OrderView:
             shipping=shipping,
             amount=amount,
             currency=self.currency,
-            payments=(tf.payment(self.order),),
+            payments=tf.payments(self.order, self.invoices),
             **fields,
         )
 

@@ -188,6 +188,30 @@ def payment(order: Mapping[str, Any]) -> Payment:
     )
 
 
+def payments(order: Mapping[str, Any], invoices: Iterable[Mapping[str, Any]]) -> tuple[Payment, ...]:
+    """The order's tenders: one per captured invoice when the order was captured in parts (a PayPal
+    order invoiced twice is two captures, each refunded on its own), else the order's one payment."""
+    paid = payment(order)
+    captures: dict[str, Mapping[str, Any]] = {}
+    for invoice in invoices:
+        reference = transaction_reference({"last_trans_id": invoice.get("transaction_id")})
+        if reference and int(invoice.get("state") or 2) == 2:  # 2: paid
+            captures.setdefault(reference, invoice)
+    if len(captures) < 2:
+        return (paid,)
+    currency = order["order_currency_code"]
+    return tuple(
+        paid.model_copy(
+            update={
+                "reference": reference,
+                "captured": minor(invoice.get("grand_total"), currency),
+                "extra": {**paid.extra, "invoice_id": str(invoice.get("entity_id") or "")},
+            }
+        )
+        for reference, invoice in captures.items()
+    )
+
+
 def product_kind(item: Mapping[str, Any], product: Mapping[str, Any] | None) -> ProductKind:
     type_id = item.get("product_type") or (product or {}).get("type_id") or "simple"
     return PRODUCT_KINDS.get(str(type_id), ProductKind.PHYSICAL)

@@ -301,6 +301,7 @@ def roll_up(conn: Connection, parent_id: str) -> str | None:
     if state == states.EXECUTING and found <= states.SUCCESSES:
         if transition(conn, parent_id, states.SUCCEEDED, expect=states.EXECUTING, executed_at=now()):
             audit.write(conn, ACTOR, "parts_succeeded", refund_id=parent_id, **summary(conn, parent_id))
+            jobs.ensure(conn, jobs.JobKind.WRITE_BACK, parent_id)  # what the hub paid out is recorded at once
         state = states.SUCCEEDED
     elif state == states.EXECUTING and found == {states.FAILED}:
         last = "; ".join(p.last_error or p.state for p in parts)[:500]
@@ -380,6 +381,7 @@ def accept_partial(conn: Connection, parent_id: str, actor: str) -> str | None:
     if any(p.state not in states.SUCCESSES | {states.FAILED} for p in parts):
         raise IllegalTransition(f"refund {parent_id} still has parts in flight")
     transition(conn, parent_id, states.SUCCEEDED, expect=states.EXECUTING, executed_at=now())
+    jobs.ensure(conn, jobs.JobKind.WRITE_BACK, parent_id)
     _unflag(conn, parent_id)
     audit.write(conn, actor, "partial_accepted", refund_id=parent_id, **summary(conn, parent_id))
     return roll_up(conn, parent_id)

@@ -19,6 +19,7 @@ from hub.ledger.outbox import JobRun
 from hub.ledger.records import Refund
 from hub.ledger.unit import Unit, read, write
 from hub.models import Line, RefundRequest
+from hub.models.money import format_decimal
 from hub.pipeline.routing import NONE, PLATFORM, gateway_account
 from hub.runtime.bootstrap import Hub
 
@@ -49,10 +50,10 @@ def write_back(
     if row is None:
         with read(hub.engine) as conn:
             row = ledger.get(conn, refund_id)
-    if row is not None and (row.route == tenders.SPLIT_ROUTE or (row.parent_id and row.state != states.SUCCEEDED)):
-        return _roll_up(hub, row, job)  # a split refund is written back by its parts, each on its own
+    if row is not None and row.parent_id and not (row.state == states.SUCCEEDED and row.route in (PLATFORM, NONE)):
+        return _roll_up(hub, row, job)  # a part the hub paid out is recorded with its refund's other parts
     if row is None or row.state != states.SUCCEEDED:
-        return row.state if row is not None else None
+        return _roll_up(hub, row, job) if row is not None and row.route == tenders.SPLIT_ROUTE else _state(row)
     if row.route in (PLATFORM, NONE):  # the platform recorded it itself; its echo confirms it
         _written_back(hub, refund_id, row.gateway_refund_id, job, by=row.route, parent_id=row.parent_id)
         return states.WRITTEN_BACK
@@ -62,18 +63,31 @@ def write_back(
         if row is None:  # another worker holds it (or finished it): not ours to write
             return states.SUCCEEDED
     with read(hub.engine) as conn:
-        decision = decision_of(conn, row)
+        if row.route == tenders.SPLIT_ROUTE:
+            writeback, paid_out = split_writeback(conn, row)
+        else:
+            writeback, paid_out = _writeback_of(row, request, decision_of(conn, row)), []
+    if writeback is None:  # every part was the platform's own refund: each recorded itself
+        with write(hub.engine) as conn:
+            claims.release_write_back(conn, refund_id)
+        return _roll_up(hub, row, job)
     store = hub.stores[row.connector].get(row.store_id)
     if store is None:
         _give_back(hub, refund_id, "store is disabled")
         raise WriteBackFailed(f"store {row.store_id} is disabled; refund {refund_id} not written back")
     try:
-        result = hub.connectors[row.connector].record(store, _writeback_of(row, request, decision))
+        result = hub.connectors[row.connector].record(store, writeback)
     except Exception as exc:  # noqa: BLE001 - any refusal of the store is retried by the job
         _give_back(hub, refund_id, str(exc))
         raise WriteBackFailed(str(exc)) from exc
+    if paid_out:
+        return _parts_written_back(hub, row, paid_out, result.reference, job)
     _written_back(hub, refund_id, result.reference, job, parent_id=row.parent_id)
     return states.WRITTEN_BACK
+
+
+def _state(row: Refund | None) -> str | None:
+    return row.state if row is not None else None
 
 
 def decided_lines(
@@ -120,6 +134,63 @@ def _writeback_of(row: Refund, request: RefundRequest | None, decision: Mapping[
     )
 
 
+def split_writeback(conn: Unit, row: Refund) -> tuple[WriteBack | None, list[Refund]]:
+    """One record of what the hub paid out across a split refund's tenders, and those parts.
+
+    The gateway parts are told to the store together, as one refund (a Magento memo, a WooCommerce
+    refund record, a Shopify record), listing each part; the lines go with them unless a platform
+    part (which the platform recorded itself) carried them. None when no part was paid out here."""
+    parts = tenders.live_parts(conn, row.id)
+    paid_out = [p for p in parts if p.state == states.SUCCEEDED and p.route not in (PLATFORM, NONE)]
+    if not paid_out:
+        return None, []
+    request = RefundRequest.model_validate(row.request)
+    carried = any(
+        p.route in (PLATFORM, NONE) and p.state in states.SUCCESSES and (p.decision or {}).get("carries_lines")
+        for p in parts
+    )
+    lines, line_amounts = ((), {}) if carried else decided_lines(request, row.decision)
+    accounts = [gateway_account(p.route or "") or p.route or "" for p in paid_out]
+    each = "; ".join(
+        f"{format_decimal(p.approved_amount or 0, row.currency)} via {a}"
+        for p, a in zip(paid_out, accounts, strict=True)
+    )
+    routes = {p.route or "" for p in paid_out}
+    writeback = WriteBack(
+        hub_refund_id=row.id,
+        order_id=row.order_id,
+        source_ref=row.source_ref,
+        amount=sum(p.approved_amount or 0 for p in paid_out),
+        currency=row.currency,
+        outcome=Outcome.SUCCEEDED,
+        route=routes.pop() if len(routes) == 1 else tenders.SPLIT_ROUTE,
+        gateway=", ".join(dict.fromkeys(accounts)),
+        gateway_refund_id=", ".join(p.gateway_refund_id for p in paid_out if p.gateway_refund_id) or None,
+        lines=lines,
+        shipping=0 if carried else request.shipping,
+        note=f"Refunded by Refund Hub ({row.id}): {each}",
+        line_amounts=line_amounts,
+    )
+    return writeback, paid_out
+
+
+def _parts_written_back(
+    hub: Hub, row: Refund, paid_out: list[Refund], reference: str | None, job: JobRun | None
+) -> str | None:
+    """The parts the record covers are written back, and the refund follows them."""
+    with write(hub.engine) as conn:
+        for part in paid_out:
+            ledger.transition(conn, part.id, states.WRITTEN_BACK, expect=states.SUCCEEDED, writeback_ref=reference)
+        claims.release_write_back(conn, row.id)
+        audit.write(
+            conn, "worker", "parts_recorded", refund_id=row.id, reference=reference, parts=[p.id for p in paid_out]
+        )
+        state = tenders.roll_up(conn, row.id)
+        if job is not None:
+            job.finish(conn)
+    return state
+
+
 def _written_back(
     hub: Hub,
     refund_id: str,
@@ -148,7 +219,8 @@ def _written_back(
 
 
 def _roll_up(hub: Hub, row: Refund, job: JobRun | None) -> str | None:
-    """A split refund's (or a settled part's) write-back: bring the refund to where its parts stand."""
+    """A part's write-back, or a split refund's with nothing to record: bring the refund to where
+    its parts stand (a part the hub paid out is recorded by its refund's own write-back)."""
     with write(hub.engine) as conn:
         state = tenders.roll_up(conn, row.parent_id or row.id)
         if job is not None:

@@ -162,9 +162,12 @@ class MagentoSimulator(Simulator):
         email: str = "jane@example.com",
         customer_id: int | None = 7,
         invoiced: bool = True,
+        captures: Sequence[tuple[int, str]] = (),
     ) -> dict[str, Any]:
         """An order paid with ``method`` (e.g. ``stripe_payments``, ``paypal_express``, ``squareup_payment``)
-        whose gateway transaction is ``last_trans_id``; invoiced (paid) unless told otherwise."""
+        whose gateway transaction is ``last_trans_id``; invoiced (paid) unless told otherwise. With
+        ``captures`` (``(amount, transaction id)`` each) it is invoiced in parts, one per capture,
+        whose money the gateway simulator holds."""
         with self.state.lock:
             products = dict(self.state.products)
         order = seed.order(
@@ -179,7 +182,9 @@ class MagentoSimulator(Simulator):
             products=products,
         )
         self.state.add_order(order)
-        if invoiced:
+        for amount, transaction in captures:
+            self.state.add_invoice(order["entity_id"], amount, transaction)
+        if invoiced and not captures:
             self.state.add_invoice(order["entity_id"])
             if last_trans_id and last_trans_id not in self.ledger.payments:
                 self.ledger.create_payment(minor(order["grand_total"], self.currency), self.currency, last_trans_id)

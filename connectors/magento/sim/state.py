@@ -70,9 +70,14 @@ class MagentoState:
             self.orders[order["entity_id"]] = order
             return copy.deepcopy(order)
 
-    def add_invoice(self, order_id: int) -> dict[str, Any]:
+    def add_invoice(
+        self, order_id: int, amount: int | None = None, transaction_id: str | None = None
+    ) -> dict[str, Any]:
+        """Invoice (capture) the order: all of it, or ``amount`` minor units under its own
+        ``transaction_id`` (an order captured in parts has one invoice per capture)."""
         with self.lock:
             order = self.orders[order_id]
+            currency = order["order_currency_code"]
             invoice_id = self.next_id()
             items = []
             for item in order["items"]:
@@ -94,17 +99,17 @@ class MagentoState:
                 "increment_id": f"{invoice_id:09d}",
                 "order_id": order_id,
                 "state": 2,
-                "grand_total": order["grand_total"],
-                "order_currency_code": order["order_currency_code"],
+                "grand_total": order["grand_total"] if amount is None else number(amount, currency),
+                "order_currency_code": currency,
                 "created_at": now(),
                 "updated_at": now(),
                 "items": items,
                 "comments": [],
-                "transaction_id": order["payment"].get("last_trans_id"),
+                "transaction_id": transaction_id or order["payment"].get("last_trans_id"),
             }
             self.invoices[invoice_id] = invoice
-            order["total_invoiced"] = order["total_paid"] = order["grand_total"]
-            order["payment"]["amount_paid"] = order["grand_total"]
+            paid = sum(minor(i["grand_total"], currency) for i in self.invoices.values() if i["order_id"] == order_id)
+            order["total_invoiced"] = order["total_paid"] = order["payment"]["amount_paid"] = number(paid, currency)
             order["state"], order["status"], order["updated_at"] = "processing", "processing", now()
             return copy.deepcopy(invoice)
 

@@ -1,0 +1,79 @@
+"""A Magento order captured in parts through PayPal (two invoices, two captures of one PayPal
+order), through the whole hub (issue 19): the return is refunded capture by capture, each within
+its own capture's balance and with its own key, and written back as ONE offline credit memo that
+lists the returned items — exactly what was refunded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.magento.sim import MagentoSimulator
+from gateways.paypal.sim import PayPalSimulator
+from gateways.paypal.sim.state import paypal_id
+from hub.ledger import states, tenders
+from hub.testing.harness import HubHarness
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[tuple[HubHarness, MagentoSimulator, PayPalSimulator]]:
+    magento, paypal = MagentoSimulator(edition="commerce"), PayPalSimulator()
+    magento.start()
+    paypal.start()
+    store = magento.store()
+    harness = HubHarness(
+        tmp_path,
+        connectors={"magento": magento.hub_settings()},
+        gateways={"paypal": {"type": "paypal", **paypal.hub_settings()}},
+        stores={
+            store["id"]: {
+                "connector": "magento",
+                "settings": {**store["settings"], "tender_strategy": tenders.IN_ORDER},
+                "credentials": store["credentials"],
+                "routes": {"paypal_express": "gateway:paypal"},
+            }
+        },
+        policies={"default": {"version": "t-approve"}},
+    )
+    magento.webhook_url = f"{harness.url}/webhooks/magento"
+    paypal.webhook_url = f"{harness.url}/webhooks/gateway/paypal"
+    try:
+        yield harness, magento, paypal
+    finally:
+        harness.close()
+        magento.stop()
+        paypal.stop()
+
+
+def test_an_order_captured_twice_is_refunded_capture_by_capture_and_recorded_once(world: Any) -> None:
+    hub, magento, paypal = world
+    paypal_order = paypal_id()
+    first = paypal.create_payment(4000, "USD", order_id=paypal_order)
+    second = paypal.create_payment(2000, "USD", order_id=paypal_order)
+    order = magento.add_order(
+        [{"sku": "TEE", "price": 3000, "qty": 2}], method="paypal_express", captures=[(4000, first), (2000, second)]
+    )
+    magento.create_rma(order["entity_id"], reason="Changed my mind")
+    hub.settle(
+        senders=[magento.sender, paypal.sender],
+        until=lambda: any(r.state == states.WRITTEN_BACK and r.parent_id is None for r in hub.refunds()),
+    )
+
+    rows = hub.refunds()
+    [parent] = [r for r in rows if r.parent_id is None]
+    parts = sorted((r for r in rows if r.parent_id == parent.id), key=lambda r: r.approved_amount, reverse=True)
+    assert (parent.state, parent.approved_amount) == (states.WRITTEN_BACK, 6000)
+    # more than the first capture holds: each capture gives back its own, with its own key
+    assert [(p.approved_amount, p.state) for p in parts] == [(4000, states.WRITTEN_BACK), (2000, states.WRITTEN_BACK)]
+    assert [r.amount for r in paypal.ledger.refunds_of(first)] == [4000]
+    assert [r.amount for r in paypal.ledger.refunds_of(second)] == [2000]
+    keys = {r.key for c in (first, second) for r in paypal.ledger.refunds_of(c)}
+    assert keys == {p.idempotency_key for p in parts}
+
+    (memo,) = magento.creditmemos(order["entity_id"])  # one record of the whole refund
+    assert [(i["sku"], i["qty"]) for i in memo["items"]] == [("TEE", 2)]
+    assert memo["transaction_id"] is None  # offline: it moved no money
+    assert {p.writeback_ref for p in parts} == {str(memo["entity_id"])}
