@@ -149,7 +149,7 @@ def execute(
         return None
     if taken.claimed:
         request = RefundRequest.model_validate(row.request)
-        decision = row.decision
+        decision: Mapping[str, Any] | None = row.decision
         if row.parent_id:  # a part: the lines go back as its refund's decision says
             with read(hub.engine) as conn:
                 decision = decision_of(conn, row)
