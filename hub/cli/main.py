@@ -149,6 +149,27 @@ def rotate_keys(ctx: click.Context) -> None:
     click.echo(f"re-encrypted {rotate_credentials(hub.engine, hub.box)} store credential sets")
 
 
+@main.command()
+@click.argument("refund_id")
+@click.option("--retry", "action", flag_value="retry", help="try each failed part again (a new key per part)")
+@click.option("--accept", "action", flag_value="accept", help="accept what moved; the failed parts stay failed")
+@click.pass_context
+def parts(ctx: click.Context, refund_id: str, action: str | None) -> None:
+    """Show a refund's parts (one per tender); settle a partly failed one with --retry or --accept."""
+    from hub.errors import IllegalTransition, OverRefund, PaymentBusy
+    from hub.pipeline.settle import accept_partial, parts_summary, retry_failed_parts
+
+    hub = hub_of(ctx)
+    try:
+        if action == "retry":
+            click.echo(f"retrying as {', '.join(retry_failed_parts(hub, refund_id, 'cli'))}")
+        elif action == "accept":
+            click.echo(f"accepted: refund {refund_id} is {accept_partial(hub, refund_id, 'cli')}")
+        click.echo(json.dumps(parts_summary(hub, refund_id), indent=2, default=str))
+    except (IllegalTransition, OverRefund, PaymentBusy) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 main.add_command(policy_group)
 main.add_command(user_group)
 main.add_command(audit_group)

@@ -14,12 +14,13 @@ from datetime import timedelta
 from typing import Any
 
 from hub.contracts import Outcome, RefundResult
+from hub.errors import IllegalTransition
 from hub.ledger import audit, states, tenders
 from hub.ledger import outbox as jobs
 from hub.ledger import refunds as ledger
 from hub.ledger.outbox import JobKind
 from hub.ledger.records import Refund
-from hub.ledger.unit import Unit, write
+from hub.ledger.unit import Unit, read, write
 from hub.runtime.bootstrap import Hub
 
 RESULT_STATE = {
@@ -124,3 +125,29 @@ def _backoff(conn: Unit, refund_id: str) -> float:
     refund = ledger.get(conn, refund_id)
     attempts = refund.attempts if refund is not None else 1
     return float(min(300, 2 ** max(0, attempts - 1)))
+
+
+def retry_failed_parts(hub: Hub, refund_id: str, actor: str) -> list[str]:
+    """A person re-tries the failed parts of a partly failed refund (each a new part with a new
+    key, reserved again on its tender); returns the new parts, which the worker runs."""
+    with write(hub.engine) as conn:
+        made = tenders.retry_failed(conn, refund_id, actor)
+    hub.dispatcher.wake()
+    return made
+
+
+def accept_partial(hub: Hub, refund_id: str, actor: str) -> str | None:
+    """A person accepts what a partly failed refund moved; what the hub paid out is written back."""
+    with write(hub.engine) as conn:
+        state = tenders.accept_partial(conn, refund_id, actor)
+    hub.dispatcher.wake()
+    return state
+
+
+def parts_summary(hub: Hub, refund_id: str) -> dict[str, Any]:
+    """A split refund and each of its parts (route, amount, state), for a person deciding."""
+    with read(hub.engine) as conn:
+        refund = ledger.get(conn, refund_id)
+        if refund is None:
+            raise IllegalTransition(f"no refund {refund_id}")
+        return {"refund": refund_id, "state": refund.state, **tenders.summary(conn, refund_id)}

@@ -13,6 +13,7 @@ import pytest
 from connectors.shopify.sim.state import SimOrder
 from gateways.stripe.sim import StripeSimulator
 from hub.ledger import states, tenders
+from hub.pipeline import settle as settle_parts
 from tests.connectors.shopify.test_shopify_through_hub import World
 from tests.connectors.shopify.test_shopify_through_hub import make_world as make_world  # the through-hub fixtures
 from tests.connectors.shopify.test_shopify_through_hub import stripe_sim as stripe_sim
@@ -37,6 +38,14 @@ def parts(w: World) -> tuple[Any, list[Any]]:
 
 def done(w: World) -> Callable[[], bool]:
     return lambda: any(r.state == states.WRITTEN_BACK and r.parent_id is None for r in w.hub.refunds())
+
+
+def gift_card_and_stripe(w: World) -> tuple[Any, SimOrder, str]:
+    """The issue's order: 100.00 of boots, 30.00 paid by gift card and 70.00 at an outside Stripe."""
+    [shop] = w.shops
+    intent = w.stripe.create_payment(7000, "USD")
+    order = w.sim.add_order(shop, [("Boots", 10000)], tenders=[("gift_card", 3000), ("stripe", 7000, intent)])
+    return shop, order, intent
 
 
 def legs(w: World, order: SimOrder) -> list[tuple[str, int]]:
@@ -105,9 +114,7 @@ def test_more_than_the_gift_card_holds_is_refunded_across_the_gift_card_and_stri
 @pytest.mark.usefixtures("faults_cleared")
 def test_duplicate_deliveries_and_a_lost_stripe_answer_move_each_part_once(make_world: Callable[..., World]) -> None:
     w = make_world()
-    [shop] = w.shops
-    intent = w.stripe.create_payment(7000, "USD")
-    order = w.sim.add_order(shop, [("Boots", 10000)], tenders=[("gift_card", 3000), ("stripe", 7000, intent)])
+    shop, order, intent = gift_card_and_stripe(w)
     # Stripe refunds and every answer is lost, the SDK's own retries (same key) included
     w.stripe.faults.add("lost_response", method="POST", path=r"/refunds$", times=10)
     w.sim.request_return(order, reason="DEFECTIVE")
@@ -132,3 +139,35 @@ def test_duplicate_deliveries_and_a_lost_stripe_answer_move_each_part_once(make_
     outcomes = [a.detail.get("outcome") for a in w.hub.audit(stripe_part.id) if a.action == "executor_result"]
     assert outcomes[0] == "unknown" and "succeeded" in outcomes  # in doubt, then found out by asking Stripe
     assert len([r for r in w.hub.refunds() if r.parent_id is None]) == 1
+
+
+@pytest.mark.usefixtures("faults_cleared")
+def test_a_partly_failed_refund_is_visible_and_a_retry_moves_only_the_failed_part(
+    make_world: Callable[..., World],
+) -> None:
+    w = make_world()
+    shop, order, intent = gift_card_and_stripe(w)
+    w.stripe.faults.add("error", status=400, method="POST", path=r"/refunds$", times=10)  # Stripe refuses
+    w.sim.request_return(order, reason="DEFECTIVE")
+    w.settle(until=lambda: any(r.needs_person for r in w.hub.refunds()))
+
+    parent, found = parts(w)
+    assert parent.state == states.EXECUTING and parent.needs_person  # partly failed: a person's to settle
+    assert sorted((p.route, p.state) for p in found) == [
+        ("gateway:stripe", states.FAILED),
+        ("platform", states.WRITTEN_BACK),
+    ]
+    seen = settle_parts.parts_summary(w.hub.hub, parent.id)
+    assert seen["partly_failed"] and seen["moved"] == 3000
+    assert "partly_failed" in [a.action for a in w.hub.audit(parent.id)]
+
+    w.stripe.faults.clear()
+    [retry] = settle_parts.retry_failed_parts(w.hub.hub, parent.id, "admin:test")
+    w.settle(until=done(w))
+    parent, found = parts(w)
+    assert (parent.state, parent.needs_person) == (states.WRITTEN_BACK, False)
+    assert [r.amount for r in w.stripe.ledger.refunds_of(intent)] == [7000]  # the retry, once
+    assert legs(w, order) == [("gift_card", 3000)]  # the gift card was not refunded again
+    again = next(p for p in found if p.id == retry)
+    failed = next(p for p in found if p.state == states.FAILED)
+    assert again.state == states.WRITTEN_BACK and again.idempotency_key != failed.idempotency_key
