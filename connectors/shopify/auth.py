@@ -18,6 +18,8 @@ from shopify_app import refresh_access_token
 from connectors.shopify.settings import AppSettings, shop_name
 from hub.errors import PlatformError, PlatformUnavailable
 
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+OFFLINE_TOKEN = "urn:shopify:params:oauth:token-type:offline-access-token"
 _REVOKED = ("invalid_grant", "refresh_token_expired", "invalid_client")
 
 
@@ -110,17 +112,38 @@ def refreshed(
 def exchange_code(app: AppSettings, shop: str, code: str, client: httpx.Client) -> ShopToken:
     """Authorization-code grant, asking for an expiring offline token with a refresh token."""
     body = {"client_id": app.api_key, "client_secret": app.api_secret, "code": code, "expiring": "1"}
+    return _grant(shop, body, client, "token exchange")
+
+
+def migrate_token(app: AppSettings, shop: str, old_token: str, client: httpx.Client) -> ShopToken:
+    """A non-expiring offline token traded for an expiring one with a refresh token (Shopify stops
+    accepting non-expiring tokens of public apps on 2027-01-01). The old token stops working; a lost
+    answer may be asked again within 7 days and Shopify returns the same pair."""
+    body = {
+        "client_id": app.api_key,
+        "client_secret": app.api_secret,
+        "grant_type": TOKEN_EXCHANGE,
+        "subject_token": old_token,
+        "subject_token_type": OFFLINE_TOKEN,
+        "requested_token_type": OFFLINE_TOKEN,
+        "expiring": "1",
+    }
+    return _grant(shop, body, client, "token migration")
+
+
+def _grant(shop: str, body: Mapping[str, str], client: httpx.Client, what: str) -> ShopToken:
+    """One call to the shop's token endpoint; a 5xx, a 429 or no answer is "try again later"."""
     try:
         response = client.post(
-            f"https://{shop}/admin/oauth/access_token", json=body, headers={"Accept": "application/json"}
+            f"https://{shop}/admin/oauth/access_token", json=dict(body), headers={"Accept": "application/json"}
         )
     except httpx.HTTPError as exc:
-        raise PlatformUnavailable(f"token exchange with {shop} failed: {exc}") from exc
-    if response.status_code >= 500:
-        raise PlatformUnavailable(f"token exchange with {shop} answered {response.status_code}")
+        raise PlatformUnavailable(f"{what} with {shop} failed: {exc}") from exc
+    if response.status_code >= 500 or response.status_code == 429:
+        raise PlatformUnavailable(f"{what} with {shop} answered {response.status_code}")
     if response.status_code != 200:
-        raise PlatformError(f"token exchange with {shop} refused ({response.status_code}): {response.text[:200]}")
+        raise PlatformError(f"{what} with {shop} refused ({response.status_code}): {response.text[:200]}")
     try:
         return ShopToken.from_grant(response.json())
     except (ValueError, KeyError) as exc:
-        raise PlatformError(f"token exchange with {shop} gave an unreadable answer") from exc
+        raise PlatformError(f"{what} with {shop} gave an unreadable answer") from exc

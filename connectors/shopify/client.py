@@ -14,6 +14,7 @@ timeout), which is what lets a refund call say ``unavailable`` instead of ``unkn
 from __future__ import annotations
 
 import json
+import logging
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,10 +25,12 @@ import certifi
 import httpx
 from shopify_app import admin_graphql_request
 
-from connectors.shopify.auth import ShopToken, TokenRevoked, refreshed
+from connectors.shopify.auth import ShopToken, TokenRevoked, migrate_token, refreshed
 from connectors.shopify.settings import API_VERSION, AppSettings, shop_name
 from hub.contracts import StoreContext, StoreDirectory
 from hub.errors import PlatformError, PlatformUnavailable
+
+log = logging.getLogger(__name__)
 
 NOT_SENT = "not_sent"  # nothing left the machine: safe to try again
 NO_ANSWER = "no_answer"  # sent, answer lost: may have been applied
@@ -118,6 +121,8 @@ class AdminClient:
         return Reply(status=result.response.status or 0, errors=_errors(body), failure=HTTP)
 
     def _current_token(self, *, force: bool = False) -> str:
+        if not self.token.refresh_token and not self.token.expires and "token_migration" not in self.store.settings:
+            self._migrate()
         try:
             new = refreshed(self.app, self.store.id, self.token, self._client, force=force)
         except TokenRevoked:
@@ -132,6 +137,23 @@ class AdminClient:
             self.store = self.stores.save(self.store.id, settings=self.store.settings, credentials=credentials)
             self.token = new
         return self.token.access_token
+
+    def _migrate(self) -> None:
+        """Move a non-expiring offline token to an expiring one once; a refusal (a custom app's
+        token, which Shopify exempts) is noted and the old token kept; no answer: next call tries."""
+        try:
+            new = migrate_token(self.app, self.store.id, self.token.access_token, self._client)
+        except PlatformUnavailable:
+            return
+        except PlatformError as exc:
+            log.warning("Shopify kept the non-expiring token of %s: %s", self.store.id, exc)
+            settings = {**self.store.settings, "token_migration": f"refused: {str(exc)[:200]}"}
+            self.store = self.stores.save(self.store.id, settings=settings, credentials=self.store.credentials)
+            return
+        credentials = {**self.store.credentials, **new.credentials()}
+        settings = {**self.store.settings, "token_migration": "expiring"}
+        self.store = self.stores.save(self.store.id, settings=settings, credentials=credentials)
+        self.token = new
 
 
 def _errors(body: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:

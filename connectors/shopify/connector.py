@@ -13,10 +13,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from connectors.shopify import fetch, parse, record, refund, verify
 from connectors.shopify.settings import DEFAULT_ROUTES, AppSettings
 from hub.contracts import (
+    Answer,
     Connector,
     DecisionNotice,
     Delivery,
     Execution,
+    FramedRequest,
+    FramedSession,
     Inbound,
     Notice,
     RecordResult,
@@ -72,6 +75,11 @@ class ShopifyConnector(Connector):
 
     def notify_decision(self, store: StoreContext, notice: DecisionNotice) -> RecordResult | None:
         return record.notify_decision(self.app, self.stores, store, notice)
+
+    def framed(self, request: FramedRequest) -> FramedSession | Answer | None:
+        from connectors.shopify import embedded  # Flask and App Home only where the console runs
+
+        return embedded.framed(self.app, self.stores, request)
 
     def blueprint(self) -> Blueprint:
         from connectors.shopify.install import blueprint

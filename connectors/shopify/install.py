@@ -31,6 +31,7 @@ from urllib.parse import urlencode
 import shopify
 from flask import Blueprint, Response, redirect, request
 
+from connectors.shopify import embedded
 from connectors.shopify.auth import exchange_code
 from connectors.shopify.client import shop_client
 from connectors.shopify.settings import API_VERSION, SCOPES, AppSettings, is_shop_domain
@@ -79,6 +80,9 @@ def blueprint(app: AppSettings, stores: StoreDirectory) -> Blueprint:
             **_cookie_options(app),
         )
         return response
+
+    routes.add_url_rule(embedded.PATCH_PATH, "session_token", lambda: embedded.patch_page(app))
+    routes.add_url_rule(embedded.SCRIPT_PATH, "embedded_script", embedded.script)
 
     @routes.get("/install/shopify/callback")
     def callback() -> Any:

@@ -1,6 +1,7 @@
 """The plugin contracts: the abstract connector and gateway, and the data they exchange."""
 
 from hub.contracts.connector import Connector, PollResult
+from hub.contracts.embedded import Answer, FramedRequest, FramedSession
 from hub.contracts.gateway import Gateway
 from hub.contracts.inbound import Delivery, Headers, Inbound, Notice, Verified
 from hub.contracts.results import (
@@ -19,12 +20,15 @@ from hub.contracts.results import (
 from hub.contracts.stores import StoreContext, StoreDirectory
 
 __all__ = [
+    "Answer",
     "Connector",
     "DecisionNotice",
     "Delivery",
     "DisputeEvent",
     "DisputeState",
     "Execution",
+    "FramedRequest",
+    "FramedSession",
     "Gateway",
     "GatewayEvent",
     "Headers",

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from hub.contracts.embedded import Answer, FramedRequest, FramedSession
 from hub.contracts.inbound import Delivery, Inbound, Notice, Verified
 from hub.contracts.results import DecisionNotice, Execution, RecordResult, RefundLookup, RefundResult, WriteBack
 from hub.contracts.stores import StoreContext, StoreDirectory
@@ -104,4 +105,9 @@ class Connector(ABC):
 
     def blueprint(self) -> Blueprint | None:
         """Routes the connector adds (install/OAuth flows), mounted by the app factory."""
+        return None
+
+    def framed(self, request: FramedRequest) -> FramedSession | Answer | None:
+        """A console request opened inside the platform's admin: the session it proves, the
+        answer it must get instead (no or a stale token), or None when it is not this platform's."""
         return None

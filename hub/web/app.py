@@ -62,6 +62,9 @@ def create_app(
         if extra is not None:
             app.register_blueprint(extra)
     from hub.console import register as register_console  # here: the console imports this module
+    from hub.web.framed import register as register_framed
+
+    register_framed(app, hub)  # before the console: a framed request is authenticated first
 
     register_console(app)  # the merchant console at /, CSRF on its forms only
 

@@ -64,6 +64,7 @@ class ShopifySimulator(Simulator):
         self.api_key = api_key
         self.api_secret = api_secret
         self.token_ttl = token_ttl
+        self.exchanges_of_id_tokens = 0  # embedded installs answered (token exchange of an ID token)
         self.refund_latency = 0.0  # seconds a refundCreate takes; its key is in flight meanwhile
         self.shops: dict[str, SimShop] = {}
         self.grants: dict[str, dict[str, Any]] = {}

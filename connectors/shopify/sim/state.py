@@ -178,6 +178,10 @@ class SimShop:
     idempotency: dict[str, tuple[str, int | None]] = field(default_factory=dict)  # key -> (fingerprint, refund)
     in_flight: set[str] = field(default_factory=set)  # refundCreate keys being processed right now
     refreshes: int = 0  # refresh-token grants answered
+    migrated: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict)  # old token -> (until, grant)
+    # tokens of a merchant-created custom app: they work, but Shopify's migration is for public
+    # apps' tokens, so the simulator refuses to migrate them (Shopify documents no exact answer)
+    custom_app_tokens: set[str] = field(default_factory=set)
 
     def token_valid(self, token: str) -> bool:
         if token not in self.access_tokens:
