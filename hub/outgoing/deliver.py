@@ -23,6 +23,7 @@ from hub.ledger.audit_chain import HUB_CHAIN
 from hub.ledger.subscriptions import ALL, Attempt, Endpoint, Pending
 from hub.ledger.unit import Unit, read, write
 from hub.outgoing import endpoints, sender, signing
+from hub.outgoing.destinations import Refused, check_resolved
 from hub.outgoing.schedule import backoff, retry_after
 from hub.outgoing.sender import Post
 from hub.runtime.bootstrap import Hub
@@ -83,7 +84,11 @@ def _send(hub: Hub, endpoint: Endpoint, pending: Pending, at: datetime, post: Po
     body = pending.body.encode()
     secrets = endpoints.signing_secrets(hub, endpoint, at)
     headers = signing.headers(secrets, pending.message_id, int(at.timestamp()), body)
-    result, wait = sender.attempt(post, endpoint.url, headers, body, hub.config.webhooks.timeout_seconds, at)
+    try:
+        check_resolved(endpoint.url, hub.config.webhooks.allow_private_networks)
+        result, wait = sender.attempt(post, endpoint.url, headers, body, hub.config.webhooks.timeout_seconds, at)
+    except Refused as exc:  # not sent at all: a failure like any other, named
+        result, wait = Attempt(at, None, f"refused: {exc}"[:500], None, 0), None
     with write(hub.engine) as conn:
         subscriptions.record_attempt(conn, pending, endpoint.id, result)
         if result.ok:

@@ -4,7 +4,6 @@ until the overlap ends, so a receiver can switch without missing a delivery."""
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,6 +12,7 @@ from urllib.parse import urlsplit
 from hub.ledger import subscriptions
 from hub.ledger.subscriptions import ALL, EVENT_TYPES, Endpoint
 from hub.ledger.unit import read, write
+from hub.outgoing.destinations import Refused, check_literal
 from hub.outgoing.signing import new_secret, secret_bytes
 from hub.runtime.bootstrap import Hub
 
@@ -29,25 +29,19 @@ class Created:
     secret: str  # shown once; the hub keeps it sealed
 
 
-def check_url(url: str) -> str:
-    """``https://…``; plain ``http://`` only to this machine (a receiver in development)."""
+def check_url(url: str, allow_private: bool = False) -> str:
+    """An absolute http(s) URL without credentials, to a destination the hub may send to
+    (``hub.outgoing.destinations``)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadEndpoint("url: an absolute http(s) URL is required")
-    if parts.scheme == "http" and not _loopback(parts.hostname):
-        raise BadEndpoint("url: plain http is allowed only to localhost; use https")
     if parts.username or parts.password:
         raise BadEndpoint("url: credentials in the URL are not allowed (the signature authenticates the hub)")
-    return url
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+        check_literal(url, allow_private)
+    except Refused as exc:
+        raise BadEndpoint(str(exc)) from exc
+    return url
 
 
 def check_events(events: Sequence[str]) -> list[str]:
@@ -84,7 +78,7 @@ def create(
         endpoint_id = subscriptions.create_endpoint(
             conn,
             store_id,
-            check_url(url),
+            check_url(url, hub.config.webhooks.allow_private_networks),
             check_events(events),
             sealed,
             description=description[:255],

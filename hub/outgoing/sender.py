@@ -37,7 +37,7 @@ def attempt(
     started = time.perf_counter()
     try:
         answer = post(url, headers, body, timeout)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
         took = int((time.perf_counter() - started) * 1000)
         return Attempt(at, None, f"{type(exc).__name__}: {exc}"[:500], None, took), None
     took = int((time.perf_counter() - started) * 1000)

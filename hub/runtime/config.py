@@ -111,6 +111,8 @@ class WebhookSettings(Strict):
 
     failure_limit: int = Field(default=10, ge=1)  # failed attempts in a row before an endpoint is disabled
     timeout_seconds: float = Field(default=15.0, gt=0)
+    # endpoints on loopback, private or link-local addresses (and plain http): development only
+    allow_private_networks: bool = False
 
 
 class AuditSettings(Strict):

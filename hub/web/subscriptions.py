@@ -138,7 +138,7 @@ def change_endpoint(endpoint_id: str) -> Any:
         return _missing(endpoint_id)
     values: dict[str, Any] = {}
     if body.url is not None:
-        values["url"] = endpoints.check_url(body.url)
+        values["url"] = endpoints.check_url(body.url, current_hub().config.webhooks.allow_private_networks)
     if body.events is not None:
         values["events"] = endpoints.check_events(body.events)
     if body.description is not None:

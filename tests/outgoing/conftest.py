@@ -101,8 +101,10 @@ def clock() -> FakeClock:
 
 
 def make_hub(tmp_path: Any, engine: sa.Engine | None = None, **sections: Any) -> Hub:
+    """The receivers here listen on 127.0.0.1: private destinations allowed, as in development."""
     data = {
         "hub": {"instance_path": str(tmp_path / "instance"), "secret_keys": [SecretBox.generate_key()]},
+        "webhooks": {"allow_private_networks": True},
         **sections,
     }
     return bootstrap(load_config(data=data, env={}), engine=engine, dispatcher=NoDispatch())
@@ -110,8 +112,11 @@ def make_hub(tmp_path: Any, engine: sa.Engine | None = None, **sections: Any) ->
 
 @pytest.fixture
 def world(tmp_path: Any) -> Iterator[World]:
-    """The whole hub with the sandbox platform and gateway (tests/hub/conftest.py)."""
-    yield from make_world(tmp_path)
+    """The whole hub with the sandbox platform and gateway (tests/hub/conftest.py); receivers on
+    127.0.0.1 allowed."""
+    for found in make_world(tmp_path):
+        found.hub.hub.config.webhooks.allow_private_networks = True
+        yield found
 
 
 @pytest.fixture

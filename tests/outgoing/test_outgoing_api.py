@@ -58,7 +58,7 @@ def test_subscribe_deliver_list_attempts_and_replay(world: World, receiver: Rece
 def test_bad_input_is_a_400_naming_the_problem(world: World, receiver: Receiver) -> None:
     cases = [
         ({"store_id": STORE, "url": "ftp://x", "events": ["*"]}, "url: an absolute http(s) URL is required"),
-        ({"store_id": STORE, "url": "http://example.com/h", "events": ["*"]}, "url: plain http is allowed only"),
+        ({"store_id": STORE, "url": "https://u:p@example.com/h", "events": ["*"]}, "credentials in the URL"),
         (
             {"store_id": STORE, "url": receiver.url, "events": ["refund.exploded"]},
             "events: unknown ['refund.exploded']",
@@ -109,3 +109,18 @@ def test_rotate_disable_enable_and_unknown_endpoints(world: World, receiver: Rec
     assert world.hub.client.post(
         f"/api/webhooks/endpoints/{endpoint_id}/replay", query_string={"since": since}, headers=ADMIN
     ).json == {"replayed": 0}
+
+
+def test_a_hub_for_several_merchants_refuses_endpoints_inside_its_network(world: World) -> None:
+    world.hub.hub.config.webhooks.allow_private_networks = False
+    for url, message in [
+        ("http://erp.example.com/hooks", "url: https is required"),
+        ("https://127.0.0.1:8443/hooks", "127.0.0.1 is a local or private address"),
+        ("https://10.1.2.3/hooks", "10.1.2.3 is a local or private address"),
+        ("https://[::1]/hooks", "::1 is a local or private address"),
+        ("https://localhost/hooks", "localhost is a local or private address"),
+    ]:
+        body = {"store_id": STORE, "url": url, "events": ["*"]}
+        answer = world.hub.client.post("/api/webhooks/endpoints", json=body, headers=ADMIN)
+        assert answer.status_code == 400, url
+        assert message in answer.json["message"]
