@@ -1,8 +1,8 @@
 """A store's policy from the browser: draft → check → simulate → shadow → publish, each step
 audited with the person who took it.
 
-Where the live policy comes from: the newest version published here (``hub.ledger.policies``;
-the pipeline reads it in the transaction that decides). Until a store's first publish, it is the
+Where the live policy comes from: the newest version published here (``hub.ledger.policies``),
+which ``Hub.policy_for`` hands to every step that decides. Until a store's first publish, it is the
 policy the configuration names, and that first publish records the configuration's text as
 version 1 so the history starts from what ran before. Stores that require two approvers
 (``two_approvers_above`` in their settings, or ``policy_two_approvers = true``) publish only
@@ -65,7 +65,7 @@ def two_people(hub: Hub, connector: str, store_id: str) -> bool:
 
 
 def store_policy(hub: Hub, connector: str, store_id: str) -> StorePolicy:
-    configured = hub.policy_for(connector, store_id)
+    configured = hub.configured_policy(connector, store_id)
     with read(hub.engine) as conn:
         found = policies.versions(conn, connector, store_id)
         draft = policies.draft(conn, connector, store_id)
@@ -85,7 +85,7 @@ def store_policy(hub: Hub, connector: str, store_id: str) -> StorePolicy:
 def configured_text(hub: Hub, connector: str, store_id: str) -> str:
     """The configuration's policy for the store as TOML: the file itself when it is a TOML file
     that still reads as the running policy (comments kept), else the running policy written out."""
-    policy = hub.policy_for(connector, store_id)
+    policy = hub.configured_policy(connector, store_id)
     name = hub.stores[connector].policy_name(store_id) or "default"
     table = hub.config.policies.get(name) or {}
     if set(table) == {"file"}:

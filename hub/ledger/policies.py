@@ -1,7 +1,8 @@
 """Published policy versions and the working draft of each store, as stored.
 
-The newest published version of a store is its live policy: the pipeline decides with it
-(``live``), and with the policy the configuration names only while the store has none published.
+The newest published version of a store is its live policy: the hub decides with it
+(``published``, read by ``Hub.policy_for``), and with the policy the configuration names only while
+the store has none published.
 Versions are never changed once written; a new text is a new number. The draft carries two
 snapshots of its own: the text running in shadow and the text a first person asked to publish,
 so a later edit of the draft never changes what is being shadowed or checked.
@@ -10,7 +11,6 @@ so a later edit of the draft never changes what is being shadowed or checked.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -101,11 +101,11 @@ def live_version(conn: Connection, connector: str, store_id: str) -> Version | N
     return _version(row) if row is not None else None
 
 
-def live(conn: Connection, connector: str, store_id: str, configured: Callable[[str, str], Policy]) -> Policy:
-    """The policy a store's refunds are decided with: its newest published version, else the one
-    the configuration names (``configured``, i.e. ``Hub.policy_for``)."""
+def published(conn: Connection, connector: str, store_id: str) -> Policy | None:
+    """The store's newest published version as a policy; None while it has none (the
+    configuration's policy decides until then: ``Hub.policy_for``)."""
     found = live_version(conn, connector, store_id)
-    return policy_of_text(found.body) if found is not None else configured(connector, store_id)
+    return policy_of_text(found.body) if found is not None else None
 
 
 def seed(conn: Connection, connector: str, store_id: str, body: str, label: str) -> bool:

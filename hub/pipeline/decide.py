@@ -18,7 +18,7 @@ from typing import Any
 
 from hub.contracts import Connector, StoreContext
 from hub.errors import OverRefund, PaymentBusy
-from hub.ledger import audit, payments, policies, states, tenders
+from hub.ledger import audit, payments, states, tenders
 from hub.ledger import outbox as jobs
 from hub.ledger import refunds as ledger
 from hub.ledger.history import build_history
@@ -131,7 +131,7 @@ def _strategy(store: StoreContext) -> str:
 def _evaluate(hub: Hub, conn: Unit, refund: Refund, request: RefundRequest, now: datetime) -> Verdict:
     from hub.policy import decide as evaluate
 
-    policy = policies.live(conn, refund.connector, refund.store_id, hub.policy_for)  # published, else configured
+    policy = hub.policy_for(refund.connector, refund.store_id)
     history = build_history(conn, refund, policy.history_lookback_days, now)
     decision = evaluate(policy, request, history, now)
     return Verdict(decision, history, NEXT_STATE[decision.action], {"decision": decision.to_dict()})

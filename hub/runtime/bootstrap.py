@@ -20,7 +20,9 @@ from hub.contracts import Connector, Gateway
 from hub.db.engine import make_engine
 from hub.db.migrate import upgrade
 from hub.errors import ConfigError, PluginError
+from hub.ledger import policies
 from hub.ledger.stores import DbStores, sync_config_stores
+from hub.ledger.unit import read
 from hub.people.accounts import Accounts
 from hub.runtime import plugins
 from hub.runtime.config import Config
@@ -64,6 +66,13 @@ class Hub:
         return Accounts(self.engine, self.box)
 
     def policy_for(self, connector: str, store_id: str) -> Policy:
+        """The store's live policy: its newest version published in the console, else the one
+        the configuration names (docs/policy.md, "Editing from the console")."""
+        with read(self.engine) as conn:
+            published = policies.published(conn, connector, store_id)
+        return published or self.configured_policy(connector, store_id)
+
+    def configured_policy(self, connector: str, store_id: str) -> Policy:
         name = self.stores[connector].policy_name(store_id) or "default"
         return self.policies.get(name) or self.policies["default"]
 

@@ -46,6 +46,7 @@ def test_the_published_version_is_what_new_refunds_are_decided_with(shop: Any) -
     after = shop.request("8002", 1000, 1000)
     assert after.state == states.REVIEW
     assert after.policy_version == policies.policy_of_text(STRICTER).version
+    assert shop.hub.policy_for("sandbox", STORE).version == after.policy_version  # for every step that decides
     with read(shop.hub.engine) as conn:
         history = policies.versions(conn, "sandbox", STORE)
     assert [(v.number, v.source) for v in history] == [(2, "console"), (1, "file")]

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from hub.db.migrate import upgrade
 from hub.ledger import policies
 from hub.ledger.unit import read, write
-from hub.policy import DEFAULT_POLICY, PolicyError
+from hub.policy import PolicyError
 
 ONE = 'version = "one"\n'
 TWO = 'version = "two"\n[amounts]\nreview_above = 50\n'
@@ -21,22 +21,19 @@ def engine(any_engine: sa.Engine) -> sa.Engine:
     return any_engine
 
 
-def _configured(connector: str, store_id: str) -> object:
-    return DEFAULT_POLICY
-
-
 def test_the_configured_policy_until_one_is_published_then_the_newest(engine: sa.Engine) -> None:
     with write(engine) as conn:
-        assert policies.live(conn, "sandbox", "s1", _configured) is DEFAULT_POLICY  # type: ignore[arg-type]
+        assert policies.published(conn, "sandbox", "s1") is None  # the configuration's decides
         assert policies.seed(conn, "sandbox", "s1", ONE, "one+x")
         assert not policies.seed(conn, "sandbox", "s1", TWO, "two+x")  # version 1 is taken once
         second = policies.publish(conn, "sandbox", "s1", TWO, by="user:ana@example.com", note="lower the limit")
         other = policies.publish(conn, "sandbox", "s2", ONE, by="user:ben@example.com")
     assert (second.number, other.number) == (2, 1)
     with read(engine) as conn:
-        live = policies.live(conn, "sandbox", "s1", _configured)  # type: ignore[arg-type]
+        live = policies.published(conn, "sandbox", "s1")
         history = policies.versions(conn, "sandbox", "s1")
         assert policies.version(conn, "sandbox", "s1", 1).body == ONE  # type: ignore[union-attr]
+    assert live is not None
     assert live.version == policies.policy_of_text(TWO).version
     assert [(v.number, v.source, v.published_by) for v in history] == [
         (2, "console", "user:ana@example.com"),
