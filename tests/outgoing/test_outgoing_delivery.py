@@ -55,8 +55,9 @@ def test_a_delivery_is_signed_per_standard_webhooks_over_the_exact_body(
 
 
 def test_a_receiver_down_for_an_hour_gets_every_event_once_after_it_comes_back(
-    hub: Hub, receiver: Receiver, clock: FakeClock
+    tmp_path: Any, any_engine: sa.Engine, receiver: Receiver, clock: FakeClock
 ) -> None:
+    hub = make_hub(tmp_path, any_engine)
     created = endpoints.create(hub, "s1", receiver.url, ["*"])
     requested(hub, "rq-0")
     receiver.down()  # nothing listens on the port: connection refused
