@@ -136,7 +136,7 @@ def requested(
         )
     currency = order["currency"]
     already = tx.refund_total(order.get("refunds") or (), currency)
-    amount = tx.minor(order.get("total"), currency) - already
+    amount = tx.minor(order.get("total"), currency) + tx.gift_card_total(order) - already
     if amount <= 0:
         return Ignored(reason=f"order {order['id']} is fully refunded", topic=notice.topic)
     refunds = reader.refunds(str(order["id"])) if order.get("refunds") else []
@@ -194,7 +194,7 @@ def _request(
         currency=currency,
         reason=tx.reason_code(reason_text),
         reason_text=reason_text,
-        payments=(pay,) if pay else (),
+        payments=((pay,) if pay else ()) + tuple(tx.gift_cards(order)),
         requested_at=requested_at or facts.created_at,
         hub_refund_id=hub_refund_id,
     )

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from hub.models import Customer, DigitalUsage, Line, OrderFacts, Payment, ProductKind, ReasonCode
+from hub.models import Customer, DigitalUsage, Line, OrderFacts, Payment, ProductKind, ReasonCode, TenderKind
 from hub.models.money import allocate, exponent, format_decimal, to_minor
 
 # payment_method ids of the gateway plugins the hub can route (from the plugins' sources,
@@ -162,6 +162,29 @@ def payment(order: Mapping[str, Any]) -> Payment | None:
     )
 
 
+def gift_cards(order: Mapping[str, Any]) -> list[Payment]:
+    """Gift cards redeemed on the order (WooCommerce Gift Cards lists them in the order's
+    ``gift_cards``: ``id``, ``code``, ``amount``): tenders of their own, beside the payment, which
+    covers the order's ``total`` only. The code is a bearer secret and is not kept."""
+    currency = order["currency"]
+    found = []
+    for card in order.get("gift_cards") or ():
+        amount = minor(card.get("amount"), currency)
+        if card.get("id") is None or amount <= 0:
+            continue
+        found.append(
+            Payment(
+                platform_label="gift_card",
+                reference=f"gift_card:{card['id']}",
+                captured=amount,
+                currency=currency,
+                extra={"order_id": str(order["id"]), "gift_card_id": str(card["id"])},
+                tender=TenderKind.GIFT_CARD,
+            )
+        )
+    return found
+
+
 def _copy(source: Mapping[str, str], target: dict[str, str], keys: Mapping[str, str]) -> None:
     for key, name in keys.items():
         if source.get(key):
@@ -173,15 +196,20 @@ def order_facts(order: Mapping[str, Any], refunded: int, pay: Payment | None) ->
     created = gmt(order.get("date_created_gmt"))
     if created is None:
         raise ValueError(f"order {order.get('id')} has no date_created_gmt")
+    redeemed = gift_card_total(order)  # gift cards paid the rest of the order, beside its ``total``
     return OrderFacts(
         created_at=created,
         paid_at=gmt(order.get("date_paid_gmt")),
         fulfilled_at=gmt(order.get("date_completed_gmt")),
         currency=currency,
-        total=minor(order.get("total"), currency),
-        captured=pay.captured if pay else 0,
+        total=minor(order.get("total"), currency) + redeemed,
+        captured=(pay.captured if pay else 0) + redeemed,
         refunded=refunded,
     )
+
+
+def gift_card_total(order: Mapping[str, Any]) -> int:
+    return sum(card.captured for card in gift_cards(order))
 
 
 def refund_total(refunds: Iterable[Mapping[str, Any]], currency: str, *, before: int | None = None) -> int:

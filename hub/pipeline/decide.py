@@ -105,7 +105,9 @@ def decide(hub: Hub, refund_id: str, now: datetime | None = None) -> str | None:
 
 
 def _routes(store: StoreContext, connector: Connector, request: RefundRequest) -> tuple[list[str | None], str | None]:
-    """The route of every tender, in order, and why one has none (the refund then goes to a person)."""
+    """The route of every tender, in order, and why there is none when no tender has one (the refund
+    then goes to a person). A tender the store routes nowhere (a gift card no API can credit) only
+    gets no share of the refund: if the others cannot take it all, the balance check holds it."""
     if not request.payments:
         return [], "the request names no payment"
     routes: list[str | None] = []
@@ -116,7 +118,7 @@ def _routes(store: StoreContext, connector: Connector, request: RefundRequest) -
         except NoRoute as exc:
             routes.append(None)
             problems.append(str(exc))
-    return routes, "; ".join(problems) or None
+    return routes, "; ".join(problems) if not any(routes) else None
 
 
 def _strategy(store: StoreContext) -> str:

@@ -117,8 +117,10 @@ class WooCommerceSimulator(Simulator):
         intent: str = "CAPTURE",
         captured: bool = True,
         meta: Mapping[str, str] | None = None,
+        gift_cards: Sequence[tuple[int, str]] = (),
     ) -> dict[str, Any]:
-        """An order paid through ``payment_method`` with the gateway's ``transaction_id`` and meta."""
+        """An order paid through ``payment_method`` with the gateway's ``transaction_id`` and meta;
+        ``gift_cards`` (``(id, amount)`` each, e.g. ``(7, "30.00")``) redeemed on it pay part of it."""
         if lines is None:
             lines = [(int(self.add_product()["id"]), 1)]
         values = payment_meta(
@@ -135,6 +137,7 @@ class WooCommerceSimulator(Simulator):
             email=email,
             status=status,
             meta={**values, **dict(meta or {})},
+            gift_cards=gift_cards,
         )
         self.hooks.fire("woocommerce_new_order", order["id"])
         return self.shop.render_order(order["id"])

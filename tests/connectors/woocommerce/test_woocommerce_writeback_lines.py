@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,17 +22,26 @@ def world(tmp_path: Path) -> Iterator[World]:
     yield from open_world(tmp_path, policy=EXCLUDE_CLEARANCE)
 
 
-def test_the_refund_record_lists_only_the_refunded_line_with_its_quantity_and_total(world: World) -> None:
-    lamp = world.woo.add_product("Lamp", "20.00", sku="LAMP-1")
-    mug = world.woo.add_product("Mug", "5.00", sku="CLEAR-MUG")
-    intent = world.stripe.create_payment(4500, "USD")  # two lamps and a mug, no shipping
+def paid_by_stripe(
+    world: World, lines: list[tuple[dict[str, Any], int]], charged: int, **options: Any
+) -> tuple[dict[str, Any], str]:
+    """An order of ``(product, quantity)`` lines, no shipping, ``charged`` minor units at Stripe."""
+    intent = world.stripe.create_payment(charged, "USD")
     order = world.woo.add_order(
-        [(int(lamp["id"]), 2), (int(mug["id"]), 1)],
+        [(int(product["id"]), quantity) for product, quantity in lines],
         payment_method="stripe",
         transaction_id=world.stripe.charge_of(intent),
         intent_id=intent,
         shipping="0.00",
+        **options,
     )
+    return order, intent
+
+
+def test_the_refund_record_lists_only_the_refunded_line_with_its_quantity_and_total(world: World) -> None:
+    lamp = world.woo.add_product("Lamp", "20.00", sku="LAMP-1")
+    mug = world.woo.add_product("Mug", "5.00", sku="CLEAR-MUG")
+    order, _ = paid_by_stripe(world, [(lamp, 2), (mug, 1)], 4500)  # two lamps and a mug, no shipping
     world.woo.request_refund(order["id"], "Changed my mind")
     world.settle(until=world.saw("echo_matched"))
 
