@@ -10,7 +10,7 @@ previous entry (``hub.ledger.audit_chain``). The chain's head row is locked for 
 backs it up: two writers can never fork a chain. Entries written before the chain existed stay
 unchained; ``verify`` says how many and refuses any unchained entry written after.
 
-The entry is also where refund events leave the hub: ``subscriptions.fan_out`` writes the
+The entry is also where refund events leave the hub: ``webhook_events.fan_out`` writes the
 outgoing webhook messages in this same transaction, so a merchant hears of a change exactly
 when it is committed.
 """
@@ -27,7 +27,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 from hub.db.tables import audit, deliveries, refunds
 from hub.db.tables_outgoing import audit_chains
 from hub.db.upsert import insert_ignore
-from hub.ledger import subscriptions
+from hub.ledger import webhook_events
 from hub.ledger.audit_chain import GENESIS, HUB_CHAIN, ChainCheck, check_run, digest, normalized, stamp
 from hub.ledger.scrub import scrub
 
@@ -59,7 +59,7 @@ def write(
     entry["hash"] = digest(entry)
     audit_id = conn.execute(_INSERT, {**entry, "at": at}).scalar_one()
     conn.execute(_ADVANCE, {"b_chain": chain, "b_seq": entry["seq"], "b_head": entry["hash"], "b_at": at})
-    subscriptions.fan_out(conn, {**entry, "id": audit_id})
+    webhook_events.fan_out(conn, {**entry, "id": audit_id})
 
 
 _INSERT = insert(audit).returning(audit.c.id)  # values travel as parameters: one statement, compiled once

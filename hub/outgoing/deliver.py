@@ -1,6 +1,6 @@
 """Draining the outbox: each endpoint gets what it is owed, oldest first, one sender at a time.
 
-An endpoint is claimed under a lease (``subscriptions.claim``), so a worker's job and the
+An endpoint is claimed under a lease (``webhook_deliveries.claim``), so a worker's job and the
 janitor's duty never send to it at once. A failure backs the whole endpoint off (the schedule
 in ``hub.outgoing.schedule``): its later deliveries wait behind the first, so a receiver that was
 down gets everything, in order, once it answers again. After ``failure_limit`` failures in a row
@@ -19,9 +19,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from hub.ledger import audit, subscriptions
+from hub.ledger import webhook_deliveries as owed_to
 from hub.ledger.audit_chain import HUB_CHAIN
-from hub.ledger.subscriptions import ALL, Attempt, Endpoint, Pending
+from hub.ledger.subscriptions import ALL, Endpoint
 from hub.ledger.unit import Unit, read, write
+from hub.ledger.webhook_deliveries import Attempt, Pending
 from hub.outgoing import endpoints, sender, signing
 from hub.outgoing.destinations import Refused, check_resolved
 from hub.outgoing.schedule import backoff, retry_after
@@ -40,7 +42,7 @@ def _real_clock() -> datetime:
 def deliver_due(hub: Hub, clock: Clock = _real_clock, post: Post = sender.http_post) -> Counter[str]:
     """Every endpoint that owes deliveries and may be tried now (the janitor's ``webhooks`` duty)."""
     with read(hub.engine) as conn:
-        ready = subscriptions.due(conn, clock())
+        ready = owed_to.due(conn, clock())
     counts: Counter[str] = Counter()
     for endpoint_id in ready:
         counts.update(deliver_endpoint(hub, endpoint_id, clock, post))
@@ -54,14 +56,14 @@ def deliver_endpoint(
     counts: Counter[str] = Counter()
     lease = _lease(hub)
     with write(hub.engine) as conn:
-        endpoint = subscriptions.claim(conn, endpoint_id, clock(), lease)
+        endpoint = owed_to.claim(conn, endpoint_id, clock(), lease)
     if endpoint is None:
         return counts
     holding = True
     try:
         for _ in range(MAX_PER_RUN):
             with read(hub.engine) as conn:
-                pending = subscriptions.next_pending(conn, endpoint_id)
+                pending = owed_to.next_pending(conn, endpoint_id)
             if pending is None:
                 break
             done, holding = _send(hub, endpoint, pending, clock(), post)
@@ -71,7 +73,7 @@ def deliver_endpoint(
     finally:
         if holding:
             with write(hub.engine) as conn:
-                subscriptions.release(conn, endpoint_id)
+                owed_to.release(conn, endpoint_id)
     return counts
 
 
@@ -90,9 +92,9 @@ def _send(hub: Hub, endpoint: Endpoint, pending: Pending, at: datetime, post: Po
     except Refused as exc:  # not sent at all: a failure like any other, named
         result, wait = Attempt(at, None, f"refused: {exc}"[:500], None, 0), None
     with write(hub.engine) as conn:
-        subscriptions.record_attempt(conn, pending, endpoint.id, result)
+        owed_to.record_attempt(conn, pending, endpoint.id, result)
         if result.ok:
-            subscriptions.succeeded(conn, endpoint.id, at, _lease(hub))
+            owed_to.succeeded(conn, endpoint.id, at, _lease(hub))
             return True, True
         _failed(hub, conn, endpoint, result, wait)
     return False, False
@@ -101,8 +103,8 @@ def _send(hub: Hub, endpoint: Endpoint, pending: Pending, at: datetime, post: Po
 def _failed(hub: Hub, conn: Unit, endpoint: Endpoint, result: Attempt, wait: str | None) -> None:
     """Back the endpoint off; disable it after its run of failures (410: at once)."""
     limit = endpoint.failure_limit or hub.config.webhooks.failure_limit
-    run = subscriptions.failed(conn, endpoint.id)
-    subscriptions.wait_until(conn, endpoint.id, result.at + backoff(run, retry_after(wait)))
+    run = owed_to.failed(conn, endpoint.id)
+    owed_to.wait_until(conn, endpoint.id, result.at + backoff(run, retry_after(wait)))
     if result.status == 410:
         _disable(conn, endpoint, run, "the receiver answered 410 Gone")
     elif run >= limit:
@@ -122,5 +124,5 @@ def _disable(conn: Unit, endpoint: Endpoint, run: int, reason: str) -> None:
         url=endpoint.url,
         failures=run,
         reason=reason,
-        owed=subscriptions.owed(conn, endpoint.id),
+        owed=owed_to.owed(conn, endpoint.id),
     )

@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from hub.ledger import subscriptions
-from hub.ledger.subscriptions import ALL, EVENT_TYPES, Endpoint
+from hub.ledger.subscriptions import ALL, Endpoint
 from hub.ledger.unit import read, write
+from hub.ledger.webhook_events import EVENT_TYPES
 from hub.outgoing.destinations import Refused, check_literal
 from hub.outgoing.signing import new_secret, secret_bytes
 from hub.runtime.bootstrap import Hub

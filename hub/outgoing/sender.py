@@ -10,7 +10,7 @@ from datetime import datetime
 
 import httpx
 
-from hub.ledger.subscriptions import Attempt
+from hub.ledger.webhook_deliveries import Attempt
 
 RESPONSE_KEPT = 500  # characters of the receiver's answer kept with the attempt
 

@@ -16,8 +16,10 @@ from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.ledger import subscriptions
-from hub.ledger.subscriptions import ALL, EVENT_TYPES, Endpoint
+from hub.ledger import webhook_deliveries as owed_to
+from hub.ledger.subscriptions import ALL, Endpoint
 from hub.ledger.unit import read, write
+from hub.ledger.webhook_events import EVENT_TYPES
 from hub.outgoing import endpoints
 from hub.outgoing.endpoints import BadEndpoint
 from hub.people import roles
@@ -126,7 +128,7 @@ def show_endpoint(endpoint_id: str) -> Any:
     if found is None:
         return _missing(endpoint_id)
     with read(current_hub().engine) as conn:
-        owed = subscriptions.owed(conn, endpoint_id)
+        owed = owed_to.owed(conn, endpoint_id)
     return jsonify(endpoint=found.public(), owed=owed)
 
 
@@ -200,11 +202,11 @@ def list_deliveries(endpoint_id: str) -> Any:
     if _found(endpoint_id) is None:
         return _missing(endpoint_id)
     state = request.args.get("state")
-    if state not in (None, subscriptions.PENDING, subscriptions.SUCCEEDED):
+    if state not in (None, owed_to.PENDING, owed_to.SUCCEEDED):
         return fail(400, "invalid_state", "state: pending or succeeded")
     limit = int_arg(request, "limit", 100, low=1, high=500)
     with read(current_hub().engine) as conn:
-        found = subscriptions.deliveries(conn, endpoint_id, limit=limit, state=state)
+        found = owed_to.deliveries(conn, endpoint_id, limit=limit, state=state)
     return jsonify(deliveries=found)
 
 
@@ -214,7 +216,7 @@ def replay_delivery(endpoint_id: str, delivery_id: int) -> Any:
     if _found(endpoint_id) is None:
         return _missing(endpoint_id)
     with write(current_hub().engine) as conn:
-        moved = subscriptions.replay(conn, endpoint_id, delivery_id=delivery_id)
+        moved = owed_to.replay(conn, endpoint_id, delivery_id=delivery_id)
     if not moved:
         return fail(404, "not_found", f"no delivery {delivery_id} to endpoint {endpoint_id}")
     current_hub().dispatcher.wake()
@@ -231,6 +233,6 @@ def replay_since(endpoint_id: str) -> Any:
     if _found(endpoint_id) is None:
         return _missing(endpoint_id)
     with write(current_hub().engine) as conn:
-        moved = subscriptions.replay(conn, endpoint_id, since=since)
+        moved = owed_to.replay(conn, endpoint_id, since=since)
     current_hub().dispatcher.wake()
     return jsonify(replayed=moved)

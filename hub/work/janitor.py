@@ -17,7 +17,9 @@ Slow duties, in a second loop:
    subscriptions checked (``hub.pipeline.polling``);
 6. ``prune``: old processed deliveries, old dead letters, finished jobs (dedupe keys outlive
    retries ≥ 7 days), expired store state (install nonces) and delivered outgoing webhooks;
-7. ``audit_report``: every ``[audit] report_every_days`` the audit report per store (``hub.outgoing.report``).
+7. ``audit_report``: every ``[audit] report_every_days`` the audit report per store (``hub.outgoing.report``);
+8. ``statistics``: SQLite's planner statistics refreshed every few hours (``hub.ledger.unit``), so
+   the console's pages keep their indexes as the ledger grows.
 """
 
 from __future__ import annotations
@@ -33,12 +35,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from hub.ledger import deliveries, duties, states, subscriptions
+from hub.ledger import deliveries, duties, states, webhook_deliveries
 from hub.ledger import outbox as jobs
 from hub.ledger import refunds as ledger
 from hub.ledger.outbox import JobKind
 from hub.ledger.stores import prune_expired_state
-from hub.ledger.unit import write
+from hub.ledger.unit import refresh_statistics, write
 from hub.outgoing.deliver import deliver_due
 from hub.outgoing.report import audit_report_duty
 from hub.pipeline.polling import CURSOR_KEY, poll_store
@@ -49,6 +51,7 @@ log = logging.getLogger(__name__)
 __all__ = ["CURSOR_KEY", "JanitorThread", "sweep"]
 REDRIVE = {states.REQUESTED: JobKind.DECIDE, states.SUCCEEDED: JobKind.WRITE_BACK}
 PRUNE_EVERY = 3600.0
+STATISTICS_EVERY = 6 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,12 @@ def slow_duties(hub: Hub) -> list[Duty]:
         for store in hub.stores[name].all()
     ]
     report = Duty("audit_report", hub.config.audit.report_every_days * 86400, lease, audit_report_duty)
-    return [*polls, Duty("prune", PRUNE_EVERY, lease, lambda h, now: Counter(pruned=prune(h, now))), report]
+    statistics = Duty("statistics", STATISTICS_EVERY, lease, _statistics)
+    return [*polls, Duty("prune", PRUNE_EVERY, lease, lambda h, now: Counter(pruned=prune(h, now))), report, statistics]
+
+
+def _statistics(hub: Hub, now: datetime) -> Counter[str]:
+    return Counter(statistics=int(refresh_statistics(hub.engine)))
 
 
 def _poller(name: str, store_id: str) -> Callable[[Hub, datetime], Counter[str]]:
@@ -138,7 +146,7 @@ def prune(hub: Hub, now: datetime) -> int:
     dead_cutoff = now - timedelta(days=max(settings.dead_letter_days, settings.retention_days))
     with write(hub.engine) as conn:
         removed = deliveries.prune(conn, cutoff, dead_cutoff) + int(jobs.prune(conn, cutoff))
-        return removed + prune_expired_state(conn, now) + subscriptions.prune(conn, cutoff)
+        return removed + prune_expired_state(conn, now) + webhook_deliveries.prune(conn, cutoff)
 
 
 class JanitorThread(threading.Thread):

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from hub.db.tables import audit as audit_table
 from hub.db.tables_outgoing import webhook_attempts, webhook_messages
-from hub.ledger import audit, subscriptions
+from hub.ledger import audit, subscriptions, webhook_deliveries
 from hub.ledger.unit import read, write
 from hub.outgoing import endpoints
 from hub.outgoing.deliver import deliver_due, deliver_endpoint
@@ -186,11 +186,11 @@ def test_a_delivery_is_replayed_with_the_same_webhook_id(hub: Hub, receiver: Rec
     requested(hub, "rq-1")
     deliver_due(hub, clock)
     with read(hub.engine) as conn:
-        [delivery] = subscriptions.deliveries(conn, created.endpoint.id)
+        [delivery] = webhook_deliveries.deliveries(conn, created.endpoint.id)
     assert delivery["state"] == "succeeded"
     assert [a["status"] for a in delivery["attempt_log"]] == [200]
     with write(hub.engine) as conn:
-        assert subscriptions.replay(conn, created.endpoint.id, delivery_id=delivery["id"]) == 1
+        assert webhook_deliveries.replay(conn, created.endpoint.id, delivery_id=delivery["id"]) == 1
     deliver_due(hub, clock)
     assert [g.id for g in receiver.got] == [delivery["message_id"]] * 2
 
@@ -219,7 +219,7 @@ def test_one_sender_at_a_time_per_endpoint(hub: Hub, receiver: Receiver, clock: 
     created = endpoints.create(hub, "s1", receiver.url, ["*"])
     requested(hub, "rq-1")
     with write(hub.engine) as conn:
-        assert subscriptions.claim(conn, created.endpoint.id, clock.now, timedelta(minutes=1)) is not None
+        assert webhook_deliveries.claim(conn, created.endpoint.id, clock.now, timedelta(minutes=1)) is not None
     assert deliver_endpoint(hub, created.endpoint.id, clock) == Counter()  # held by another sender
     clock.advance(minutes=2)  # that sender died: its lease ran out
     assert deliver_endpoint(hub, created.endpoint.id, clock) == Counter(sent=1)
@@ -248,7 +248,7 @@ def test_pruning_keeps_what_an_endpoint_is_still_owed(
     deliver_due(hub, clock)  # fails: still owed
     later = clock.now + timedelta(days=60)
     with write(hub.engine) as conn:
-        assert subscriptions.prune(conn, later) == 2  # the delivered delivery and its message
+        assert webhook_deliveries.prune(conn, later) == 2  # the delivered delivery and its message
     with hub.engine.connect() as conn:
         left = conn.execute(sa.select(webhook_messages.c.id)).scalars().all()
         tries = conn.execute(sa.select(sa.func.count()).select_from(webhook_attempts)).scalar_one()

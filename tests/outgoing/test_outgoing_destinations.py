@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from hub.ledger import subscriptions
+from hub.ledger import webhook_deliveries
 from hub.ledger.unit import read
 from hub.outgoing import endpoints
 from hub.outgoing.deliver import deliver_due
@@ -66,5 +66,5 @@ def test_an_attempt_to_a_destination_that_became_private_is_refused_and_counted(
     assert found is not None
     assert found.failures == 1
     with read(hub.engine) as conn:
-        [delivery] = subscriptions.deliveries(conn, created.endpoint.id)
+        [delivery] = webhook_deliveries.deliveries(conn, created.endpoint.id)
     assert delivery["last_error"].startswith("refused: url: https is required")

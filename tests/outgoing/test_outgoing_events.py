@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from hub.ledger.subscriptions import EVENT_TYPES, event_types
+from hub.ledger.webhook_events import EVENT_TYPES, event_types
 
 CASES: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
     ("requested", {"amount": 1}, ("refund.requested",)),
