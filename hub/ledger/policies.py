@@ -101,11 +101,34 @@ def live_version(conn: Connection, connector: str, store_id: str) -> Version | N
     return _version(row) if row is not None else None
 
 
+_BY_LABEL: dict[str, Policy] = {}  # label → policy; a label names its content (Policy.version)
+_BY_LABEL_MAX = 256
+
+
 def published(conn: Connection, connector: str, store_id: str) -> Policy | None:
     """The store's newest published version as a policy; None while it has none (the
-    configuration's policy decides until then: ``Hub.policy_for``)."""
-    found = live_version(conn, connector, store_id)
-    return policy_of_text(found.body) if found is not None else None
+    configuration's policy decides until then: ``Hub.policy_for``). Every decision asks, so the
+    common case reads one short column: the text only when this process has not parsed it yet."""
+    label = conn.execute(
+        select(policy_versions.c.label)
+        .where(*_of_store(connector, store_id))
+        .order_by(policy_versions.c.number.desc())
+        .limit(1)
+    ).scalar()
+    if label is None:
+        return None
+    found = _BY_LABEL.get(label)
+    if found is None:
+        body = conn.execute(
+            select(policy_versions.c.body)
+            .where(*_of_store(connector, store_id), policy_versions.c.label == label)
+            .order_by(policy_versions.c.number.desc())
+            .limit(1)
+        ).scalar_one()
+        if len(_BY_LABEL) >= _BY_LABEL_MAX:
+            _BY_LABEL.clear()
+        found = _BY_LABEL[label] = policy_of_text(body)
+    return found
 
 
 def seed(conn: Connection, connector: str, store_id: str, body: str, label: str) -> bool:
