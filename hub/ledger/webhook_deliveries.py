@@ -72,7 +72,9 @@ def next_pending(conn: Connection, endpoint_id: str) -> Pending | None:
             webhook_deliveries.c.attempts,
         )
         .join(webhook_messages, webhook_messages.c.id == webhook_deliveries.c.message_id)
+        .join(webhook_endpoints, webhook_endpoints.c.id == webhook_deliveries.c.endpoint_id)
         .where(webhook_deliveries.c.endpoint_id == endpoint_id, webhook_deliveries.c.state == PENDING)
+        .where(webhook_endpoints.c.enabled)  # switched off by a person meanwhile: stop
         .order_by(webhook_deliveries.c.id)
         .limit(1)
     ).first()

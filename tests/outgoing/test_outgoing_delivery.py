@@ -17,6 +17,7 @@ from hub.ledger import audit, subscriptions, webhook_deliveries
 from hub.ledger.unit import read, write
 from hub.outgoing import endpoints
 from hub.outgoing.deliver import deliver_due, deliver_endpoint
+from hub.outgoing.sender import http_post
 from hub.outgoing.signing import verify
 from hub.runtime.bootstrap import Hub
 from tests.outgoing.conftest import FakeClock, Receiver, make_hub, requested
@@ -254,3 +255,20 @@ def test_pruning_keeps_what_an_endpoint_is_still_owed(
         tries = conn.execute(sa.select(sa.func.count()).select_from(webhook_attempts)).scalar_one()
     assert len(left) == 1
     assert tries == 1  # the failed attempt of the delivery still owed
+
+
+def test_a_sender_stops_when_a_person_disables_the_endpoint_meanwhile(
+    hub: Hub, receiver: Receiver, clock: FakeClock
+) -> None:
+    created = endpoints.create(hub, "s1", receiver.url, ["*"])
+    requested(hub, "rq-1")
+    requested(hub, "rq-2")
+
+    def post_then_disable(url: str, headers: Any, body: bytes, timeout: float) -> Any:
+        answer = http_post(url, headers, body, timeout)
+        with write(hub.engine) as conn:
+            subscriptions.disable(conn, created.endpoint.id, "paused by a person")
+        return answer
+
+    assert deliver_endpoint(hub, created.endpoint.id, clock, post_then_disable) == Counter(sent=1)
+    assert len(receiver.got) == 1
