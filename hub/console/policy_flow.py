@@ -55,10 +55,12 @@ class StorePolicy:
 
 
 def two_people(hub: Hub, connector: str, store_id: str) -> bool:
+    """Whether publishing needs a second person; a store whose settings cannot be read (disabled)
+    gets the stricter answer."""
     directory = hub.stores.get(connector)
     store = directory.get(store_id) if directory is not None else None
     if store is None:
-        return False
+        return True
     if TWO_PEOPLE in store.settings:
         return bool(store.settings[TWO_PEOPLE])
     return store.settings.get("two_approvers_above") is not None
