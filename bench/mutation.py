@@ -78,6 +78,7 @@ MODULES: dict[str, list[str]] = {
         "tests/ledger/test_ledger_refunds.py",
         "tests/ledger/test_ledger_payments.py",
         "tests/ledger/test_ledger_claims.py",
+        "tests/ledger/test_ledger_tenders.py",
     ],
     "hub/ledger/claims.py": [
         "tests/ledger/test_ledger_claims.py",
@@ -87,12 +88,14 @@ MODULES: dict[str, list[str]] = {
         "tests/hub/test_hub_money_paths.py",
         "tests/hub/test_hub_pipeline.py",
         "tests/hub/test_hub_crash_and_races.py",
+        "tests/hub/test_hub_split_tenders.py",
     ],
     "hub/pipeline/settle.py": [
         "tests/hub/test_hub_execute_settle.py",
         "tests/hub/test_hub_money_paths.py",
         "tests/hub/test_hub_pipeline.py",
         "tests/hub/test_hub_crash_and_races.py",
+        "tests/hub/test_hub_split_tenders.py",
     ],
     "hub/policy/amounts.py": [
         "tests/policy/test_policy_mutation_amounts.py",

@@ -118,8 +118,10 @@ def test_transport_errors_by_whether_the_request_left():
         result = exception_result(exc)
         assert (result.outcome, result.code, result.message) == (Outcome.UNAVAILABLE, type(exc).__name__, str(exc))
     assert exception_result(httpx.ConnectError("")).message is None
-    for exc in (httpx.ReadTimeout("read"), httpx.RemoteProtocolError("reset")):
-        assert exception_result(exc).outcome is Outcome.UNKNOWN
+    for exc in (httpx.ReadTimeout("read"), httpx.RemoteProtocolError("reset"), RuntimeError("surprise")):
+        result = exception_result(exc)
+        assert (result.outcome, result.code, result.message) == (Outcome.UNKNOWN, type(exc).__name__, str(exc))
+    assert exception_result(httpx.ReadTimeout("")).message is None
 
 
 @pytest.mark.parametrize(
