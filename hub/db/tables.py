@@ -156,8 +156,19 @@ Index("ix_refunds_payment", refunds.c.payment_id)
 Index("ix_refunds_gateway_ref", refunds.c.gateway_refund_id)
 Index("ix_refunds_customer", refunds.c.store_id, refunds.c.customer_email)
 Index("ix_refunds_created", refunds.c.created_at)
-Index("ix_refunds_queue", refunds.c.state, refunds.c.created_at)
+# the review queue: each waiting state in age order, the scope filtered in the index (migration 0012)
+Index("ix_refunds_queue", refunds.c.state, refunds.c.created_at, refunds.c.id, refunds.c.connector, refunds.c.store_id)
 Index("ix_refunds_needs_person", refunds.c.needs_person, refunds.c.created_at)  # the queue's flagged rows
+# amount ranges in one currency, newest first: answered from the index alone (migration 0012)
+Index(
+    "ix_refunds_currency_amount",
+    refunds.c.currency,
+    refunds.c.amount,
+    refunds.c.created_at,
+    refunds.c.id,
+    refunds.c.connector,
+    refunds.c.store_id,
+)
 Index("ix_refunds_store_created", refunds.c.store_id, refunds.c.created_at)
 Index("ix_refunds_parent", refunds.c.parent_id)
 

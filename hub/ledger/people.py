@@ -34,6 +34,12 @@ class StoreScope:
     def allows(self, connector: str, store_id: str) -> bool:
         return self.everything or (connector, store_id) in self.stores or (connector, EVERY) in self.stores
 
+    def pairs(self) -> list[tuple[str, str]] | None:
+        """The granted (connector, store) pairs, or None when the scope covers whole connectors."""
+        if self.everything or any(store == EVERY for _, store in self.stores):
+            return None
+        return sorted(self.stores)
+
     def clause(self, connector: Any, store_id: Any) -> ColumnElement[bool]:
         """A WHERE clause over a table's connector and store columns: one ``store_id IN (…)`` per
         connector, which an index on the store column can serve (an OR of pairs cannot)."""

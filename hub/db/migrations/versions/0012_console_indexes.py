@@ -1,4 +1,5 @@
-"""console indexes: the review queue's needs_person rows by age, read without scanning the ledger
+"""console indexes: the review queue walks each waiting state in age order with the id and store in
+the index, flagged rows by age, amount ranges per currency; none of them scans the ledger
 
 Revision ID: 0012_console_indexes
 Revises: 0007
@@ -15,8 +16,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_refunds_needs_person", "refunds", ["needs_person", "created_at"], unique=False)
+    op.drop_index("ix_refunds_queue", table_name="refunds")
+    op.create_index("ix_refunds_queue", "refunds", ["state", "created_at", "id", "connector", "store_id"])
+    op.create_index("ix_refunds_needs_person", "refunds", ["needs_person", "created_at"])
+    op.create_index(
+        "ix_refunds_currency_amount", "refunds", ["currency", "amount", "created_at", "id", "connector", "store_id"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_refunds_currency_amount", table_name="refunds")
     op.drop_index("ix_refunds_needs_person", table_name="refunds")
+    op.drop_index("ix_refunds_queue", table_name="refunds")
+    op.create_index("ix_refunds_queue", "refunds", ["state", "created_at"])
