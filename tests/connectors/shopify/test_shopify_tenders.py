@@ -14,6 +14,7 @@ from connectors.shopify.sim.state import SimOrder
 from gateways.stripe.sim import StripeSimulator
 from hub.ledger import states, tenders
 from hub.pipeline import settle as settle_parts
+from hub.pipeline.review import review_decision
 from tests.connectors.shopify.test_shopify_through_hub import World
 from tests.connectors.shopify.test_shopify_through_hub import make_world as make_world  # the through-hub fixtures
 from tests.connectors.shopify.test_shopify_through_hub import stripe_sim as stripe_sim
@@ -171,3 +172,22 @@ def test_a_partly_failed_refund_is_visible_and_a_retry_moves_only_the_failed_par
     again = next(p for p in found if p.id == retry)
     failed = next(p for p in found if p.state == states.FAILED)
     assert again.state == states.WRITTEN_BACK and again.idempotency_key != failed.idempotency_key
+
+
+def test_a_person_approving_a_held_refund_splits_it_across_the_tenders(make_world: Callable[..., World]) -> None:
+    """The issue's complaint: held against the gift card alone, nothing could be refunded, not
+    even by a person. A person's approval is split across the tenders like the policy's."""
+    w = make_world(policy={"version": "t-review", "amounts": {"review_above": 10}})
+    shop, order, intent = gift_card_and_stripe(w)
+    w.sim.request_return(order, reason="DEFECTIVE")
+    w.settle(until=lambda: any(r.state == states.REVIEW for r in w.hub.refunds()))
+    [held] = w.hub.refunds()
+    assert held.state == states.REVIEW
+
+    review_decision(w.hub.hub, held.id, True, "admin:ann")
+    w.settle(until=done(w))
+    parent, found = parts(w)
+    assert (parent.state, parent.approved_amount) == (states.WRITTEN_BACK, 10000)
+    assert sorted((p.route, p.approved_amount) for p in found) == [("gateway:stripe", 7000), ("platform", 3000)]
+    assert [r.amount for r in w.stripe.ledger.refunds_of(intent)] == [7000]
+    assert legs(w, order) == [("gift_card", 3000)]
