@@ -4,6 +4,7 @@ from hub.contracts.connector import Connector, PollResult
 from hub.contracts.embedded import Answer, FramedRequest, FramedSession
 from hub.contracts.gateway import Gateway
 from hub.contracts.inbound import Delivery, Headers, Inbound, Notice, Verified
+from hub.contracts.listing import ListedRefund, ListingFailed, RateLimited, RefundListing, patiently
 from hub.contracts.results import (
     DecisionNotice,
     DisputeEvent,
@@ -33,15 +34,20 @@ __all__ = [
     "GatewayEvent",
     "Headers",
     "Inbound",
+    "ListedRefund",
+    "ListingFailed",
     "Notice",
     "Outcome",
     "PaymentState",
     "PollResult",
+    "RateLimited",
     "RecordResult",
+    "RefundListing",
     "RefundLookup",
     "RefundResult",
     "StoreContext",
     "StoreDirectory",
     "Verified",
     "WriteBack",
+    "patiently",
 ]

@@ -13,11 +13,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from hub.contracts.embedded import Answer, FramedRequest, FramedSession
 from hub.contracts.inbound import Delivery, Inbound, Notice, Verified
+from hub.contracts.listing import RefundListing
 from hub.contracts.results import DecisionNotice, Execution, RecordResult, RefundLookup, RefundResult, WriteBack
 from hub.contracts.stores import StoreContext, StoreDirectory
 from hub.models import Event
@@ -110,4 +111,9 @@ class Connector(ABC):
     def framed(self, request: FramedRequest) -> FramedSession | Answer | None:
         """A console request opened inside the platform's admin: the session it proves, the
         answer it must get instead (no or a stale token), or None when it is not this platform's."""
+        return None
+
+    def list_refunds(self, store: StoreContext, since: datetime, cursor: str | None) -> RefundListing | None:
+        """The store's refund records created at or after ``since``, a page at a time (``cursor``:
+        the previous page's), for reconciliation and backfill; None when the platform cannot list."""
         return None

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from hub.contracts.inbound import Inbound, Verified
+from hub.contracts.listing import RefundListing
 from hub.contracts.results import DisputeEvent, Execution, GatewayEvent, PaymentState, RefundLookup, RefundResult
 
 
@@ -65,3 +66,8 @@ class Gateway(ABC):
     def parse_disputes(self, body: bytes) -> list[DisputeEvent]:
         """Dispute events in a verified webhook body (an open dispute holds refunds on its payment)."""
         return []
+
+    def list_refunds(self, since: datetime, cursor: str | None) -> RefundListing | None:
+        """The account's refunds created at or after ``since``, a page at a time (``cursor``: the
+        previous page's), for reconciliation and backfill; None when the gateway cannot list."""
+        return None
