@@ -310,12 +310,18 @@ def roll_up(conn: Connection, parent_id: str) -> str | None:
         state = states.FAILED
     elif state == states.EXECUTING and found <= {states.FAILED} | states.SUCCESSES and partly_failed(parts):
         _flag(conn, parent_id, "partly_failed")  # executing until a person re-tries or accepts
+    elif state in states.SUCCESSES and any(p.state == states.FAILED and not _accepted(p) for p in parts):
+        _flag(conn, parent_id, "part_failed_late")  # a gateway took a part back after it succeeded
     if state == states.SUCCEEDED and states.WRITTEN_BACK in found and found <= {states.WRITTEN_BACK, states.FAILED}:
         refs = ",".join(sorted({p.writeback_ref for p in parts if p.writeback_ref}))[:255] or None
         if transition(conn, parent_id, states.WRITTEN_BACK, expect=states.SUCCEEDED, writeback_ref=refs):
             audit.write(conn, ACTOR, "written_back", refund_id=parent_id, by="parts")
         state = states.WRITTEN_BACK
     return state
+
+
+def _accepted(part: Refund) -> bool:
+    return bool((part.decision or {}).get("accepted"))
 
 
 def _flag(conn: Connection, parent_id: str, why: str) -> None:
@@ -358,11 +364,7 @@ def retry_failed(conn: Connection, parent_id: str, actor: str) -> list[str]:
             carries_lines=carries,
             suffix=f".{len(made) + 1}{part.id[-4:]}",
         )
-        conn.execute(
-            update(refunds)
-            .where(refunds.c.id == part.id)
-            .values(decision={**(part.decision or {}), "replaced_by": retry}, updated_at=now())
-        )
+        _mark(conn, part, replaced_by=retry)
         made.append(retry)
     if not made:
         raise IllegalTransition(f"refund {parent_id} has no failed parts to retry")
@@ -380,11 +382,20 @@ def accept_partial(conn: Connection, parent_id: str, actor: str) -> str | None:
         raise IllegalTransition(f"refund {parent_id} is not partly failed")
     if any(p.state not in states.SUCCESSES | {states.FAILED} for p in parts):
         raise IllegalTransition(f"refund {parent_id} still has parts in flight")
+    for part in parts:
+        if part.state == states.FAILED:  # settled by a person: not a late failure to flag again
+            _mark(conn, part, accepted=True)
     transition(conn, parent_id, states.SUCCEEDED, expect=states.EXECUTING, executed_at=now())
     jobs.ensure(conn, jobs.JobKind.WRITE_BACK, parent_id)
     _unflag(conn, parent_id)
     audit.write(conn, actor, "partial_accepted", refund_id=parent_id, **summary(conn, parent_id))
     return roll_up(conn, parent_id)
+
+
+def _mark(conn: Connection, part: Refund, **facts: Any) -> None:
+    """What a person settled about a part, kept with it."""
+    decision = {**(part.decision or {}), **facts}
+    conn.execute(update(refunds).where(refunds.c.id == part.id).values(decision=decision, updated_at=now()))
 
 
 def _unflag(conn: Connection, parent_id: str) -> None:

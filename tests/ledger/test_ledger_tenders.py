@@ -191,3 +191,15 @@ def test_every_part_failing_fails_the_refund(engine: sa.Engine) -> None:
             force(conn, part.id, state=states.FAILED, last_error="declined")
         assert tenders.roll_up(conn, refund_id) == states.FAILED
         assert payments.committed(conn, payments.upsert(conn, "s1", "platform", GIFT)) == 0
+
+
+def test_a_part_that_fails_after_it_succeeded_flags_its_refund(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        refund_id, (gift, card) = reserved(conn)
+        force(conn, gift.id, state=states.WRITTEN_BACK)
+        force(conn, card.id, state=states.WRITTEN_BACK)
+        assert tenders.roll_up(conn, refund_id) == states.WRITTEN_BACK
+        assert not get(conn, refund_id).needs_person
+        force(conn, card.id, state=states.FAILED)  # Stripe: a succeeded refund can still fail
+        tenders.roll_up(conn, refund_id)
+        assert get(conn, refund_id).needs_person
