@@ -31,6 +31,8 @@ SHORT_FORMS = {
     "SECRET_KEYS": ("hub", "secret_keys"),
     "PUBLIC_URL": ("hub", "public_url"),
     "INSTANCE_PATH": ("hub", "instance_path"),
+    "SMTP_USERNAME": ("email", "username"),
+    "SMTP_PASSWORD": ("email", "password"),
 }
 ROUTE = re.compile(r"^(platform|none|gateway:[a-z][a-z0-9_-]*)$")
 
@@ -123,10 +125,53 @@ class AuditSettings(Strict):
     approval_threshold: int | None = Field(default=None, ge=0)  # minor units; None: a store's two_approvers_above
 
 
+class ReconcileSettings(Strict):
+    """Reconciliation and the monthly exports (docs/reconciliation.md)."""
+
+    every_hours: float = Field(default=24.0, gt=0)  # the janitor compares each store this often
+    window_days: int = Field(default=30, gt=0)  # ... over the refunds of this many days
+    monthly_exports: bool = True  # each store's last month as CSV under <instance>/exports
+
+
+class EmailSettings(Strict):
+    """The hub's own e-mail to customers (docs/customer.md); off until a host is set."""
+
+    host: str | None = None
+    port: int = Field(default=587, gt=0)
+    starttls: bool = True
+    username: str | None = None  # REFUND_HUB_SMTP_USERNAME
+    password: str | None = None  # REFUND_HUB_SMTP_PASSWORD
+    from_address: str = "refunds@localhost"
+    timeout_seconds: float = Field(default=20.0, gt=0)
+    templates_path: Path | None = None  # <store>/<locale>/<step>.txt|html override the built-in ones
+
+
+class CustomerSettings(Strict):
+    """What customers are told and the request page (docs/customer.md); stores override per key."""
+
+    review_response: str = "2 business days"
+    # how long the money takes to arrive, per gateway type (or "platform", "store_credit", "coupon")
+    arrival: dict[str, str] = Field(
+        default_factory=lambda: {
+            "stripe": "5–10 business days",
+            "paypal": "2–5 business days to your card (up to 30), at once to a PayPal balance",
+            "square": "up to 14 business days",
+            "platform": "5–10 business days",
+            "store_credit": "at once",
+            "coupon": "at once",
+        }
+    )
+    link_days: int = Field(default=60, gt=0)  # how long a signed order or status link stays valid
+    lookups_per_hour: int = Field(default=10, gt=0)  # order look-ups per address and per order
+
+
 class Config(Strict):
     hub: HubSettings = Field(default_factory=HubSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
+    customer: CustomerSettings = Field(default_factory=CustomerSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    reconcile: ReconcileSettings = Field(default_factory=ReconcileSettings)
     connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
     gateways: dict[str, dict[str, Any]] = Field(default_factory=dict)
     stores: dict[str, StoreConfig] = Field(default_factory=dict)
