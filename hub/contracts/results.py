@@ -144,13 +144,19 @@ class WriteBack:
 
 @dataclass(frozen=True)
 class DecisionNotice:
-    """A decision the customer should see on the platform (a declined return, an order note)."""
+    """A step the customer should see on the platform (a declined return, an order note):
+    ``explanation`` is the whole text, in the store's words and locale."""
 
     hub_refund_id: str
     order_id: str
     source_ref: str
     decision: str
     explanation: str
+    # the step of the refund this tells of (received, in_review, approved, denied, offered,
+    # completed, credited; "" from callers that predate steps) and the money it names, if any
+    step: str = ""
+    amount: int | None = None
+    currency: str | None = None
 
 
 @dataclass(frozen=True)

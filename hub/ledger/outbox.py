@@ -30,6 +30,8 @@ class JobKind(StrEnum):
     RESEND = "resend"  # re-send an unknown refund with its same key (the executor has no trace)
     WRITE_BACK = "write_back"  # record a succeeded refund on the store
     NOTIFY = "notify"  # tell the customer about a denial or an alternative
+    NOTICE = "notice"  # send one notice to the customer (subject: the notice row's id)
+    CREDIT = "credit"  # issue an accepted alternative on the platform (store credit, coupon)
     WEBHOOK = "webhook"  # send what an outgoing webhook endpoint is owed (subject: the endpoint id)
 
 

@@ -26,6 +26,7 @@ from hub.ledger.outbox import JobKind
 from hub.ledger.records import Refund
 from hub.ledger.unit import Unit, read, write
 from hub.models import Payment, RefundRequest
+from hub.pipeline.notify import announce_state
 from hub.pipeline.routing import NoRoute, gateway_account, route_for
 from hub.runtime.bootstrap import Hub
 from hub.runtime.metrics import DECISIONS
@@ -171,8 +172,7 @@ def _record(conn: Unit, refund_id: str, verdict: Verdict) -> None:
     )
     if verdict.state == states.APPROVED and not tenders.plan_of(conn, refund_id):
         jobs.add(conn, JobKind.REFUND, refund_id)  # a refund split across tenders has a job per part
-    elif verdict.state in (states.DENIED, states.OFFERED):
-        jobs.add(conn, JobKind.NOTIFY, refund_id)  # durable: a platform hiccup must not swallow the note
+    announce_state(conn, refund_id, verdict.state)  # durable: a platform hiccup must not swallow the notice
 
 
 def _shadow(hub: Hub, conn: Unit, refund_id: str, request: RefundRequest, verdict: Verdict, now: datetime) -> None:

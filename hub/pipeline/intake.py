@@ -10,6 +10,7 @@ from hub.ledger.records import Refund
 from hub.ledger.twins import link_platform_record
 from hub.ledger.unit import Unit, write
 from hub.models import Event, Ignored, RefundRecorded, RefundRequest, RefundRequested
+from hub.pipeline.notify import announce
 from hub.pipeline.routing import PLATFORM, NoRoute, route_for
 from hub.runtime.bootstrap import Hub
 from hub.runtime.metrics import DECISIONS
@@ -78,6 +79,8 @@ def take_event(
             amount=request.amount,
             currency=request.currency,
         )
+        if created:
+            announce(conn, refund_id, "received")  # the customer hears their request arrived
         # a retried delivery finds its refund still undecided (e.g. an earlier refund was in doubt)
         current = ledger.get(conn, refund_id)
         undecided = created or (current is not None and current.state == states.REQUESTED)

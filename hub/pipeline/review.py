@@ -16,6 +16,7 @@ from hub.ledger import refunds as ledger
 from hub.ledger.outbox import JobKind
 from hub.ledger.records import Refund
 from hub.ledger.unit import Unit
+from hub.pipeline.notify import announce
 from hub.runtime.bootstrap import Hub
 
 PERSON_CHANGES = frozenset({"amended", "requested_by_person"})  # who asked for or changed it is its maker
@@ -77,6 +78,7 @@ def _approve(hub: Hub, conn: Unit, row: Refund, actor: str, approver: str, value
     payments.reserve(conn, row.id, row.payment_id, value, expect=row.state)
     approvals.record(conn, row.id, approver, value)
     jobs.add(conn, JobKind.REFUND, row.id)
+    announce(conn, row.id, "approved")
     audit.write(conn, actor, "reviewed", refund_id=row.id, state=states.APPROVED, amount=value, note=note)
     return Reviewed(states.APPROVED)
 
@@ -86,7 +88,7 @@ def _deny(conn: Unit, row: Refund, actor: str, note: str) -> Reviewed:
     detail = {**(row.decision or {}), "reviewed": {"verdict": "deny", "reason": note, "by": actor}}
     ledger.set_decision(conn, row.id, detail, row.policy_version)
     approvals.clear(conn, row.id)
-    jobs.add(conn, JobKind.NOTIFY, row.id)  # the customer hears of it, as of a policy's denial
+    announce(conn, row.id, "denied")  # the customer hears of it, as of a policy's denial
     audit.write(conn, actor, "reviewed", refund_id=row.id, state=states.DENIED, amount=None, note=note)
     return Reviewed(states.DENIED)
 

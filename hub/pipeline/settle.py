@@ -21,6 +21,7 @@ from hub.ledger import refunds as ledger
 from hub.ledger.outbox import JobKind
 from hub.ledger.records import Refund
 from hub.ledger.unit import Unit, read, write
+from hub.pipeline.notify import announce
 from hub.runtime.bootstrap import Hub
 
 RESULT_STATE = {
@@ -80,7 +81,11 @@ def settle(
         if settled.applied and settled.state == states.SUCCEEDED and not inline:
             queued = jobs.ensure(conn, JobKind.WRITE_BACK, refund_id)
         if settled.applied and settled.refund is not None and settled.refund.parent_id:
-            tenders.roll_up(conn, settled.refund.parent_id)  # a part moved: where does its refund stand
+            # a part moved: where does its refund stand (all parts paid: the customer hears of it)
+            if tenders.roll_up(conn, settled.refund.parent_id) == states.SUCCEEDED:
+                announce(conn, settled.refund.parent_id, "completed")
+        elif settled.applied and settled.state == states.SUCCEEDED:
+            announce(conn, refund_id, "completed")
     if queued:
         hub.dispatcher.wake()
     return settled

@@ -15,7 +15,7 @@ from hub.outgoing.deliver import deliver_endpoint
 from hub.pipeline.decide import TryLater, decide
 from hub.pipeline.deliveries import dead_letter, process_delivery
 from hub.pipeline.execute import Taken, execute, take
-from hub.pipeline.notify import tell_customer
+from hub.pipeline.notify import send_notice, tell_customer
 from hub.pipeline.writeback import WriteBackFailed, write_back
 from hub.runtime.bootstrap import Hub
 
@@ -29,6 +29,7 @@ HANDLERS: dict[str, Handler] = {
     JobKind.RESEND: lambda hub, subject, run, taken: execute(hub, subject, resend=True),
     JobKind.DECIDE: lambda hub, subject, run, taken: decide(hub, subject),
     JobKind.NOTIFY: lambda hub, subject, run, taken: tell_customer(hub, subject),
+    JobKind.NOTICE: lambda hub, subject, run, taken: send_notice(hub, subject),
     JobKind.WRITE_BACK: lambda hub, subject, run, taken: write_back(hub, subject, job=run),
     JobKind.WEBHOOK: lambda hub, subject, run, taken: deliver_endpoint(hub, subject),
 }
