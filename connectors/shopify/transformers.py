@@ -382,9 +382,11 @@ def refund_input(execution: Execution, *, notify: bool) -> dict[str, Any]:
     return body
 
 
-def record_input(writeback: WriteBack) -> dict[str, Any]:
+def record_input(writeback: WriteBack, *, notify: bool = True) -> dict[str, Any]:
     """RefundInput with NO transactions: a refund record that moves no money (its total is the sum of
-    its transactions, zero here), marking the lines refunded and carrying the hub refund id."""
+    its transactions, zero here), marking the lines refunded and carrying the hub refund id.
+    ``notify``: Shopify sends the customer its refund e-mail (money refunded at Stripe, PayPal or
+    Square is otherwise never told to the customer by Shopify)."""
     amount = format_decimal(writeback.amount, writeback.currency)
     via = f"{writeback.gateway or writeback.route} {writeback.gateway_refund_id or ''}".strip()
     lead = (writeback.note or "Refunded by Refund Hub").rstrip(". ")
@@ -392,7 +394,7 @@ def record_input(writeback: WriteBack) -> dict[str, Any]:
     return {
         "orderId": gid("Order", writeback.order_id),
         "note": hub_note(writeback.hub_refund_id, text.strip()),
-        "notify": False,
+        "notify": notify,
         "transactions": [],
         "refundLineItems": _line_items(writeback.lines),
     }

@@ -72,12 +72,20 @@ def explain(ctx: click.Context, refund_id: str) -> None:
         click.echo(f"decision: {decision.action} {decision.amount} under policy {decision.policy_version}")
         for hit in decision.rules:
             click.echo(f"  - {hit.rule} [{hit.effect}] {hit.detail}")
-        click.echo(f"customer was told: {decision.explanation}")
+        click.echo(f"the policy's explanation: {decision.explanation}")
         for key, value in row.decision.items():
             if key != "decision":
                 click.echo(f"note: {key}: {value}")
     else:
         click.echo("no policy decision (a recorded refund, or not decided yet)")
+    told = [e for e in trail if e.action == "customer_notified"]
+    for entry in told:  # only what actually went out: a notice not sent is no "told"
+        click.echo(
+            f"customer was told ({entry.detail.get('channel')}, {entry.detail.get('step')}): "
+            f"{entry.detail.get('subject') or entry.detail.get('reference')}"
+        )
+    if not told:
+        click.echo("customer was told: nothing yet (no notice went out)")
     click.echo("audit trail:")
     for entry in trail:
         click.echo(f"  {entry.at:%Y-%m-%d %H:%M:%S} {entry.actor:12s} {entry.action} {entry.detail}")

@@ -168,7 +168,8 @@ def test_record_input_moves_no_money() -> None:
         lines=(Line(line_id="7", quantity=1, unit_price=2500),),
     )
     body = t.record_input(writeback)
-    assert body["transactions"] == [] and body["notify"] is False
+    assert body["transactions"] == [] and body["notify"] is True  # Shopify tells the customer
+    assert t.record_input(writeback, notify=False)["notify"] is False
     assert "re_123" in body["note"] and t.hub_refund_id_in(body["note"]) == "rf_9"
     metafield = t.record_metafield(writeback, "2026-05-01T00:00:00Z")
     assert (metafield["namespace"], metafield["key"], metafield["type"]) == ("refund_hub", "refund_rf_9", "json")
