@@ -128,3 +128,18 @@ def test_tokens_are_shown_once_within_the_role_and_revoked(shop: Any) -> None:
     trail = [(a.action, a.detail.get("issued_id")) for a in shop.world.hub.audit() if "api_token" in a.action]
     assert trail == [("api_token_created", token_id), ("api_token_revoked", token_id)]
     assert secret not in str([a.detail for a in shop.world.hub.audit()])
+
+
+def test_the_people_of_one_store(shop: Any) -> None:
+    shop.move_to_store(shop.request("8601", 1000, 1000).id, OTHER_STORE)  # a second store exists
+    shop.person("olga@example.com", role="owner", stores=(STORE, OTHER_STORE))
+    shop.person("ben@example.com", stores=(STORE,))
+    shop.person("zed@example.com", stores=(OTHER_STORE,))
+    olga = client_of(shop, "olga@example.com")
+    both = olga.get("/people").text
+    assert "ben@example.com" in both
+    assert "zed@example.com" in both
+    other = olga.get(f"/people?store=sandbox/{OTHER_STORE}").text
+    assert '<div class="sub">zed@example.com</div>' in other
+    assert "ben@example.com" not in other
+    assert '<div class="sub">olga@example.com</div>' in other  # her row: she works on both
