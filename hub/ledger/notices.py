@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, select, update
 
+from hub.db.tables import refunds
 from hub.db.tables_customer import notices
 from hub.db.upsert import insert_ignore
 from hub.ledger import outbox
@@ -41,7 +42,14 @@ def _of(row: object) -> Notice:
 
 
 def schedule(conn: Connection, refund_id: str, step: str, channels: tuple[str, ...]) -> list[int]:
-    """A pending notice (and its job) per channel not yet owed for this step; the new rows' ids."""
+    """A pending notice (and its job) per channel not yet owed for this step; the new rows' ids.
+
+    Only a refund a customer asked for is told: a refund the merchant made on the platform (a
+    recorded one the hub pays out) is the platform's to announce, and a tender's part is told
+    through its refund."""
+    kind = conn.execute(select(refunds.c.kind).where(refunds.c.id == refund_id)).scalar_one_or_none()
+    if kind != "requested":
+        return []
     made = []
     for channel in channels:
         created = insert_ignore(

@@ -302,11 +302,12 @@ def test_denied_request_moves_no_money_and_leaves_a_customer_note(tmp_path: Path
         assert refund.state == states.DENIED
         explanation = refund.decision["decision"]["explanation"]
         assert explanation
-        [note] = world.woo.shop.notes[paid.order["id"]]
-        assert note["customer_note"] is True and note["note"] == explanation
+        received, denied = world.woo.shop.notes[paid.order["id"]]  # the request arrived, then the denial
+        assert received["customer_note"] is True and "We received your request" in received["note"]
+        assert denied["customer_note"] is True and explanation in denied["note"]
         assert world.all_gateway_refunds() == [] and world.refund_writes() == [] and world.woo.money_moves == []
         world.settle()  # the order stays in the request status; polls and repeats decide nothing again
-        assert len(world.woo.shop.notes[paid.order["id"]]) == 1 and len(world.hub.refunds()) == 1
+        assert len(world.woo.shop.notes[paid.order["id"]]) == 2 and len(world.hub.refunds()) == 1
 
 
 # -- install through the hub's own app --------------------------------------------------------------------
