@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import stripe
@@ -13,6 +13,7 @@ from gateways.stripe import transformers as tf
 from gateways.stripe.client import build_client
 from gateways.stripe.disputes import dispute_events, holds
 from gateways.stripe.errors import StripeLookupFailed, failure_result, lookup_failure
+from gateways.stripe.listing import list_page
 from gateways.stripe.settings import StripeSettings, webhook_secrets, webhook_tolerance
 from gateways.stripe.webhooks import event_json, parse_events, verify_signature
 from hub.contracts import (
@@ -23,6 +24,7 @@ from hub.contracts import (
     Inbound,
     Outcome,
     PaymentState,
+    RefundListing,
     RefundLookup,
     RefundResult,
     Verified,
@@ -155,6 +157,11 @@ class StripeGateway(Gateway):
     def _call(self, call: Callable[[], T]) -> T:
         self._http.begin()
         return call()
+
+    def list_refunds(self, since: datetime, cursor: str | None) -> RefundListing | None:
+        """The account's refunds since ``since`` (``gateways.stripe.listing``), for reconciliation."""
+        self._http.begin()
+        return list_page(self._client, since, cursor)
 
     # -- status webhooks -----------------------------------------------------------------
 

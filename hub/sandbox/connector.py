@@ -12,6 +12,7 @@ import json
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
@@ -20,9 +21,11 @@ from hub.contracts import (
     Delivery,
     Execution,
     Inbound,
+    ListedRefund,
     Notice,
     Outcome,
     RecordResult,
+    RefundListing,
     RefundLookup,
     RefundResult,
     StoreContext,
@@ -184,6 +187,33 @@ class SandboxConnector(Connector):
             if record.get("hub_refund_id") == lookup.hub_refund_id and record.get("api_refund"):
                 return RefundResult(Outcome.SUCCEEDED, gateway_refund_id=record["id"], amount=record["amount"])
         return None
+
+    def list_refunds(self, store: StoreContext, since: datetime, cursor: str | None) -> RefundListing | None:
+        """``GET /refunds?created_at_min=…&page=…``: every record of the store, a page at a time."""
+        query = urlencode({"created_at_min": since.astimezone(UTC).isoformat(), "page": cursor or 1, "per_page": 50})
+        page = self._get(store, f"/refunds?{query}")
+        orders: dict[str, Any] = {}
+        for record in page["refunds"]:
+            if record["order_id"] not in orders:
+                orders[record["order_id"]] = self._get(store, f"/orders/{record['order_id']}")
+        listed = tuple(_listed(record, orders.get(record["order_id"])) for record in page["refunds"])
+        return RefundListing(listed, str(page["next_page"]) if page.get("next_page") else None)
+
+
+def _listed(record: dict[str, Any], order: dict[str, Any] | None) -> ListedRefund:
+    payments = (order or {}).get("payments") or [{}]
+    return ListedRefund(
+        id=str(record["id"]),
+        amount=int(record["amount"]),
+        currency=str((order or {}).get("currency", "USD")),
+        outcome=Outcome.SUCCEEDED,
+        created_at=datetime.fromisoformat(record["created_at"]),
+        payment_reference=payments[0].get("reference"),
+        hub_refund_id=record.get("hub_refund_id"),
+        gateway_refund_id=record.get("gateway_refund_id"),
+        order_id=str(record["order_id"]),
+        source_ref=str(record["id"]),
+    )
 
 
 def _request(

@@ -153,6 +153,8 @@ class SandboxPlatform(Simulator):
                     return jsonify(code="amount_too_large", message="more than the refundable balance"), 422
                 record = {
                     "id": f"sr-{uuid.uuid4().hex[:10]}",
+                    "order_id": order_id,
+                    "created_at": datetime.now(UTC).isoformat(),
                     "amount": data["amount"],
                     "note": data.get("note", ""),
                     "hub_refund_id": data.get("hub_refund_id"),
@@ -167,8 +169,51 @@ class SandboxPlatform(Simulator):
             self.webhook("refund.created", {"topic": "refund.created", "order_id": order_id, "refund_id": record["id"]})
             return jsonify(record), 201
 
+        self._listing_routes(app)
         self._control_routes(app)
         return app
+
+    def _listing_routes(self, app: Flask) -> None:
+        @app.get("/refunds")
+        def list_all_refunds() -> Any:
+            """Every refund record since ``created_at_min``, oldest first, ``per_page`` a page."""
+            if request.headers.get("Authorization") != f"Bearer {self.token}":
+                abort(401)
+            since = datetime.fromisoformat(request.args.get("created_at_min", "1970-01-01T00:00:00+00:00"))
+            page, per_page = int(request.args.get("page", 1)), min(int(request.args.get("per_page", 50)), 100)
+            found = sorted(
+                (
+                    r
+                    for records in self.refunds.values()
+                    for r in records
+                    if datetime.fromisoformat(r["created_at"]) >= since
+                ),
+                key=lambda r: (datetime.fromisoformat(r["created_at"]), r["id"]),
+            )
+            chunk = found[(page - 1) * per_page : page * per_page]
+            return jsonify(refunds=chunk, next_page=page + 1 if page * per_page < len(found) else None)
+
+    def add_refund_record(
+        self, order_id: str, amount: int, *, gateway_refund_id: str | None = None, hub_refund_id: str | None = None,
+        at: datetime | None = None, notify: bool = False,
+    ) -> dict[str, Any]:  # fmt: skip
+        """A refund recorded in the store's admin (money moved elsewhere), or a copy of the hub's own
+        record (``hub_refund_id``); ``notify`` sends its ``refund.created`` webhook."""
+        record = {
+            "id": f"sr-{uuid.uuid4().hex[:10]}",
+            "order_id": order_id,
+            "created_at": (at or datetime.now(UTC)).isoformat(),
+            "amount": amount,
+            "note": "",
+            "hub_refund_id": hub_refund_id,
+            "api_refund": False,
+            "gateway_refund_id": gateway_refund_id,
+        }
+        with self._lock:
+            self.refunds[order_id].append(record)
+        if notify:
+            self.webhook("refund.created", {"topic": "refund.created", "order_id": order_id, "refund_id": record["id"]})
+        return record
 
     def _control_routes(self, app: Flask) -> None:
         """``/__sim``: seed an order, and ask for its refund (which sends the signed webhook)."""

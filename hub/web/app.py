@@ -51,12 +51,14 @@ def create_app(
     app.wsgi_app = WebhookEndpoint(hub, intake, app.wsgi_app)  # type: ignore[method-assign]
 
     from hub.web.admin import bp as admin_bp
+    from hub.web.exports import bp as exports_bp
     from hub.web.ops import bp as ops_bp
     from hub.web.subscriptions import bp as subscriptions_bp
 
     app.register_blueprint(ops_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(subscriptions_bp)  # outgoing webhooks
+    app.register_blueprint(exports_bp)  # CSV exports, streamed
     for connector in hub.connectors.values():
         extra = connector.blueprint()
         if extra is not None:

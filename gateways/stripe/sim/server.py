@@ -166,6 +166,10 @@ class StripeSimulator(Simulator):
         if (args.get("payment_intent") or args.get("charge")) and intent_id not in self.ledger.payments:
             return response(404, shapes.error_json("invalid_request_error", "No such payment", "resource_missing"))
         refunds = self.ledger.refunds_of(intent_id) if intent_id else list(self.ledger.refunds.values())
+        created = args.get("created")
+        if isinstance(created, dict):  # created[gte]= / created[lt]=…, unix seconds, as Stripe's list filters
+            low, high = int(created.get("gte", 0)), int(created.get("lt", 2**62))
+            refunds = [r for r in refunds if low <= int(r.created) < high]
         ordered = sorted(refunds, key=lambda r: (r.created, r.id), reverse=True)
         if args.get("starting_after"):
             ids = [r.id for r in ordered]

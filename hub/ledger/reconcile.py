@@ -1,0 +1,266 @@
+"""The ledger's side of reconciliation and backfill: the store's refunds and payments to compare
+with what the gateways and the platform list, the report of each run (its drift items), repairs
+made at most once, and refunds imported from outside as ``recorded`` (money moved, never executed).
+
+Drift kinds (each item carries a suggested action; ``hub.reconcile.compare`` finds them):
+``unknown_at_ledger`` a gateway refund the ledger does not know; ``missing_at_gateway`` a ledger
+refund the gateway has no record of; ``amount_mismatch`` / ``state_mismatch`` the two disagree;
+``payment_total_mismatch`` a payment's refunded total differs; ``platform_record_missing`` /
+``platform_record_doubled`` the store shows a refund the hub moved no times or twice;
+``unknown_platform_record`` a store record the ledger does not know.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+
+from hub.db.tables import payments, refunds
+from hub.db.tables_reconcile import reconcile_items, reconcile_repairs, reconcile_runs
+from hub.db.upsert import insert_ignore
+from hub.ledger import audit, states
+from hub.ledger import refunds as ledger
+from hub.ledger.records import Payment, Refund, as_utc, from_row
+
+UNKNOWN_AT_LEDGER = "unknown_at_ledger"
+MISSING_AT_GATEWAY = "missing_at_gateway"
+AMOUNT_MISMATCH = "amount_mismatch"
+STATE_MISMATCH = "state_mismatch"
+PAYMENT_TOTAL_MISMATCH = "payment_total_mismatch"
+PLATFORM_RECORD_MISSING = "platform_record_missing"
+PLATFORM_RECORD_DOUBLED = "platform_record_doubled"
+UNKNOWN_PLATFORM_RECORD = "unknown_platform_record"
+KINDS = (UNKNOWN_AT_LEDGER, MISSING_AT_GATEWAY, AMOUNT_MISMATCH, STATE_MISMATCH, PAYMENT_TOTAL_MISMATCH,
+         PLATFORM_RECORD_MISSING, PLATFORM_RECORD_DOUBLED, UNKNOWN_PLATFORM_RECORD)  # fmt: skip
+
+IMPORTED = "imported"  # an outside refund recorded in the ledger
+WRITE_BACK_QUEUED = "write_back_queued"  # the missing platform record is being written
+ALREADY_REPAIRED = "already_repaired"  # an earlier run repaired it; it is still drifting: a person looks
+GATEWAY_SOURCE = "gateway:"
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One disagreement between the ledger and a gateway or the platform, and what to do about it."""
+
+    kind: str
+    source: str  # gateway:<account> | platform:<connector>
+    action: str
+    refund_id: str | None = None
+    payment_reference: str | None = None
+    outside_id: str | None = None
+    currency: str | None = None
+    ledger_amount: int | None = None
+    outside_amount: int | None = None
+    ledger_state: str | None = None
+    outside_state: str | None = None
+    resolution: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Run:
+    id: str
+    kind: str
+    connector: str
+    store_id: str
+    since: datetime
+    started_at: datetime
+    finished_at: datetime | None
+    counts: dict[str, int]
+    error: str | None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- what the ledger holds ---------------------------------------------------------------------
+
+
+def store_refunds(conn: Connection, connector: str, store_id: str, since: datetime) -> list[Refund]:
+    """The store's refunds created at or after ``since``: the platform's, and the outside refunds
+    recorded against its payments (``gateway:<account>`` as connector)."""
+    r = refunds.c
+    ours = or_(r.connector == connector, r.connector.like(f"{GATEWAY_SOURCE}%"))
+    rows = conn.execute(
+        select(refunds).where(r.store_id == store_id, ours, r.created_at >= since).order_by(r.created_at, r.id)
+    )
+    return [from_row(Refund, row) for row in rows]
+
+
+def find_known(
+    conn: Connection, connector: str, store_id: str, *, gateway_refund_id: str | None = None,
+    hub_refund_id: str | None = None, source_ref: str | None = None,
+) -> Refund | None:  # fmt: skip
+    """The store's refund a listed record names — by the hub id it carries, its source reference,
+    or the gateway refund id — whenever it was created (a refund asked for before the window may
+    have been paid in it)."""
+    r = refunds.c
+    if hub_refund_id:
+        found = ledger.get(conn, hub_refund_id)
+        if found is not None and found.store_id == store_id:
+            return found
+    if source_ref:
+        row = conn.execute(
+            select(refunds).where(r.store_id == store_id, r.connector == connector, r.source_ref == source_ref)
+        ).first()
+        if row is not None:
+            return from_row(Refund, row)
+    if gateway_refund_id:
+        return ledger.find_by_gateway_refund(conn, gateway_refund_id, store_id=store_id)
+    return None
+
+
+def payment_of(conn: Connection, store_id: str, route: str, reference: str) -> Payment | None:
+    p = payments.c
+    row = conn.execute(
+        select(payments).where(p.store_id == store_id, p.route == route, p.reference == reference)
+    ).first()
+    return from_row(Payment, row) if row is not None else None
+
+
+def store_payments(conn: Connection, store_id: str, payment_ids: Iterable[int]) -> list[Payment]:
+    wanted = sorted(set(payment_ids))
+    if not wanted:
+        return []
+    rows = conn.execute(select(payments).where(payments.c.store_id == store_id, payments.c.id.in_(wanted)))
+    return [from_row(Payment, row) for row in rows]
+
+
+def money_moved_on(conn: Connection, payment_id: int) -> int:
+    """What the ledger says went back on the payment: successes, and records of money moved (a
+    refund split across tenders counts through its parts, which carry the payments)."""
+    r = refunds.c
+    moved = or_(r.state.in_(states.SUCCESSES), and_(r.state == states.RECORDED, r.money_moved))
+    total = conn.execute(
+        select(func.coalesce(func.sum(func.coalesce(r.approved_amount, r.amount)), 0)).where(
+            r.payment_id == payment_id, moved
+        )
+    ).scalar_one()
+    return int(total)
+
+
+def untagged_record(conn: Connection, payment_id: int, amount: int) -> Refund | None:
+    """A recorded refund on the payment with this amount that names no gateway refund yet: the
+    platform's record of a refund the gateway also lists (backfill links the two instead of
+    counting the money twice; ``hub.ledger.twins`` does the same for live events within a window)."""
+    r = refunds.c
+    row = conn.execute(
+        select(refunds)
+        .where(
+            r.payment_id == payment_id,
+            r.state == states.RECORDED,
+            r.money_moved,
+            r.gateway_refund_id.is_(None),
+            r.approved_amount == amount,
+            r.connector.notlike(f"{GATEWAY_SOURCE}%"),
+        )
+        .order_by(r.created_at, r.id)
+        .limit(1)
+    ).first()
+    return from_row(Refund, row) if row is not None else None
+
+
+# --- imports and repairs ---------------------------------------------------------------------
+
+
+def import_outside_refund(
+    conn: Connection,
+    payment: Payment,
+    *,
+    account: str,
+    gateway_refund_id: str,
+    amount: int,
+    currency: str,
+    created_at: datetime,
+    actor: str,
+) -> tuple[str, bool]:
+    """A gateway refund nobody in the hub made, recorded as money that moved (never executed);
+    the row keeps the gateway's time, so analytics count it where it happened. (id, created)."""
+    source = f"{GATEWAY_SOURCE}{account}"
+    existing = ledger.find_by_gateway_refund(conn, gateway_refund_id, store_id=payment.store_id)
+    if existing is not None:
+        return existing.id, False
+    refund_id = ledger.open_outside_refund(
+        conn, payment, source=source, gateway_refund_id=gateway_refund_id, amount=amount, currency=currency,
+        delivery_id=None,
+    )  # fmt: skip
+    backdate(conn, refund_id, created_at)
+    audit.write(
+        conn, actor, "outside_refund_imported", refund_id=refund_id, gateway_refund_id=gateway_refund_id, amount=amount
+    )
+    return refund_id, True
+
+
+def backdate(conn: Connection, refund_id: str, at: datetime) -> None:
+    """An imported refund happened at ``at`` (the vendor's time), not when the hub learnt of it."""
+    when = as_utc(at) or at
+    conn.execute(update(refunds).where(refunds.c.id == refund_id).values(created_at=when, executed_at=when))
+
+
+def link_gateway_refund(conn: Connection, refund_id: str, gateway_refund_id: str, actor: str) -> None:
+    ledger.set_gateway_refund_id(conn, refund_id, gateway_refund_id)
+    audit.write(conn, actor, "linked_gateway_refund", refund_id=refund_id, gateway_refund_id=gateway_refund_id)
+
+
+def repair_once(conn: Connection, subject: str, action: str, run_id: str) -> bool:
+    """Claim the one repair of ``subject`` by ``action``; False when an earlier run made it."""
+    values = {"subject": subject, "action": action, "run_id": run_id, "at": _now()}
+    return insert_ignore(conn, reconcile_repairs, values, conflict=("subject", "action"))
+
+
+# --- runs and their report -------------------------------------------------------------------
+
+
+def start_run(conn: Connection, kind: str, connector: str, store_id: str, since: datetime) -> str:
+    run_id = f"rc_{uuid.uuid4().hex[:24]}"
+    conn.execute(
+        insert(reconcile_runs).values(
+            id=run_id, kind=kind, connector=connector, store_id=store_id, since=since, started_at=_now(), counts={}
+        )
+    )
+    return run_id
+
+
+def add_items(conn: Connection, run_id: str, drifts: Sequence[Drift]) -> None:
+    if drifts:
+        conn.execute(insert(reconcile_items), [{"run_id": run_id, **asdict(d)} for d in drifts])
+
+
+def finish_run(conn: Connection, run_id: str, counts: dict[str, int], error: str | None) -> None:
+    conn.execute(
+        update(reconcile_runs)
+        .where(reconcile_runs.c.id == run_id)
+        .values(finished_at=_now(), counts=dict(counts), error=error)
+    )
+
+
+def _run(row: Any) -> Run:
+    return Run(row.id, row.kind, row.connector, row.store_id, as_utc(row.since) or row.since,
+               as_utc(row.started_at) or row.started_at, as_utc(row.finished_at), dict(row.counts or {}),
+               row.error)  # fmt: skip
+
+
+def runs(conn: Connection, connector: str | None = None, store_id: str | None = None, limit: int = 20) -> list[Run]:
+    """The newest runs first (the console's list of reports)."""
+    c = reconcile_runs.c
+    query = select(reconcile_runs).order_by(c.started_at.desc(), c.id.desc()).limit(limit)
+    if connector:
+        query = query.where(c.connector == connector)
+    if store_id:
+        query = query.where(c.store_id == store_id)
+    return [_run(row) for row in conn.execute(query)]
+
+
+def items(conn: Connection, run_id: str) -> list[Drift]:
+    """A run's drift items in the order found."""
+    i = reconcile_items.c
+    rows = conn.execute(select(reconcile_items).where(i.run_id == run_id).order_by(i.id))
+    names = Drift.__dataclass_fields__
+    return [Drift(**{name: getattr(row, name) for name in names}) for row in rows]
