@@ -65,7 +65,7 @@ def export_refunds(
 @click.pass_context
 def export_monthly(ctx: click.Context, period: str | None) -> None:
     """Write every store's export file for a month (kept if it exists) and print where."""
-    from hub.work.monthly import export_month
+    from hub.reconcile.duties import export_month
 
     hub = hub_of(ctx)
     chosen = period or exports.previous_month(datetime.now(UTC))

@@ -10,7 +10,9 @@ import click
 
 from hub.cli.audit import audit_group
 from hub.cli.context import config_of, hub_of
+from hub.cli.export import export_group
 from hub.cli.policy import policy_group
+from hub.cli.reconcile import backfill_command, reconcile_command
 from hub.cli.users import user_group
 from hub.runtime.config import load_config
 
@@ -173,3 +175,6 @@ def parts(ctx: click.Context, refund_id: str, action: str | None) -> None:
 main.add_command(policy_group)
 main.add_command(user_group)
 main.add_command(audit_group)
+main.add_command(export_group)
+main.add_command(reconcile_command)
+main.add_command(backfill_command)

@@ -19,7 +19,9 @@ Slow duties, in a second loop:
    retries ≥ 7 days), expired store state (install nonces) and delivered outgoing webhooks;
 7. ``audit_report``: every ``[audit] report_every_days`` the audit report per store (``hub.outgoing.report``);
 8. ``statistics``: SQLite's planner statistics refreshed every few hours (``hub.ledger.unit``), so
-   the console's pages keep their indexes as the ledger grows.
+   the console's pages keep their indexes as the ledger grows;
+9. ``reconcile``: each store's ledger against its gateways and platform (``hub.reconcile``);
+   ``monthly_export``: last month's refunds as CSV per store (docs/reconciliation.md).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from hub.outgoing.deliver import deliver_due
 from hub.outgoing.report import audit_report_duty
 from hub.pipeline.polling import CURSOR_KEY, poll_store
 from hub.pipeline.resolve import expire_executions, resolve_unsettled
+from hub.reconcile.duties import monthly_export_duty, reconcile_duty
 from hub.runtime.bootstrap import Hub
 
 log = logging.getLogger(__name__)
@@ -52,6 +55,7 @@ __all__ = ["CURSOR_KEY", "JanitorThread", "sweep"]
 REDRIVE = {states.REQUESTED: JobKind.DECIDE, states.SUCCEEDED: JobKind.WRITE_BACK}
 PRUNE_EVERY = 3600.0
 STATISTICS_EVERY = 6 * 3600.0
+EXPORT_EVERY = 86400.0  # daily: last month's file is written once, on the first run after the month ends
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,9 @@ class Duty:
     every: float  # seconds between runs, across the cluster
     lease: float  # how long an owner that died blocks it
     run: Callable[[Hub, datetime], Counter[str]]
+    # reaches outside or writes files (a gateway's whole listing, an export): on its schedule only,
+    # never in an unpaced sweep (tests and start-up sweep everything at once)
+    scheduled_only: bool = False
 
 
 def fast_duties(hub: Hub) -> list[Duty]:
@@ -82,7 +89,10 @@ def slow_duties(hub: Hub) -> list[Duty]:
     ]
     report = Duty("audit_report", hub.config.audit.report_every_days * 86400, lease, audit_report_duty)
     statistics = Duty("statistics", STATISTICS_EVERY, lease, _statistics)
-    return [*polls, Duty("prune", PRUNE_EVERY, lease, lambda h, now: Counter(pruned=prune(h, now))), report, statistics]
+    books = [Duty("reconcile", hub.config.reconcile.every_hours * 3600, lease, reconcile_duty, scheduled_only=True),
+             Duty("monthly_export", EXPORT_EVERY, lease, monthly_export_duty, scheduled_only=True)]  # fmt: skip
+    prune_duty = Duty("prune", PRUNE_EVERY, lease, lambda h, now: Counter(pruned=prune(h, now)))
+    return [*polls, prune_duty, report, statistics, *books]
 
 
 def _statistics(hub: Hub, now: datetime) -> Counter[str]:
@@ -121,6 +131,8 @@ def sweep(hub: Hub, now: datetime | None = None, *, paced: bool = False, slow: b
     now = now or datetime.now(UTC)
     counts: Counter[str] = Counter()
     for duty in fast_duties(hub) + (slow_duties(hub) if slow else []):
+        if duty.scheduled_only and not paced:
+            continue
         counts.update(perform(hub, duty, now, paced=paced))
     with write(hub.engine) as conn:
         counts["runnable"] = jobs.runnable(conn)
