@@ -65,7 +65,8 @@ def test_an_approved_refund_tells_received_approved_and_completed_by_email_with_
     assert "5–10 business days" in approved
     # the timeline so far, oldest first, and a signed link to follow it
     assert completed.index("Request received") < completed.index("Approved") < completed.index("Refund sent")
-    assert "/customer/status/" in completed and "/customer/feedback/" in completed
+    assert "/customer/status/" in completed
+    assert "/customer/feedback/" in completed
     assert "<strong>25.00 USD</strong>" in html_of(mailbox.messages[2])
     assert mailbox.messages[0]["From"] == "refunds@shop.example"
 
@@ -85,7 +86,8 @@ def test_an_approved_refund_tells_received_approved_and_completed_by_email_with_
     assert "[signed link]" in sent["body"]
 
     shop.hub.settle(senders=[shop.platform.sender])  # nothing is owed twice
-    assert len(mailbox.messages) == 3 and len(owed(shop, refund.id)) == 6
+    assert len(mailbox.messages) == 3
+    assert len(owed(shop, refund.id)) == 6
 
 
 def test_a_reviewers_denial_reaches_the_customer_on_the_platform_and_by_email(shop: World, mailbox: Mailbox) -> None:
@@ -108,14 +110,17 @@ def test_a_reviewers_denial_reaches_the_customer_on_the_platform_and_by_email(sh
 
     assert [n.step for n in platform_notes] == ["received", "in_review", "denied"]
     review_text = platform_notes[1].explanation
-    assert "within 2 business days" in review_text and "/customer/" not in review_text  # no links on the platform
+    assert "within 2 business days" in review_text
+    assert "/customer/" not in review_text
     denial = platform_notes[2]
-    assert denial.decision == "deny" and "The item came back worn." in denial.explanation
+    assert denial.decision == "deny"
+    assert "The item came back worn." in denial.explanation
     assert "What you can do next" in denial.explanation
 
     [_, in_review, denied] = mailbox.to(BUYER)
     assert "is being reviewed" in str(in_review["Subject"])
-    assert "The item came back worn." in text_of(denied) and "Not approved after review" in text_of(denied)
+    assert "The item came back worn." in text_of(denied)
+    assert "Not approved after review" in text_of(denied)
     assert told(shop, refund.id) == [
         ("received", "platform"),
         ("received", "email"),
@@ -134,7 +139,8 @@ def test_a_refused_message_is_retried_and_every_failure_is_audited(shop: World, 
     [refund] = shop.hub.refunds()
 
     failures = [a.detail for a in shop.hub.audit(refund.id) if a.action == "customer_notice_failed"]
-    assert len(failures) == 2 and all("451" in f["error"] and f["final"] is False for f in failures)
+    assert len(failures) == 2
+    assert all("451" in f["error"] and f["final"] is False for f in failures)
     email_notices = [n for n in owed(shop, refund.id) if n.channel == "email"]
     assert {n.state for n in email_notices} == {notices.SENT}
     # each message arrived once, however often it was refused on the way
@@ -156,10 +162,12 @@ def test_a_notice_that_keeps_failing_is_given_up_and_never_told(shop: World, mai
             pass
         [received] = [n for n in owed(shop, refund.id) if n.id == received.id]
         assert received.attempts <= notify.MAX_ATTEMPTS
-    assert received.state == notices.FAILED and received.sent_at is None
+    assert received.state == notices.FAILED
+    assert received.sent_at is None
     assert ("received", "email") not in told(shop, refund.id)
     last = [a.detail for a in shop.hub.audit(refund.id) if a.action == "customer_notice_failed"][-1]
-    assert last["final"] is True and mailbox.messages == []
+    assert last["final"] is True
+    assert mailbox.messages == []
 
 
 def test_without_an_address_or_e_mail_configured_nothing_is_told(tmp_path: Path) -> None:
