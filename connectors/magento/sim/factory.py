@@ -5,6 +5,7 @@ Registered as the ``magento`` entry point of ``refund_hub.simulators``.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -47,4 +48,5 @@ def from_config(config: Config, port: int, hub_url: str) -> MagentoSimulator:
         provider_id=store.settings.get("io_events_provider_id"),
         client_id=store.settings.get("io_events_client_id"),
         store_id=store_id,
+        first_id=int(time.time()),  # a hub kept from an earlier run never meets the same entity id again
     )

@@ -57,7 +57,9 @@ class MagentoSimulator(Simulator):
         provider_id: str | None = None,
         client_id: str | None = None,
         store_id: str | None = None,
+        first_id: int = 1,
     ) -> None:
+        """``first_id``: where entity ids start (a store that outlives restarts never reuses one)."""
         self.edition = edition
         self.currency = currency
         self.store_code = store_code
@@ -66,7 +68,7 @@ class MagentoSimulator(Simulator):
         self.page_faults: dict[tuple[str, int], int] = {}  # (listing, page) -> status, one answer each
         self.ledger = SimLedger(id_prefix="txn_")
         self.online_refund: OnlineRefund = online_refund or self._ledger_refund
-        self.state = MagentoState(online_refund=self._refund_online, on_save=self._saved)
+        self.state = MagentoState(online_refund=self._refund_online, on_save=self._saved, first_id=first_id)
         self.oauth = OAuthServer(allow_bearer=allow_bearer)
         self.credentials = self.oauth.preinstalled(credentials)
         super().__init__(port=port, webhook_url=webhook_url)

@@ -38,11 +38,11 @@ def now() -> str:
 
 
 class MagentoState:
-    def __init__(self, online_refund: OnlineRefund, on_save: OnSave) -> None:
+    def __init__(self, online_refund: OnlineRefund, on_save: OnSave, first_id: int = 1) -> None:
         self.online_refund = online_refund
         self.on_save = on_save
         self.lock = threading.RLock()
-        self.ids = itertools.count(1)
+        self.ids = itertools.count(first_id)
         self.orders: dict[int, dict[str, Any]] = {}
         self.invoices: dict[int, dict[str, Any]] = {}
         self.creditmemos: dict[int, dict[str, Any]] = {}

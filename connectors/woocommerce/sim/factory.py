@@ -5,6 +5,7 @@ Registered as the ``woocommerce`` entry point of ``refund_hub.simulators``.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from connectors.woocommerce.sim.server import WooCommerceSimulator
@@ -41,4 +42,5 @@ def from_config(config: Config, port: int, hub_url: str) -> WooCommerceSimulator
         consumer_key=store.credentials["consumer_key"],
         consumer_secret=store.credentials["consumer_secret"],
         webhook_secret=store.credentials["webhook_secret"],
+        first_id=int(time.time()),  # a hub kept from an earlier run never meets the same order id again
     )

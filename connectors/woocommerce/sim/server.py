@@ -41,10 +41,12 @@ class WooCommerceSimulator(Simulator):
         consumer_key: str | None = None,
         consumer_secret: str | None = None,
         webhook_secret: str | None = None,
+        first_id: int = 700,
     ) -> None:
         """Keys and secret default to fresh random ones; pass the configured store's to run under
-        ``refund-hub sandbox`` (the store id is then ``http://127.0.0.1:<port>``)."""
-        self.shop = Shop(home_url=lambda: self.url)
+        ``refund-hub sandbox`` (the store id is then ``http://127.0.0.1:<port>``). ``first_id``: where
+        the store's post ids start (a store that outlives restarts never hands out an id twice)."""
+        self.shop = Shop(home_url=lambda: self.url, first_id=first_id)
         self.auth = KeyCheck()
         self.consumer_key = consumer_key or f"ck_{secrets.token_hex(20)}"
         self.consumer_secret = consumer_secret or f"cs_{secrets.token_hex(20)}"

@@ -43,12 +43,13 @@ class RefundRefused(Exception):
 class Shop:
     """Thread-safe store state; every change bumps the order's ``date_modified``."""
 
-    def __init__(self, home_url: Callable[[], str]) -> None:
+    def __init__(self, home_url: Callable[[], str], first_id: int = 700) -> None:
+        """``first_id``: the first post id (orders and refunds); item and meta ids follow from it."""
         self.home_url = home_url
         self.lock = threading.RLock()
-        self._posts = itertools.count(700)
-        self._items = itertools.count(300)
-        self._metas = itertools.count(13000)
+        self._posts = itertools.count(first_id)
+        self._items = itertools.count(first_id - 400)
+        self._metas = itertools.count(first_id + 12300)
         self.products: dict[int, dict[str, Any]] = {}
         self.orders: dict[int, dict[str, Any]] = {}
         self.refunds: dict[int, dict[str, Any]] = {}  # refund id -> refund, with "_parent" kept aside

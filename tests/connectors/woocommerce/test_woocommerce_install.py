@@ -7,6 +7,7 @@ import json
 import socket
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -221,19 +222,32 @@ def test_a_forged_callback_cannot_re_enable_a_disabled_store(
     assert store is not None and store.credentials["consumer_key"] == bare_sim.authorizations[-1]["consumer_key"]
 
 
+@dataclass
+class FakeClock:
+    now: float
+
+    def time(self) -> float:
+        return self.now
+
+
 def test_install_secrets_are_one_use_and_expire(
     bare_sim: WooCommerceSimulator, installer: WooCommerceConnector, hub_side: Any, monkeypatch: Any
 ) -> None:
     import connectors.woocommerce.install as install
+    import hub.testing.stores as memory
 
-    monkeypatch.setattr(install, "TOKEN_TTL", 0.3)
+    clock = FakeClock(time.time())  # the hour a secret lives passes at once, however slow the machine
+    monkeypatch.setattr(install, "time", clock)
+    monkeypatch.setattr(memory, "time", clock)
     stores = installer.stores
     assert isinstance(stores, MemoryStores)
     for _ in range(20):  # unauthenticated starts leave nothing behind once their ttl ran out
         _start(hub_side, bare_sim.url)
     query = _query_of(_start(hub_side, bare_sim.url))
     assert stores.state_count() == 21
-    time.sleep(0.4)
+    clock.now += install.TOKEN_TTL - 1
+    assert stores.state_count() == 21  # not a second early
+    clock.now += 2
     assert stores.state_count() == 0
     keys = {"key_id": 1, "consumer_key": bare_sim.consumer_key, "consumer_secret": bare_sim.consumer_secret}
     late = requests.post(
