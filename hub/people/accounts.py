@@ -121,6 +121,28 @@ class Accounts:
             people.update_user(conn, user.id, **values)
         return user
 
+    def change_password(self, user_id: str, current: str, new: str) -> int:
+        """The person's new password, when ``current`` is theirs (attempts counted like logins);
+        every other session of theirs ends. Returns the new session epoch for the session that asked."""
+        with read(self.engine) as conn:
+            user = people.user_by_id(conn, user_id)
+            if user is None or not user.active:
+                raise LookupError("no such person")
+            if people.attempts(conn, f"login:{user.email}") >= MAX_FAILURES:
+                raise LoginRefused("too many attempts; wait 15 minutes")
+        if not password_matches(user.password_hash, current):
+            with write(self.engine) as conn:
+                people.count_attempt(conn, f"login:{user.email}", WINDOW)
+            raise LoginRefused("your current password is not that")
+        if new == current:
+            raise ValueError("the new password must differ from the current one")
+        hashed = hash_password(new)  # ValueError when too short
+        with write(self.engine) as conn:
+            people.update_user(conn, user.id, password_hash=hashed, end_sessions=True)
+            changed = people.user_by_id(conn, user.id)
+        assert changed is not None
+        return changed.session_epoch
+
     def _failed(self, email: str, address: str) -> None:
         with write(self.engine) as conn:
             people.count_attempt(conn, f"login:{email}", WINDOW)
@@ -147,7 +169,11 @@ class Accounts:
         with write(self.engine) as conn:
             people.touch_token(conn, found.id)
         return Principal(
-            principal.actor, principal.user_id, principal.role, found.scopes & principal.scopes, principal.stores,
+            principal.actor,
+            principal.user_id,
+            principal.role,
+            found.scopes & principal.scopes,
+            principal.stores,
             principal.name,
         )
 
