@@ -91,6 +91,7 @@ MODULES: dict[str, list[str]] = {
         "tests/hub/test_hub_split_tenders.py",
     ],
     "hub/pipeline/settle.py": [
+        "tests/hub/test_hub_settle_mutants.py",
         "tests/hub/test_hub_execute_settle.py",
         "tests/hub/test_hub_money_paths.py",
         "tests/hub/test_hub_pipeline.py",
@@ -136,6 +137,7 @@ MODULES: dict[str, list[str]] = {
         "tests/gateways/paypal/test_paypal_faults.py",
     ],
     "gateways/square/transformers.py": [
+        "tests/gateways/square/test_square_transformers_table.py",
         "tests/gateways/square/test_square_money_table.py",
         "tests/gateways/square/test_square_transformers.py",
         "tests/gateways/square/test_square_responses.py",

@@ -1,0 +1,25 @@
+"""Square answers the transformers must not misread (bench/mutation.py survivors of
+gateways/square/transformers.py): a 2xx RefundPaymentResponse with neither ``refund`` nor
+``errors``, and a payment's refunds that carry no ``amount_money``."""
+
+from __future__ import annotations
+
+from gateways.square.transformers import payment_state, refund_response_result
+from hub.contracts import Outcome, RefundResult
+
+PAYMENT = {"id": "pay-1", "status": "COMPLETED", "total_money": {"amount": 5000, "currency": "USD"}}
+
+
+def test_an_empty_2xx_is_unknown_and_says_why():
+    assert refund_response_result({}) == RefundResult(
+        outcome=Outcome.UNKNOWN, code="empty_response", message="2xx without refund or errors"
+    )
+
+
+def test_a_refund_without_an_amount_counts_nothing_against_the_payment():
+    state = payment_state(PAYMENT, [{"id": "r1", "status": "PENDING"}, {"id": "r2", "status": "COMPLETED"}])
+    assert (state.captured, state.refunded) == (5000, 0)
+    counted = payment_state(
+        PAYMENT, [{"id": "r3", "status": "PENDING", "amount_money": {"amount": 700, "currency": "USD"}}]
+    )
+    assert counted.refunded == 700

@@ -1,0 +1,63 @@
+"""Settling a part of a split refund moves its refund at once (bench/mutation.py survivors of
+hub/pipeline/settle.py): the refund does not wait for a write-back to learn where its parts stand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.contracts import Outcome, RefundResult
+from hub.db.tables import refunds
+from hub.ledger import payments, states, tenders
+from hub.ledger import refunds as ledger
+from hub.ledger.records import Refund
+from hub.models import Payment, TenderKind
+from hub.pipeline.settle import settle
+from tests.hub.conftest import STORE, World
+from tests.ledger.conftest import request
+
+GIFT = Payment(platform_label="gift_card", reference="gc-7", captured=3000, currency="USD", tender=TenderKind.GIFT_CARD)
+CARD = Payment(platform_label="sandbox", reference="pay-7", captured=7000, currency="USD")
+
+
+def split_and_out(w: World, source_ref: str) -> tuple[str, list[Refund]]:
+    """A refund split over a gift card and a card, both parts' calls out (executing)."""
+    with w.hub.hub.engine.begin() as conn:
+        asked = request(source_ref, 5000, store_id=STORE).model_copy(update={"payments": (GIFT, CARD)})
+        refund_id, _ = ledger.open_refund(conn, asked, kind="requested", state=states.REQUESTED)
+        gift = payments.upsert(conn, STORE, "platform", GIFT)
+        card = payments.upsert(conn, STORE, "gateway:sandbox", CARD)
+        tenders.save_plan(conn, refund_id, [(gift, "platform"), (card, "gateway:sandbox")], tenders.CREDIT_FIRST)
+        payments.reserve(conn, refund_id, gift, 5000, expect=states.REQUESTED)
+        parts = tenders.parts_of(conn, refund_id)
+        ids = [p.id for p in parts]
+        conn.execute(sa.update(refunds).where(refunds.c.id.in_(ids)).values(state=states.EXECUTING, attempts=1))
+    return refund_id, parts
+
+
+def state_of(w: World, refund_id: str) -> str:
+    with w.hub.hub.engine.begin() as conn:
+        found = ledger.get(conn, refund_id)
+    assert found is not None
+    return found.state
+
+
+def answer(w: World, part: Refund, outcome: Outcome, **kw: Any) -> None:
+    settle(w.hub.hub, part.id, RefundResult(outcome=outcome, **kw), expect=states.EXECUTING, actor="worker")
+
+
+def test_the_last_part_paid_makes_its_refund_succeed_before_any_write_back(world: World) -> None:
+    refund_id, (gift, card) = split_and_out(world, "rq-split-1")
+    assert state_of(world, refund_id) == states.EXECUTING
+    answer(world, gift, Outcome.SUCCEEDED)
+    assert state_of(world, refund_id) == states.EXECUTING  # the card's call is still out
+    answer(world, card, Outcome.SUCCEEDED, gateway_refund_id="re_7")
+    assert state_of(world, refund_id) == states.SUCCEEDED
+
+
+def test_every_part_declined_fails_its_refund_at_once(world: World) -> None:
+    refund_id, (gift, card) = split_and_out(world, "rq-split-2")
+    answer(world, gift, Outcome.FAILED, message="gift card closed")
+    answer(world, card, Outcome.FAILED, message="declined")
+    assert state_of(world, refund_id) == states.FAILED
