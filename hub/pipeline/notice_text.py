@@ -110,7 +110,7 @@ def context(
     reason = reviewed.get("reason") if reviewed.get("verdict") == "deny" and reviewed.get("reason") else None
     return {
         "step": step,
-        "store_name": str((store.settings.get("store_name") if store else None) or refund.store_id),
+        "store_name": str((store.settings.get("store_name") if store else None) or "the shop"),
         "order": refund.order_id,
         "refund_id": refund.id,
         "requested": money(refund.amount, refund.currency),
