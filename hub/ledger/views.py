@@ -132,14 +132,14 @@ def review_queue(
     limit = min(limit, MAX_PAGE)
     kinds = [r.c.state == state for state in QUEUE_STATES]
     kinds.append(r.c.needs_person.is_(true()) & r.c.state.not_in(QUEUE_STATES))
-    found: list[Any] = []
+    keys: list[tuple[datetime, str]] = []
     for kind in kinds:
         filters = [kind, *([r.c.store_id == store_id] if store_id else [])]
         if cursor is not None:
             filters.append(_after(r.c.created_at, r.c.id, cursor, descending=False))
-        found += _keyset(conn, scope, filters, descending=False, limit=limit, fan_out=False)
-    found.sort(key=lambda row: (as_utc(row.created_at), row.id))
-    page = [from_row(Refund, row) for row in found[:limit]]
+        keys += _keys(conn, scope, filters, descending=False, limit=limit, fan_out=False)
+    keys.sort(key=lambda key: (as_utc(key[0]), key[1]))
+    page = [from_row(Refund, row) for row in _rows(conn, [key for _, key in keys[:limit]])]
     counts = _approval_counts(conn, [item.id for item in page])
     return [QueueItem(item, counts.get(item.id, 0)) for item in page]
 
@@ -147,7 +147,7 @@ def review_queue(
 FAN_OUT = 32  # up to this many granted stores, a list is read store by store and merged
 
 
-def _keyset(
+def _keys(
     conn: Connection,
     scope: StoreScope,
     filters: list[ColumnElement[bool]],
@@ -155,8 +155,9 @@ def _keyset(
     descending: bool,
     limit: int,
     fan_out: bool,
-) -> list[Any]:
-    """A page of refund rows in ``(created_at, id)`` order within ``scope``.
+) -> list[tuple[datetime, str]]:
+    """A page's ``(created_at, id)`` within ``scope``, in that order: two columns an index can
+    answer alone; ``_rows`` reads the page's rows after.
 
     With ``fan_out`` and a handful of granted stores, each store's page is read on its own
     ``(store_id, created_at)`` index and the pages merged in SQL (``UNION ALL``): no planner picks
@@ -169,22 +170,25 @@ def _keyset(
     r = refunds
     pairs = scope.pairs() if fan_out else None
     if pairs is None or not 1 < len(pairs) <= FAN_OUT:
-        keyed = select(r.c.id).where(scope.clause(r.c.connector, r.c.store_id), *filters)
-        keys = [row.id for row in conn.execute(keyed.order_by(*ordered(r)).limit(limit))]
-    else:  # two columns through the merge: cheap to build and to sort
-        pages = [
-            select(r.c.created_at, r.c.id)
-            .where(r.c.connector == c, r.c.store_id == s, *filters)
-            .order_by(*ordered(r))
-            .limit(limit)
-            .subquery()
-            for c, s in pairs
-        ]
-        merged = union_all(*(select(page) for page in pages)).subquery()
-        keys = [row.id for row in conn.execute(select(merged.c.id).order_by(*ordered(merged)).limit(limit))]
-    # the page's keys first (an index can answer them alone), then its rows
-    rows = {row.id: row for row in conn.execute(select(r).where(r.c.id.in_(keys)))} if keys else {}
-    return [rows[key] for key in keys if key in rows]
+        keyed = select(r.c.created_at, r.c.id).where(scope.clause(r.c.connector, r.c.store_id), *filters)
+        return [(row.created_at, row.id) for row in conn.execute(keyed.order_by(*ordered(r)).limit(limit))]
+    pages = [
+        select(r.c.created_at, r.c.id)
+        .where(r.c.connector == c, r.c.store_id == s, *filters)
+        .order_by(*ordered(r))
+        .limit(limit)
+        .subquery()
+        for c, s in pairs
+    ]
+    merged = union_all(*(select(page) for page in pages)).subquery()
+    picked = select(merged.c.created_at, merged.c.id).order_by(*ordered(merged)).limit(limit)
+    return [(row.created_at, row.id) for row in conn.execute(picked)]
+
+
+def _rows(conn: Connection, ids: list[str]) -> list[Any]:
+    """The refund rows of ``ids``, in that order, in one read."""
+    found = {row.id: row for row in conn.execute(select(refunds).where(refunds.c.id.in_(ids)))} if ids else {}
+    return [found[key] for key in ids if key in found]
 
 
 def _approval_counts(conn: Connection, refund_ids: list[str]) -> dict[str, int]:
@@ -237,8 +241,8 @@ def refund_search(
         filters.append(_after(r.c.created_at, r.c.id, cursor, descending=True))
     # a state or an amount range has an index of its own that orders or narrows better than the stores'
     by_store = not (store_id or state or amount_min is not None or amount_max is not None)
-    rows = _keyset(conn, scope, filters, descending=True, limit=min(limit, MAX_PAGE), fan_out=by_store)
-    return [from_row(Refund, row) for row in rows]
+    keys = _keys(conn, scope, filters, descending=True, limit=min(limit, MAX_PAGE), fan_out=by_store)
+    return [from_row(Refund, row) for row in _rows(conn, [key for _, key in keys])]
 
 
 def refund_page(conn: Connection, refund_id: str, scope: StoreScope) -> RefundPage | None:
