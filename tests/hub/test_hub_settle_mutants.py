@@ -1,19 +1,22 @@
-"""Settling a part of a split refund moves its refund at once (bench/mutation.py survivors of
-hub/pipeline/settle.py): the refund does not wait for a write-back to learn where its parts stand."""
+"""Survivors of bench/mutation.py in hub/pipeline/settle.py: settling a part of a split refund
+moves its refund at once (it does not wait for a write-back to learn where its parts stand), and a
+person's retry or acceptance of a partly failed refund says what it did and wakes the workers."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from hub.contracts import Outcome, RefundResult
 from hub.db.tables import refunds
+from hub.errors import IllegalTransition
 from hub.ledger import payments, states, tenders
 from hub.ledger import refunds as ledger
 from hub.ledger.records import Refund
 from hub.models import Payment, TenderKind
-from hub.pipeline.settle import settle
+from hub.pipeline.settle import accept_partial, parts_summary, retry_failed_parts, settle
 from tests.hub.conftest import STORE, World
 from tests.ledger.conftest import request
 
@@ -61,3 +64,52 @@ def test_every_part_declined_fails_its_refund_at_once(world: World) -> None:
     answer(world, gift, Outcome.FAILED, message="gift card closed")
     answer(world, card, Outcome.FAILED, message="declined")
     assert state_of(world, refund_id) == states.FAILED
+
+
+class Wakes:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def wake(self) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def wakes(world: World, monkeypatch: pytest.MonkeyPatch) -> Wakes:
+    spy = Wakes()
+    monkeypatch.setattr(world.hub.hub, "dispatcher", spy)
+    return spy
+
+
+def partly_failed(w: World, source_ref: str) -> tuple[str, list[Refund]]:
+    refund_id, (gift, card) = split_and_out(w, source_ref)
+    answer(w, gift, Outcome.SUCCEEDED)
+    answer(w, card, Outcome.FAILED, message="declined")
+    return refund_id, [gift, card]
+
+
+def test_a_retry_returns_the_new_part_and_wakes_the_workers(world: World, wakes: Wakes) -> None:
+    refund_id, (_, card) = partly_failed(world, "rq-split-3")
+    woken = wakes.count
+    [made] = retry_failed_parts(world.hub.hub, refund_id, "person:ana")
+    assert wakes.count == woken + 1
+    with world.hub.hub.engine.begin() as conn:
+        live = tenders.live_parts(conn, refund_id)
+    assert made in [p.id for p in live]
+    assert made != card.id
+    assert state_of(world, made) == states.APPROVED
+
+
+def test_accepting_what_moved_returns_the_refunds_state_and_wakes_the_workers(world: World, wakes: Wakes) -> None:
+    refund_id, _ = partly_failed(world, "rq-split-4")
+    woken = wakes.count
+    assert accept_partial(world.hub.hub, refund_id, "person:ana") == states.SUCCEEDED
+    assert wakes.count == woken + 1
+    assert state_of(world, refund_id) == states.SUCCEEDED
+
+
+def test_the_parts_of_a_refund_that_does_not_exist_are_refused(world: World) -> None:
+    with pytest.raises(IllegalTransition, match="no refund rf_missing"):
+        parts_summary(world.hub.hub, "rf_missing")
+    refund_id, _ = partly_failed(world, "rq-split-5")
+    assert parts_summary(world.hub.hub, refund_id)["state"] == states.EXECUTING

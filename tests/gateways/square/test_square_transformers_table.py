@@ -1,6 +1,6 @@
 """Square answers the transformers must not misread (bench/mutation.py survivors of
 gateways/square/transformers.py): a 2xx RefundPaymentResponse with neither ``refund`` nor
-``errors``, and a payment's refunds that carry no ``amount_money``."""
+``errors``, a payment and refunds that carry no money object."""
 
 from __future__ import annotations
 
@@ -23,3 +23,8 @@ def test_a_refund_without_an_amount_counts_nothing_against_the_payment():
         PAYMENT, [{"id": "r3", "status": "PENDING", "amount_money": {"amount": 700, "currency": "USD"}}]
     )
     assert counted.refunded == 700
+
+
+def test_a_completed_payment_without_money_has_nothing_captured():
+    state = payment_state({"id": "pay-2", "status": "COMPLETED"})
+    assert (state.captured, state.refunded, state.currency) == (0, 0, "")
