@@ -32,7 +32,7 @@ from hub.contracts import (
     WriteBack,
 )
 from hub.errors import PlatformError
-from hub.models import Event
+from hub.models import Event, RefundRequest
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -78,6 +78,12 @@ class MagentoConnector(Connector):
     def get_platform_refund(self, store: StoreContext, lookup: RefundLookup) -> RefundResult | None:
         with self.client(store) as client:
             return refund.get_platform_refund(client, lookup)
+
+    def customer_order(self, store: StoreContext, order_number: str) -> RefundRequest | None:
+        from connectors.magento.customer import customer_order
+
+        with self.client(store) as client:
+            return customer_order(client, store, order_number)
 
     def notify_decision(self, store: StoreContext, notice: DecisionNotice) -> RecordResult | None:
         with self.client(store) as client:

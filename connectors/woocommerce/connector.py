@@ -33,7 +33,7 @@ from hub.contracts import (
     WriteBack,
 )
 from hub.errors import ParseError, PlatformError, PlatformUnavailable
-from hub.models import Event, Ignored
+from hub.models import Event, Ignored, RefundRequest
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -70,6 +70,11 @@ class WooCommerceConnector(Connector):
                 return fetch.requested(store, reader, notice, self.options(store.id, store), reason_meta)
             except UNREADABLE as exc:
                 raise ParseError(f"WooCommerce answered an unreadable order {notice.order_id}: {exc!r}") from exc
+
+    def customer_order(self, store: StoreContext, order_number: str) -> RefundRequest | None:
+        from connectors.woocommerce.customer import customer_order
+
+        return customer_order(self, store, order_number)
 
     # -- outbound --------------------------------------------------------------------------
     def record(self, store: StoreContext, writeback: WriteBack) -> RecordResult:

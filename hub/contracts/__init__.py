@@ -1,6 +1,7 @@
 """The plugin contracts: the abstract connector and gateway, and the data they exchange."""
 
 from hub.contracts.connector import Connector, PollResult
+from hub.contracts.credit import CreditIssue, CreditResult
 from hub.contracts.embedded import Answer, FramedRequest, FramedSession
 from hub.contracts.gateway import Gateway
 from hub.contracts.inbound import Delivery, Headers, Inbound, Notice, Verified
@@ -23,6 +24,8 @@ from hub.contracts.stores import StoreContext, StoreDirectory
 __all__ = [
     "Answer",
     "Connector",
+    "CreditIssue",
+    "CreditResult",
     "DecisionNotice",
     "Delivery",
     "DisputeEvent",

@@ -16,12 +16,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from hub.contracts.credit import CreditIssue, CreditResult
 from hub.contracts.embedded import Answer, FramedRequest, FramedSession
 from hub.contracts.inbound import Delivery, Inbound, Notice, Verified
 from hub.contracts.listing import RefundListing
-from hub.contracts.results import DecisionNotice, Execution, RecordResult, RefundLookup, RefundResult, WriteBack
+from hub.contracts.results import (
+    DecisionNotice,
+    Execution,
+    Outcome,
+    RecordResult,
+    RefundLookup,
+    RefundResult,
+    WriteBack,
+)
 from hub.contracts.stores import StoreContext, StoreDirectory
-from hub.models import Event
+from hub.models import Event, RefundRequest
 
 if TYPE_CHECKING:  # Flask stays out of plugin imports
     from flask import Blueprint
@@ -91,6 +100,20 @@ class Connector(ABC):
     def notify_decision(self, store: StoreContext, notice: DecisionNotice) -> RecordResult | None:
         """Tell the customer about a denial or an alternative (declined return, order note)."""
         return None
+
+    def customer_order(self, store: StoreContext, order_number: str) -> RefundRequest | None:
+        """The order a customer names by its number (as the store shows it to them), read from
+        the platform as a request for everything still refundable on it — lines, payments, the
+        customer's e-mail — for the hub's customer request page; None when there is no such
+        order. Default: the platform offers the page no order look-up."""
+        return None
+
+    def issue_credit(self, store: StoreContext, credit: CreditIssue) -> CreditResult:
+        """Issue an alternative the customer accepted (store credit, or a coupon bound to them),
+        once per ``credit.key``: look for an earlier attempt under the key first, and answer
+        ``unknown`` when the platform may have issued it without saying so. Default: the
+        platform cannot, so a person must (``failed``)."""
+        return CreditResult(Outcome.FAILED, code="not_supported", message=f"{self.name} cannot issue credit")
 
     def poll(self, store: StoreContext, cursor: str | None) -> PollResult | Iterable[PollResult] | None:
         """Catch up on what the platform could not push since ``cursor``; None if the connector

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hub.ledger import approvals, audit, payments, states, views
+from hub.ledger import approvals, audit, credits, payments, states, views
 from hub.ledger import outbox as jobs
 from hub.ledger import refunds as ledger
 from hub.ledger.outbox import JobKind
@@ -53,6 +53,8 @@ def review_decision(
             raise LookupError(refund_id)
         if row.state not in (states.REVIEW, states.OFFERED):
             raise ValueError(f"refund {refund_id} is {row.state}, not in review")
+        if credits.of_refund(conn, refund_id) is not None:  # what was offered instead is owed already
+            raise ValueError(f"the customer took the alternative offered for refund {refund_id}")
         if approve:
             outcome = _approve(hub, conn, row, actor, approver, amount if amount is not None else row.amount, note)
         else:

@@ -64,11 +64,13 @@ def create_app(
         if extra is not None:
             app.register_blueprint(extra)
     from hub.console import register as register_console  # here: the console imports this module
+    from hub.customer import register as register_customer
     from hub.web.framed import register as register_framed
 
     register_framed(app, hub)  # before the console: a framed request is authenticated first
 
     register_console(app)  # the merchant console at /, CSRF on its forms only
+    register_customer(app)  # the customer's request, status and feedback pages at /customer
 
     @app.errorhandler(IngestError)
     def _ingest_error(exc: IngestError) -> Response:

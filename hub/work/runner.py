@@ -12,6 +12,7 @@ from hub.ledger import outbox as jobs
 from hub.ledger.outbox import ClaimedJob, JobKind, JobRun
 from hub.ledger.unit import TransientStorageError, Unit, write
 from hub.outgoing.deliver import deliver_endpoint
+from hub.pipeline.alternatives import issue
 from hub.pipeline.decide import TryLater, decide
 from hub.pipeline.deliveries import dead_letter, process_delivery
 from hub.pipeline.execute import Taken, execute, take
@@ -30,6 +31,7 @@ HANDLERS: dict[str, Handler] = {
     JobKind.DECIDE: lambda hub, subject, run, taken: decide(hub, subject),
     JobKind.NOTIFY: lambda hub, subject, run, taken: tell_customer(hub, subject),
     JobKind.NOTICE: lambda hub, subject, run, taken: send_notice(hub, subject),
+    JobKind.CREDIT: lambda hub, subject, run, taken: issue(hub, subject),
     JobKind.WRITE_BACK: lambda hub, subject, run, taken: write_back(hub, subject, job=run),
     JobKind.WEBHOOK: lambda hub, subject, run, taken: deliver_endpoint(hub, subject),
 }

@@ -93,3 +93,11 @@ def with_email(mailbox: Mailbox) -> Callable[[Any], None]:
         harness.config.email = mailbox.settings()
 
     return point
+
+
+@pytest.fixture
+def stack() -> Iterator[Any]:
+    from contextlib import ExitStack
+
+    with ExitStack() as opened:
+        yield opened
