@@ -42,6 +42,9 @@ def check(file: str) -> None:
         policy = load_policy(file)
     except PolicyError as exc:
         click.echo(f"invalid policy: {exc}", err=True)
+        if exc.pointer is not None:  # a CEL rule: the line of its expression, a caret at the problem
+            line, column = exc.pointer
+            click.echo(f"    {line}\n    {' ' * column}^", err=True)
         sys.exit(EXIT_INVALID)
     click.echo(f"{file}: valid")
     for line in policy.describe():

@@ -1,202 +1,212 @@
-"""Custom rules as Common Expression Language conditions (cel-python), compiled once at load.
+"""Custom rules as Common Expression Language conditions, compiled once at load by Google's CEL
+runtime (``cel-expr-python``, the C++ implementation behind a Python binding).
 
 A rule sees ``request`` (the normalized request as a map), ``history`` (counts and sums over the
 lookback), ``facts`` (derived numbers such as ``days_since_delivery``) and ``now``. CEL cannot loop
-forever or touch anything outside these values; we use celpy's tree-walking interpreter, which
-keeps no global state between evaluations (its transpiling runner does) and never calls ``eval``.
+forever or touch anything outside these values, and the runtime never calls Python's ``eval``.
+The three maps are declared ``map(string, dyn)``: their fields are typed by their values when a
+rule runs, which is why every rule is also run once on a fully populated request at load
+(``check_rule``), so a type mistake that only a value shows still fails when the policy loads.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
-import celpy
-import lark
-from celpy import celtypes
-from celpy.celparser import CELParseError
-from celpy.evaluation import Activation, CELFunction
+from cel_expr_python import cel as _cel
+from google.protobuf.timestamp_pb2 import Timestamp
+from pydantic import BaseModel
 
 from hub.models import Customer, DigitalUsage, Line, OrderFacts, Payment, ProductKind, ReasonCode, RefundRequest
+from hub.policy.cel_words import VARIABLES as VARIABLES
+from hub.policy.cel_words import compile_problem, evaluation_problem, type_name
 from hub.policy.errors import PolicyError
 
-VARIABLES = ("request", "history", "facts", "now")
 _INT64 = range(-(2**63), 2**63)
-
-
-class _Runner(celpy.InterpretedRunner):
-    """celpy's interpreter with its base activation built once per program instead of once per
-    evaluation (building it re-reads every annotation; evaluation clones it, never mutates it)."""
-
-    def __init__(
-        self,
-        environment: celpy.Environment,
-        ast: lark.Tree[lark.Token],
-        functions: dict[str, CELFunction] | None = None,
-    ) -> None:
-        super().__init__(environment, ast, functions)
-        self._base = super().new_activation()
-
-    def new_activation(self) -> Activation:
-        return self._base
-
-
-@lru_cache(maxsize=1)
-def _environment() -> celpy.Environment:
-    """Made on first use: creating it raises the interpreter's recursion limit (celpy needs 2500)."""
-    return celpy.Environment(runner_class=_Runner)
-
-
-# Grammar levels whose evaluator method, given one child, returns that child's value unchanged
-# (celpy/evaluation.py Evaluator.expr … member). A comparison parses ~20 levels deep; dropping
-# these wrappers halves the work of the tree-walking interpreter without changing any result.
-_PASS_THROUGH = frozenset(
-    {"expr", "conditionalor", "conditionaland", "relation", "addition", "multiplication", "unary", "member"}
-)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _collapse(tree: lark.Tree[lark.Token]) -> lark.Tree[lark.Token]:
-    while tree.data in _PASS_THROUGH and len(tree.children) == 1 and isinstance(tree.children[0], lark.Tree):
-        tree = tree.children[0]
-    tree.children = [_collapse(c) if isinstance(c, lark.Tree) else c for c in tree.children]
-    return tree
+@cache
+def _environment() -> Any:
+    """One environment for every rule: the four variables and CEL's standard library."""
+    fields = _cel.Type.Map(_cel.Type.STRING, _cel.Type.DYN)
+    return _cel.NewEnv(variables={"request": fields, "history": fields, "facts": fields, "now": _cel.Type.TIMESTAMP})
 
 
-_TRUE, _FALSE = celtypes.BoolType(True), celtypes.BoolType(False)
-_KEYS: dict[str, celtypes.StringType] = {}
+@dataclass(frozen=True, eq=False)
+class Program:
+    """A compiled rule. ``expression`` belongs to the shared environment; it is immutable and
+    holds no state between evaluations."""
 
-
-def _key(name: str) -> celtypes.StringType:
-    """Map keys repeat (``amount``, ``tags``…): one immutable StringType per name."""
-    key = _KEYS.get(name)
-    if key is None:
-        key = _KEYS[name] = celtypes.StringType(name)
-    return key
-
-
-def to_cel(value: object) -> celtypes.Value:
-    """Python/pydantic data to CEL values (enums become their string value, None keys are dropped).
-
-    celpy's constructors re-check their argument's type on every call (IntType even re-wraps a
-    decorator), which made conversion cost more than evaluation; the exact Python types take a
-    direct path here and everything else the checked constructor.
-    """
-    kind = type(value)
-    if kind is bool:
-        return _TRUE if value else _FALSE
-    if type(value) is int:  # (not ``kind``: mypy narrows only the direct form)
-        if value not in _INT64:
-            raise ValueError(f"{value} is outside CEL's int range")
-        return int.__new__(celtypes.IntType, value)
-    if kind is str:
-        return str.__new__(celtypes.StringType, value)
-    if value is None:
-        return None
-    return _to_cel_checked(value)
-
-
-def _to_cel_checked(value: object) -> celtypes.Value:
-    """``to_cel`` for everything but the exact plain types and None."""
-    if isinstance(value, Enum):
-        return celtypes.StringType(value.value)
-    if isinstance(value, float):
-        return celtypes.DoubleType(value)
-    if isinstance(value, datetime):
-        return celtypes.TimestampType(value)
-    if isinstance(value, Mapping):
-        # Unknown values are left out rather than null: CEL's ``has(x.field)`` is the guard, and
-        # celpy cannot compare a number with null.
-        converted = celtypes.MapType()
-        dict.update(converted, {_key(k): to_cel(v) for k, v in value.items() if v is not None})
-        return converted
-    if isinstance(value, (list, tuple)):
-        return celtypes.ListType([to_cel(item) for item in value])
-    if isinstance(value, bool):  # subclasses of the plain types (celpy's own included)
-        return to_cel(bool(value))
-    if isinstance(value, int):
-        return to_cel(int(value))
-    if isinstance(value, str):
-        return to_cel(str(value))
-    raise TypeError(f"no CEL value for {type(value).__name__}")
-
-
-def request_map(request: RefundRequest, names: frozenset[str] | None = None) -> dict[str, Any]:
-    """The request as plain data. With ``names`` (every word of the rules' text) a field the rules
-    cannot name — CEL reaches a map key only by writing it — is left out at every depth, which
-    spares converting whole lines and payments that no rule reads."""
-    data = request.model_dump(mode="python", include=set(names) if names is not None else None)
-    if "lines" in data:
-        for line, dumped in zip(request.lines, data["lines"], strict=True):
-            dumped["total"] = line.total
-    return data if names is None else _prune(data, names)
-
-
-def _prune(value: Any, names: frozenset[str]) -> Any:
-    if isinstance(value, dict):
-        return {k: _prune(v, names) for k, v in value.items() if k in names}
-    if isinstance(value, (list, tuple)):
-        return [_prune(item, names) for item in value]
-    return value
-
-
-def compile_rule(key: str, name: str, text: str) -> tuple[celpy.Runner, frozenset[str], frozenset[str]]:
-    """The runnable program, the top-level variables it reads, and every word of its text (the
-    only field names it can reach); a syntax error names the rule."""
-    try:
-        ast: lark.Tree[lark.Token] = _environment().compile(text)
-    except (CELParseError, lark.exceptions.LarkError) as exc:  # celpy's error for bad syntax, lark's below it
-        raise PolicyError(key, f"rule {name!r}: not a valid CEL expression: {_first_line(exc)}") from None
-    used = frozenset(
-        token.value for token in ast.scan_values(lambda t: isinstance(t, lark.Token)) if token.value in VARIABLES
-    )
-    return _environment().program(_collapse(ast)), used, frozenset(_WORD.findall(text))
-
-
-def evaluate(program: celpy.Runner, activation: Mapping[str, celtypes.Value]) -> bool:
-    """True/False, or ``CustomRuleError`` when the expression fails or is not a condition."""
-    try:
-        value = program.evaluate(activation)
-    except Exception as exc:  # noqa: BLE001 - any celpy failure is data for the caller: the rule could not decide
-        raise CustomRuleError(_first_line(exc)) from None
-    if not isinstance(value, celtypes.BoolType):
-        raise CustomRuleError(f"the expression gave {type(value).__name__}, not true or false")
-    return bool(value)
+    text: str
+    expression: Any
 
 
 class CustomRuleError(Exception):
-    """A custom rule could not be evaluated for this request."""
+    """A custom rule could not be evaluated for this request (the message is plain words)."""
 
 
-def check_rule(key: str, name: str, program: celpy.Runner) -> None:
-    """Run the rule once on a request with every field filled: unknown names, type mistakes and
+def compile_rule(key: str, name: str, text: str) -> tuple[Program, frozenset[str], frozenset[str]]:
+    """The runnable program, the top-level variables it may read, and every word of its text (the
+    only field names it can reach); a syntax or type error names the rule in plain words."""
+    try:
+        expression = _environment().compile(text)
+    except RuntimeError as exc:  # the runtime's parser and type checker report through RuntimeError
+        words, pointer = compile_problem(str(exc), text)
+        raise PolicyError(key, f"rule {name!r}: {words}", pointer=pointer) from None
+    result = expression.return_type()
+    if result != _cel.Type.BOOL and result != _cel.Type.DYN:
+        raise PolicyError(key, f"rule {name!r}: the expression gives {type_name(result.name())}, not true or false")
+    words = frozenset(_WORD.findall(text))
+    # A word is not always a reference (it may sit in a string literal): converting one variable
+    # more than needed is harmless, leaving out one the rule reads would fail it.
+    return Program(text, expression), words & frozenset(VARIABLES), words
+
+
+def compile_together(programs: Sequence[Program]) -> Program:
+    """Compiled rules as one list expression, so a decision calls into the runtime once. Each
+    rule sits on lines of its own: a ``//`` comment in one cannot swallow the next."""
+    text = "[" + ",".join(f"(\n{program.text}\n)" for program in programs) + "]"
+    return Program(text, _environment().compile(text))
+
+
+def evaluate_together(
+    together: Program, programs: Sequence[Program], values: Mapping[str, Any]
+) -> list[bool | CustomRuleError]:
+    """Each rule's outcome for one request: its truth, or the error that stopped it. The common
+    case is one evaluation of ``together``; when it fails (one failing rule fails the whole list)
+    each rule is evaluated on its own, to tell which one failed and why."""
+    bindings = activation(values)
+    try:
+        value = together.expression.eval(bindings)
+    except Exception:  # noqa: BLE001 - the rules one by one say what failed
+        value = None
+    if value is not None and value.type() != _cel.Type.ERROR:
+        results = value.plain_value()
+        if all(type(result) is bool for result in results):
+            return list(results)
+    return [_outcome(program, bindings) for program in programs]
+
+
+def _outcome(program: Program, bindings: Any) -> bool | CustomRuleError:
+    try:
+        return evaluate(program, bindings)
+    except CustomRuleError as exc:
+        return exc
+
+
+def activation(values: Mapping[str, Any]) -> Any:
+    """The runtime's bindings for one request: converted once and shared by every rule."""
+    return _environment().Activation(dict(values))
+
+
+def evaluate(program: Program, bindings: Any) -> bool:
+    """True/False, or ``CustomRuleError`` when the expression fails or is not a condition."""
+    try:
+        value = program.expression.eval(bindings)
+    except Exception as exc:  # noqa: BLE001 - any runtime failure is data for the caller: the rule could not decide
+        raise CustomRuleError(evaluation_problem(str(exc))) from None
+    kind = value.type()
+    if kind == _cel.Type.BOOL:
+        return bool(value.value())
+    if kind == _cel.Type.ERROR:
+        raise CustomRuleError(evaluation_problem(str(value.value())))
+    raise CustomRuleError(f"the expression gave {type_name(kind.name())}, not true or false")
+
+
+def check_rule(key: str, name: str, program: Program) -> None:
+    """Run the rule once on a request with every field filled: unknown fields, type mistakes and
     non-boolean results surface at load time instead of on a customer's refund."""
     try:
-        evaluate(program, sample_activation())
+        evaluate(program, activation(sample_values()))
     except CustomRuleError as exc:
         raise PolicyError(key, f"rule {name!r}: {exc}") from None
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc.args[0]) if exc.args else str(exc)
-    return text.split(" (in activation", 1)[0].strip().splitlines()[0] if text.strip() else type(exc).__name__
+def to_cel(value: object, names: frozenset[str] | None = None) -> Any:
+    """Python and pydantic data as the runtime takes it: enums become their string value, unknown
+    (None) fields are left out, times become protobuf Timestamps (the runtime reads a nested
+    ``datetime`` only in that form). With ``names`` a model field the rules cannot name — CEL
+    reaches a field only by writing it — is left out at every depth, which spares converting
+    whole lines and payments that no rule reads."""
+    kind = type(value)
+    if kind is str or kind is bool or kind is float:
+        return value
+    if kind is int:
+        if value not in _INT64:
+            raise ValueError(f"{value} is outside CEL's int range")
+        return value
+    if isinstance(value, BaseModel):
+        return _model(value, names)
+    if isinstance(value, Enum):
+        return value._value_  # ``.value`` is a slow descriptor on Python 3.11
+    if isinstance(value, datetime):
+        return timestamp(value)
+    if isinstance(value, (list, tuple)):
+        return [item if type(item) is str else to_cel(item, names) for item in value]
+    if isinstance(value, Mapping):
+        # Unknown values are left out rather than null: CEL's ``has(x.field)`` is the guard.
+        return {str(k): to_cel(v, names) for k, v in value.items() if v is not None}
+    return _plain_subclass(value)
 
 
-def sample_activation() -> dict[str, celtypes.Value]:
-    """A fully populated activation: ``check_rule`` runs every rule on it once at load time, so a
-    rule naming a missing field fails when the policy loads, not on a customer's refund."""
+def _plain_subclass(value: object) -> Any:
+    """A subclass of a plain type (an ``IntEnum`` is caught earlier) as that type."""
+    for plain in (bool, int, str, float):
+        if isinstance(value, plain):
+            return to_cel(plain(value))
+    raise TypeError(f"no CEL value for {type(value).__name__}")
+
+
+def _model(model: BaseModel, names: frozenset[str] | None) -> dict[str, Any]:
+    out = {}
+    for field in _fields(type(model), names):
+        item = getattr(model, field)
+        if type(item) is str:
+            out[field] = item
+        elif item is not None:
+            out[field] = to_cel(item, names)
+    return out
+
+
+@cache
+def _fields(model: type[BaseModel], names: frozenset[str] | None) -> tuple[str, ...]:
+    """The fields of ``model`` a rule can see (a line's ``total`` is a property, shown too)."""
+    fields = [*model.model_fields, *(["total"] if model is Line else [])]
+    return tuple(field for field in fields if names is None or field in names)
+
+
+def timestamp(moment: datetime) -> Timestamp:
+    if moment.tzinfo is None:  # the hub's naive times are UTC
+        moment = moment.replace(tzinfo=UTC)
+    since = moment - _EPOCH
+    return Timestamp(seconds=since.days * 86_400 + since.seconds, nanos=since.microseconds * 1_000)
+
+
+def request_map(request: RefundRequest, names: frozenset[str] | None = None) -> dict[str, Any]:
+    """The request as the rules see it, limited to the fields ``names`` can reach."""
+    converted: dict[str, Any] = to_cel(request, names)
+    return converted
+
+
+def sample_values() -> dict[str, Any]:
+    """A fully populated set of variables: ``check_rule`` runs every rule on it once at load time,
+    so a rule naming a missing field fails when the policy loads, not on a customer's refund."""
     moment = datetime(2024, 1, 10, tzinfo=UTC)
     history = {name: 1 for name in HISTORY_NUMBERS} | {"payment_disputed": False}
     facts = {name: 5 for name in FACT_DAYS} | {"merchant_fault": True}
     return {
-        "request": to_cel(request_map(_sample_request(moment))),
-        "history": to_cel(history),
-        "facts": to_cel(facts),
-        "now": to_cel(moment + timedelta(days=6)),
+        "request": request_map(_sample_request(moment)),
+        "history": history,
+        "facts": facts,
+        "now": timestamp(moment + timedelta(days=6)),
     }
 
 
@@ -238,7 +248,18 @@ def _sample_request(moment: datetime) -> RefundRequest:
         currency="USD",
         reason=ReasonCode.DAMAGED,
         reason_text="text",
-        payments=(Payment(platform_label="stripe", gateway="stripe", reference="pi", captured=10_000, currency="USD"),),
+        payments=(
+            Payment(
+                platform_label="stripe",
+                gateway="stripe",
+                reference="pi",
+                captured=10_000,
+                currency="USD",
+                extra={"fingerprint": "card"},
+                refundable=10_000,
+                suggested=6_000,
+            ),
+        ),
         requested_at=moment + timedelta(days=5),
         hub_refund_id="hub",
     )

@@ -7,12 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property, lru_cache
-
-import celpy
+from typing import TYPE_CHECKING
 
 from hub.models import ProductKind
 from hub.models.money import exponent
 from hub.policy.currencies import DEFAULT_RATES, Rates
+
+if TYPE_CHECKING:
+    from hub.policy.cel import Program
 
 KINDS: tuple[str, ...] = tuple(kind.value for kind in ProductKind)
 STARTS: tuple[str, ...] = ("order", "payment", "fulfillment", "delivery")
@@ -203,7 +205,7 @@ class CustomRule:
     when: str
     effect: str
     message: str
-    program: celpy.Runner  # compiled once at load
+    program: Program  # compiled once at load
     uses: frozenset[str]  # the CEL variables the expression reads
     names: frozenset[str]  # every word of the expression: the only map keys it can reach
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 
@@ -76,7 +76,7 @@ class Context:
     def add(self, hit: Hit) -> Hit:
         """Record a hit; under a custom ``approve`` a soft restriction is listed as ``info``."""
         if self.override and hit.tier == SOFT and hit.effect in WAIVABLE:
-            hit = replace(hit, effect="info", detail=f"{hit.detail} (waived by {self.override})")
+            hit = Hit(hit.rule, "info", f"{hit.detail} (waived by {self.override})", hit.message, hit.tier)
         self.hits.append(hit)
         return hit
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from celpy import celtypes
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 from hub.policy import cel
+from hub.policy.config import CustomRule
 from hub.policy.context import GUARD, SOFT, Context, Hit
 
 DEFAULT_MESSAGES = {
@@ -21,19 +25,19 @@ def check_custom(ctx: Context) -> list[str]:
     rules = ctx.sections.rules
     if not rules:
         return []
-    uses = frozenset().union(*(rule.uses for rule in rules))
-    activation = _activation(ctx, uses, frozenset().union(*(rule.names for rule in rules)))
+    rule_set = _rule_set(rules)
+    outcomes = cel.evaluate_together(
+        rule_set.together, [rule.program for rule in rules], _values(ctx, rule_set.uses, rule_set.names)
+    )
     approvals = []
-    for rule in rules:
+    for rule, fired in zip(rules, outcomes, strict=True):
         rule_id = f"custom.{rule.name}"
-        try:
-            fired = cel.evaluate(rule.program, activation)
-        except cel.CustomRuleError as exc:
+        if isinstance(fired, cel.CustomRuleError):
             # A rule that might have denied or held the refund fails safe: a person looks.
             if rule.effect in ("deny", "review"):
-                ctx.add(Hit(rule_id, "review", f"could not be evaluated ({exc}): {rule.when}", "", GUARD))
+                ctx.add(Hit(rule_id, "review", f"could not be evaluated ({fired}): {rule.when}", "", GUARD))
             else:
-                ctx.add(Hit(rule_id, "info", f"could not be evaluated ({exc}); ignored: {rule.when}"))
+                ctx.add(Hit(rule_id, "info", f"could not be evaluated ({fired}); ignored: {rule.when}"))
             continue
         if not fired:
             continue
@@ -45,47 +49,75 @@ def check_custom(ctx: Context) -> list[str]:
     return approvals
 
 
-def _activation(ctx: Context, uses: frozenset[str], names: frozenset[str]) -> dict[str, celtypes.Value]:
-    values: dict[str, celtypes.Value] = {}
+@dataclass(frozen=True)
+class _RuleSet:
+    uses: frozenset[str]  # the variables any rule reads
+    names: frozenset[str]  # the words of all rules: the only fields they reach
+    together: cel.Program  # every rule in one expression: one call into the runtime per decision
+
+
+@lru_cache(maxsize=64)
+def _rule_set(rules: tuple[CustomRule, ...]) -> _RuleSet:
+    """What a policy's rules need, worked out on their first decision (a policy is loaded once
+    and decides many times)."""
+    uses: frozenset[str] = frozenset().union(*(rule.uses for rule in rules))
+    names: frozenset[str] = frozenset().union(*(rule.names for rule in rules))
+    return _RuleSet(uses, names, cel.compile_together([rule.program for rule in rules]))
+
+
+def _values(ctx: Context, uses: frozenset[str], names: frozenset[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
     if "request" in uses:
-        values["request"] = cel.to_cel(cel.request_map(ctx.request, names))
+        values["request"] = cel.request_map(ctx.request, names)
     if "history" in uses:
-        values["history"] = cel.to_cel(history_numbers(ctx))
+        values["history"] = _known(history_numbers(ctx, names))
     if "facts" in uses:
-        values["facts"] = cel.to_cel(facts(ctx))
+        values["facts"] = _known(facts(ctx, names))
     if "now" in uses:
-        values["now"] = cel.to_cel(ctx.now)
+        values["now"] = cel.timestamp(ctx.now)
     return values
 
 
-def history_numbers(ctx: Context) -> dict[str, int | bool | None]:
+def _known(numbers: dict[str, Number]) -> dict[str, int | bool]:
+    """Unknown numbers are left out, not null: ``has(history.order_count)`` is the guard."""
+    return {name: value for name, value in numbers.items() if value is not None}
+
+
+Number = int | bool | None
+_HISTORY: dict[str, Callable[[Context, float, float], Number]] = {
+    "refunds": lambda ctx, since, until: ctx.index.of(ctx.keys["any"]).count(since, until),
+    "customer_refunds": lambda ctx, since, until: ctx.index.of(ctx.keys["customer"]).count(since, until),
+    "email_refunds": lambda ctx, since, until: ctx.index.of(ctx.keys["email"]).count(since, until),
+    "payment_refunds": lambda ctx, since, until: ctx.index.of(ctx.keys["payment"]).count(since, until),
+    "customer_refunded": lambda ctx, since, until: ctx.index.of(ctx.keys["customer"]).total(ctx.currency, since, until),
+    "refunded_orders": lambda ctx, since, until: ctx.index.of(ctx.keys["customer"]).distinct_orders(since, until),
+    "order_count": lambda ctx, since, until: ctx.history.customer_order_count,
+    "order_total": lambda ctx, since, until: ctx.history.customer_order_total,
+    "payment_disputed": lambda ctx, since, until: ctx.history.payment_disputed,
+}
+_EVENTS = {
+    "days_since_order": "created_at",
+    "days_since_payment": "paid_at",
+    "days_since_fulfillment": "fulfilled_at",
+    "days_since_delivery": "delivered_at",
+}
+
+
+def history_numbers(ctx: Context, names: frozenset[str] | None = None) -> dict[str, Number]:
+    """The ``history`` map; with ``names`` only the numbers a rule can name are counted (each
+    costs index look-ups, and a replay builds a fresh index per refund)."""
     since, until = ctx.now_ts - ctx.sections.lookback_days * 86_400, ctx.now_ts
-    index, keys = ctx.index, ctx.keys
-    customer = index.of(keys["customer"])
-    return {
-        "refunds": index.of(keys["any"]).count(since, until),
-        "customer_refunds": customer.count(since, until),
-        "email_refunds": index.of(keys["email"]).count(since, until),
-        "payment_refunds": index.of(keys["payment"]).count(since, until),
-        "customer_refunded": customer.total(ctx.currency, since, until),
-        "refunded_orders": customer.distinct_orders(since, until),
-        "order_count": ctx.history.customer_order_count,
-        "order_total": ctx.history.customer_order_total,
-        "payment_disputed": ctx.history.payment_disputed,
-    }
+    return {name: count(ctx, since, until) for name, count in _HISTORY.items() if names is None or name in names}
 
 
-def facts(ctx: Context) -> dict[str, int | bool | None]:
+def facts(ctx: Context, names: frozenset[str] | None = None) -> dict[str, Number]:
+    """The ``facts`` map (whole days at the request time), limited to ``names`` when given."""
     order = ctx.request.order
-    events = {
-        "days_since_order": order.created_at,
-        "days_since_payment": order.paid_at,
-        "days_since_fulfillment": order.fulfilled_at,
-        "days_since_delivery": order.delivered_at,
-    }
-    values: dict[str, int | bool | None] = {
-        name: None if moment is None else int((ctx.asked_at - moment).total_seconds() // 86_400)
-        for name, moment in events.items()
-    }
-    values["merchant_fault"] = ctx.merchant_fault
+    values: dict[str, Number] = {}
+    for name, event in _EVENTS.items():
+        if names is None or name in names:
+            moment = getattr(order, event)
+            values[name] = None if moment is None else int((ctx.asked_at - moment).total_seconds() // 86_400)
+    if names is None or "merchant_fault" in names:
+        values["merchant_fault"] = ctx.merchant_fault
     return values

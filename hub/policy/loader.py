@@ -27,7 +27,7 @@ def load_policy(source: str | os.PathLike[str] | Mapping[str, Any]) -> Policy:
     try:
         return build_policy(data)
     except PolicyError as exc:
-        raise PolicyError(exc.key, exc.problem, source=str(path)) from None
+        raise exc.with_source(str(path)) from None
 
 
 def read_file(path: Path) -> Mapping[str, Any]:

@@ -71,7 +71,11 @@ def rule(name: str, when: str, effect: str = "deny") -> dict[str, Any]:
             "rules[0].when",
             "not true or false",
         ),
-        ({"rules": [{"name": "types", "when": "request.amount > 1.5", "effect": "deny"}]}, "rules[0].when", "overload"),
+        (
+            {"rules": [{"name": "types", "when": "request.amount + 1.5 > 0.0", "effect": "deny"}]},
+            "rules[0].when",
+            "'+' cannot combine an int with a double",
+        ),
         ({"rules": [{"name": "bad name!", "when": "true", "effect": "deny"}]}, "rules[0].name", "letters"),
         ({"rules": [{"name": "a", "when": "true", "effect": "info"}] * 2}, "rules[1].name", "used twice"),
         ({"version": ["x"]}, "version", "must be a string"),
