@@ -25,7 +25,7 @@ from hub.ledger.unit import read, write
 from hub.models import Line, ReasonCode, RefundRequest, RefundRequested
 from hub.pipeline import links
 from hub.pipeline.intake import take_event
-from hub.pipeline.notice_text import METHOD_WORDS, money
+from hub.pipeline.notice_text import METHOD_WORDS, arrival, money, setting
 from hub.runtime.bootstrap import Hub
 
 REASONS = {
@@ -147,11 +147,9 @@ class Preview:
     verdict: str  # eligible | partly | review | offer | ineligible
     headline: str
     explanation: str
-    amount: str
-    method: str
 
 
-def preview(hub: Hub, request: RefundRequest) -> Preview:
+def preview(hub: Hub, found: Found, request: RefundRequest) -> Preview:
     from hub.policy import decide as evaluate
 
     now = datetime.now(UTC)
@@ -160,22 +158,34 @@ def preview(hub: Hub, request: RefundRequest) -> Preview:
         history = customer_ledger.preview_history(conn, request, policy.history_lookback_days, now)
     decision = evaluate(policy, request, history, now)
     amount = money(decision.amount, request.currency)
-    if decision.action == "approve":
-        return Preview("eligible", f"Eligible: {amount} back", decision.explanation, amount, _method(hub, request))
-    if decision.action == "approve_partial":
-        return Preview("partly", f"Partly eligible: {amount} back", decision.explanation, amount, _method(hub, request))
+    method, label = _method(request)
+    takes = f"Once sent, it usually takes {arrival(hub, found.store, label)} to arrive."
+    if decision.action in ("approve", "approve_partial"):
+        whole = decision.action == "approve"
+        headline = f"Eligible: {amount} back" if whole else f"Partly eligible: {amount} back"
+        said = f"If you send this request, {amount} goes back to {method}. {takes}"
+        return Preview("eligible" if whole else "partly", headline, said if whole else f"{said} {decision.explanation}")
     if decision.action == "review":
-        return Preview("review", "A person will look at it", decision.explanation, amount, _method(hub, request))
+        within = setting(hub, found.store, "review_response")
+        said = f"A person at {_name(found)} decides within {within}. {decision.explanation}"
+        return Preview("review", "A person will look at it", said)
     if decision.action == "offer_alternative":
         alternative = METHOD_WORDS.get(str(decision.alternative or "store_credit"), "store credit")
         headline = f"Not refundable, but {amount} as {alternative} is on offer"
-        return Preview("offer", headline, decision.explanation, amount, alternative)
-    return Preview("ineligible", "Not eligible", decision.explanation, amount, "")
+        said = f"{decision.explanation} If you send this request, you can accept the {alternative} on the next page."
+        return Preview("offer", headline, said)
+    return Preview("ineligible", "Not eligible", decision.explanation)
 
 
-def _method(hub: Hub, request: RefundRequest) -> str:
-    label = request.payments[0].platform_label if request.payments else ""
-    return "your original payment method" if not label else f"your original payment ({label})"
+def _method(request: RefundRequest) -> tuple[str, str]:
+    """The payment in the customer's words, and the key of the arrival table it reads."""
+    label = (request.payments[0].platform_label if request.payments else "").lower()
+    key = next((k for k in ("stripe", "paypal", "square") if k in label), "platform")
+    return METHOD_WORDS.get(key, "your original payment method"), key
+
+
+def _name(found: Found) -> str:
+    return str(found.store.settings.get("store_name") or "the shop")
 
 
 def new_nonce() -> str:

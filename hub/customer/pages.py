@@ -83,7 +83,7 @@ def preview(token: str) -> Any:
         asked = orders.choose(found, picked, reason, text)
     except BadChoice as exc:
         return _order_page(found, error=str(exc), picked=picked, reason=reason, text=text), 422
-    verdict = orders.preview(_hub(), asked)
+    verdict = orders.preview(_hub(), found, asked)
     return _order_page(found, picked=picked, reason=reason, text=text, verdict=verdict, nonce=orders.new_nonce())
 
 

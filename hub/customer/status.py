@@ -11,7 +11,7 @@ from hub.ledger import refunds as ledger
 from hub.ledger.records import Refund
 from hub.ledger.unit import read
 from hub.pipeline import links
-from hub.pipeline.notice_text import METHOD_WORDS, Moment, money
+from hub.pipeline.notice_text import METHOD_WORDS, Moment, arrival, method_of, money, setting
 from hub.pipeline.notify import timeline
 from hub.runtime.bootstrap import Hub
 
@@ -47,6 +47,7 @@ class Status:
     credit: credits.Credit | None = None
     answered: feedback.Feedback | None = None
     feedback_token: str | None = None
+    next_note: str = ""  # what happens next, in plain words
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -80,6 +81,7 @@ def status_of(hub: Hub, token: str) -> Status:
         issued = credit.state == credits.ISSUED
         words, tone, final = ("Issued" if issued else "Being issued"), ("success" if issued else "info"), issued
     done = final and row.state != states.DENIED
+    next_note = _next(hub, row, credit)
     return Status(
         refund=row,
         words=words,
@@ -92,4 +94,23 @@ def status_of(hub: Hub, token: str) -> Status:
         credit=credit,
         answered=answered,
         feedback_token=links.sign(hub, "feedback", row.connector, row.store_id, row.id) if done else None,
+        next_note=next_note,
     )
+
+
+def _next(hub: Hub, row: Refund, credit: credits.Credit | None) -> str:
+    directory = hub.stores.get(row.connector)
+    store = directory.get(row.store_id) if directory is not None else None
+    method = method_of(hub, row)
+    words = METHOD_WORDS.get(method, "your original payment method")
+    if credit is not None:
+        return ""
+    if row.state in (states.SUCCEEDED, states.WRITTEN_BACK):
+        return f"We sent it to {words}. It usually takes {arrival(hub, store, method)} to show up."
+    if row.state in (states.APPROVED, states.EXECUTING, states.PENDING, states.UNKNOWN):
+        return f"It goes back to {words}; once sent, it usually takes {arrival(hub, store, method)} to arrive."
+    if row.state == states.REVIEW:
+        return f"You will hear from us within {setting(hub, store, 'review_response')}."
+    if row.state == states.DENIED:
+        return "If you think this is wrong, reply to our e-mail with your order number; a person will look again."
+    return ""
