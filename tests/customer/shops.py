@@ -70,7 +70,9 @@ def open_woo(stack: ExitStack, tmp_path: Path, policy: dict[str, Any], **setting
         tmp_path / "woo",
         connectors={"woocommerce": woo.hub_settings()},
         gateways={"stripe": {"type": "stripe", **stripe.hub_settings()}},
-        stores={woo.store_id: woo.store_config(routes={"stripe": "gateway:stripe"}, store_name="Ana's Kitchen", **settings)},
+        stores={
+            woo.store_id: woo.store_config(routes={"stripe": "gateway:stripe"}, store_name="Ana's Kitchen", **settings)
+        },
         policies={"default": policy},
     )
     stack.callback(harness.close)

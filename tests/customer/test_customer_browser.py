@@ -13,7 +13,7 @@ from typing import Any
 from hub.ledger import states
 from tests.console.conftest import browse, chromium, shots  # noqa: F401 - the console's browser fixtures
 from tests.customer.conftest import Mailbox, text_of
-from tests.customer.shops import APPROVE, DENY, open_magento, open_woo, magento_order, woo_order
+from tests.customer.shops import APPROVE, DENY, magento_order, open_magento, open_woo, woo_order
 
 PHONE = {"width": 390, "height": 844}
 

@@ -95,7 +95,7 @@ def test_links_are_signed_and_scoped_to_their_store(stack: ExitStack, tmp_path: 
         answer = client.get(f"/customer/order/{token}")
         assert answer.status_code == 404
         assert "Mug" not in answer.text
-    assert client.get(f"/customer/woocommerce/request?store=nope").status_code == 404
+    assert client.get("/customer/woocommerce/request?store=nope").status_code == 404
 
 
 def test_preview_writes_nothing_and_submit_opens_one_refund_however_often_it_is_clicked(
