@@ -59,8 +59,8 @@ def compile_rule(key: str, name: str, text: str) -> tuple[Program, frozenset[str
     try:
         expression = _environment().compile(text)
     except RuntimeError as exc:  # the runtime's parser and type checker report through RuntimeError
-        words, pointer = compile_problem(str(exc), text)
-        raise PolicyError(key, f"rule {name!r}: {words}", pointer=pointer) from None
+        problem, pointer = compile_problem(str(exc), text)
+        raise PolicyError(key, f"rule {name!r}: {problem}", pointer=pointer) from None
     result = expression.return_type()
     if result != _cel.Type.BOOL and result != _cel.Type.DYN:
         raise PolicyError(key, f"rule {name!r}: the expression gives {type_name(result.name())}, not true or false")
