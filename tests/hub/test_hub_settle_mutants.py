@@ -112,4 +112,5 @@ def test_the_parts_of_a_refund_that_does_not_exist_are_refused(world: World) -> 
     with pytest.raises(IllegalTransition, match="no refund rf_missing"):
         parts_summary(world.hub.hub, "rf_missing")
     refund_id, _ = partly_failed(world, "rq-split-5")
-    assert parts_summary(world.hub.hub, refund_id)["state"] == states.EXECUTING
+    summary = parts_summary(world.hub.hub, refund_id)
+    assert (summary["refund"], summary["state"], summary["partly_failed"]) == (refund_id, states.EXECUTING, True)
