@@ -78,7 +78,7 @@ def compile_together(programs: Sequence[Program]) -> Program:
 
 
 def evaluate_together(
-    together: Program, programs: Sequence[Program], values: Mapping[str, Any]
+    together: Program, programs: Sequence[Program], values: dict[str, Any]
 ) -> list[bool | CustomRuleError]:
     """Each rule's outcome for one request: its truth, or the error that stopped it. The common
     case is one evaluation of ``together``; when it fails (one failing rule fails the whole list)
@@ -102,9 +102,9 @@ def _outcome(program: Program, bindings: Any) -> bool | CustomRuleError:
         return exc
 
 
-def activation(values: Mapping[str, Any]) -> Any:
+def activation(values: dict[str, Any]) -> Any:
     """The runtime's bindings for one request: converted once and shared by every rule."""
-    return _environment().Activation(dict(values))
+    return _environment().Activation(values)
 
 
 def evaluate(program: Program, bindings: Any) -> bool:

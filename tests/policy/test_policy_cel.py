@@ -3,6 +3,7 @@ unknown values absent), and the one-call evaluation of all rules agreeing with r
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -10,7 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from policy_factory import ASKED, line, policy, request
 
 from hub.models import ProductKind
-from hub.policy import History, decide
+from hub.policy import Decision, History, decide
 from hub.policy import cel as policy_cel
 from hub.policy.context import Context
 from hub.policy.custom import facts, history_numbers
@@ -113,3 +114,27 @@ def test_a_failing_rule_fails_safe_and_names_the_problem() -> None:
     assert decision.action == "review"
     hit = next(hit for hit in decision.rules if hit.rule == "custom.zero")
     assert hit.detail.startswith("could not be evaluated (division by zero)")
+
+
+def test_rules_decide_the_same_from_many_threads() -> None:
+    """Workers decide in threads: one compiled program serves them all."""
+    pol = policy(
+        rules=[
+            {
+                "name": "big",
+                "when": "request.amount > 2500 && now - request.requested_at < duration('1h')",
+                "effect": "review",
+            },
+            {"name": "tagged", "when": "request.lines.exists(l, 'x' in l.tags)", "effect": "deny"},
+        ]
+    )
+    requests = [request([line("1", 1_000 + 100 * n, tags=("x",) if n % 3 == 0 else ())]) for n in range(30)]
+    expected = [decide(pol, req, History(), ASKED) for req in requests]
+
+    def run(_: int) -> list[Decision]:
+        return [decide(pol, req, History(), ASKED) for req in requests * 5]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for decided in pool.map(run, range(8)):
+            assert decided == expected * 5
+    assert {d.action for d in expected} == {"approve", "review", "deny"}
