@@ -18,6 +18,8 @@ from connectors.woocommerce.settings import DEFAULT_ROUTES, StoreOptions
 from connectors.woocommerce.subscriptions import HUB_TOPICS, WebhookProblem, ensure_webhooks
 from hub.contracts import (
     Connector,
+    CreditIssue,
+    CreditResult,
     DecisionNotice,
     Delivery,
     Execution,
@@ -75,6 +77,11 @@ class WooCommerceConnector(Connector):
         from connectors.woocommerce.customer import customer_order
 
         return customer_order(self, store, order_number)
+
+    def issue_credit(self, store: StoreContext, credit: CreditIssue) -> CreditResult:
+        from connectors.woocommerce.credit import issue_credit
+
+        return issue_credit(self.client(store), credit)
 
     # -- outbound --------------------------------------------------------------------------
     def record(self, store: StoreContext, writeback: WriteBack) -> RecordResult:

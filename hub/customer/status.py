@@ -11,7 +11,7 @@ from hub.ledger import refunds as ledger
 from hub.ledger.records import Refund
 from hub.ledger.unit import read
 from hub.pipeline import links
-from hub.pipeline.notice_text import METHOD_WORDS, Moment, arrival, method_of, money, setting
+from hub.pipeline.notice_text import METHOD_WORDS, Moment, arrival, method_of, money, setting, with_bonus
 from hub.pipeline.notify import timeline
 from hub.runtime.bootstrap import Hub
 
@@ -76,7 +76,9 @@ def status_of(hub: Hub, token: str) -> Status:
     offer = None
     if row.state == states.OFFERED or credit is not None:
         alternative = METHOD_WORDS.get(str(decision.get("alternative") or "store_credit"), "store credit")
-        offer = f"{money(credit.amount if credit else decision.get('amount'), row.currency)} as {alternative}"
+        directory = hub.stores.get(row.connector)
+        worth, _ = with_bonus(directory.get(row.store_id) if directory else None, int(decision.get("amount") or 0))
+        offer = f"{money(credit.amount if credit else worth, row.currency)} as {alternative}"
     if credit is not None:  # the alternative was taken: its issuing is the news
         issued = credit.state == credits.ISSUED
         words, tone, final = ("Issued" if issued else "Being issued"), ("success" if issued else "info"), issued

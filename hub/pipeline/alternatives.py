@@ -18,6 +18,7 @@ from hub.ledger import outbox as jobs
 from hub.ledger import refunds as ledger
 from hub.ledger.outbox import JobKind
 from hub.ledger.unit import read, write
+from hub.pipeline.notice_text import with_bonus
 from hub.pipeline.notify import announce
 from hub.runtime.bootstrap import Hub
 
@@ -41,18 +42,13 @@ def accept(hub: Hub, refund_id: str, actor: str) -> credits.Credit:
         kind = KINDS.get(str(decision.get("alternative") or ""))
         if row.state != states.OFFERED or kind is None:
             raise CannotAccept(f"refund {refund_id} has no alternative to take ({row.state})")
-        store = hub.stores[row.connector].get(row.store_id)
-        percent = int((store.settings.get("store_credit_bonus_percent") if store else 0) or 0)
-        base = int(decision.get("amount") or 0)
-        bonus = base * max(percent, 0) // 100
+        total, bonus = with_bonus(hub.stores[row.connector].get(row.store_id), int(decision.get("amount") or 0))
         credit, created = credits.open_credit(
-            conn, refund_id, kind=kind, amount=base + bonus, bonus=bonus, currency=row.currency, accepted_by=actor
+            conn, refund_id, kind=kind, amount=total, bonus=bonus, currency=row.currency, accepted_by=actor
         )
         if created:
             jobs.add(conn, JobKind.CREDIT, refund_id)
-            audit.write(
-                conn, actor, "alternative_accepted", refund_id=refund_id, kind=kind, amount=base + bonus, bonus=bonus
-            )
+            audit.write(conn, actor, "alternative_accepted", refund_id=refund_id, kind=kind, amount=total, bonus=bonus)
     hub.dispatcher.wake()
     return credit
 
@@ -103,6 +99,7 @@ def _record(hub: Hub, refund_id: str, credit: credits.Credit, result: CreditResu
                 )
                 announce(conn, refund_id, "credited")
             return credits.ISSUED
+        # unavailable (surely not issued) and unknown both retry; the key finds an earlier issue
         state = credits.FAILED if result.outcome is Outcome.FAILED else credits.UNKNOWN
         credits.settle(conn, credit.id, state, error=result.message)
         audit.write(

@@ -91,6 +91,14 @@ def arrival(hub: Hub, store: StoreContext | None, method: str) -> str:
     return str(table.get(method) or table.get("platform") or "a few business days")
 
 
+def with_bonus(store: StoreContext | None, amount: int) -> tuple[int, int]:
+    """What an offered store credit is worth: the amount and the store's bonus on it (its
+    ``store_credit_bonus_percent``, e.g. 10 for 110 %); (total, bonus)."""
+    percent = int((store.settings.get("store_credit_bonus_percent") if store else 0) or 0)
+    bonus = amount * max(percent, 0) // 100
+    return amount + bonus, bonus
+
+
 def context(
     hub: Hub,
     store: StoreContext | None,
@@ -105,7 +113,7 @@ def context(
     decision = (refund.decision or {}).get("decision") or {}
     reviewed = (refund.decision or {}).get("reviewed") or {}
     method = method_of(hub, refund)
-    offered = int(decision.get("amount") or 0)
+    offered, _ = with_bonus(store, int(decision.get("amount") or 0))
     bonus_percent = int((store.settings.get("store_credit_bonus_percent") if store else 0) or 0)
     reason = reviewed.get("reason") if reviewed.get("verdict") == "deny" and reviewed.get("reason") else None
     return {
@@ -121,7 +129,7 @@ def context(
         "reason": reason or decision.get("explanation") or "",
         "next_step": str((store.settings.get("denied_next_step") if store else None) or DEFAULT_NEXT_STEP),
         "alternative": METHOD_WORDS.get(str(decision.get("alternative") or "store_credit"), "store credit"),
-        "offer": money(offered + offered * bonus_percent // 100, refund.currency),
+        "offer": money(credit.amount if credit is not None else offered, refund.currency),
         "bonus_percent": bonus_percent,
         "credit": credit,
         "credit_arrival": arrival(hub, store, getattr(credit, "kind", "store_credit")),

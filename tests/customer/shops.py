@@ -22,7 +22,7 @@ DENY = {"version": "t-deny", "windows": {"mode": "exact", "default": {"days": 0,
 OFFER = {
     "version": "t-offer",
     "windows": {"mode": "exact", "default": {"days": 0, "start": "order", "grace_days": 0}},
-    "alternatives": {"offer": "store_credit"},
+    "alternatives": {"offer": "store_credit", "instead_of": ["window"]},
 }
 
 

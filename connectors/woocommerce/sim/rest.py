@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, jsonify, request
 
+from connectors.woocommerce.sim.coupons import coupon_routes
 from connectors.woocommerce.sim.state import RefundRefused
 from hub.sandbox.simserver import reset_connection
 
@@ -39,6 +40,7 @@ def rest_routes(app: Flask, sim: WooCommerceSimulator) -> None:
     _refund_routes(app, sim)
     _catalog_routes(app, sim)
     _webhook_routes(app, sim)
+    coupon_routes(app, sim)  # what the hub issues instead of a refund
 
 
 def _known(sim: WooCommerceSimulator, order_id: int) -> None:
