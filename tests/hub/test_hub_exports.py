@@ -117,7 +117,8 @@ def test_a_filtered_export_is_exactly_the_filters_rows(harness: HubHarness) -> N
         ),
         headers=AUTH,
     )
-    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    assert answer.status_code == 200
+    assert answer.mimetype == "text/csv"
     assert answer.headers["Content-Disposition"].startswith("attachment; filename=")
     r = refunds.c
     expected = "".join(
@@ -126,7 +127,8 @@ def test_a_filtered_export_is_exactly_the_filters_rows(harness: HubHarness) -> N
     assert answer.get_data(as_text=True) == expected
     table = list(csv.DictReader(io.StringIO(expected)))
     assert len({row["refund_id"] for row in table}) > 50  # a real selection (paging: the 200 000 below)
-    assert {row["store_id"] for row in table} == {"store-b"} and {row["reason"] for row in table} == {"damaged"}
+    assert {row["store_id"] for row in table} == {"store-b"}
+    assert {row["reason"] for row in table} == {"damaged"}
 
 
 def test_one_refund_reads_as_its_columns_say(harness: HubHarness) -> None:
@@ -151,7 +153,8 @@ def test_one_refund_reads_as_its_columns_say(harness: HubHarness) -> None:
     assert (first["line_id"], first["title"], first["quantity"], first["line_refunded"]) == ("L1", 'Mug, "big"',
                                                                                            "2", "2500")  # fmt: skip
     assert (second["line_id"], second["line_refunded"]) == ("L2", "800")  # not named: the whole line
-    assert second["refund_id"] == row["id"] and second["money_moved"] == "true"
+    assert second["refund_id"] == row["id"]
+    assert second["money_moved"] == "true"
 
 
 def test_bad_filters_and_missing_credentials_are_refused_before_streaming(harness: HubHarness) -> None:
@@ -194,7 +197,8 @@ def test_the_monthly_export_is_written_once_per_store(harness: HubHarness, tmp_p
     start, end = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
     wanted = "".join(_expected(harness, r.store_id == "store-a", r.created_at >= start, r.created_at < end))
     written = Path(made.path).read_bytes()
-    assert written.decode() == wanted and made.rows == len(list(csv.reader(io.StringIO(wanted)))) - 1
+    assert written.decode() == wanted
+    assert made.rows == len(list(csv.reader(io.StringIO(wanted)))) - 1
     assert made.sha256 == hashlib.sha256(written).hexdigest()
     assert Path(made.path) == folder / "sandbox" / "store-a" / "refunds-2026-10.csv"
     Path(made.path).write_text("kept")  # a second run keeps the file it listed, whatever changed since
