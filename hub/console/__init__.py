@@ -15,7 +15,7 @@ CHECKED = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def register(app: Flask) -> None:
-    from hub.console import account_pages, people_pages, policy_pages  # noqa: F401 - routes join the console's blueprint
+    from hub.console import account_pages, people_pages, policy_pages, webhook_pages  # noqa: F401 - join the blueprint
     from hub.console.pages import bp
     from hub.web.framed import is_framed
 
