@@ -66,19 +66,12 @@ def test_every_part_declined_fails_its_refund_at_once(world: World) -> None:
     assert state_of(world, refund_id) == states.FAILED
 
 
-class Wakes:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def wake(self) -> None:
-        self.count += 1
-
-
 @pytest.fixture
-def wakes(world: World, monkeypatch: pytest.MonkeyPatch) -> Wakes:
-    spy = Wakes()
-    monkeypatch.setattr(world.hub.hub, "dispatcher", spy)
-    return spy
+def wakes(world: World, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each wake-up of the workers, as it happens."""
+    seen: list[str] = []
+    monkeypatch.setattr(world.hub.hub.dispatcher, "wake", lambda: seen.append("wake"))
+    return seen
 
 
 def partly_failed(w: World, source_ref: str) -> tuple[str, list[Refund]]:
@@ -88,11 +81,11 @@ def partly_failed(w: World, source_ref: str) -> tuple[str, list[Refund]]:
     return refund_id, [gift, card]
 
 
-def test_a_retry_returns_the_new_part_and_wakes_the_workers(world: World, wakes: Wakes) -> None:
+def test_a_retry_returns_the_new_part_and_wakes_the_workers(world: World, wakes: list[str]) -> None:
     refund_id, (_, card) = partly_failed(world, "rq-split-3")
-    woken = wakes.count
+    woken = len(wakes)
     [made] = retry_failed_parts(world.hub.hub, refund_id, "person:ana")
-    assert wakes.count == woken + 1
+    assert len(wakes) == woken + 1
     with world.hub.hub.engine.begin() as conn:
         live = tenders.live_parts(conn, refund_id)
     assert made in [p.id for p in live]
@@ -100,11 +93,11 @@ def test_a_retry_returns_the_new_part_and_wakes_the_workers(world: World, wakes:
     assert state_of(world, made) == states.APPROVED
 
 
-def test_accepting_what_moved_returns_the_refunds_state_and_wakes_the_workers(world: World, wakes: Wakes) -> None:
+def test_accepting_what_moved_returns_the_refunds_state_and_wakes_the_workers(world: World, wakes: list[str]) -> None:
     refund_id, _ = partly_failed(world, "rq-split-4")
-    woken = wakes.count
+    woken = len(wakes)
     assert accept_partial(world.hub.hub, refund_id, "person:ana") == states.SUCCEEDED
-    assert wakes.count == woken + 1
+    assert len(wakes) == woken + 1
     assert state_of(world, refund_id) == states.SUCCEEDED
 
 
