@@ -17,6 +17,8 @@ from connectors.magento.client import MagentoClient
 from connectors.magento.settings import DEFAULT_ROUTES
 from hub.contracts import (
     Connector,
+    CreditIssue,
+    CreditResult,
     DecisionNotice,
     Delivery,
     Execution,
@@ -84,6 +86,12 @@ class MagentoConnector(Connector):
 
         with self.client(store) as client:
             return customer_order(client, store, order_number)
+
+    def issue_credit(self, store: StoreContext, credit: CreditIssue) -> CreditResult:
+        from connectors.magento.credit import issue_credit
+
+        with self.client(store) as client:
+            return issue_credit(client, credit, int(store.settings.get("website_id", 1)))
 
     def notify_decision(self, store: StoreContext, notice: DecisionNotice) -> RecordResult | None:
         with self.client(store) as client:

@@ -13,7 +13,7 @@ from hub.ledger import credits, states
 from hub.ledger.unit import read
 from hub.pipeline import links
 from tests.customer.conftest import Mailbox, text_of
-from tests.customer.shops import OFFER, CustomerShop, open_woo, woo_order
+from tests.customer.shops import OFFER, CustomerShop, magento_order, open_magento, open_woo, woo_order
 from tests.customer.test_customer_pages import csrf, find
 
 
@@ -101,3 +101,44 @@ def test_an_alternative_can_only_be_taken_while_it_is_on_offer(stack: ExitStack,
     assert refund.state == states.WRITTEN_BACK
     wrong_purpose = links.sign(shop.hub.hub, "feedback", "woocommerce", shop.store_id, refund.id)
     assert client.post(f"/customer/status/{wrong_purpose}/accept", data={"csrf_token": token}).status_code == 404
+
+
+def test_a_magento_store_credit_is_one_cart_rule_and_coupon_despite_double_clicks_and_a_lost_answer(
+    stack: ExitStack, tmp_path: Path
+) -> None:
+    shop = open_magento(stack, tmp_path, OFFER)
+    order = magento_order(shop)
+    with shop.platform.state.lock:
+        shop.platform.state.orders[order["entity_id"]]["created_at"] = "2020-01-01 00:00:00"
+    client = shop.hub.app.test_client()
+    page_url = find(client, shop, str(order["increment_id"]), "jo@example.com").headers["Location"]
+    [item] = order["items"]
+    form = {"csrf_token": csrf(client.get(page_url).text), f"qty-{item['item_id']}": "1", "reason": "other"}
+    previewed = client.post(f"{page_url}/preview", data=form).text
+    assert "as store credit is on offer" in previewed
+    nonce = re.search(r'name="nonce" value="([0-9a-f]+)"', previewed)
+    assert nonce
+    status_url = client.post(f"{page_url}/submit", data={**form, "nonce": nonce.group(1)}).headers["Location"]
+    shop.settle()
+    [refund] = shop.hub.refunds()
+    assert refund.state == states.OFFERED
+
+    shop.platform.faults.add("lost_response", method="POST", path=r"/coupons$")  # made, answer lost
+    token = csrf(client.get(status_url).text)
+    for _ in range(2):
+        assert client.post(f"{status_url}/accept", data={"csrf_token": token}).status_code == 303
+    shop.settle(timeout=30)
+
+    [rule] = shop.platform.sales_rules.values()
+    [coupon] = shop.platform.coupons.values()
+    assert (rule["simple_action"], rule["discount_amount"], rule["uses_per_coupon"]) == ("cart_fixed", 25.0, 1)
+    assert coupon["rule_id"] == rule["rule_id"]
+    assert coupon["usage_limit"] == 1
+    with read(shop.hub.hub.engine) as conn:
+        credit = credits.of_refund(conn, refund.id)
+    assert credit is not None
+    assert (credit.state, credit.code) == (credits.ISSUED, coupon["code"])
+    actions = [a.action for a in shop.hub.audit(refund.id)]
+    assert actions.count("credit_issued") == 1
+    assert "credit_unknown" in actions  # the lost answer; the retry found the coupon by its code
+    assert shop.stripe.ledger.refunds == {}

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, abort, jsonify, request
 
-from connectors.magento.sim import control
+from connectors.magento.sim import control, salesrules
 from connectors.magento.sim.search import search
 from connectors.magento.sim.state import MagentoFault
 
@@ -47,6 +47,7 @@ def build_app(sim: MagentoSimulator) -> Flask:
     _catalog_and_returns_routes(app, sim)
     _adobe_routes(app, sim)
     control.register(app, sim)
+    salesrules.register(app, sim)  # what the hub issues instead of a refund
     return app
 
 
