@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from gateways.paypal import lookup, money, webhooks
@@ -13,6 +13,7 @@ from gateways.paypal import transformers as tf
 from gateways.paypal.client import PayPalApi
 from gateways.paypal.disputes import dispute_events
 from gateways.paypal.errors import failure_of, lookup_outcome, not_found, read_error, refund_outcome
+from gateways.paypal.listing import list_page
 from gateways.paypal.settings import PayPalSettings
 from hub.contracts import (
     DisputeEvent,
@@ -22,6 +23,7 @@ from hub.contracts import (
     Inbound,
     Outcome,
     PaymentState,
+    RefundListing,
     RefundLookup,
     RefundResult,
     Verified,
@@ -140,6 +142,10 @@ class PayPalGateway(Gateway):
             raise
         except Exception as exc:
             raise read_error(exc, f"payment {reference}") from exc
+
+    def list_refunds(self, since: datetime, cursor: str | None) -> RefundListing | None:
+        """The account's refunds since ``since`` by Transaction Search (``gateways.paypal.listing``)."""
+        return list_page(self.api.rest.get, since, cursor)
 
     # -- webhooks ----------------------------------------------------------------------------
     def verify_webhook(self, inbound: Inbound) -> Verified:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from square.core.api_error import ApiError
@@ -13,6 +14,7 @@ from gateways.square import transformers as tx
 from gateways.square.client import build_client, request_options
 from gateways.square.disputes import DISPUTE_EVENT_TYPES, dispute_event, payment_held
 from gateways.square.errors import exception_result, lookup_failure
+from gateways.square.listing import list_page
 from gateways.square.settings import SquareSettings
 from gateways.square.webhooks import SIGNATURE_HEADER, check_signature, load_event
 from hub.contracts import (
@@ -23,6 +25,7 @@ from hub.contracts import (
     Inbound,
     Outcome,
     PaymentState,
+    RefundListing,
     RefundLookup,
     RefundResult,
     Verified,
@@ -132,6 +135,10 @@ class SquareGateway(Gateway):
             self._read(self.client.refunds.get, refund_id, "refund") for refund_id in payment.get("refund_ids") or ()
         )
         return [refund for refund in found if refund]
+
+    def list_refunds(self, since: datetime, cursor: str | None) -> RefundListing | None:
+        """The account's refunds since ``since`` (``gateways.square.listing``), for reconciliation."""
+        return list_page(self.client, self._options(), since, cursor)
 
     # -- status webhooks ----------------------------------------------------------------------
     def verify_webhook(self, inbound: Inbound) -> Verified:

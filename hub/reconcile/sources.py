@@ -18,12 +18,12 @@ Page = Callable[[str | None], RefundListing | None]
 def listed(page: Page, *, sleep: Callable[[float], None] | None = None) -> list[ListedRefund] | None:
     """Every refund of a listing (None: the source cannot list). A cursor seen twice ends it: a
     vendor that hands back the same page must not keep the hub reading forever."""
-    found: list[ListedRefund] = []
+    found: dict[str, ListedRefund] = {}  # by id: a vendor's windows may overlap at their edges
     for batch in _pages(page, sleep or time.sleep):
         if batch is None:
             return None
-        found.extend(batch)
-    return found
+        found.update((refund.id, refund) for refund in batch)
+    return list(found.values())
 
 
 def _pages(page: Page, sleep: Callable[[float], None]) -> Iterator[tuple[ListedRefund, ...] | None]:

@@ -22,7 +22,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 
 from gateways.paypal import money
-from gateways.paypal.sim import auth, control, disputes, hooks, refunds, shapes, signing
+from gateways.paypal.sim import auth, control, disputes, hooks, refunds, reporting, shapes, signing
 from gateways.paypal.sim.shapes import Answer
 from gateways.paypal.sim.state import AUTHORIZATION, CAPTURE, KEEP, SALE, PayPalLedger, paypal_id
 from hub.sandbox.base import Simulator
@@ -161,6 +161,7 @@ class PayPalSimulator(Simulator):
             ("/v1/payments/sale/<sale_id>", "GET", self._get_sale),
             ("/v1/payments/refund/<refund_id>", "GET", self._get_sale_refund),
             ("/v1/notifications/verify-webhook-signature", "POST", self._verify),
+            ("/v1/reporting/transactions", "GET", self._search_transactions),
         ]
         for rule, method, view in routes:
             app.add_url_rule(rule, view.__name__, view, methods=[method])
@@ -250,6 +251,9 @@ class PayPalSimulator(Simulator):
 
     def _refund_sale(self, sale_id: str) -> Any:
         return refunds.refund_sale(self, sale_id)
+
+    def _search_transactions(self) -> Any:
+        return jsonify(reporting.search(self))
 
     def _verify(self) -> Any:
         return hooks.verify(self)

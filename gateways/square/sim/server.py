@@ -18,6 +18,7 @@ import re
 import threading
 from collections import deque
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -180,6 +181,9 @@ class SquareSimulator(Simulator):
         refunds = sorted(self.ledger.refunds.values(), key=lambda r: r.created, reverse=args.get("sort_order") != "ASC")
         if args.get("status"):
             refunds = [r for r in refunds if shape.REFUND_STATUS[r.status] == args["status"]]
+        if args.get("begin_time"):  # RFC 3339, inclusive (Square's default: a year back)
+            begin = datetime.fromisoformat(args["begin_time"].replace("Z", "+00:00")).timestamp()
+            refunds = [r for r in refunds if r.created >= begin]
         start = int(args.get("cursor") or 0)
         limit = min(int(args.get("limit") or 100), 100)
         page = refunds[start : start + limit]
