@@ -73,7 +73,8 @@ def test_a_rate_limit_is_waited_out(gateway: tuple[str, Any, Any]) -> None:
     waits: list[float] = []
     found = listed(gateway_listing(adapter, datetime.now(UTC) - timedelta(days=1)), sleep=waits.append)
     assert [r.id for r in found or ()] == [refund_id]
-    assert len(waits) == 2 and all(w > 0 for w in waits)
+    assert len(waits) == 2
+    assert all(w > 0 for w in waits)
 
 
 def test_a_rate_limit_that_does_not_end_fails_the_listing(gateway: tuple[str, Any, Any]) -> None:
