@@ -15,6 +15,8 @@ from connectors.shopify.settings import DEFAULT_ROUTES, AppSettings
 from hub.contracts import (
     Answer,
     Connector,
+    CreditIssue,
+    CreditResult,
     DecisionNotice,
     Delivery,
     Execution,
@@ -75,6 +77,11 @@ class ShopifyConnector(Connector):
 
     def notify_decision(self, store: StoreContext, notice: DecisionNotice) -> RecordResult | None:
         return record.notify_decision(self.app, self.stores, store, notice)
+
+    def issue_credit(self, store: StoreContext, credit: CreditIssue) -> CreditResult:
+        from connectors.shopify.credit import issue_credit
+
+        return issue_credit(self.app, self.stores, store, credit)
 
     def framed(self, request: FramedRequest) -> FramedSession | Answer | None:
         from connectors.shopify import embedded  # Flask and App Home only where the console runs

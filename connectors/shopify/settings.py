@@ -22,7 +22,15 @@ from hub.errors import ConfigError
 # refundCreate refuses to run without an @idempotent(key:) directive.
 API_VERSION = "2026-04"
 
-SCOPES = ("read_orders", "write_orders", "read_returns", "write_returns")
+# store credit: an accepted alternative is credited to the customer's account (connectors/shopify/credit.py)
+SCOPES = (
+    "read_orders",
+    "write_orders",
+    "read_returns",
+    "write_returns",
+    "read_store_credit_account_transactions",
+    "write_store_credit_account_transactions",
+)
 
 # Topics registered per shop with webhookSubscriptionCreate after an install, and declared for
 # the whole app in connectors/shopify/shopify.app.toml (a test keeps the two equal; a delivery

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Response, jsonify, request
 
-from connectors.shopify.sim import rest, shapes
+from connectors.shopify.sim import credit, rest, shapes
 from connectors.shopify.sim.auth import error_response
 from connectors.shopify.sim.state import SimCall, SimShop, next_id, tail
 
@@ -32,7 +32,13 @@ _ARG = re.compile(r'(\w+)\s*:\s*(\$\w+|"(?:[^"\\]|\\.)*"|[\w.-]+)')
 _IDEMPOTENT = re.compile(r'@idempotent\s*\(\s*key\s*:\s*("(?:[^"\\]|\\.)*")\s*\)')
 SUPPORTED_VERSIONS = ("2026-04", "2026-07", "2026-10")
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
-MUTATIONS = ("refundCreate", "returnDeclineRequest", "metafieldsSet", "webhookSubscriptionCreate")
+MUTATIONS = (
+    "refundCreate",
+    "returnDeclineRequest",
+    "metafieldsSet",
+    "webhookSubscriptionCreate",
+    "storeCreditAccountCredit",
+)
 
 
 class GraphQLFailure(Exception):
@@ -285,4 +291,6 @@ RESOLVERS: dict[str, Resolver] = {
     "returnDeclineRequest": _decline,
     "metafieldsSet": _metafields,
     "webhookSubscriptionCreate": _subscribe,
+    "storeCreditAccountCredit": credit.credit_account,  # an alternative the hub issues
+    "customer": credit.customer,
 }

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from connectors.shopify import ShopifyConnector
-from connectors.shopify.settings import SUBSCRIBED_TOPICS
+from connectors.shopify.settings import SCOPES, SUBSCRIBED_TOPICS
 from connectors.shopify.sim import ShopifySimulator
 from connectors.shopify.sim.state import SimShop
 from hub.errors import ConfigError
@@ -38,7 +38,7 @@ def test_install_refresh_and_webhooks_end_to_end(
     authorize = urlsplit(response.history[0].headers["Location"])
     query = parse_qs(authorize.query)
     assert authorize.path == f"/store/{new_shop.domain}/admin/oauth/authorize"
-    assert query["scope"] == ["read_orders,write_orders,read_returns,write_returns"]
+    assert query["scope"] == [",".join(SCOPES)]  # store credit included: alternatives are issued
     assert query["redirect_uri"] == [f"{hub.url}/install/shopify/callback"]
 
     store = stores.get(new_shop.domain)
