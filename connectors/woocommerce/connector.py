@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from connectors.woocommerce import fetch, parse, poll, record, refund, verify
+from connectors.woocommerce import fetch, listing, parse, poll, record, refund, verify
 from connectors.woocommerce.client import WooClient, WooError
 from connectors.woocommerce.parse import UNREADABLE
 from connectors.woocommerce.settings import DEFAULT_ROUTES, StoreOptions
@@ -28,6 +28,7 @@ from hub.contracts import (
     Outcome,
     PollResult,
     RecordResult,
+    RefundListing,
     RefundLookup,
     RefundResult,
     StoreContext,
@@ -147,6 +148,10 @@ class WooCommerceConnector(Connector):
         return install_blueprint(self)
 
     # -- helpers ---------------------------------------------------------------------------
+    def list_refunds(self, store: StoreContext, since: datetime, cursor: str | None) -> RefundListing | None:
+        """The store's refund records since ``since`` (``connectors.woocommerce.listing``)."""
+        return listing.list_page(self.client(store), since, cursor)
+
     def client(self, store: StoreContext) -> WooClient:
         return WooClient(store, timeout=float(self.settings.get("timeout", 20)))
 

@@ -66,7 +66,10 @@ def _take_record(hub: Hub, connector: str, store: StoreContext, record: ListedRe
         return "platform_known"
     if not record.order_id or not record.source_ref:
         return "platform_unreadable"
-    notice = Notice("recorded", store.id, "backfill", order_id=record.order_id, source_ref=record.source_ref)
+    hints = {"refund_id": record.id}  # the record itself, not the order's newest refund
+    notice = Notice(
+        "recorded", store.id, "backfill", order_id=record.order_id, source_ref=record.source_ref, hints=hints
+    )
     event = hub.connectors[connector].fetch(store, notice)
     if not isinstance(event, RefundRecorded):
         return "platform_skipped"  # only records: backfill never opens a request the hub would decide
