@@ -31,6 +31,14 @@ def _csrf() -> None:
         csrf.protect()
 
 
+@bp.app_context_processor
+def _console_helpers() -> dict[str, Any]:
+    """``customer_side(refund_id)`` for the console's refund page (its customer card)."""
+    from hub.customer.console import customer_side
+
+    return {"customer_side": lambda refund_id: customer_side(_hub(), refund_id)}
+
+
 @bp.after_request
 def _private(response: Response) -> Response:
     """Pages about someone's order are never cached, framed or leaked through the referrer."""
