@@ -84,6 +84,7 @@ MODULES: dict[str, list[str]] = {
         "tests/ledger/test_ledger_claims.py",
     ],
     "hub/pipeline/execute.py": [
+        "tests/hub/test_hub_execute_mutants.py",
         "tests/hub/test_hub_execute_settle.py",
         "tests/hub/test_hub_money_paths.py",
         "tests/hub/test_hub_pipeline.py",
