@@ -18,6 +18,7 @@ from hub.db.tables import deliveries as deliveries_table
 from hub.db.tables import stores as stores_table
 from hub.ledger.people import ALL_STORES, StoreScope
 from hub.ledger.records import AuditEntry, DeliverySummary, Refund, as_utc, from_row
+from hub.ledger.tenders import parts_of
 
 MAX_PAGE = 500
 
@@ -95,6 +96,7 @@ class RefundPage:
     notes: Sequence[Note]
     approvals: dict[str, int]  # approver (user id) → amount
     people: dict[str, str]  # user id → e-mail, for the approvers and the assignee
+    parts: Sequence[Refund] = ()  # one per tender, when the order was paid more than one way
 
 
 @dataclass(frozen=True)
@@ -132,9 +134,10 @@ def review_queue(
     limit = min(limit, MAX_PAGE)
     kinds = [r.c.state == state for state in QUEUE_STATES]
     kinds.append(r.c.needs_person.is_(true()) & r.c.state.not_in(QUEUE_STATES))
+    whole = r.c.parent_id.is_(None)  # a part of a split refund waits with its refund, not alone
     keys: list[tuple[datetime, str]] = []
     for kind in kinds:
-        filters = [kind, *([r.c.store_id == store_id] if store_id else [])]
+        filters = [kind, whole, *([r.c.store_id == store_id] if store_id else [])]
         if cursor is not None:
             filters.append(_after(r.c.created_at, r.c.id, cursor, descending=False))
         keys += _keys(conn, scope, filters, descending=False, limit=limit, fan_out=False)
@@ -229,6 +232,7 @@ def refund_search(
         r.c.request["reason"].as_string(): reason,
     }
     filters: list[ColumnElement[bool]] = [column == value for column, value in equal.items() if value]
+    filters.append(r.c.parent_id.is_(None))  # refunds, not the parts a split refund is paid in
     if created_from is not None:
         filters.append(r.c.created_at >= created_from)
     if created_before is not None:
@@ -268,7 +272,7 @@ def refund_page(conn: Connection, refund_id: str, scope: StoreScope) -> RefundPa
     ids = set(given) | ({refund.assigned_to} if refund.assigned_to else set())
     ids |= {str(e.detail["to"]) for e in entries if e.action == "assigned" and e.detail.get("to")}
     people = {u.id: u.email for u in conn.execute(select(users.c.id, users.c.email).where(users.c.id.in_(ids)))}
-    return RefundPage(refund, entries, notes, given, people)
+    return RefundPage(refund, entries, notes, given, people, parts_of(conn, refund_id))
 
 
 def store_list(conn: Connection, scope: StoreScope) -> list[StoreSummary]:

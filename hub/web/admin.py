@@ -89,9 +89,10 @@ def show_refund(refund_id: str) -> Any:
     with read(current_hub().engine) as conn:
         found = views.refund_with_trail(conn, refund_id, _who().stores)
         held = disputes.disputed_refunds(conn, [refund_id]) if found is not None else set()
+        parts = views.parts_of(conn, refund_id) if found is not None else []
     if found is None:
         return fail(404, "not_found", f"no refund {refund_id}")
-    return _answer(refund_out(*found, disputed=refund_id in held))
+    return _answer(refund_out(*found, disputed=refund_id in held, parts=parts))
 
 
 def _answer(model: BaseModel) -> Response:

@@ -77,6 +77,18 @@ class AuditOut(Out):
     detail: dict[str, Any]
 
 
+class PartOut(Out):
+    """One tender's part of a refund paid back more than one way."""
+
+    id: str
+    state: str
+    tender: str
+    route: str | None
+    amount: int
+    gateway_refund_id: str | None
+    needs_person: bool
+
+
 class RefundOut(Out):
     id: str
     state: str
@@ -108,6 +120,7 @@ class RefundOut(Out):
     updated_at: datetime
     executed_at: datetime | None
     audit: list[AuditOut] | None = Field(default=None, description="only on GET /api/refunds/{id}")
+    parts: list[PartOut] | None = Field(default=None, description="only on GET /api/refunds/{id}: one per tender")
 
 
 class RefundPage(Out):
@@ -138,7 +151,13 @@ def refunded(row: Refund) -> int:
     return 0
 
 
-def refund_out(row: Refund, trail: Sequence[AuditEntry] | None = None, *, disputed: bool = False) -> RefundOut:
+def refund_out(
+    row: Refund,
+    trail: Sequence[AuditEntry] | None = None,
+    *,
+    disputed: bool = False,
+    parts: Sequence[Refund] | None = None,
+) -> RefundOut:
     asked = row.request or {}
     stored = row.decision or {}
     decision = stored.get("decision")
@@ -173,6 +192,20 @@ def refund_out(row: Refund, trail: Sequence[AuditEntry] | None = None, *, disput
         updated_at=_zoned(row.updated_at),
         executed_at=as_utc(row.executed_at),
         audit=None if trail is None else [_entry(a) for a in trail],
+        parts=None if parts is None else [_part(p) for p in parts],
+    )
+
+
+def _part(part: Refund) -> PartOut:
+    paid = (part.request or {}).get("payments") or [{}]
+    return PartOut(
+        id=part.id,
+        state=part.state,
+        tender=str(paid[0].get("platform_label") or ""),
+        route=part.route,
+        amount=part.approved_amount if part.approved_amount is not None else part.amount,
+        gateway_refund_id=part.gateway_refund_id,
+        needs_person=part.needs_person,
     )
 
 
