@@ -9,10 +9,10 @@ the integration activation through ``install``; the configuration is described i
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
-from connectors.magento import fetch, install, parse, poll, record, refund, verify
+from connectors.magento import fetch, install, listing, parse, poll, record, refund, verify
 from connectors.magento.client import MagentoClient
 from connectors.magento.settings import DEFAULT_ROUTES
 from hub.contracts import (
@@ -27,6 +27,7 @@ from hub.contracts import (
     Outcome,
     PollResult,
     RecordResult,
+    RefundListing,
     RefundLookup,
     RefundResult,
     StoreContext,
@@ -101,6 +102,10 @@ class MagentoConnector(Connector):
         """One ``PollResult`` per page read, each with the cursor after it (the hub saves each)."""
         with self.client(store) as client:
             yield from poll.poll(client, store, cursor)
+
+    def list_refunds(self, store: StoreContext, since: datetime, cursor: str | None) -> RefundListing | None:
+        """The store's credit memos since ``since`` (``connectors.magento.listing``)."""
+        return listing.list_page(self.client(store), since, cursor)
 
     def blueprint(self) -> Blueprint | None:
         return install.blueprint(self.settings, self.stores)

@@ -34,6 +34,7 @@ def listed_refund(order: Mapping[str, Any], refund: Mapping[str, Any]) -> Listed
         order_id=str(order["id"]),
         source_ref=refund_ref(refund["id"]),
         raw_status="refunded_payment" if refund.get("refunded_payment") else "manual",
+        hints={"refund_id": str(refund["id"])},
     )
 
 

@@ -8,10 +8,10 @@ reconciles with what the other side says.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from hub.contracts.results import Outcome
 
@@ -25,7 +25,8 @@ class ListedRefund:
     A gateway fills ``id`` (its refund id), the payment and, from the metadata the hub sent,
     ``hub_refund_id``. A platform fills ``id`` with its record's id, ``source_ref`` with what its
     webhooks name the record by (so the ledger matches it), ``order_id``, and ``gateway_refund_id``
-    with the gateway transaction the record names, when it names one."""
+    with the gateway transaction the record names, when it names one, and ``hints`` with what its
+    ``fetch`` needs to re-read the record (as a webhook's notice would carry them)."""
 
     id: str
     amount: int
@@ -38,6 +39,7 @@ class ListedRefund:
     order_id: str | None = None
     source_ref: str | None = None
     raw_status: str | None = None
+    hints: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

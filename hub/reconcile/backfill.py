@@ -66,7 +66,7 @@ def _take_record(hub: Hub, connector: str, store: StoreContext, record: ListedRe
         return "platform_known"
     if not record.order_id or not record.source_ref:
         return "platform_unreadable"
-    hints = {"refund_id": record.id}  # the record itself, not the order's newest refund
+    hints = record.hints or {"refund_id": record.id}  # the record itself, not the order's newest refund
     notice = Notice(
         "recorded", store.id, "backfill", order_id=record.order_id, source_ref=record.source_ref, hints=hints
     )

@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 
+from connectors.magento import MagentoConnector
+from connectors.magento.bodies import hub_comment
+from connectors.magento.sim import MagentoSimulator
 from connectors.woocommerce import WooCommerceConnector
 from connectors.woocommerce.sim import WooCommerceSimulator
 from hub.contracts import StoreContext
@@ -74,3 +77,39 @@ def test_woocommerce_records_before_the_time_are_left_out_and_a_429_waited_out(w
     assert len(waits) == 1
     later = listed(platform_listing(connector, store, datetime.now(UTC) + timedelta(minutes=5)), sleep=waits.append)
     assert later == []
+
+
+@pytest.fixture
+def magento() -> Iterator[tuple[MagentoSimulator, MagentoConnector, StoreContext]]:
+    sim = MagentoSimulator(edition="open_source")
+    sim.start()
+    stores = MemoryStores("magento")
+    seeded = sim.store()
+    store = stores.add(seeded["id"], settings=seeded["settings"], credentials=seeded["credentials"])
+    yield sim, MagentoConnector(sim.hub_settings(), stores), store
+    sim.stop()
+
+
+def test_magento_lists_credit_memos_across_pages_with_their_hub_tags(magento: Any) -> None:
+    sim, connector, store = magento
+    made = {}
+    for n in range(102):  # more than a page (100)
+        order = sim.add_order([{"sku": "TEE", "price": 1000 + n}], method="checkmo")
+        made[str(sim.merchant_refund(order["entity_id"]))] = 1000 + n
+    order = sim.add_order([{"sku": "CAP", "price": 2500}], method="stripe_payments", last_trans_id="pi_m1")
+    online = str(sim.merchant_refund(order["entity_id"], online=True, comment=hub_comment("rf_magento1", "paid")))
+    sim.fail_page("creditmemos", 2, status=429)  # the second page is refused once
+
+    waits: list[float] = []
+    found = listed(platform_listing(connector, store, _since()), sleep=waits.append)
+    assert found is not None
+    by_id = {r.id: r for r in found}
+    assert set(by_id) == {*made, online}
+    assert len(found) == len(by_id)
+    assert {i: by_id[i].amount for i in made} == made
+    memo = sim.state.get(sim.state.creditmemos, int(online))
+    assert by_id[online].source_ref == f"creditmemo:{memo['increment_id']}"
+    assert by_id[online].gateway_refund_id == memo["transaction_id"]
+    assert by_id[online].hints["id"] == memo["entity_id"]
+    assert by_id[online].hub_refund_id == "rf_magento1"
+    assert waits == [5.0]
