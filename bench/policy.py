@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -178,28 +179,40 @@ def make_records(count: int, lookback_days: int) -> list[SimulationRecord]:
     return records
 
 
-def bench_simulate(policies: dict[str, Policy], count: int) -> None:
-    """One ``simulate`` per policy over the same ``count`` records; the built-in rules are the
-    baseline of the CEL run. Wall time is the target's figure (on a shared machine it also counts
-    other jobs: the CPU time beside it is this process's own)."""
+def bench_simulate(policies: dict[str, Policy], count: int, processes: int) -> None:
+    """``simulate`` per policy over the same ``count`` records, in one process and then shared out
+    to ``processes`` forked workers (``refund-hub policy simulate`` uses one per core); the
+    built-in rules in one process are the baseline. Wall time is the target's figure (on a shared
+    machine it also counts other jobs: the CPU time beside it is this process's own, and its
+    workers')."""
     records = make_records(count, HISTORY_DAYS)
-    seconds: dict[str, tuple[float, float]] = {}
-    for name, policy in policies.items():
-        cpu_start = time.process_time()
-        elapsed, report = timed(partial(simulate, policy, records))
-        cpu = time.process_time() - cpu_start
-        seconds[name] = (elapsed, cpu)
+    runs = [(name, policy, n) for n in dict.fromkeys((1, processes)) for name, policy in policies.items()]
+    seconds: dict[tuple[str, int], tuple[float, float]] = {}
+    for name, policy, n in runs:
+        cpu_start = _cpu_with_children()
+        elapsed, report = timed(partial(simulate, policy, records, processes=n))
+        cpu = _cpu_with_children() - cpu_start
+        seconds[name, n] = (elapsed, cpu)
         print(
-            f"  {name:<18}: {elapsed:6.1f} s wall, {cpu:6.1f} s CPU  ({report.total / elapsed:,.0f} records/s wall, "
-            f"{report.total / cpu:,.0f}/s CPU, {report.changed:,} changed)"
+            f"  {name:<18} {n} process{'es' if n > 1 else '  '}: {elapsed:6.1f} s wall, {cpu:6.1f} s CPU  "
+            f"({report.total / elapsed:,.0f} records/s wall, {report.total / cpu:,.0f}/s CPU, "
+            f"{report.changed:,} changed)"
         )
     builtin, *custom = policies
     for name in custom:
-        wall, cpu = (seconds[name][i] / seconds[builtin][i] for i in (0, 1))
-        print(
-            f"  {name.lstrip('+ ')} against the built-in rules alone: {wall:.2f}x wall, {cpu:.2f}x CPU; "
-            f"{seconds[name][0] * 100_000 / count:.1f} s wall per 100,000 records (target <= 20 s)"
-        )
+        for n in dict.fromkeys((1, processes)):
+            wall, cpu = (seconds[name, n][i] / seconds[builtin, 1][i] for i in (0, 1))
+            print(
+                f"  {name.lstrip('+ ')}, {n} process{'es' if n > 1 else ''}, against the built-in rules, 1 process: "
+                f"{wall:.2f}x wall, {cpu:.2f}x CPU; {seconds[name, n][0] * 100_000 / count:.1f} s wall per 100,000 "
+                "records (target <= 20 s)"
+            )
+
+
+def _cpu_with_children() -> float:
+    """CPU seconds of this process and of its finished worker processes."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def main() -> None:
@@ -207,6 +220,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--decisions", type=int, default=3_000)
     parser.add_argument("--rounds", type=int, default=5, help="decide() rounds, interleaved; the best counts")
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1, help="simulate()'s second run")
     args = parser.parse_args()
     source = dict(read_file(EXAMPLE_POLICY_PATH))
     full = load_policy(source)
@@ -220,7 +234,7 @@ def main() -> None:
     bench_decide(policies, requests, (1_000, 100_000), args.rounds)
     if args.records:
         print(f"simulate(): {args.records:,} records, each with its own small History")
-        bench_simulate(policies, args.records)
+        bench_simulate(policies, args.records, args.processes)
     print(f"load average at the end: {_load()}")
 
 

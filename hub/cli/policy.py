@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from datetime import UTC, datetime, timedelta
@@ -97,8 +98,15 @@ def explain(ctx: click.Context, refund_id: str) -> None:
 @policy_group.command("simulate")
 @click.argument("policy_file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--since", "since_text", default="90d", show_default=True, help="how far back, e.g. 90d, 12w")
+@click.option(
+    "--processes",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="worker processes for the replay (0: one per core)",
+)
 @click.pass_context
-def simulate_cmd(ctx: click.Context, policy_file: str, since_text: str) -> None:
+def simulate_cmd(ctx: click.Context, policy_file: str, since_text: str, processes: int) -> None:
     """Replay stored decisions under a candidate policy and show what would change."""
     from rich.progress import Progress
 
@@ -112,5 +120,10 @@ def simulate_cmd(ctx: click.Context, policy_file: str, since_text: str) -> None:
         records = list(decided_since(conn, since, candidate.history_lookback_days))
     with Progress(transient=True) as progress:
         task = progress.add_task("replaying decisions", total=len(records))
-        report = simulate(candidate, records, progress=lambda n: progress.update(task, completed=n))
+        report = simulate(
+            candidate,
+            records,
+            progress=lambda n: progress.update(task, completed=n),
+            processes=processes or os.cpu_count() or 1,
+        )
     print_report(report)

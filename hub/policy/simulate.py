@@ -70,8 +70,8 @@ class SimulationReport:
 
 
 @dataclass
-class _Tally:
-    """What a replay has counted so far."""
+class Tally:
+    """What a replay has counted so far (picklable: a worker process sends its part back)."""
 
     sample: int
     total: int = 0
@@ -103,6 +103,19 @@ class _Tally:
             self.delta[currency] += moved
             (self.more if moved > 0 else self.less)[currency] += moved
 
+    def merge(self, later: Tally) -> None:
+        """Add the tally of the records that came after this one's (the samples stay the first ones)."""
+        self.total += later.total
+        self.changed += later.changed
+        self.errors += later.errors
+        self.transitions.update(later.transitions)
+        self.delta.update(later.delta)
+        self.more.update(later.more)
+        self.less.update(later.less)
+        self.versions.update(later.versions)
+        self.changed_ids = (self.changed_ids + later.changed_ids)[: self.sample]
+        self.error_ids = (self.error_ids + later.error_ids)[: self.sample]
+
     def report(self, candidate: Policy) -> SimulationReport:
         return SimulationReport(
             candidate_version=candidate.version,
@@ -126,13 +139,31 @@ def simulate(
     progress: Callable[[int], None] | None = None,
     *,
     sample: int = 50,
+    processes: int = 1,
 ) -> SimulationReport:
     """Decide every record again under ``candidate`` at its original ``decided_at``.
 
     ``progress`` is called with the running number of records processed (every 1 000 and at the
     end). A record whose re-decision raises is counted in ``errors`` and the run goes on.
+    ``processes`` above 1 shares the records out to that many forked processes (where the
+    platform forks; the report is the same): for a command-line replay, never inside a web worker.
     """
-    tally = _Tally(sample)
+    if processes > 1:
+        from hub.policy.simulate_processes import replay_in_processes
+
+        return replay_in_processes(candidate, list(records), progress, sample, processes).report(candidate)
+    tally = Tally(sample)
+    replay(candidate, records, tally, progress)
+    return tally.report(candidate)
+
+
+def replay(
+    candidate: Policy,
+    records: Iterable[SimulationRecord],
+    tally: Tally,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Add each record's re-decision to ``tally``; ``progress`` every 1 000 records and at the end."""
     for record in records:
         tally.total += 1
         tally.versions[record.decision.policy_version] += 1
@@ -146,4 +177,3 @@ def simulate(
             progress(tally.total)
     if progress is not None and tally.total % PROGRESS_EVERY:
         progress(tally.total)
-    return tally.report(candidate)
