@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from hub.cli.alternatives import take_alternative_command
 from hub.cli.audit import audit_group
 from hub.cli.context import config_of, hub_of
 from hub.cli.export import export_group
@@ -178,3 +179,4 @@ main.add_command(audit_group)
 main.add_command(export_group)
 main.add_command(reconcile_command)
 main.add_command(backfill_command)
+main.add_command(take_alternative_command)
