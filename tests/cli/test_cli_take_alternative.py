@@ -23,9 +23,9 @@ OFFER = {
 }
 
 
-def _config(world: World, tmp_path: Path) -> str:
+def _config(hub_world: World, tmp_path: Path) -> str:
     path = tmp_path / "refund-hub.json"
-    data: dict[str, Any] = world.hub.config.model_dump(mode="json", exclude={"source"})
+    data: dict[str, Any] = hub_world.hub.config.model_dump(mode="json", exclude={"source"})
     data["policies"]["default"] = OFFER
     path.write_text(json.dumps(data))
     return str(path)
