@@ -7,10 +7,11 @@ install).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from connectors.shopify import fetch, parse, record, refund, verify
+from connectors.shopify import fetch, listing, parse, record, refund, verify
+from connectors.shopify.client import AdminClient
 from connectors.shopify.settings import DEFAULT_ROUTES, AppSettings
 from hub.contracts import (
     Answer,
@@ -25,6 +26,7 @@ from hub.contracts import (
     Inbound,
     Notice,
     RecordResult,
+    RefundListing,
     RefundLookup,
     RefundResult,
     StoreContext,
@@ -87,6 +89,11 @@ class ShopifyConnector(Connector):
         from connectors.shopify import embedded  # Flask and App Home only where the console runs
 
         return embedded.framed(self.app, self.stores, request)
+
+    def list_refunds(self, store: StoreContext, since: datetime, cursor: str | None) -> RefundListing | None:
+        """The store's refunds since ``since``, by its orders (``connectors.shopify.listing``)."""
+        with AdminClient(self.app, self.stores, store) as client:
+            return listing.list_page(client, since, cursor)
 
     def blueprint(self) -> Blueprint:
         from connectors.shopify.install import blueprint

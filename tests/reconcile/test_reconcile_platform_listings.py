@@ -5,6 +5,7 @@ its hub id and gateway refund id; a 429 waited out."""
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +15,8 @@ import pytest
 from connectors.magento import MagentoConnector
 from connectors.magento.bodies import hub_comment
 from connectors.magento.sim import MagentoSimulator
+from connectors.shopify import ShopifyConnector
+from connectors.shopify.sim import ShopifySimulator
 from connectors.woocommerce import WooCommerceConnector
 from connectors.woocommerce.sim import WooCommerceSimulator
 from hub.contracts import StoreContext
@@ -113,3 +116,33 @@ def test_magento_lists_credit_memos_across_pages_with_their_hub_tags(magento: An
     assert by_id[online].hints["id"] == memo["entity_id"]
     assert by_id[online].hub_refund_id == "rf_magento1"
     assert waits == [5.0]
+
+
+@pytest.fixture
+def shopify() -> Iterator[tuple[ShopifySimulator, ShopifyConnector, StoreContext, Any]]:
+    sim = ShopifySimulator()
+    sim.start()
+    shop = sim.add_shop(f"list-{uuid.uuid4().hex[:8]}.myshopify.com")
+    stores = MemoryStores("shopify")
+    store = stores.add(**sim.store(shop))
+    yield sim, ShopifyConnector(sim.hub_settings(), stores), store, shop
+    sim.stop()
+
+
+def test_shopify_lists_refunds_by_the_orders_they_updated_across_pages(shopify: Any) -> None:
+    sim, connector, store, shop = shopify
+    made = {}
+    for n in range(55):  # more than a page of orders (50)
+        order = sim.add_order(shop, [("Tee", 2000)])
+        made[sim.merchant_refund(order, 500 + n).gid] = 500 + n
+    order = sim.add_order(shop, [("Cap", 3000)])
+    ours = sim.merchant_refund(order, 1000, note="Paid at Stripe [refund-hub:rf_shop1]")
+    sim.add_order(shop, [("Mug", 900)])  # no refund: nothing listed
+
+    found = listed(platform_listing(connector, store, _since()), sleep=lambda s: None)
+    assert found is not None
+    by_id = {r.id: r for r in found}
+    assert {i: r.amount for i, r in by_id.items() if i in made} == made
+    assert set(by_id) == {*made, ours.gid}
+    assert (by_id[ours.gid].source_ref, by_id[ours.gid].hub_refund_id) == (ours.gid, "rf_shop1")
+    assert by_id[ours.gid].order_id == order.gid

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Response, jsonify, request
 
-from connectors.shopify.sim import credit, rest, shapes
+from connectors.shopify.sim import credit, listing, rest, shapes
 from connectors.shopify.sim.auth import error_response
 from connectors.shopify.sim.state import SimCall, SimShop, next_id, tail
 
@@ -293,4 +293,5 @@ RESOLVERS: dict[str, Resolver] = {
     "webhookSubscriptionCreate": _subscribe,
     "storeCreditAccountCredit": credit.credit_account,  # an alternative the hub issues
     "customer": credit.customer,
+    "orders": listing.orders,  # reconciliation and backfill read refunds by order
 }
