@@ -107,6 +107,7 @@ def test_a_reviewers_denial_reaches_the_customer(world: Any) -> None:
     assert answer.json["state"] == states.DENIED
     world.hub.settle(senders=[])
     [denial] = [n for n in told if n.step == "denied"]
-    assert denial.decision == "deny" and "The item was returned worn." in denial.explanation
+    assert denial.decision == "deny"
+    assert "The item was returned worn." in denial.explanation
     sent = [a for a in world.hub.audit(refund.id) if a.action == "customer_notified" and a.detail["step"] == "denied"]
     assert sent[0].detail["channel"] == "platform"
