@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
 
 from hub.customer import orders
 from hub.customer.orders import BadChoice, Found, NotFound, TooMany
@@ -29,6 +30,11 @@ def _csrf() -> None:
         from hub.console import csrf
 
         csrf.protect()
+
+
+@bp.errorhandler(CSRFError)
+def _expired_form(_: CSRFError) -> Response:
+    return _problem(400, "This form has expired", "Go back, reload the page and try again.")
 
 
 @bp.app_context_processor

@@ -116,8 +116,8 @@ def send_notice(hub: Hub, subject: str) -> None:
     if notice.step in ("completed", "credited"):
         page_links["feedback"] = links.url(hub, "feedback", row.connector, row.store_id, row.id)
     values = context(hub, store, row, notice.step, timeline=timeline(trail), links=page_links, credit=credit)
-    rendered = render(hub, store, notice.step, notice.channel, values)
     try:
+        rendered = render(hub, store, notice.step, notice.channel, values)  # a broken template is a failure too
         if notice.channel == "platform":
             reference = _platform(hub, store, row, notice.step, rendered.text)
             if reference is None:

@@ -79,6 +79,7 @@ def test_forms_need_their_csrf_token(stack: ExitStack, tmp_path: Path) -> None:
     order = woo_order(shop)
     answer = shop.hub.app.test_client().post(shop.page, data={"number": str(order["id"]), "email": "ana@example.com"})
     assert answer.status_code == 400
+    assert "This form has expired" in answer.text  # a page for a person, not a JSON body
     assert "Mug" not in answer.text
 
 
