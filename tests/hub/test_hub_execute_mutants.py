@@ -1,9 +1,10 @@
 """Survivors of bench/mutation.py in hub/pipeline/execute.py: the call's lines follow the policy's
-per-line decision — the one given (a part's is its refund's), else the row's own."""
+per-line decision — the one given (a part's is its refund's), else the row's own; an ``unknown``
+refund is taken again only when a resend is asked for."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ from hub.ledger import payments, states
 from hub.ledger import refunds as ledger
 from hub.ledger.records import Refund
 from hub.models import Line, OrderFacts, Payment, ReasonCode, RefundRequest
-from hub.pipeline.execute import execution_for
+from hub.pipeline.execute import execution_for, take
 from tests.hub.conftest import STORE, World
 
 # the policy gave the first line back in full and nothing for the second (a digital good)
@@ -61,3 +62,11 @@ def test_without_one_the_rows_own_decision_is_used(world: World) -> None:
     assert ([line.line_id for line in execution.lines], execution.line_amounts) == (["l1"], {"l1": 3000})
     everything = execution_for(row, None, {})  # a decision given, even an empty one, wins over the row's
     assert ([line.line_id for line in everything.lines], everything.line_amounts) == (["l1", "l2"], {})
+
+
+def test_an_unknown_refund_is_not_taken_unless_a_resend_is_asked(world: World) -> None:
+    row = two_lines_approved(world, "7103")
+    with world.hub.hub.engine.begin() as conn:
+        conn.execute(sa.update(refunds).where(refunds.c.id == row.id).values(state=states.UNKNOWN, attempts=1))
+        assert take(conn, row.id, timedelta(seconds=300)).claimed is False  # the default: no resend
+        assert take(conn, row.id, timedelta(seconds=300), resend=True).claimed is True
