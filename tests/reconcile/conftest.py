@@ -15,3 +15,9 @@ from tests.gateways.conftest import CASES, GatewayWorld, make_gateway_world
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[GatewayWorld]:
     yield from make_gateway_world(CASES["stripe"], tmp_path)
+
+
+@pytest.fixture(params=sorted(CASES))
+def any_world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GatewayWorld]:
+    """The same world on each gateway: Stripe, PayPal and Square."""
+    yield from make_gateway_world(CASES[request.param], tmp_path)

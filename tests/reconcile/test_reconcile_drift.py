@@ -45,14 +45,15 @@ def test_a_ledger_that_agrees_reports_nothing(world: GatewayWorld) -> None:
     assert run.finished_at is not None
 
 
-def test_a_dashboard_refund_is_imported_once_as_recorded(world: GatewayWorld) -> None:
-    w = world
+def test_a_dashboard_refund_is_imported_once_as_recorded(any_world: GatewayWorld) -> None:
+    w = any_world
     payment, _ = _paid(w, "7002", 1000, "rq-first", paid=9000)
-    dashboard_id = w.sim.dashboard_refund(payment, 2500)  # no status webhook reaches the hub
+    dashboard_id = w.case.dashboard_refund(w.sim, payment, 2500)  # no status webhook reaches the hub
     [drift] = _reconcile(w)
     assert (drift.kind, drift.outside_id, drift.outside_amount, drift.resolution) == (
         books.UNKNOWN_AT_LEDGER, dashboard_id, 2500, books.IMPORTED,
     )  # fmt: skip
+    assert drift.source == f"gateway:{w.case.account}"
     assert "import" in drift.action
     recorded = [r for r in w.hub.refunds() if r.kind == "recorded"]
     assert [(r.state, r.amount, r.gateway_refund_id, r.money_moved, r.id) for r in recorded] == [
