@@ -28,6 +28,7 @@ Prints p50/p95/max in ms and p95 ÷ baseline p95; exits 1 when a page's p95 is o
 from __future__ import annotations
 
 import argparse
+import logging
 import random
 import re
 import statistics
@@ -196,6 +197,7 @@ def p95(values: list[float]) -> float:
 def run(label: str, database_url: str, args: argparse.Namespace, folder: Path) -> list[tuple[str, list[float]]]:
     engine = make_engine(database_url)
     upgrade(engine)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the harness migrates again: no replay of the log
     took, traced = seed(engine, args.refunds)
     refresh_statistics(engine)  # what the janitor's statistics duty keeps fresh in a running hub
     with engine.connect() as conn:
