@@ -24,8 +24,8 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "heads") -> None:
-    """``heads``: features that add tables side by side each branch from the newest revision, and a
-    merge revision joins them later; every branch is applied either way."""
+    """``heads``: features built side by side each branch from the newest revision until a merge
+    revision joins them (``0015_merge_session_5``); every branch is applied either way."""
     from alembic import command
 
     cfg = alembic_config(engine)
