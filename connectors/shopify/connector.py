@@ -34,7 +34,7 @@ from hub.contracts import (
     Verified,
     WriteBack,
 )
-from hub.models import Event
+from hub.models import Event, RefundRequest
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -79,6 +79,11 @@ class ShopifyConnector(Connector):
 
     def notify_decision(self, store: StoreContext, notice: DecisionNotice) -> RecordResult | None:
         return record.notify_decision(self.app, self.stores, store, notice)
+
+    def customer_order(self, store: StoreContext, order_number: str) -> RefundRequest | None:
+        from connectors.shopify.customer import customer_order
+
+        return customer_order(self.app, self.stores, store, order_number)
 
     def issue_credit(self, store: StoreContext, credit: CreditIssue) -> CreditResult:
         from connectors.shopify.credit import issue_credit

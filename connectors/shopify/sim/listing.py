@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from connectors.shopify.sim.server import ShopifySimulator
 
 _SINCE = re.compile(r"updated_at:>=\s*'?([0-9T:\-Z+]+)'?")
+_NAME = re.compile(r"name:#?([A-Za-z0-9]+)")  # the customer request page's look-up by order name
 LARGEST = 250
 
 
@@ -29,6 +30,9 @@ def orders(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[st
     found = sorted(shop.orders.values(), key=lambda o: (updated_at(o, shop), o.id))
     if wanted:
         found = [o for o in found if updated_at(o, shop) >= wanted.group(1)]
+    named = _NAME.search(str(args.get("query") or ""))
+    if named:
+        found = [o for o in found if o.name.lstrip("#") == named.group(1)]
     start = 0
     if args.get("after"):
         after = int(base64.b64decode(str(args["after"])).decode())
