@@ -35,6 +35,10 @@ def _endpoint_with_history(shop: Shop, receiver: Receiver, answer: int = 500) ->
     return created.endpoint.id
 
 
+def _replay(client: Any, endpoint_id: str, page: Any, **form: Any) -> Any:
+    return client.post(f"/webhook-endpoints/{endpoint_id}/replay", data={**form, "csrf_token": csrf_of(page.text)})
+
+
 def test_endpoints_and_their_attempts(shop: Shop, receiver: Receiver) -> None:
     endpoint_id = _endpoint_with_history(shop, receiver)
     client = client_of(shop, shop.person("ana@example.com"))
@@ -55,13 +59,11 @@ def test_sending_again(shop: Shop, receiver: Receiver) -> None:
     delivered = [d for d in sent if d["state"] == owed_to.SUCCEEDED]
     client = client_of(shop, shop.person("ana@example.com"))
     page = client.get(f"/webhook-endpoints/{endpoint_id}")
-    answer = client.post(
-        f"/webhook-endpoints/{endpoint_id}/replay", data={"delivery": delivered[0]["id"], "csrf_token": csrf_of(page.text)}
-    )
+    answer = _replay(client, endpoint_id, page, delivery=delivered[0]["id"])
     assert answer.status_code == 302
     with read(shop.hub.engine) as conn:
         assert owed_to.owed(conn, endpoint_id) == 1
-    refused = client.post(f"/webhook-endpoints/{endpoint_id}/replay", data={"hours": "0", "csrf_token": csrf_of(page.text)})
+    refused = _replay(client, endpoint_id, page, hours="0")
     assert refused.status_code == 302
     with read(shop.hub.engine) as conn:
         assert owed_to.owed(conn, endpoint_id) == 1  # nothing more queued on a bad request
@@ -74,10 +76,7 @@ def test_another_stores_endpoint_is_not_there(shop: Shop, receiver: Receiver) ->
     assert receiver.url not in client.get("/webhook-endpoints").text
     assert client.get(f"/webhook-endpoints/{theirs}").status_code == 404
     page = client.get("/webhook-endpoints")
-    assert (
-        client.post(f"/webhook-endpoints/{theirs}/replay", data={"hours": "1", "csrf_token": csrf_of(page.text)}).status_code
-        == 404
-    )
+    assert _replay(client, theirs, page, hours="1").status_code == 404
 
 
 def test_support_reads_but_does_not_send_again(shop: Shop, receiver: Receiver) -> None:
@@ -86,7 +85,7 @@ def test_support_reads_but_does_not_send_again(shop: Shop, receiver: Receiver) -
     page = client.get(f"/webhook-endpoints/{endpoint_id}")
     assert page.status_code == 200
     assert "Send again" not in page.text
-    answer = client.post(f"/webhook-endpoints/{endpoint_id}/replay", data={"hours": "1", "csrf_token": csrf_of(page.text)})
+    answer = _replay(client, endpoint_id, page, hours="1")
     assert answer.status_code == 403
 
 
