@@ -151,9 +151,8 @@ def rows_of(refund: Refund) -> list[list[Any]]:
         refund.customer_email or "",
     ]
     lines = [line for line in asked.get("lines") or () if isinstance(line, Mapping)]
-    if not lines:
-        return [head + [""] * 8]
-    return [head + _line(line, shares) for line in lines]
+    rows = [head + _line(line, shares) for line in lines] if lines else [head + [""] * 8]
+    return [[_cell(value) for value in row] for row in rows]
 
 
 def _line(line: Mapping[str, Any], shares: Mapping[str, int]) -> list[Any]:
@@ -162,6 +161,17 @@ def _line(line: Mapping[str, Any], shares: Mapping[str, int]) -> list[Any]:
     share = shares.get(line_id, unit_price * quantity + tax)  # a line the decision does not name goes back whole
     return [line_id, line.get("sku") or "", line.get("product_id") or "", line.get("title", ""), quantity, unit_price,
             tax, share]  # fmt: skip
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula (a customer's reason starting with ``=``) is
+    written with a leading apostrophe (OWASP's advice for CSV injection); numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _time(value: datetime | None) -> str:

@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from hub.contracts import ListedRefund, Notice, Outcome, StoreContext
+from hub.errors import HubError
 from hub.ledger import reconcile as books
 from hub.ledger.unit import read, write
 from hub.models import RefundRecorded
@@ -44,7 +45,11 @@ def backfill(
     if records is None:
         errors.append(f"platform:{name} cannot list refunds")
     for record in records or ():
-        counts[_take_record(hub, name, store, record)] += 1
+        try:
+            counts[_take_record(hub, name, store, record)] += 1
+        except HubError as exc:  # one record the platform will not give back now: the others go on
+            counts["platform_failed"] += 1
+            errors.append(f"platform:{name} record {record.id}: {exc}")
     for account in sources.gateway_accounts(hub, hub.connectors[name], store):
         listed = sources.listed(sources.gateway_listing(hub.gateways[account], since), sleep=sleep)
         if listed is None:

@@ -214,8 +214,11 @@ def expects_record(row: Refund, connector: str) -> bool:
 
 
 def compare_platform(
-    conn: Unit, *, connector: str, store_id: str, ledger_rows: Sequence[Refund], listed: Sequence[ListedRefund]
-) -> list[Drift]:
+    conn: Unit, *, connector: str, store_id: str, ledger_rows: Sequence[Refund], listed: Sequence[ListedRefund],
+    now: datetime,
+) -> list[Drift]:  # fmt: skip
+    """The store's records against its ledger. A refund that succeeded within ``SETTLING`` is left
+    alone: its write-back job is the pipeline's, not drift yet."""
     source = f"platform:{connector}"
     index: dict[str, list[ListedRefund]] = defaultdict(list)
     for item in listed:
@@ -225,6 +228,8 @@ def compare_platform(
     claimed: set[str] = set()
     for row in ledger_rows:
         if not expects_record(row, connector):
+            continue
+        if row.state == states.SUCCEEDED and now - row.updated_at < SETTLING:
             continue
         records = {item.id: item for key in _keys_of_refund(row) for item in index.get(key, ())}
         claimed.update(records)

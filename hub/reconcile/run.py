@@ -108,7 +108,7 @@ def reconcile(
     if records is not None:
         with read(hub.engine) as conn:
             drifts += compare.compare_platform(
-                conn, connector=name, store_id=store_id, ledger_rows=rows, listed=records
+                conn, connector=name, store_id=store_id, ledger_rows=rows, listed=records, now=now
             )
     counts: Counter[str] = Counter()
     _link(hub, links, counts)

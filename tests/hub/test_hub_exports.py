@@ -205,3 +205,17 @@ def test_the_monthly_export_is_written_once_per_store(harness: HubHarness, tmp_p
     assert exports.write_month(harness.hub.engine, folder, "sandbox", "store-a", "2026-10") == made
     assert Path(made.path).read_text() == "kept"
     assert exports.previous_month(datetime(2027, 1, 5, tzinfo=UTC)) == "2026-12"
+
+
+def test_text_a_spreadsheet_would_run_is_written_inert(harness: HubHarness) -> None:
+    row = _refund(2, random.Random(5))
+    row["request"].update(reason_text='=HYPERLINK("https://evil.example","open")', lines=[])
+    row["customer_email"] = "@sum(1+1)@example.com"
+    with harness.hub.engine.begin() as conn:
+        conn.execute(insert(refunds), [row])
+    [written] = csv.DictReader(
+        io.StringIO(harness.client.get("/api/exports/refunds.csv", headers=AUTH).get_data(as_text=True))
+    )
+    assert written["reason_text"] == '\'=HYPERLINK("https://evil.example","open")'
+    assert written["customer_email"] == "'@sum(1+1)@example.com"
+    assert written["requested"] == str(row["amount"])  # numbers are left as they are

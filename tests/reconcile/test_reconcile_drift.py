@@ -20,8 +20,10 @@ from tests.gateways.conftest import STORE, GatewayWorld
 SINCE = timedelta(days=30)
 
 
-def _reconcile(w: GatewayWorld) -> list[books.Drift]:
-    return reconcile(w.hub.hub, STORE, datetime.now(UTC) - SINCE, sleep=lambda s: None).drifts
+def _reconcile(w: GatewayWorld, *, later: timedelta = timedelta(0)) -> list[books.Drift]:
+    """Reconcile now (or ``later``: a refund that just succeeded is the pipeline's for an hour)."""
+    now = datetime.now(UTC) + later
+    return reconcile(w.hub.hub, STORE, now - SINCE, sleep=lambda s: None, now=now).drifts
 
 
 def _paid(w: GatewayWorld, order_id: str, amount: int, request_id: str, *, paid: int | None = None) -> tuple[str, str]:
@@ -118,11 +120,12 @@ def test_a_missing_write_back_is_queued_once(world: GatewayWorld) -> None:
     assert w.refund("rq-unwritten").state == states.SUCCEEDED
     assert w.platform.refunds["7005"] == []
 
-    [drift] = _reconcile(w)
+    assert _reconcile(w) == []  # just paid: its write-back is still the pipeline's
+    [drift] = _reconcile(w, later=timedelta(hours=2))
     assert (drift.kind, drift.refund_id, drift.resolution) == (
         books.PLATFORM_RECORD_MISSING, refund_id, books.WRITE_BACK_QUEUED,
     )  # fmt: skip
-    [again] = _reconcile(w)  # the job has not run yet: reported, never queued a second time
+    [again] = _reconcile(w, later=timedelta(hours=2))  # the job has not run yet: never queued a second time
     assert again.resolution == books.ALREADY_REPAIRED
     assert "person" in again.action
     assert _open_jobs(w) == [("write_back", refund_id)]
@@ -130,7 +133,7 @@ def test_a_missing_write_back_is_queued_once(world: GatewayWorld) -> None:
     w.settle(sweep=False)
     assert w.refund("rq-unwritten").state == states.WRITTEN_BACK
     assert [r["hub_refund_id"] for r in w.platform.refunds["7005"]] == [refund_id]
-    assert _reconcile(w) == []
+    assert _reconcile(w, later=timedelta(hours=2)) == []
 
 
 def _open_jobs(w: GatewayWorld) -> list[tuple[str, str]]:
