@@ -240,7 +240,7 @@ def write_month(engine: Engine, folder: Path, connector: str, store_id: str, per
         return done
     start, end = month_bounds(period)
     wanted = RefundFilter(store_id=store_id, connector=connector, created_from=start, created_before=end)
-    target = folder / _safe(connector) / _safe(store_id) / f"refunds-{period}.csv"
+    target = folder / safe_name(connector) / safe_name(store_id) / f"refunds-{period}.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
     digest, count = hashlib.sha256(), [0]
     partial = target.with_suffix(".csv.partial")
@@ -263,6 +263,6 @@ def _counted(refunds: Iterable[Refund], count: list[int]) -> Iterator[Refund]:
         yield refund
 
 
-def _safe(name: str) -> str:
+def safe_name(name: str) -> str:
     """A store id as one path segment (Shopify domains and Magento URLs carry dots and slashes)."""
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name).lstrip(".") or "_"

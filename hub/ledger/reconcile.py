@@ -258,6 +258,11 @@ def runs(conn: Connection, connector: str | None = None, store_id: str | None = 
     return [_run(row) for row in conn.execute(query)]
 
 
+def run(conn: Connection, run_id: str) -> Run | None:
+    row = conn.execute(select(reconcile_runs).where(reconcile_runs.c.id == run_id)).first()
+    return _run(row) if row is not None else None
+
+
 def items(conn: Connection, run_id: str) -> list[Drift]:
     """A run's drift items in the order found."""
     i = reconcile_items.c

@@ -1,16 +1,21 @@
 """``GET /api/exports/refunds.csv?<the filters of /api/refunds>``: every refund the filter selects,
 as CSV (``hub.ledger.exports``), streamed while it is read — a keyset page at a time — so the
-answer starts at once and the hub holds one page whatever the export's size. Needs the
-``exports:read`` scope; only the caller's stores."""
+answer starts at once and the hub holds one page whatever the export's size. And
+``GET /api/exports/reconcile/<run id>.csv``: a stored reconciliation report's drift items with their
+actions (docs/reconciliation.md). Both need the ``exports:read`` scope; only the caller's stores."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from flask import Blueprint, Request, Response, request
 
 from hub.ledger import exports
+from hub.ledger import reconcile as books
+from hub.ledger.unit import read
 from hub.people import roles
+from hub.reconcile.report import drift_csv
 from hub.web.app import current_hub
 from hub.web.auth import fail, principal, requires
 from hub.web.bodies import BadRequest
@@ -48,9 +53,24 @@ def refunds_csv() -> Response:
     assert who is not None  # ``requires`` let the request through
     hub = current_hub()
     rows = exports.refunds_matching(hub.engine, who.stores, wanted)
-    name = f"refunds-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.csv"
-    return Response(
-        exports.csv_chunks(rows),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    return _attachment(exports.csv_chunks(rows), f"refunds-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.csv")
+
+
+@bp.get("/reconcile/<run_id>.csv")
+@requires(roles.EXPORTS, current_hub)
+def reconcile_csv(run_id: str) -> Response | tuple[Response, int]:
+    who = principal(current_hub())
+    assert who is not None
+    with read(current_hub().engine) as conn:
+        found = books.run(conn, run_id)
+        drifts = books.items(conn, run_id) if found is not None else []
+    if found is None or not who.stores.allows(found.connector, found.store_id):
+        return fail(404, "not_found", f"no reconciliation report {run_id}")
+    return _attachment(
+        drift_csv(drifts), f"reconcile-{exports.safe_name(found.store_id)}-{found.started_at:%Y%m%d}.csv"
     )
+
+
+def _attachment(chunks: Iterator[str], name: str) -> Response:
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    return Response(chunks, mimetype="text/csv", headers=headers)

@@ -3,6 +3,8 @@ and the safe ones repaired exactly once (reconcile run twice)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -170,3 +172,18 @@ def test_the_report_is_stored_and_reads_back(world: GatewayWorld) -> None:
         [run] = books.runs(conn, store_id=STORE)
         assert books.items(conn, run.id) == report.drifts
     assert run.counts == {books.UNKNOWN_AT_LEDGER: 1, books.IMPORTED: 1}
+
+
+def test_a_stored_report_downloads_as_csv(world: GatewayWorld) -> None:
+    w = world
+    payment, _ = _paid(w, "7009", 1000, "rq-download", paid=4000)
+    w.sim.dashboard_refund(payment, 600)
+    report = reconcile(w.hub.hub, STORE, datetime.now(UTC) - SINCE)
+    operator = {"Authorization": "Bearer test-admin-token"}
+    answer = w.hub.client.get(f"/api/exports/reconcile/{report.run_id}.csv", headers=operator)
+    assert answer.status_code == 200
+    assert answer.mimetype == "text/csv"
+    [row] = csv.DictReader(io.StringIO(answer.get_data(as_text=True)))
+    assert (row["kind"], row["outside_amount"], row["resolution"]) == (books.UNKNOWN_AT_LEDGER, "600", books.IMPORTED)
+    assert w.hub.client.get("/api/exports/reconcile/rc_nope.csv", headers=operator).status_code == 404
+    assert w.hub.client.get(f"/api/exports/reconcile/{report.run_id}.csv").status_code == 401
