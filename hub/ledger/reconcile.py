@@ -134,10 +134,11 @@ def store_payments(conn: Connection, store_id: str, payment_ids: Iterable[int]) 
 
 
 def money_moved_on(conn: Connection, payment_id: int) -> int:
-    """What the ledger says went back on the payment: successes, and records of money moved (a
-    refund split across tenders counts through its parts, which carry the payments)."""
+    """What the ledger says went back on the payment, as a gateway counts it: successes, pending
+    refunds (they hold the money) and records of money moved (a refund split across tenders counts
+    through its parts, which carry the payments)."""
     r = refunds.c
-    moved = or_(r.state.in_(states.SUCCESSES), and_(r.state == states.RECORDED, r.money_moved))
+    moved = or_(r.state.in_(states.SUCCESSES | {states.PENDING}), and_(r.state == states.RECORDED, r.money_moved))
     total = conn.execute(
         select(func.coalesce(func.sum(func.coalesce(r.approved_amount, r.amount)), 0)).where(
             r.payment_id == payment_id, moved

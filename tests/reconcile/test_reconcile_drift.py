@@ -187,3 +187,14 @@ def test_a_stored_report_downloads_as_csv(world: GatewayWorld) -> None:
     assert (row["kind"], row["outside_amount"], row["resolution"]) == (books.UNKNOWN_AT_LEDGER, "600", books.IMPORTED)
     assert w.hub.client.get("/api/exports/reconcile/rc_nope.csv", headers=operator).status_code == 404
     assert w.hub.client.get(f"/api/exports/reconcile/{report.run_id}.csv").status_code == 401
+
+
+def test_a_pending_refund_on_both_sides_is_no_drift(world: GatewayWorld) -> None:
+    w = world
+    w.sim.ledger.settle_after = 600  # the gateway keeps it pending
+    payment = w.order("7010", 3000)
+    w.ask("7010", 1200, request_id="rq-pending")
+    w.settle(until=w.in_state("rq-pending", states.PENDING), sweep=False)
+    [at_gateway] = w.gateway_refunds(payment)
+    assert at_gateway.status == "pending"
+    assert _reconcile(w, later=timedelta(hours=2)) == []  # counted as the gateway counts it: held
