@@ -1,7 +1,8 @@
 """The customer request page in a real Chromium at phone width (390 px): a WooCommerce customer
 asks for one of two lines, sees it is eligible, submits, and the status page follows the refund
 to completion; a Magento Open Source customer is told why their request is not eligible; guessing
-orders is refused. Screenshots in ``artifacts/console/customer_*``."""
+orders is refused. Screenshots in ``artifacts/console/*customer-*``. Here, beside the console's
+browser tests, to share their one Chromium (a worker runs one Playwright)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.ledger import states
-from tests.console.conftest import browse, chromium, shots  # noqa: F401 - the console's browser fixtures
-from tests.customer.conftest import Mailbox, text_of
+from tests.customer.conftest import Mailbox, mailbox, stack, text_of  # noqa: F401 - fixtures
 from tests.customer.shops import APPROVE, DENY, magento_order, open_magento, open_woo, woo_order
 
 PHONE = {"width": 390, "height": 844}
@@ -30,11 +30,11 @@ def _fits(page: Any) -> None:
 
 
 def test_a_woocommerce_customer_asks_for_one_of_two_lines_and_follows_it_to_completion(
-    stack: ExitStack,
+    stack: ExitStack,  # noqa: F811
     tmp_path: Path,
-    browse: Any,  # noqa: F811
-    shots: Any,  # noqa: F811
-    mailbox: Mailbox,
+    browse: Any,
+    shots: Any,
+    mailbox: Mailbox,  # noqa: F811
 ) -> None:
     shop = open_woo(stack, tmp_path, APPROVE)
     shop.hub.config.email = mailbox.settings()
@@ -88,10 +88,10 @@ def test_a_woocommerce_customer_asks_for_one_of_two_lines_and_follows_it_to_comp
 
 
 def test_a_magento_open_source_customer_is_told_why_it_is_not_eligible(
-    stack: ExitStack,
+    stack: ExitStack,  # noqa: F811
     tmp_path: Path,
-    browse: Any,  # noqa: F811
-    shots: Any,  # noqa: F811
+    browse: Any,
+    shots: Any,
 ) -> None:
     shop = open_magento(stack, tmp_path, DENY)
     order = magento_order(shop)
@@ -113,10 +113,10 @@ def test_a_magento_open_source_customer_is_told_why_it_is_not_eligible(
 
 
 def test_guessing_orders_is_refused(
-    stack: ExitStack,
+    stack: ExitStack,  # noqa: F811
     tmp_path: Path,
-    browse: Any,  # noqa: F811
-    shots: Any,  # noqa: F811
+    browse: Any,
+    shots: Any,
 ) -> None:
     shop = open_woo(stack, tmp_path, APPROVE)
     shop.hub.config.customer.lookups_per_hour = 3
