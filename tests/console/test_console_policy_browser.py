@@ -42,6 +42,7 @@ def _fix_a_problem_then_simulate(olga: Any, shots: Any) -> None:
     problem = olga.locator("#policy-problem")
     expect(problem).to_contain_text("Line 4: days in [windows.default] must be 0 or more")
     expect(problem.locator(".bad")).to_contain_text("days = -1")
+    expect(_editor(olga)).to_be_focused()  # the page's script puts the cursor there once it has run
     selected = olga.evaluate(
         "(() => { const t = document.activeElement; return t.value.slice(t.selectionStart, t.selectionEnd); })()"
     )
