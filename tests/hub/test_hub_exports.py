@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import and_, insert, select
+from sqlalchemy import and_, insert, select, true
 
 from hub.db.tables import refunds
 from hub.ledger import exports
@@ -90,7 +90,7 @@ def _expected(harness: HubHarness, *where: Any) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(exports.COLUMNS)
-    query = select(refunds).where(and_(*where)).order_by(refunds.c.created_at.desc(), refunds.c.id.desc())
+    query = select(refunds).where(and_(true(), *where)).order_by(refunds.c.created_at.desc(), refunds.c.id.desc())
     with harness.hub.engine.connect() as conn:
         for row in conn.execution_options(yield_per=2000).execute(query):
             for line in exports.rows_of(from_row(Refund, row)):
