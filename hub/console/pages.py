@@ -114,7 +114,9 @@ def login() -> Any:
     email = request.form.get("email", "").strip()
     try:
         user = hub.accounts.login(
-            email, request.form.get("password", ""), request.form.get("code", "").strip() or None,
+            email,
+            request.form.get("password", ""),
+            request.form.get("code", "").strip() or None,
             request.remote_addr or "unknown",
         )
     except LoginRefused as refused:
@@ -236,8 +238,14 @@ def refunds() -> str:
         after = _cursor_of(rows[-1].created_at, rows[-1].id)
     keep = {k: v for k, v in args.items() if k != "after" and v}
     return render_template(
-        "console/refunds.html", rows=rows, stores=_stores(who), args=args, keep=keep, after=after,
-        error=error, states=FILTER_STATES,
+        "console/refunds.html",
+        rows=rows,
+        stores=_stores(who),
+        args=args,
+        keep=keep,
+        after=after,
+        error=error,
+        states=FILTER_STATES,
     )
 
 
@@ -254,8 +262,14 @@ def refund(refund_id: str) -> Any:
     decision = (row.decision or {}).get("decision") or {}
     waiting = row.state in (states.REVIEW, states.OFFERED)
     return render_template(
-        "console/refund.html", page=found, r=row, lines=lines, decision=decision,
-        reasons=fmt.reasons(row.decision), reviewed=(row.decision or {}).get("reviewed"), waiting=waiting,
+        "console/refund.html",
+        page=found,
+        r=row,
+        lines=lines,
+        decision=decision,
+        reasons=fmt.reasons(row.decision),
+        reviewed=(row.decision or {}).get("reviewed"),
+        waiting=waiting,
         mine=row.assigned_to is not None and row.assigned_to == who.user_id,
     )
 
@@ -300,7 +314,12 @@ def decide(refund_id: str) -> Any:
         return _back(refund_id)
     try:
         outcome = review_decision(
-            current_hub(), refund_id, verdict == "approve", actor=who.actor, amount=amount, note=note,
+            current_hub(),
+            refund_id,
+            verdict == "approve",
+            actor=who.actor,
+            amount=amount,
+            note=note,
             approver=who.user_id or who.actor,
         )
     except LookupError:

@@ -99,7 +99,8 @@ class DeliveryWriter:
         dialect = engine.dialect
         delivery_keys = [c.key for c in deliveries.columns if c.key not in ("error", "processed_at")]
         self._delivery = _Compiled(
-            dialect, insert_ignore_statement(dialect.name, deliveries, ("connector", "store_id", "dedupe_key")),
+            dialect,
+            insert_ignore_statement(dialect.name, deliveries, ("connector", "store_id", "dedupe_key")),
             delivery_keys,
         )
         self._job = _Compiled(

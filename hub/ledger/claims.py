@@ -27,6 +27,7 @@ def claim(conn: Connection, refund_id: str, lease: timedelta) -> bool:
         last_error=None,
     )
 
+
 def claim_write_back(conn: Connection, refund_id: str, lease: timedelta) -> Refund | None:
     """Take the write-back of a succeeded refund (one owner under a lease, like an execution):
     the refund as claimed, or None if it is not succeeded or another worker holds it."""
@@ -43,6 +44,7 @@ def claim_write_back(conn: Connection, refund_id: str, lease: timedelta) -> Refu
     ).first()
     return from_row(Refund, row) if row is not None else None
 
+
 def release_write_back(conn: Connection, refund_id: str) -> None:
     """The store refused the record: the next attempt may claim it at once."""
     conn.execute(
@@ -50,6 +52,7 @@ def release_write_back(conn: Connection, refund_id: str) -> None:
         .where(refunds.c.id == refund_id, refunds.c.state == states.SUCCEEDED)
         .values(writeback_lease_until=None)
     )
+
 
 def claim_resolution(conn: Connection, refund_id: str, state: str, lease: timedelta) -> bool:
     """Take the resolution of a ``pending``/``unknown`` refund (one resolver at a time across the
@@ -66,6 +69,7 @@ def claim_resolution(conn: Connection, refund_id: str, state: str, lease: timede
     )
     return result.rowcount == 1
 
+
 def release_resolution(conn: Connection, refund_id: str) -> None:
     """Let the next sweep ask again (a refund that moved on keeps whatever lease it has now)."""
     conn.execute(
@@ -73,6 +77,7 @@ def release_resolution(conn: Connection, refund_id: str) -> None:
         .where(refunds.c.id == refund_id, refunds.c.state.in_((states.PENDING, states.UNKNOWN)))
         .values(lease_until=None)
     )
+
 
 def expired_executions(conn: Connection, at: datetime) -> list[str]:
     """Refunds a worker took and never finished (it died, or lost its job): money in doubt."""

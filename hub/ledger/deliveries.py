@@ -55,9 +55,7 @@ def prune(conn: Connection, older_than: datetime, dead_older_than: datetime) -> 
     """Forget processed deliveries past retention and dead letters past theirs (their raw bodies
     hold personal data too); deliveries not yet processed always stay."""
     processed = conn.execute(
-        deliveries.delete().where(
-            deliveries.c.received_at < older_than, deliveries.c.status.notin_((RECEIVED, DEAD))
-        )
+        deliveries.delete().where(deliveries.c.received_at < older_than, deliveries.c.status.notin_((RECEIVED, DEAD)))
     ).rowcount
     dead = conn.execute(
         deliveries.delete().where(deliveries.c.received_at < dead_older_than, deliveries.c.status == DEAD)

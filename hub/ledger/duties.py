@@ -59,8 +59,6 @@ def finish(conn: Connection, name: str, owner: str, duration: float, error: str 
 def runs(conn: Connection) -> list[DutyRun]:
     rows = conn.execute(select(duties).order_by(duties.c.name))
     return [
-        DutyRun(
-            r.name, as_utc(r.last_started), as_utc(r.last_finished), r.last_duration, int(r.runs), int(r.failures)
-        )
+        DutyRun(r.name, as_utc(r.last_started), as_utc(r.last_finished), r.last_duration, int(r.runs), int(r.failures))
         for r in rows
     ]
