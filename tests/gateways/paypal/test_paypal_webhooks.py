@@ -178,3 +178,11 @@ def test_shape_is_read_only_after_paypal_vouched(sim, gateway) -> None:  # type:
     signed_shapeless = json.dumps({"id": "WH-x", "event_type": ["PAYMENT.CAPTURE.REFUNDED"]}).encode()
     with pytest.raises(MalformedBody, match="event_type"):
         gateway.verify_webhook(inbound(signed_shapeless, sim.sign(signed_shapeless)))
+
+
+def test_a_signature_that_is_not_ascii_is_refused_not_unavailable(sim, gateway) -> None:  # type: ignore[no-untyped-def]
+    """Fuzz finding: PayPal answers a forged signature FAILURE whatever its characters; the
+    simulator answered 500 to 'café' (and the hub, rightly, 503 to a PayPal that errs)."""
+    body, headers = _signed(sim)
+    with pytest.raises(SignatureInvalid):
+        gateway.verify_webhook(inbound(body, {**headers, "PAYPAL-TRANSMISSION-SIG": "café"}))
