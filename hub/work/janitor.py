@@ -18,7 +18,7 @@ Slow duties, in a second loop:
 6. ``prune``: old processed deliveries, old dead letters, finished jobs (dedupe keys outlive
    retries ≥ 7 days), expired store state (install nonces) and delivered outgoing webhooks;
 7. ``audit_report``: every ``[audit] report_every_days`` the audit report per store (``hub.outgoing.report``);
-8. ``statistics``: SQLite's planner statistics refreshed every few hours (``hub.ledger.unit``), so
+8. ``statistics``: the planner statistics refreshed every few hours (``hub.ledger.unit``), so
    the console's pages keep their indexes as the ledger grows;
 9. ``reconcile``: each store's ledger against its gateways and platform (``hub.reconcile``);
    ``monthly_export``: last month's refunds as CSV per store (docs/reconciliation.md).
