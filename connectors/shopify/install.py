@@ -38,7 +38,7 @@ from connectors.shopify.settings import API_VERSION, SCOPES, AppSettings, is_sho
 from connectors.shopify.subscriptions import subscribe_webhooks
 from hub.contracts import StoreDirectory
 from hub.errors import PlatformError
-from hub.web.pages import page, problem, wants_page
+from hub.web.pages import InstallForm, install_form, page, problem, wants_page
 
 STATE_COOKIE = "refund_hub_shopify_state"
 STATE_MAX_AGE = 600  # seconds an install may take from the first hop to the callback
@@ -197,17 +197,15 @@ def _error(code: str, message: str, status: int) -> Response:
     return problem(code, message, status)
 
 
+FORM = InstallForm(
+    platform="Shopify",
+    intro="Refund Hub asks Shopify for access to orders, returns and refunds, then registers its webhooks.",
+    field="shop",
+    label="Your store's Shopify address",
+    placeholder="your-store.myshopify.com",
+    help="The address under Settings › Domains that ends in .myshopify.com.",
+)
+
+
 def _form(error: str = "", value: str = "") -> Response:
-    return page(
-        "pages/install_form.html",
-        400 if error else 200,
-        platform="Shopify",
-        intro="Refund Hub asks Shopify for access to orders, returns and refunds, then registers its webhooks.",
-        action=request.path,
-        field="shop",
-        label="Your store's Shopify address",
-        placeholder="your-store.myshopify.com",
-        help="The address under Settings › Domains that ends in .myshopify.com.",
-        value=value,
-        error=error,
-    )
+    return install_form(FORM, error, value)

@@ -42,7 +42,7 @@ from connectors.woocommerce.subscriptions import new_secret
 from connectors.woocommerce.verify import store_id_for
 from hub.contracts import StoreContext, StoreDirectory
 from hub.errors import ConfigError
-from hub.web.pages import page, problem, wants_page
+from hub.web.pages import InstallForm, install_form, page, problem, wants_page
 
 if TYPE_CHECKING:
     from connectors.woocommerce.connector import WooCommerceConnector
@@ -222,17 +222,15 @@ def _json(status: int, code: str, message: str) -> tuple[Response, int]:
     return jsonify(error=code, message=message), status
 
 
+FORM = InstallForm(
+    platform="WooCommerce",
+    intro="Refund Hub asks your store for REST API keys (you approve them in WordPress), then adds its webhooks.",
+    field="store_url",
+    label="Your store's address",
+    placeholder="https://shop.example.com",
+    help="The address of the WordPress site WooCommerce runs on (https).",
+)
+
+
 def _form(error: str = "", value: str = "") -> Response:
-    return page(
-        "pages/install_form.html",
-        400 if error else 200,
-        platform="WooCommerce",
-        intro="Refund Hub asks your store for REST API keys (you approve them in WordPress), then adds its webhooks.",
-        action=request.path,
-        field="store_url",
-        label="Your store's address",
-        placeholder="https://shop.example.com",
-        help="The address of the WordPress site WooCommerce runs on (https).",
-        value=value,
-        error=error,
-    )
+    return install_form(FORM, error, value)

@@ -10,6 +10,7 @@ a stack of HTML from a plugin.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +71,32 @@ def _assets() -> dict[str, str] | None:
 
 def _console() -> str | None:
     return url_for("console.stores") if "console.stores" in current_app.view_functions else None
+
+
+@dataclass(frozen=True)
+class InstallForm:
+    """What a connector's install start asks a merchant for (one field: the store's address)."""
+
+    platform: str
+    intro: str
+    field: str
+    label: str
+    placeholder: str
+    help: str
+
+
+def install_form(form: InstallForm, error: str = "", value: str = "") -> Response:
+    """The install start form, again with ``error`` (a 400) when what was typed cannot be used."""
+    return page(
+        "pages/install_form.html",
+        400 if error else 200,
+        platform=form.platform,
+        intro=form.intro,
+        action=request.path,
+        field=form.field,
+        label=form.label,
+        placeholder=form.placeholder,
+        help=form.help,
+        value=value,
+        error=error,
+    )
