@@ -140,3 +140,8 @@ class Connector(ABC):
         """The store's refund records created at or after ``since``, a page at a time (``cursor``:
         the previous page's), for reconciliation and backfill; None when the platform cannot list."""
         return None
+
+    def order_count(self, store: StoreContext, since: datetime, until: datetime) -> int | None:
+        """How many orders the store took in [since, until) — the denominator of the refund rate in
+        analytics; None when the platform cannot say (then the rate is left empty, never guessed)."""
+        return None
