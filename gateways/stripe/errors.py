@@ -1,11 +1,12 @@
 """Every Stripe SDK exception mapped to a hub outcome at the adapter boundary.
 
 FAILED       declined or refused for good: nothing moved (card, auth, permission,
-             invalid request such as charge_already_refunded / amount_too_large,
-             idempotency_error — a key reused with other parameters is a hub bug)
+             invalid request such as charge_already_refunded / amount_too_large)
 UNAVAILABLE  surely not executed: 429 (Stripe rejects before running), or a connection
              that was never made (refused, DNS) — retry later with the same key
-UNKNOWN      maybe executed: timeout, reset, 5xx, 409, anything unexpected
+UNKNOWN      maybe executed: timeout, reset, 5xx, 409, anything unexpected, and
+             idempotency_error — the key was first sent with other parameters (a hub bug),
+             and that first request (this refund's earlier attempt) may have moved money
 """
 
 from __future__ import annotations
