@@ -74,6 +74,12 @@ class WooClient:
         response = self._call("GET", path, None, {**(params or {}), "per_page": PAGE_SIZE, "page": page})
         return Page(items=list(response.json()), total_pages=int(response.headers.get("X-WP-TotalPages") or 1))
 
+    def total(self, path: str, params: Mapping[str, Any] | None = None) -> int | None:
+        """How many items the collection holds under ``params`` (``X-WP-Total`` of a one-item page)."""
+        response = self._call("GET", path, None, {**(params or {}), "per_page": 1, "page": 1})
+        header = response.headers.get("X-WP-Total")
+        return int(header) if header is not None and header.strip().isdigit() else None
+
     def every(self, path: str, params: Mapping[str, Any] | None = None, max_pages: int = 50) -> Iterator[Any]:
         """Every item of a paginated collection (``X-WP-TotalPages``), page by page."""
         number = 1
