@@ -74,7 +74,24 @@ def build_history(conn: Connection, refund: Any, lookback_days: int, at: datetim
     # the gateway's flag (read at decide) or a dispute its webhooks reported that still holds
     payment_id = refund.payment_id
     disputed = payment_id is not None and (is_disputed(conn, payment_id) or held_on(conn, payment_id))
-    return History(prior_refunds=tuple(prior), payment_disputed=disputed)
+    count, total = customer_figures(refund)
+    return History(
+        prior_refunds=tuple(prior), payment_disputed=disputed, customer_order_count=count, customer_order_total=total
+    )
+
+
+def customer_figures(refund: Any) -> tuple[int | None, int | None]:
+    """The customer's order count and total as the platform reported them in the stored request
+    (``customer.order_count``/``order_total``); None where the connector could not say."""
+    stored = getattr(refund, "request", None)
+    customer = stored.get("customer") if isinstance(stored, dict) else None
+    if not isinstance(customer, dict):
+        return None, None
+    return _count(customer.get("order_count")), _count(customer.get("order_total"))
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def decided_since(
@@ -113,8 +130,11 @@ def decided_since(
             lo = bisect.bisect_left(series, (created - timedelta(days=lookback_days), -1))
             hi = bisect.bisect_left(series, (created, position))
             earlier.update(p for _, p in series[lo:hi])
+        count, total = customer_figures(row)
         history = History(
-            prior_refunds=tuple(sorted((priors[p] for p in earlier), key=lambda r: r.created_at, reverse=True))
+            prior_refunds=tuple(sorted((priors[p] for p in earlier), key=lambda r: r.created_at, reverse=True)),
+            customer_order_count=count,
+            customer_order_total=total,
         )
         yield SimulationRecord(
             refund_id=row.id,

@@ -46,8 +46,18 @@ class ReasonCode(str, Enum):
 
 
 class Customer(Frozen):
+    """Who ordered, and what the platform says about their past (``None``: it does not say)."""
+
     id: str | None = None
     email: str | None = None
+    order_count: int | None = Field(
+        default=None, ge=0, description="the customer's orders at the store, this one included (None: unknown)"
+    )
+    order_total: int | None = Field(
+        default=None,
+        ge=0,
+        description="what those orders came to, minor units of the request's currency (None: unknown)",
+    )
 
 
 class DigitalUsage(Frozen):
