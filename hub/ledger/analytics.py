@@ -21,13 +21,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, Connection, and_, case, column, distinct, func, literal, select, true
 from sqlalchemy.sql import Select
 
 from hub.db.tables import audit, refunds
+from hub.db.tables_customer import feedback
 from hub.ledger import states
 from hub.ledger.people import ALL_STORES, StoreScope
 
@@ -148,6 +149,42 @@ def money(conn: Connection, where: Slice) -> list[MoneyRow]:
         .order_by(r.currency)
     )
     return [MoneyRow(row[0], *(int(v) for v in row[1:])) for row in conn.execute(query)]
+
+
+# --- the trend ------------------------------------------------------------------------------
+
+BUCKETS = ("day", "week")
+
+
+def _bucket(conn: Connection, bucket: str) -> ColumnElement[Any]:
+    """The day (``YYYY-MM-DD``) or the Monday of the week a refund was requested in, in UTC. On
+    SQLite from the text's date part: ``date()`` of the whole text rounds ``…59.9999995`` up a day."""
+    if conn.dialect.name == "postgresql":
+        return func.to_char(func.date_trunc(bucket, func.timezone("UTC", r.created_at)), "YYYY-MM-DD")
+    day = func.substr(r.created_at, 1, 10)
+    return day if bucket == "day" else func.date(day, "-6 days", "weekday 1")
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    period: str  # the first day of the day or week, YYYY-MM-DD
+    refunds: int
+    refunded: dict[str, int]
+
+
+def trend(conn: Connection, where: Slice, bucket: str = "day") -> list[TrendRow]:
+    """Refunds per day or week of the period, every day or week of it (none asked for: a zero)."""
+    if bucket not in BUCKETS:
+        raise ValueError(f"a trend by day or week, not {bucket!r}")
+    found = {row.key: row for row in _grouped(conn, _bucket(conn, bucket), where.where(), None)}
+    step = timedelta(days=1 if bucket == "day" else 7)
+    first = where.since.date() - timedelta(days=where.since.weekday() if bucket == "week" else 0)
+    last = (where.until - timedelta(microseconds=1)).date()
+    periods = []
+    while first <= last:
+        periods.append(first.isoformat())
+        first += step
+    return [TrendRow(p, found[p].refunds, found[p].refunded) if p in found else TrendRow(p, 0, {}) for p in periods]
 
 
 # --- reasons, breakdowns -------------------------------------------------------------------
@@ -330,3 +367,26 @@ def review(conn: Connection, where: Slice) -> ReviewRow:
         yes, no = people.get(actor, (0, 0))
         people[actor] = (yes + int(count), no) if state == states.APPROVED else (yes, no + int(count))
     return ReviewRow(int(total), int(waiting), int(approved), int(denied), dict(sorted(people.items())))
+
+
+# --- customer feedback ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    rating: int  # 1..5
+    answers: int
+    corrected: int  # ... of which gave their own reason instead of the one on record
+
+
+def feedback_scores(conn: Connection, where: Slice) -> list[FeedbackRow]:
+    """What customers rated the period's refunds, one row per rating given (``hub.ledger.feedback``)."""
+    f = feedback.c
+    rows = conn.execute(
+        select(f.rating, func.count(), func.count(f.reason))
+        .select_from(feedback.join(refunds, r.id == f.refund_id))
+        .where(where.where())
+        .group_by(f.rating)
+        .order_by(f.rating)
+    )
+    return [FeedbackRow(int(rating), int(count), int(corrected)) for rating, count, corrected in rows]

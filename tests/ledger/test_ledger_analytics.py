@@ -48,7 +48,7 @@ def _seed(rng: random.Random, n: int) -> tuple[list[dict[str, Any]], list[dict[s
                   "quantity": rng.randint(1, 3), "unit_price": 100, "tax": 0}
                  for k in range(rng.randint(0, 3))]  # fmt: skip
         hits = rng.sample(RULES, rng.randint(0, 2))
-        row = {
+        row: dict[str, Any] = {
             "id": f"rf_{i:06d}", "connector": connector, "store_id": store_id, "source_ref": f"rq-{i}",
             "order_id": f"o{i // 2}", "kind": "recorded" if state == "recorded" else "requested", "state": state,
             "money_moved": state == "recorded" and rng.random() < 0.8, "amount": amount,
