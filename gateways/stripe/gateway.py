@@ -1,19 +1,19 @@
-"""``StripeGateway``: refunds, lookups and status webhooks through the official ``stripe`` SDK."""
+"""``StripeGateway``: refunds, lookups and status webhooks through the official ``stripe`` SDK.
+
+The SDK client is built on first use (``_connection``): a web process only verifies status
+webhooks (``gateways.stripe.webhooks``, no SDK) and never pays for importing ``stripe``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
-
-import stripe
+from threading import Lock
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from gateways.stripe import transformers as tf
-from gateways.stripe.client import build_client
 from gateways.stripe.disputes import dispute_events, holds
-from gateways.stripe.errors import StripeLookupFailed, failure_result, lookup_failure
-from gateways.stripe.listing import list_page
 from gateways.stripe.settings import StripeSettings, webhook_secrets, webhook_tolerance
 from gateways.stripe.webhooks import event_json, parse_events, verify_signature
 from hub.contracts import (
@@ -31,6 +31,11 @@ from hub.contracts import (
 )
 from hub.errors import ParseError
 
+if TYPE_CHECKING:
+    import stripe
+
+    from gateways.stripe.client import TracingRequestsClient
+
 T = TypeVar("T")
 
 # docs.stripe.com/api/idempotent_requests: keys up to 255 characters.
@@ -47,7 +52,26 @@ class StripeGateway(Gateway):
 
     def __init__(self, account: str, settings: Mapping[str, Any]) -> None:
         super().__init__(account, settings)
-        self._client, self._http = build_client(StripeSettings.from_mapping(settings))
+        self._settings = StripeSettings.from_mapping(settings)  # checked now: a bad setting fails at start
+        self._built: tuple[stripe.StripeClient, TracingRequestsClient] | None = None
+        self._building = Lock()
+
+    def _connection(self) -> tuple[stripe.StripeClient, TracingRequestsClient]:
+        """The account's SDK client and its tracing HTTP client, made by the first call that needs them."""
+        with self._building:
+            if self._built is None:
+                from gateways.stripe.client import build_client
+
+                self._built = build_client(self._settings)
+            return self._built
+
+    @property
+    def _client(self) -> stripe.StripeClient:
+        return self._connection()[0]
+
+    @property
+    def _http(self) -> TracingRequestsClient:
+        return self._connection()[1]
 
     # -- money ---------------------------------------------------------------------------
 
@@ -55,6 +79,8 @@ class StripeGateway(Gateway):
         refused = self._precheck(execution)
         if isinstance(refused, RefundResult):
             return refused
+        from gateways.stripe.errors import failure_result
+
         kind, object_id, amount = refused
         params = tf.refund_params(execution, kind, object_id, amount)
         self._http.begin()
@@ -93,6 +119,8 @@ class StripeGateway(Gateway):
     # -- lookups (janitor, refundable balance) ----------------------------------------------
 
     def get_refund(self, lookup: RefundLookup) -> RefundResult | None:
+        from gateways.stripe.errors import lookup_failure
+
         try:
             if lookup.gateway_refund_id:
                 found = self._retrieve_refund(lookup.gateway_refund_id)
@@ -104,6 +132,8 @@ class StripeGateway(Gateway):
             return RefundResult(outcome=Outcome.UNKNOWN, code=failed.code, message=f"lookup failed: {failed.message}")
 
     def _retrieve_refund(self, refund_id: str) -> dict[str, Any] | None:
+        import stripe
+
         try:
             return self._call(lambda: self._client.v1.refunds.retrieve(refund_id)).to_dict()
         except stripe.InvalidRequestError as exc:
@@ -127,6 +157,8 @@ class StripeGateway(Gateway):
             yield refund.to_dict()
 
     def payment(self, reference: str, extra: Mapping[str, str] | None = None) -> PaymentState:
+        from gateways.stripe.errors import StripeLookupFailed, lookup_failure
+
         found = tf.target(reference, extra)
         if found is None:
             message = f"{reference!r} is not a Stripe PaymentIntent or charge id"
@@ -160,6 +192,8 @@ class StripeGateway(Gateway):
 
     def list_refunds(self, since: datetime, cursor: str | None) -> RefundListing | None:
         """The account's refunds since ``since`` (``gateways.stripe.listing``), for reconciliation."""
+        from gateways.stripe.listing import list_page
+
         self._http.begin()
         return list_page(self._client, since, cursor)
 
