@@ -148,3 +148,37 @@ mutation HubRefundCreate($input: RefundInput!) {{
   }}
 }}
 """
+
+
+# namespace.key of a product metafield (Shopify's simplified form since 2023-01)
+METAFIELD_KEY = re.compile(r"^[A-Za-z0-9_-]{2,255}\.[A-Za-z0-9_-]{1,64}$")
+
+
+def order_facts_query(final_sale_key: str | None) -> str:
+    """The customer's lifetime figures and each line's product tags (plus the metafield the merchant
+    names for final sale), asked apart from the order so a shop that never granted
+    ``read_customers``/``read_products`` still has its refunds read: these facts are then unknown.
+    ``numberOfOrders`` is an ``UnsignedInt64`` (a string on the wire)."""
+    metafield = ""
+    if final_sale_key is not None:
+        if not METAFIELD_KEY.fullmatch(final_sale_key):
+            raise ValueError(f"metafield key {final_sale_key!r} is not namespace.key")
+        metafield = f"metafield(key: {json.dumps(final_sale_key)}) {{ value type }}"
+    return f"""
+query HubOrderFacts($id: ID!) {{
+  order(id: $id) {{
+    id
+    customer {{ id numberOfOrders amountSpent {{ amount currencyCode }} }}
+    lineItems(first: 250) {{ nodes {{ id product {{ id tags {metafield} }} }} }}
+  }}
+}}
+"""
+
+
+# How many orders the shop took in a time range: ``limit: null`` asks for the uncapped count
+# (every count field defaults to a limit of 10 000 since 2025-07); ``precision`` says EXACT or AT_LEAST.
+ORDERS_COUNT_QUERY = """
+query HubOrdersCount($query: String!) {
+  ordersCount(query: $query, limit: null) { count precision }
+}
+"""

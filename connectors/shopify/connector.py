@@ -100,6 +100,13 @@ class ShopifyConnector(Connector):
         with AdminClient(self.app, self.stores, store) as client:
             return listing.list_page(client, since, cursor)
 
+    def order_count(self, store: StoreContext, since: datetime, until: datetime) -> int | None:
+        """``ordersCount`` over [since, until), exact or None (``connectors.shopify.facts``)."""
+        from connectors.shopify.facts import order_count
+
+        with AdminClient(self.app, self.stores, store) as client:
+            return order_count(client, since, until)
+
     def blueprint(self) -> Blueprint:
         from connectors.shopify.install import blueprint
 

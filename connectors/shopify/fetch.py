@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from connectors.shopify import bodies
+from connectors.shopify import bodies, facts
 from connectors.shopify.auth import TokenRevoked
 from connectors.shopify.client import AdminClient
 from connectors.shopify.settings import AppSettings
@@ -218,6 +218,9 @@ def fetch(app: AppSettings, stores: StoreDirectory, store: StoreContext, notice:
             event = normalize(store.id, node, notice.hints.get("delivery_id"))
             if isinstance(event, RefundRequested) and len(event.request.payments) > 1:
                 event = _suggested(client, node["order"]["id"], event)
+            if isinstance(event, RefundRequested):  # what the policy decides on: history, tags, final sale
+                extras = facts.read_extras(client, node["order"]["id"], facts.final_sale_key(store))
+                event = event.model_copy(update={"request": facts.with_extras(event.request, extras)})
         except (KeyError, TypeError, ValueError, ValidationError, CurrencyError) as exc:
             raise ParseError(f"Shopify {field} {notice.source_ref} could not be normalized: {exc}") from exc
     if isinstance(event, Ignored):

@@ -22,7 +22,9 @@ from hub.errors import ConfigError
 # refundCreate refuses to run without an @idempotent(key:) directive.
 API_VERSION = "2026-04"
 
-# store credit: an accepted alternative is credited to the customer's account (connectors/shopify/credit.py)
+# store credit: an accepted alternative is credited to the customer's account (connectors/shopify/credit.py);
+# read_customers and read_products: the customer's order count and spend, product tags and the final-sale
+# metafield the policy reads (connectors/shopify/facts.py; without them those facts are unknown)
 SCOPES = (
     "read_orders",
     "write_orders",
@@ -30,6 +32,8 @@ SCOPES = (
     "write_returns",
     "read_store_credit_account_transactions",
     "write_store_credit_account_transactions",
+    "read_customers",
+    "read_products",
 )
 
 # Topics registered per shop with webhookSubscriptionCreate after an install, and declared for

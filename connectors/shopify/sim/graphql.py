@@ -155,6 +155,7 @@ def execute(sim: ShopifySimulator, shop: SimShop, document: str, variables: dict
     try:
         kind, fields = root_fields(document)
         data: dict[str, Any] = {}
+        sim.field_errors = []
         for field in fields:
             resolver = RESOLVERS.get(field.name)
             if resolver is None or (field.name in MUTATIONS) != (kind == "mutation"):
@@ -162,7 +163,8 @@ def execute(sim: ShopifySimulator, shop: SimShop, document: str, variables: dict
                 raise GraphQLFailure(f"Field '{field.name}' doesn't exist on type '{root}'", "undefinedField")
             sim.variables = variables
             data[field.name] = resolver(sim, shop, field, arguments(field, variables))
-        return {"data": data}
+        # a field the shop's grant does not cover is null, beside an error: the rest still answers
+        return {"data": data, "errors": sim.field_errors} if sim.field_errors else {"data": data}
     except GraphQLFailure as failure:
         return {"errors": [failure.error]}
 
@@ -187,6 +189,9 @@ def _shop(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[str
 
 
 _SUGGESTED = re.compile(r"suggestedRefund\s*(\([^)]*\))?")
+_METAFIELD = re.compile(r'metafield\s*\(\s*key\s*:\s*("(?:[^"\\]|\\.)*")\s*\)')
+_CREATED = re.compile(r"created_at:(>=|<=|>|<)'?([0-9T:\-]+Z?)'?")
+COUNT_LIMIT = 10_000  # every count field's default limit since 2025-07
 
 
 def _order(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[str, Any]) -> Any:
@@ -194,6 +199,21 @@ def _order(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[st
     if found is None:
         return None
     node = shapes.order(found, shop)
+    if "numberOfOrders" in field.selection and "read_customers" not in shop.scopes:
+        node["customer"] = None
+        sim.field_errors.append(_access_denied("customer", "read_customers"))
+    if "tags" in field.selection and "read_products" not in shop.scopes:
+        for item in node["lineItems"]["nodes"]:
+            item["product"] = None
+        sim.field_errors.append(_access_denied("product", "read_products"))
+    metafield = _METAFIELD.search(field.selection)
+    if metafield:  # Product.metafield(key: "namespace.key"): each line's product answers for itself
+        key = json.loads(metafield.group(1))
+        for item, line in zip(node["lineItems"]["nodes"], found.lines, strict=True):
+            if item["product"] is None:
+                continue
+            typed = line.metafields.get(key)
+            item["product"]["metafield"] = {"type": typed[0], "value": typed[1]} if typed else None
     asked = _SUGGESTED.search(field.selection)
     if asked:  # Order.suggestedRefund(refundLineItems:, refundShipping:): how Shopify would split it
         inner = RootField("suggestedRefund", (asked.group(1) or "()")[1:-1], "")
@@ -202,6 +222,26 @@ def _order(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[st
         shipping = str(wanted.get("refundShipping")).lower() == "true"
         node["suggestedRefund"] = sim.desk.suggest(found, lines, shipping=shipping)
     return node
+
+
+def _access_denied(field: str, scope: str) -> dict[str, Any]:
+    return {
+        "message": f"Access denied for {field} field. Required access: `{scope}` access scope.",
+        "extensions": {"code": "ACCESS_DENIED", "requiredAccess": f"`{scope}` access scope."},
+    }
+
+
+def _orders_count(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[str, Any]) -> Any:
+    """``ordersCount(query:, limit:)``: the shop's orders whose ``created_at`` meets every bound of
+    the query; above ``limit`` (10 000 unless ``null``) the count stops there, ``AT_LEAST``."""
+    bounds = _CREATED.findall(str(args.get("query") or ""))
+    tests = {">=": str.__ge__, ">": str.__gt__, "<=": str.__le__, "<": str.__lt__}
+    count = sum(all(tests[op](order.created_at, value) for op, value in bounds) for order in shop.orders.values())
+    raw_limit = args.get("limit", COUNT_LIMIT)
+    limit = None if raw_limit in (None, "null") else int(raw_limit)
+    if limit is not None and count > limit:
+        return {"count": limit, "precision": "AT_LEAST"}
+    return {"count": count, "precision": "EXACT"}
 
 
 def _refund_create(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[str, Any]) -> Any:
@@ -293,5 +333,6 @@ RESOLVERS: dict[str, Resolver] = {
     "webhookSubscriptionCreate": _subscribe,
     "storeCreditAccountCredit": credit.credit_account,  # an alternative the hub issues
     "customer": credit.customer,
+    "ordersCount": _orders_count,
     "orders": listing.orders,  # reconciliation and backfill read refunds by order
 }

@@ -19,7 +19,8 @@ LINE_KINDS = ("physical", "digital", "gift_card", "subscription")
 
 
 def line(spec: Mapping[str, Any] | tuple[str, int]) -> SimLine:
-    """A line from ``{"title", "price", "quantity", "tax", "sku", "kind"}`` or ``(title, price)``."""
+    """A line from ``{"title", "price", "quantity", "tax", "sku", "kind", "tags", "metafields"}`` or
+    ``(title, price)``; ``metafields`` maps ``namespace.key`` to a value (a boolean is typed ``boolean``)."""
     if isinstance(spec, tuple):
         spec = {"title": spec[0], "price": spec[1]}
     kind = spec.get("kind", "physical")
@@ -33,7 +34,16 @@ def line(spec: Mapping[str, Any] | tuple[str, int]) -> SimLine:
         tax=int(spec.get("tax", 0)),
         sku=spec.get("sku"),
         kind=kind,
+        tags=tuple(str(t) for t in spec.get("tags") or ()),
+        metafields={str(k): _typed(v) for k, v in (spec.get("metafields") or {}).items()},
     )
+
+
+def _typed(value: Any) -> tuple[str, str]:
+    """A metafield value as Shopify stores it: a type and the value as text (``"true"``)."""
+    if isinstance(value, bool):
+        return "boolean", "true" if value else "false"
+    return "single_line_text_field", str(value)
 
 
 def payment(

@@ -71,6 +71,7 @@ class ShopifySimulator(Simulator):
         self.codes: dict[str, tuple[str, float]] = {}
         self.calls: list[SimCall] = []
         self.variables: dict[str, Any] = {}  # the variables of the document being answered (under the lock)
+        self.field_errors: list[dict[str, Any]] = []  # errors of fields answered null in that document
         self.webhooks: list[SimWebhook] = []
         self.lock = threading.RLock()
         self._names = itertools.count(1001)

@@ -56,7 +56,7 @@ def order(sim_order: SimOrder, shop: SimShop) -> dict[str, Any]:
         "taxesIncluded": sim_order.taxes_included,
         "currencyCode": sim_order.currency,
         "presentmentCurrencyCode": sim_order.shown_currency,
-        "customer": {"id": f"gid://shopify/Customer/{sim_order.customer_id}"},
+        "customer": customer_node(sim_order.customer_id, shop),
         "totalPriceSet": money(sim_order, sim_order.total),
         "totalRefundedSet": money(sim_order, refunded),
         "lineItems": {"nodes": [line_item(sim_order, line) for line in sim_order.lines]},
@@ -78,6 +78,20 @@ def order(sim_order: SimOrder, shop: SimShop) -> dict[str, Any]:
     }
 
 
+def customer_node(customer_id: int, shop: SimShop) -> dict[str, Any]:
+    """The order's customer with Shopify's lifetime figures over the shop's orders: how many
+    (``UnsignedInt64``, a string) and what they came to less what was refunded (``MoneyV2``)."""
+    orders = shop.customer_orders(customer_id)
+    spent = sum(o.total for o in orders) - sum(
+        tx.amount for o in orders for tx in o.transactions if tx.kind == "REFUND" and tx.status == "SUCCESS"
+    )
+    return {
+        "id": f"gid://shopify/Customer/{customer_id}",
+        "numberOfOrders": str(len(orders)),
+        "amountSpent": {"amount": format_decimal(max(spent, 0), shop.currency), "currencyCode": shop.currency},
+    }
+
+
 def line_item(sim_order: SimOrder, line: SimLine) -> dict[str, Any]:
     return {
         "id": f"gid://shopify/LineItem/{line.id}",
@@ -87,7 +101,7 @@ def line_item(sim_order: SimOrder, line: SimLine) -> dict[str, Any]:
         "quantity": line.quantity,
         "requiresShipping": line.requires_shipping,
         "isGiftCard": line.kind == "gift_card",
-        "product": {"id": f"gid://shopify/Product/{line.product_id}"},
+        "product": {"id": f"gid://shopify/Product/{line.product_id}", "tags": list(line.tags)},
         "variant": {"id": f"gid://shopify/ProductVariant/{line.variant_id}"},
         "sellingPlan": {"sellingPlanId": f"gid://shopify/SellingPlan/{line.product_id}", "name": "Monthly"}
         if line.kind == "subscription"

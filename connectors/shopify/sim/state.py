@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+from connectors.shopify.settings import SCOPES
 from hub.contracts import Inbound
 from hub.testing.signing import inbound
 
@@ -46,6 +47,9 @@ class SimLine:
     kind: str = "physical"
     product_id: int = field(default_factory=next_id)
     variant_id: int = field(default_factory=next_id)
+    # the line's product as the merchant set it up: tags, and metafields by ``namespace.key``
+    tags: tuple[str, ...] = ()
+    metafields: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (type, value)
 
     @property
     def requires_shipping(self) -> bool:
@@ -182,6 +186,8 @@ class SimShop:
     # tokens of a merchant-created custom app: they work, but Shopify's migration is for public
     # apps' tokens, so the simulator refuses to migrate them (Shopify documents no exact answer)
     custom_app_tokens: set[str] = field(default_factory=set)
+    # what the shop granted the app: fields of a scope it lacks answer null and ACCESS_DENIED
+    scopes: frozenset[str] = frozenset(SCOPES)
 
     def token_valid(self, token: str) -> bool:
         if token not in self.access_tokens:
@@ -201,6 +207,9 @@ class SimShop:
         self.refresh_tokens[refresh] = time.time() + refresh_ttl
         grant.update(expires_in=int(ttl), refresh_token=refresh, refresh_token_expires_in=int(refresh_ttl))
         return grant
+
+    def customer_orders(self, customer_id: int) -> list[SimOrder]:
+        return [o for o in self.orders.values() if o.customer_id == customer_id]
 
     def find_order(self, gid: str | int | None) -> SimOrder | None:
         return self.orders.get(tail(gid))
