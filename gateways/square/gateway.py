@@ -1,20 +1,19 @@
-"""``SquareGateway``: refunds, lookups and status webhooks through the official squareup SDK."""
+"""``SquareGateway``: refunds, lookups and status webhooks through the official squareup SDK.
+
+The SDK client (``square.Square``, pydantic models, httpx) is built on first use: a web process
+only checks status webhook signatures (``gateways.square.webhooks``) and never imports it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
-
-from square.core.api_error import ApiError
-from square.core.request_options import RequestOptions
+from threading import Lock
+from typing import TYPE_CHECKING, Any
 
 from gateways.square import transformers as tx
-from gateways.square.client import build_client, request_options
 from gateways.square.disputes import DISPUTE_EVENT_TYPES, dispute_event, payment_held
-from gateways.square.errors import exception_result, lookup_failure
-from gateways.square.listing import list_page
 from gateways.square.settings import SquareSettings
 from gateways.square.webhooks import SIGNATURE_HEADER, check_signature, load_event
 from hub.contracts import (
@@ -32,6 +31,12 @@ from hub.contracts import (
 )
 from hub.errors import ParseError, PlatformError, PlatformUnavailable
 
+if TYPE_CHECKING:
+    from square import Square
+    from square.core.request_options import RequestOptions
+
+    from gateways.square.client import AttemptTrace
+
 
 class SquareGateway(Gateway):
     name = "square"
@@ -43,10 +48,30 @@ class SquareGateway(Gateway):
 
     def __init__(self, account: str, settings: Mapping[str, Any]) -> None:
         super().__init__(account, settings)
-        self.config = SquareSettings.from_mapping(account, settings)
-        self.client, self._attempts = build_client(self.config)
+        self.config = SquareSettings.from_mapping(account, settings)  # checked now: a bad setting fails at start
+        self._built: tuple[Square, AttemptTrace] | None = None
+        self._building = Lock()
+
+    def _connection(self) -> tuple[Square, AttemptTrace]:
+        """The account's SDK client and its attempt trace, made by the first call that needs them."""
+        with self._building:
+            if self._built is None:
+                from gateways.square.client import build_client
+
+                self._built = build_client(self.config)
+            return self._built
+
+    @property
+    def client(self) -> Square:
+        return self._connection()[0]
+
+    @property
+    def _attempts(self) -> AttemptTrace:
+        return self._connection()[1]
 
     def _options(self) -> RequestOptions:
+        from gateways.square.client import request_options
+
         return request_options(self.config)
 
     # -- refunds ------------------------------------------------------------------------------
@@ -57,6 +82,8 @@ class SquareGateway(Gateway):
             request = tx.refund_request(execution)
         except ValueError as exc:  # refused before anything was sent
             return RefundResult(outcome=Outcome.FAILED, code="invalid_request", message=str(exc))
+        from gateways.square.errors import exception_result
+
         self._attempts.begin()
         try:
             response = self.client.refunds.refund_payment(**request, request_options=self._options())
@@ -69,6 +96,8 @@ class SquareGateway(Gateway):
         """By gateway refund id when known; otherwise among the payment's ``refund_ids``, the one
         whose reason carries this hub refund id. Read-only: it never re-sends the refund (a replay
         would create the refund if the first attempt never reached Square)."""
+        from gateways.square.errors import lookup_failure
+
         try:
             if lookup.gateway_refund_id:
                 return self._fetch_refund(lookup.gateway_refund_id)
@@ -97,6 +126,10 @@ class SquareGateway(Gateway):
     def payment(self, reference: str, extra: Mapping[str, str] | None = None) -> PaymentState:
         """GET /v2/payments/{id} and each of its refunds. Raises ``PlatformUnavailable`` when
         Square cannot be read now, ``PlatformError`` when it refuses (unknown payment, auth)."""
+        from square.core.api_error import ApiError
+
+        from gateways.square.errors import exception_result
+
         try:
             payment = self._fetch_payment(reference)
             if payment is None:
@@ -114,6 +147,8 @@ class SquareGateway(Gateway):
 
     def _read(self, fetch: Callable[..., Any], object_id: str, field: str) -> dict[str, Any] | None:
         """GET one Square object (``refund`` or ``payment``); None when Square answers 404."""
+        from square.core.api_error import ApiError
+
         try:
             body = fetch(object_id, request_options=self._options())
         except ApiError as exc:
@@ -138,6 +173,8 @@ class SquareGateway(Gateway):
 
     def list_refunds(self, since: datetime, cursor: str | None) -> RefundListing | None:
         """The account's refunds since ``since`` (``gateways.square.listing``), for reconciliation."""
+        from gateways.square.listing import list_page
+
         return list_page(self.client, self._options(), since, cursor)
 
     # -- status webhooks ----------------------------------------------------------------------
