@@ -336,6 +336,27 @@ def decide(refund_id: str) -> Any:
     return _back(refund_id)
 
 
+@bp.post("/refunds/<refund_id>/alternative")
+@page(roles.REVIEW)
+def take_alternative(refund_id: str) -> Any:
+    """The reviewer takes the alternative on offer for the customer: the same call as the
+    customer's accept button, the CLI and the API (issued once, however often it is clicked)."""
+    from hub.pipeline.alternatives import CannotAccept, accept
+
+    if not _visible_refund(refund_id):
+        return _not_found("refund " + refund_id)
+    try:
+        credit = accept(current_hub(), refund_id, _who().actor)
+    except LookupError:
+        return _not_found("refund " + refund_id)
+    except CannotAccept:
+        flash("This refund has no alternative on offer any more.", "error")
+        return _back(refund_id)
+    words = credit.kind.replace("_", " ")
+    flash(f"{fmt.money(credit.amount, credit.currency)} as {words} for the customer: {credit.state}.", "success")
+    return _back(refund_id)
+
+
 @bp.post("/refunds/<refund_id>/note")
 @page(roles.COMMENT)
 def add_note(refund_id: str) -> Any:

@@ -34,6 +34,28 @@ class ReviewBody(BaseModel):
     by: str | None = Field(default=None, min_length=1, max_length=100)  # the operator token only: on whose behalf
 
 
+class AlternativeBody(BaseModel):
+    """``POST /api/refunds/<id>/alternative``: take the alternative on offer for the customer."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    kind: str | None = Field(default=None, min_length=1, max_length=32)  # if given, what the caller expects offered
+    by: str | None = Field(default=None, min_length=1, max_length=100)  # the operator token only: on whose behalf
+
+
+class CreditOut(BaseModel):
+    id: str
+    kind: str
+    amount: int  # minor units, the store's bonus included
+    bonus: int
+    currency: str
+    state: str  # issuing | issued | unknown | failed
+
+
+class AlternativeAnswer(BaseModel):
+    id: str
+    credit: CreditOut
+
+
 @bp.errorhandler(BadRequest)
 def _bad_request(exc: BadRequest) -> tuple[Response, int]:
     return fail(400, exc.code, exc.message)
@@ -110,9 +132,7 @@ def review(refund_id: str, verdict: str) -> Any:
     if verdict == "deny" and body.amount is not None:
         return fail(400, "invalid_body", "amount: only an approval takes an amount")
     who = _who()
-    if body.by is not None and who.user_id is not None:
-        return fail(400, "invalid_body", "by: a person's token acts as that person; only the operator token names one")
-    actor = f"admin:{body.by or 'admin'}" if who.user_id is None else who.actor
+    actor = _acting_as(who, body.by)
     with read(current_hub().engine) as conn:
         if views.refund_with_trail(conn, refund_id, who.stores) is None:
             return fail(404, "not_found", f"no refund {refund_id}")
@@ -131,6 +151,43 @@ def review(refund_id: str, verdict: str) -> Any:
     except Exception as exc:  # noqa: BLE001 - not in review, over the balance, raced: the caller's conflict
         return fail(409, "conflict", str(exc))
     return _answer(ReviewAnswer(id=refund_id, state=outcome.state, awaiting_checker=outcome.awaiting_checker))
+
+
+def _acting_as(who: Principal, by: str | None) -> str:
+    """Whom the audit names: a person's token is that person; the operator token may say on whose behalf."""
+    if by is not None and who.user_id is not None:
+        raise BadRequest("invalid_body", "by: a person's token acts as that person; only the operator token names one")
+    return f"admin:{by or 'admin'}" if who.user_id is None else who.actor
+
+
+@bp.post("/refunds/<refund_id>/alternative")
+@requires(roles.REVIEW, current_hub)
+def take_alternative(refund_id: str) -> Any:
+    """The alternative on offer taken for the customer, issued on the platform once (a repeat
+    answers the same credit); the same call as the customer's accept button and the CLI."""
+    from hub.pipeline.alternatives import KINDS, CannotAccept, accept
+
+    body = json_body(request, AlternativeBody)
+    who = _who()
+    actor = _acting_as(who, body.by)
+    with read(current_hub().engine) as conn:
+        found = views.refund_with_trail(conn, refund_id, who.stores)
+    if found is None:
+        return fail(404, "not_found", f"no refund {refund_id}")
+    if body.kind is not None and body.kind not in KINDS.values():
+        return fail(400, "invalid_body", f"kind: one of {', '.join(sorted(set(KINDS.values())))}")
+    offered = KINDS.get(str(((found[0].decision or {}).get("decision") or {}).get("alternative") or ""))
+    if body.kind is not None and offered is not None and body.kind != offered:
+        return fail(409, "other_alternative", f"kind: the alternative on offer is {offered}, not {body.kind}")
+    try:
+        credit = accept(current_hub(), refund_id, actor)
+    except LookupError:
+        return fail(404, "not_found", f"no refund {refund_id}")
+    except CannotAccept as exc:
+        return fail(409, "no_alternative", str(exc))
+    if body.kind is not None and credit.kind != body.kind:  # taken before, as something else
+        return fail(409, "other_alternative", f"kind: the alternative taken is {credit.kind}, not {body.kind}")
+    return _answer(AlternativeAnswer(id=refund_id, credit=CreditOut.model_validate(credit, from_attributes=True)))
 
 
 @bp.get("/deliveries")

@@ -150,6 +150,28 @@ DOCUMENT: dict[str, Any] = {
                 body=_REVIEW_BODY,
             )
         },
+        "/api/refunds/{refund_id}/alternative": {
+            "post": _op(
+                "Take the alternative on offer (store credit, a coupon) for the customer: issued on the platform "
+                "once, the store's bonus included; asking again answers the same credit",
+                "the credit being issued",
+                answers={
+                    "type": "object",
+                    "properties": {"id": _TEXT, "credit": {"type": "object"}},
+                    "required": ["id", "credit"],
+                },
+                errors=(400, 401, 403, 404, 409),
+                params=[_path_param("refund_id")],
+                body={
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "kind": {"type": "string", "description": "if given: what the caller expects on offer"},
+                        "by": {"type": "string", "description": "the operator token only: on whose behalf"},
+                    },
+                },
+            )
+        },
         "/api/deliveries": {
             "get": _op(
                 "Deliveries by status (default: dead letters), newest first",
