@@ -4,7 +4,8 @@
 cached until ``expires_in`` (less a minute). The SDK gets it through its documented
 ``o_auth_token_provider`` hook. A failed token request means the call that needed it was never
 sent; it surfaces as ``TokenError`` with PayPal's answer, where the SDK's own token handling
-would swallow the answer and raise a bare ``AuthValidationException``.
+would swallow the answer and raise a bare ``AuthValidationException``. The SDK's ``OAuthToken``
+is made only when the SDK asks: verifying a webhook uses the bearer alone and imports no SDK.
 
 A token can stop working before ``expires_in`` says (PayPal ends it early, it is revoked, or it
 expires while the request is on its way): PayPal answers 401 before acting on the request. The
@@ -14,16 +15,37 @@ callers then ``invalidate`` that token and send the same request once more with 
 
 from __future__ import annotations
 
+import calendar
 import threading
 import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import requests
-from apimatic_core.utilities.auth_helper import AuthHelper
-from paypalserversdk.models.o_auth_token import OAuthToken
 
 from gateways.paypal.transformers import ApiFailure, failure_from_body
 
+if TYPE_CHECKING:
+    from paypalserversdk.models.o_auth_token import OAuthToken
+
 EARLY_REFRESH = 60.0  # seconds before expiry a token is replaced
+
+
+@dataclass
+class _Issued:
+    """One token PayPal issued, and the SDK's ``OAuthToken`` for it once the SDK asked."""
+
+    access_token: str
+    token_type: str
+    expires_in: Any
+    expiry: int  # in the SDK's clock (apimatic ``AuthHelper.get_current_utc_timestamp``)
+    for_sdk: OAuthToken | None = None
+
+
+def _sdk_clock() -> int:
+    """apimatic's ``AuthHelper.get_current_utc_timestamp``, the clock the SDK compares ``expiry`` with."""
+    return calendar.timegm(datetime.now().utctimetuple())
 
 
 class TokenError(Exception):
@@ -55,15 +77,27 @@ class TokenSource:
         self._timeout = timeout
         self._session = session
         self._lock = threading.Lock()
-        self._token: OAuthToken | None = None
+        self._token: _Issued | None = None
         self._valid_until = 0.0
 
     def bearer(self) -> str:
-        return str(self._current().access_token)
+        return self._current().access_token
 
     def for_sdk(self, last_token: OAuthToken | None = None, auth_manager: object = None) -> OAuthToken:
-        """The SDK's ``o_auth_token_provider(last_token, auth_manager)``."""
-        return self._current()
+        """The SDK's ``o_auth_token_provider(last_token, auth_manager)``: one ``OAuthToken`` per
+        issued token, so ``invalidate`` can expire the very object the SDK holds."""
+        from paypalserversdk.models.o_auth_token import OAuthToken
+
+        issued = self._current()
+        with self._lock:
+            if issued.for_sdk is None:
+                issued.for_sdk = OAuthToken(
+                    access_token=issued.access_token,
+                    token_type=issued.token_type,
+                    expires_in=issued.expires_in,
+                    expiry=issued.expiry,
+                )
+            return issued.for_sdk
 
     def invalidate(self, refused: str | None = None) -> None:
         """Forget the token after PayPal refused it; the SDK holds the same object, so expire it.
@@ -74,16 +108,17 @@ class TokenSource:
         with self._lock:
             if self._token is None or (refused is not None and self._token.access_token != refused):
                 return
-            self._token.expiry = 0
+            if self._token.for_sdk is not None:
+                self._token.for_sdk.expiry = 0
             self._token = None
 
-    def _current(self) -> OAuthToken:
+    def _current(self) -> _Issued:
         with self._lock:
             if self._token is None or time.monotonic() >= self._valid_until:
                 self._token = self._fetch()
             return self._token
 
-    def _fetch(self) -> OAuthToken:
+    def _fetch(self) -> _Issued:
         try:
             response = self._session.post(
                 self._url,
@@ -104,9 +139,9 @@ class TokenSource:
         lifetime = max(float(body.get("expires_in", 0)) - EARLY_REFRESH, 0.0)
         self._valid_until = time.monotonic() + lifetime
         # The SDK compares ``expiry`` with its own clock helper, so express it in those terms.
-        return OAuthToken(
-            access_token=body["access_token"],
+        return _Issued(
+            access_token=str(body["access_token"]),
             token_type=body.get("token_type", "Bearer"),
             expires_in=body.get("expires_in"),
-            expiry=AuthHelper.get_current_utc_timestamp() + int(lifetime),
+            expiry=_sdk_clock() + int(lifetime),
         )

@@ -10,24 +10,28 @@ What paypal-server-sdk lacks, the deprecated Payments v1 API (sale refunds) and
 ``/v1/notifications/verify-webhook-signature``, goes through ``RestClient``: plain ``requests``
 with the account's shared token (``paypalrestsdk`` is deprecated and unsafe: no timeout,
 unbounded re-auth).
+
+The SDK client is made on first use (``PayPalApi.sdk``): a web process only verifies webhooks
+through ``RestClient`` and never imports ``paypalserversdk``'s client, models or configuration.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
-from paypalserversdk.configuration import Configuration, Server
-from paypalserversdk.exceptions.api_exception import ApiException
-from paypalserversdk.http.auth.o_auth_2 import ClientCredentialsAuthCredentials
-from paypalserversdk.models.refund_request import RefundRequest
-from paypalserversdk.paypal_serversdk_client import PaypalServersdkClient
 
 from gateways.paypal.auth import TokenRefused, TokenSource
 from gateways.paypal.settings import PayPalSettings
 from gateways.paypal.transformers import ApiFailure, failure_from_body
+
+if TYPE_CHECKING:
+    from paypalserversdk.exceptions.api_exception import ApiException
+    from paypalserversdk.models.refund_request import RefundRequest
+    from paypalserversdk.paypal_serversdk_client import PaypalServersdkClient
 
 REPRESENTATION = "return=representation"  # PayPal's default, return=minimal, omits the amount
 # A 401 is refused before PayPal acts, so a request is sent at most twice: the second time with
@@ -87,38 +91,50 @@ class RestClient:
         raise AssertionError("unreachable")
 
 
-class _BaseUrlConfiguration(Configuration):
-    """The SDK's only base-URL seam: ``get_base_uri`` (sandbox, production or a simulator)."""
+def _sdk_client(settings: PayPalSettings, tokens: TokenSource, session: requests.Session) -> PaypalServersdkClient:
+    """The SDK client on the shared session and token; ``get_base_uri`` is the SDK's only
+    base-URL seam (sandbox, production or a simulator)."""
+    from paypalserversdk.configuration import Configuration, Server
+    from paypalserversdk.http.auth.o_auth_2 import ClientCredentialsAuthCredentials
+    from paypalserversdk.paypal_serversdk_client import PaypalServersdkClient
 
-    def __init__(self, base_url: str, **options: Any) -> None:
-        self._base_url = base_url
-        super().__init__(**options)
+    class BaseUrlConfiguration(Configuration):  # type: ignore[misc]
+        def get_base_uri(self, server: Server = Server.DEFAULT) -> str:
+            return settings.base_url
 
-    def get_base_uri(self, server: Server = Server.DEFAULT) -> str:
-        return self._base_url
+    credentials = ClientCredentialsAuthCredentials(
+        o_auth_client_id=settings.client_id,
+        o_auth_client_secret=settings.client_secret,
+        o_auth_token_provider=tokens.for_sdk,
+    )
+    return PaypalServersdkClient(
+        config=BaseUrlConfiguration(
+            timeout=settings.timeout,
+            max_retries=0,
+            http_client_instance=session,
+            client_credentials_auth_credentials=credentials,
+        )
+    )
 
 
 class PayPalApi:
     def __init__(self, settings: PayPalSettings) -> None:
+        self.settings = settings
         self.session = requests.Session()
         self.tokens = TokenSource(
             settings.base_url, settings.client_id, settings.client_secret, settings.timeout, self.session
         )
         self.rest = RestClient(settings.base_url, self.tokens, self.session, settings.timeout)
-        credentials = ClientCredentialsAuthCredentials(
-            o_auth_client_id=settings.client_id,
-            o_auth_client_secret=settings.client_secret,
-            o_auth_token_provider=self.tokens.for_sdk,
-        )
-        self.sdk = PaypalServersdkClient(
-            config=_BaseUrlConfiguration(
-                settings.base_url,
-                timeout=settings.timeout,
-                max_retries=0,
-                http_client_instance=self.session,
-                client_credentials_auth_credentials=credentials,
-            )
-        )
+        self._sdk_client: PaypalServersdkClient | None = None
+        self._building = threading.Lock()
+
+    @property
+    def sdk(self) -> PaypalServersdkClient:
+        """The SDK client, made by the first call that needs it."""
+        with self._building:
+            if self._sdk_client is None:
+                self._sdk_client = _sdk_client(self.settings, self.tokens, self.session)
+            return self._sdk_client
 
     # -- Payments v2 / Orders v2 (SDK) ---------------------------------------------------------
     def refund_capture(self, capture_id: str, key: str, body: RefundRequest) -> dict[str, Any]:
@@ -157,6 +173,8 @@ class PayPalApi:
     def _sdk(self, call: Callable[[dict[str, Any]], Any], options: dict[str, Any]) -> dict[str, Any]:
         """One SDK call; a 401 (the token went stale) is answered once with a new token and the
         same ``options`` (so the same ``PayPal-Request-Id``): the SDK asks ``tokens`` again."""
+        from paypalserversdk.exceptions.api_exception import ApiException
+
         for attempt in range(AUTH_ATTEMPTS):
             try:
                 response = call(options)

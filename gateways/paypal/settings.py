@@ -19,11 +19,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from paypalserversdk.configuration import Configuration, Environment, Server
-
 from hub.errors import ConfigError
 
-ENVIRONMENTS = {"sandbox": Environment.SANDBOX, "production": Environment.PRODUCTION}
+# The SDK's ``Configuration.environments`` (Server.DEFAULT), written out so that reading the
+# settings (a web process verifying webhooks does) imports no SDK; a test holds them equal.
+ENVIRONMENTS = {"sandbox": "https://api-m.sandbox.paypal.com", "production": "https://api-m.paypal.com"}
 DEFAULT_TIMEOUT = 30.0  # seconds; the SDK's own default is 60
 DEFAULT_WEBHOOK_TOLERANCE = 900.0  # seconds a webhook transmission time may lie from now
 
@@ -49,7 +49,7 @@ class PayPalSettings:
         environment = str(settings.get("environment", "sandbox")).lower()
         if environment not in ENVIRONMENTS:
             raise ConfigError(key("environment"), f"must be one of {', '.join(ENVIRONMENTS)}, not {environment!r}")
-        base_url = settings.get("base_url") or Configuration.environments[ENVIRONMENTS[environment]][Server.DEFAULT]
+        base_url = settings.get("base_url") or ENVIRONMENTS[environment]
         return cls(
             client_id=str(settings["client_id"]),
             client_secret=str(settings["client_secret"]),

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
-
-from paypalserversdk.models.money import Money
-from paypalserversdk.models.refund_request import RefundRequest
+from typing import TYPE_CHECKING, Any
 
 from gateways.paypal import money
 from hub.contracts import GatewayEvent, Outcome, RefundResult
+
+if TYPE_CHECKING:
+    from paypalserversdk.models.refund_request import RefundRequest
 
 # Payments v2 refund ``status`` (spec ``refund_status``). CANCELLED moved no money.
 V2_REFUND_STATUS: dict[str, Outcome] = {
@@ -135,6 +135,9 @@ def refund_request(hub_refund_id: str, value: str | None, currency: str) -> Refu
     """The v2 body. ``value`` None is a full refund: PayPal refunds "captured amount - previous
     refunds". The hub refund id goes in both ``custom_id`` and ``invoice_id`` so a lost response
     can be found in the order; ``invoice_id`` must be unique per refund, and hub ids are."""
+    from paypalserversdk.models.money import Money
+    from paypalserversdk.models.refund_request import RefundRequest
+
     if value is None:
         return RefundRequest(custom_id=hub_refund_id, invoice_id=hub_refund_id)
     return RefundRequest(
