@@ -64,7 +64,7 @@ class WooCommerceConnector(Connector):
     def fetch(self, store: StoreContext, notice: Notice) -> Event:
         if notice.kind not in ("recorded", "requested"):
             return Ignored(reason=str(notice.hints.get("reason") or notice.kind), topic=notice.topic)
-        reader = fetch.StoreReader(self.client(store))
+        reader = fetch.StoreReader(self.client(store), str(self._option(store, "final_sale_meta", "") or "") or None)
         with self._platform_errors(f"fetch {notice.kind} order {notice.order_id}"):
             try:
                 if notice.kind == "recorded":
@@ -151,6 +151,13 @@ class WooCommerceConnector(Connector):
     def list_refunds(self, store: StoreContext, since: datetime, cursor: str | None) -> RefundListing | None:
         """The store's refund records since ``since`` (``connectors.woocommerce.listing``)."""
         return listing.list_page(self.client(store), since, cursor)
+
+    def order_count(self, store: StoreContext, since: datetime, until: datetime) -> int | None:
+        """Orders created in [since, until): ``X-WP-Total`` of ``GET /orders`` (``connectors.woocommerce.history``)."""
+        from connectors.woocommerce.history import order_count
+
+        with self._platform_errors(f"count orders of {store.id}"):
+            return order_count(self.client(store), since, until)
 
     def client(self, store: StoreContext) -> WooClient:
         return WooClient(store, timeout=float(self.settings.get("timeout", 20)))

@@ -13,6 +13,7 @@ from typing import Any
 
 from connectors.woocommerce import transformers as tx
 from connectors.woocommerce.client import WooClient, WooError
+from connectors.woocommerce.history import customer_history
 from connectors.woocommerce.parse import refund_ref, request_ref
 from connectors.woocommerce.settings import StoreOptions
 from hub.contracts import Notice, StoreContext
@@ -24,8 +25,9 @@ CONNECTOR = "woocommerce"
 class StoreReader:
     """GETs for one fetch, with products cached (an order lists a product once per line)."""
 
-    def __init__(self, client: WooClient) -> None:
+    def __init__(self, client: WooClient, final_sale_meta: str | None = None) -> None:
         self.client = client
+        self.final_sale_meta = final_sale_meta  # the product meta key the merchant marks final sale with
         self._products: dict[tuple[int, int], tx.ProductFacts] = {}
         self._downloads: dict[str, list[Any]] = {}
 
@@ -49,7 +51,9 @@ class StoreReader:
             product_id, variation_id = key
             parent = self._maybe(f"products/{product_id}") if product_id else None
             variation = self._maybe(f"products/{product_id}/variations/{variation_id}") if variation_id else None
-            self._products[key] = tx.product_facts(variation or parent, parent if variation else None)
+            self._products[key] = tx.product_facts(
+                variation or parent, parent if variation else None, self.final_sale_meta
+            )
         return self._products[key]
 
     def downloads(self, customer_id: str) -> list[Any]:
@@ -161,7 +165,9 @@ def requested(
         requested_at=tx.gmt(order.get("date_modified_gmt")),
         refunded_before=already,
     )
-    return RefundRequested(request=request)
+    count, total = customer_history(reader.client, order)
+    customer = request.customer.model_copy(update={"order_count": count, "order_total": total})
+    return RefundRequested(request=request.model_copy(update={"customer": customer}))
 
 
 def _request(

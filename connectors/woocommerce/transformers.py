@@ -56,6 +56,9 @@ REASON_KEYWORDS: dict[str, ReasonCode] = {
     "cancel": ReasonCode.CANCELLED,
 }
 
+TRACKING_META = "_wc_shipment_tracking_items"
+TRUE_WORDS = frozenset({"yes", "1", "true", "on"})
+
 HUB_ID_META = "_refund_hub_id"
 HUB_KEY_META = "_refund_hub_idempotency_key"
 HUB_GATEWAY_META = "_refund_hub_gateway"
@@ -191,6 +194,27 @@ def _copy(source: Mapping[str, str], target: dict[str, str], keys: Mapping[str, 
             target[name] = source[key]
 
 
+def meta_value(items: Iterable[Mapping[str, Any]] | None, key: str) -> Any:
+    """One ``meta_data`` value as WooCommerce gave it (an array stays an array); the last wins."""
+    found = None
+    for item in items or ():
+        if item.get("key") == key:
+            found = item.get("value")
+    return found
+
+
+def shipped_at(order: Mapping[str, Any]) -> datetime | None:
+    """The first shipment's date from the WooCommerce Shipment Tracking extension's order meta
+    (``_wc_shipment_tracking_items``: one item per parcel, ``date_shipped`` a Unix timestamp)."""
+    items = meta_value(order.get("meta_data"), TRACKING_META)
+    stamps = [
+        int(str(item.get("date_shipped")).strip())
+        for item in (items if isinstance(items, list) else ())
+        if isinstance(item, Mapping) and str(item.get("date_shipped") or "").strip().isdigit()
+    ]
+    return datetime.fromtimestamp(min(stamps), UTC) if stamps else None
+
+
 def order_facts(order: Mapping[str, Any], refunded: int, pay: Payment | None) -> OrderFacts:
     currency = order["currency"]
     created = gmt(order.get("date_created_gmt"))
@@ -200,7 +224,8 @@ def order_facts(order: Mapping[str, Any], refunded: int, pay: Payment | None) ->
     return OrderFacts(
         created_at=created,
         paid_at=gmt(order.get("date_paid_gmt")),
-        fulfilled_at=gmt(order.get("date_completed_gmt")),
+        # shipped (Shipment Tracking) where recorded, else completed; core records no delivery
+        fulfilled_at=shipped_at(order) or gmt(order.get("date_completed_gmt")),
         currency=currency,
         total=minor(order.get("total"), currency) + redeemed,
         captured=(pay.captured if pay else 0) + redeemed,
@@ -235,14 +260,29 @@ def refunded_quantities(refunds: Iterable[Mapping[str, Any]]) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class ProductFacts:
-    """What a product (or variation) says about refund policy: its kind, download limit, tags."""
+    """What a product (or variation) says about refund policy: its kind, download limit, tags,
+    and whether the merchant marked it final sale."""
 
     kind: ProductKind = ProductKind.PHYSICAL
     download_limit: int | None = None
     tags: tuple[str, ...] = ()
+    final_sale: bool = False
 
 
-def product_facts(product: Mapping[str, Any] | None, parent: Mapping[str, Any] | None = None) -> ProductFacts:
+def final_sale(product: Mapping[str, Any], parent: Mapping[str, Any] | None, meta_key: str | None) -> bool:
+    """The product meta the merchant names for final sale (``yes``/``1``/``true``); a variation
+    without its own value takes its parent's. Core WooCommerce has no such flag: no key, not final."""
+    if not meta_key:
+        return False
+    value = meta_value(product.get("meta_data"), meta_key)
+    if value in (None, "") and parent is not None:
+        value = meta_value(parent.get("meta_data"), meta_key)
+    return str(value or "").strip().lower() in TRUE_WORDS
+
+
+def product_facts(
+    product: Mapping[str, Any] | None, parent: Mapping[str, Any] | None = None, final_sale_meta: str | None = None
+) -> ProductFacts:
     """Kind from ``type``/``virtual``/``downloadable``; a variation inherits type and tags from its parent."""
     if not product:
         return ProductFacts()
@@ -260,7 +300,9 @@ def product_facts(product: Mapping[str, Any] | None, parent: Mapping[str, Any] |
         kind = ProductKind.SERVICE
     else:
         kind = ProductKind.PHYSICAL
-    return ProductFacts(kind=kind, download_limit=download_limit, tags=tags)
+    return ProductFacts(
+        kind=kind, download_limit=download_limit, tags=tags, final_sale=final_sale(product, parent, final_sale_meta)
+    )
 
 
 def product_key(item: Mapping[str, Any]) -> tuple[int, int]:
@@ -310,6 +352,7 @@ def order_line(
         unit_price=per_unit(total, ordered),
         tax=per_unit(tax * quantity, ordered) if ordered else tax,
         kind=facts.kind,
+        final_sale=facts.final_sale,
         tags=facts.tags,
         usage=usage,
     )

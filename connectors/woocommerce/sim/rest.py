@@ -61,6 +61,7 @@ def _order_routes(app: Flask, sim: WooCommerceSimulator) -> None:
         if request.args.get("modified_after"):
             after = datetime.fromisoformat(request.args["modified_after"]).replace(tzinfo=None)
             rows = [o for o in rows if datetime.fromisoformat(o["date_modified_gmt"]) > after]
+        rows = _listed(rows)
         if request.args.get("status", "any") != "any":
             rows = [o for o in rows if o["status"] in request.args["status"].split(",")]
         field = {"modified": "date_modified_gmt", "id": "id"}.get(request.args.get("orderby", ""), "date_created_gmt")
@@ -205,6 +206,24 @@ def _webhook_routes(app: Flask, sim: WooCommerceSimulator) -> None:
         rendered = sim.hooks.render(webhook_id)
         del shop.webhooks[webhook_id]
         return jsonify(rendered)
+
+
+def _listed(rows: list[Any]) -> list[Any]:
+    """``customer`` (account id), ``search`` (as WooCommerce: a substring of the billing e-mail or
+    name, so ``ann@x.com`` also finds ``joann@x.com``), ``after``/``before`` (exclusive, on the
+    creation date; GMT with ``dates_are_gmt``)."""
+    args = request.args
+    if args.get("customer") not in (None, ""):
+        rows = [o for o in rows if int(o["customer_id"]) == int(args["customer"])]
+    if args.get("search"):
+        needle = args["search"].casefold()
+        rows = [o for o in rows if any(needle in str(v).casefold() for v in o["billing"].values())]
+    field = "date_created_gmt" if str(args.get("dates_are_gmt", "")).lower() in ("1", "true") else "date_created"
+    for bound, keep in (("after", lambda d, b: d > b), ("before", lambda d, b: d < b)):
+        if args.get(bound):
+            limit = datetime.fromisoformat(args[bound]).replace(tzinfo=None)
+            rows = [o for o in rows if keep(datetime.fromisoformat(o[field]), limit)]
+    return rows
 
 
 def _page(rows: list[Any]) -> Response:

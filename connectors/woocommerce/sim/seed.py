@@ -59,6 +59,7 @@ def product(
     download_limit: int,
     sku: str,
     tags: Sequence[str],
+    meta_data: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     return {
         "id": product_id,
@@ -75,6 +76,7 @@ def product(
         "downloads": [],
         "tags": [{"id": i + 1, "name": t, "slug": t.lower()} for i, t in enumerate(tags)],
         "variations": [],
+        "meta_data": meta_data or [],
     }
 
 

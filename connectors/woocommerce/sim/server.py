@@ -118,7 +118,7 @@ class WooCommerceSimulator(Simulator):
         paypal_order_id: str | None = None,
         intent: str = "CAPTURE",
         captured: bool = True,
-        meta: Mapping[str, str] | None = None,
+        meta: Mapping[str, Any] | None = None,
         gift_cards: Sequence[tuple[int, str]] = (),
     ) -> dict[str, Any]:
         """An order paid through ``payment_method`` with the gateway's ``transaction_id`` and meta;

@@ -13,6 +13,7 @@ import copy
 import itertools
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -71,6 +72,7 @@ class Shop:
         download_limit: int = -1,
         sku: str = "",
         tags: Sequence[str] = (),
+        meta: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         with self.lock:
             product_id = next(self._posts)
@@ -84,6 +86,7 @@ class Shop:
                 download_limit=download_limit,
                 sku=sku,
                 tags=tags,
+                meta_data=self._meta(meta or {}),
             )
             return self.products[product_id]
 
@@ -99,7 +102,7 @@ class Shop:
         customer_id: int,
         email: str,
         status: str,
-        meta: Mapping[str, str],
+        meta: Mapping[str, Any],
         gift_cards: Sequence[tuple[int, str]] = (),
     ) -> dict[str, Any]:
         with self.lock:
@@ -158,7 +161,15 @@ class Shop:
         order.update(changes)
         order["date_modified"] = order["date_modified_gmt"] = now_text()
 
-    def add_meta(self, order: dict[str, Any], values: Mapping[str, str]) -> None:
+    def backdate(self, order: dict[str, Any], days: float) -> None:
+        """The order as if created (and paid) ``days`` ago: the store's history for the tests."""
+        stamp = (datetime.now(UTC) - timedelta(days=days)).replace(microsecond=0, tzinfo=None).isoformat()
+        for key in ("date_created", "date_created_gmt", "date_modified", "date_modified_gmt"):
+            order[key] = stamp
+        if order.get("date_paid_gmt"):
+            order["date_paid"] = order["date_paid_gmt"] = stamp
+
+    def add_meta(self, order: dict[str, Any], values: Mapping[str, Any]) -> None:
         order["meta_data"].extend(self._meta(values))
 
     def _meta(self, values: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -26,6 +26,9 @@ def docs_api(fixture_json: Load) -> Iterator[responses.RequestsMock]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         for order_id, order in orders.items():
             mock.get(f"{API}/orders/{order_id}", json=order)
+        # the list answers every search the same (the guest's order search and the count alike)
+        listed = {"X-WP-TotalPages": "1", "X-WP-Total": str(len(orders))}
+        mock.get(f"{API}/orders", json=list(orders.values()), headers=listed)
         mock.get(f"{API}/orders/723/refunds", json=list(refunds.values()), headers={"X-WP-TotalPages": "1"})
         for refund_id, refund in refunds.items():
             mock.get(f"{API}/orders/723/refunds/{refund_id}", json=refund)
