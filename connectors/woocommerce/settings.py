@@ -12,8 +12,8 @@ meta holding the customer's reason, default ``_refund_reason``), ``execute_manua
 (default false: whether the hub should execute manual refunds at the gateway, copied into each
 ``recorded`` notice's hints), ``restock`` (``api_restock`` on write-back, default false),
 ``verify_ssl``, ``query_string_auth``, ``final_sale_meta`` (a product meta key the merchant
-marks final-sale products with, ``yes``/``1``/``true``; core WooCommerce has none). Credentials: ``consumer_key``, ``consumer_secret``,
-``webhook_secret``, ``previous_webhook_secret``.
+marks final-sale products with, ``yes``/``1``/``true``; core WooCommerce has none).
+Credentials: ``consumer_key``, ``consumer_secret``, ``webhook_secret``, ``previous_webhook_secret``.
 
 Default payment routes: WooCommerce ``payment_method`` ids → the hub gateway that refunds them.
 """
