@@ -215,7 +215,7 @@ def _grouped(
     return [CountRow(str(k), counts[k], refunded.get(k, {})) for k in ranked[:limit]]
 
 
-def top_reasons(conn: Connection, where: Slice, limit: int = 10) -> list[CountRow]:
+def top_reasons(conn: Connection, where: Slice, limit: int | None = 10) -> list[CountRow]:
     return _grouped(conn, _reason(), where.where(), limit)
 
 
