@@ -15,7 +15,13 @@ CHECKED = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def register(app: Flask) -> None:
-    from hub.console import account_pages, people_pages, policy_pages, webhook_pages  # noqa: F401 - join the blueprint
+    from hub.console import (  # noqa: F401 - join the blueprint
+        account_pages,
+        analytics_pages,
+        people_pages,
+        policy_pages,
+        webhook_pages,
+    )
     from hub.console.pages import bp
     from hub.web.framed import is_framed
 
