@@ -107,5 +107,12 @@ class MagentoConnector(Connector):
         """The store's credit memos since ``since`` (``connectors.magento.listing``)."""
         return listing.list_page(self.client(store), since, cursor)
 
+    def order_count(self, store: StoreContext, since: datetime, until: datetime) -> int | None:
+        """``total_count`` of the orders created in [since, until) (``connectors.magento.history``)."""
+        from connectors.magento.history import order_count
+
+        with self.client(store) as client:
+            return order_count(client, since, until)
+
     def blueprint(self) -> Blueprint | None:
         return install.blueprint(self.settings, self.stores)

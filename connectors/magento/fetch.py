@@ -13,6 +13,7 @@ from typing import Any
 
 from connectors.magento import transformers as tf
 from connectors.magento.client import MagentoClient, MagentoError, segment
+from connectors.magento.history import customer_history
 from hub.contracts import Notice, StoreContext
 from hub.errors import ParseError, PlatformUnavailable
 from hub.models import Event, Ignored, Line, RefundRecorded, RefundRequest, RefundRequested
@@ -23,7 +24,10 @@ class OrderView:
 
     def __init__(self, client: MagentoClient, order: str | dict[str, Any]) -> None:
         self.order: dict[str, Any] = order if isinstance(order, dict) else client.get(f"orders/{segment(order)}")
+        self.client = client
         self.invoices = list(client.search("invoices", [[("order_id", str(self.order["entity_id"]), "eq")]]))
+        # shipments give the fulfilment date; Magento records no delivery
+        self.shipments = list(client.search("shipments", [[("order_id", str(self.order["entity_id"]), "eq")]]))
         self.products: dict[str, Mapping[str, Any] | None] = {}
         for item in self.order.get("items") or []:
             sku = str(item.get("sku") or "")
@@ -52,7 +56,7 @@ class OrderView:
             source_ref=str(notice.source_ref),
             delivery_id=notice.hints.get("delivery_id"),
             customer=tf.customer(self.order),
-            order=tf.order_facts(self.order, self.invoices, exclude=exclude),
+            order=tf.order_facts(self.order, self.invoices, exclude=exclude, shipments=self.shipments),
             lines=lines,
             shipping=shipping,
             amount=amount,
@@ -165,7 +169,10 @@ def _requested(
     amount = sum(line.total for line in lines) + shipping
     if amount <= 0:
         return Ignored(reason="nothing left to refund", topic=notice.topic)
-    return RefundRequested(request=view.request(store, notice, lines=lines, amount=amount, shipping=shipping, **fields))
+    request = view.request(store, notice, lines=lines, amount=amount, shipping=shipping, **fields)
+    count, total = customer_history(view.client, view.order)
+    customer = request.customer.model_copy(update={"order_count": count, "order_total": total})
+    return RefundRequested(request=request.model_copy(update={"customer": customer}))
 
 
 def _comment_time(order: Mapping[str, Any], comment_id: str | None) -> datetime | None:

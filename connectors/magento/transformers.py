@@ -140,8 +140,16 @@ def customer(order: Mapping[str, Any]) -> Customer:
     return Customer(id=None if guest else str(order["customer_id"]), email=order.get("customer_email") or None)
 
 
-def order_facts(order: Mapping[str, Any], invoices: Iterable[Mapping[str, Any]], *, exclude: int = 0) -> OrderFacts:
-    """The order's money and dates; ``exclude`` is a refund already counted in ``total_refunded``."""
+def order_facts(
+    order: Mapping[str, Any],
+    invoices: Iterable[Mapping[str, Any]],
+    *,
+    exclude: int = 0,
+    shipments: Iterable[Mapping[str, Any]] = (),
+) -> OrderFacts:
+    """The order's money and dates; ``exclude`` is a refund already counted in ``total_refunded``.
+    Fulfilled: the first shipment's ``created_at``; delivered: unknown (Magento records none)."""
+    shipped = sorted(t for t in (parse_time(s.get("created_at")) for s in shipments) if t is not None)
     currency = order["order_currency_code"]
     paid = sorted(t for t in (parse_time(i.get("created_at")) for i in invoices) if t is not None)
     created = parse_time(order.get("created_at")) or datetime.now(UTC)
@@ -149,6 +157,7 @@ def order_facts(order: Mapping[str, Any], invoices: Iterable[Mapping[str, Any]],
     return OrderFacts(
         created_at=created,
         paid_at=paid[0] if paid else None,
+        fulfilled_at=shipped[0] if shipped else None,
         currency=currency,
         total=minor(order.get("grand_total"), currency),
         captured=minor(captured, currency),

@@ -106,6 +106,10 @@ def _sales_routes(app: Flask, sim: MagentoSimulator) -> None:
         state.add_comment(order_id, (request.get_json(force=True) or {}).get("statusHistory") or {})
         return jsonify(True)
 
+    @app.get("/rest/V1/shipments")
+    def shipments() -> Response:
+        return _listing(sim, "shipments", state.rows(state.shipments))
+
     @app.get("/rest/V1/invoices")
     def invoices() -> Response:
         return _listing(sim, "invoices", state.rows(state.invoices))

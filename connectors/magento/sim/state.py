@@ -48,6 +48,7 @@ class MagentoState:
         self.creditmemos: dict[int, dict[str, Any]] = {}
         self.products: dict[str, dict[str, Any]] = {}
         self.returns: dict[int, dict[str, Any]] = {}
+        self.shipments: dict[int, dict[str, Any]] = {}
 
     def next_id(self) -> int:
         return next(self.ids)
@@ -112,6 +113,67 @@ class MagentoState:
             order["total_invoiced"] = order["total_paid"] = order["payment"]["amount_paid"] = number(paid, currency)
             order["state"], order["status"], order["updated_at"] = "processing", "processing", now()
             return copy.deepcopy(invoice)
+
+    def add_shipment(self, order_id: int, at: str | None = None, track: str | None = None) -> dict[str, Any]:
+        """Ship every unshipped unit of the order (``sales-data-shipment-interface``); ``at`` is its
+        ``created_at`` (``YYYY-MM-DD HH:MM:SS`` UTC), now by default."""
+        with self.lock:
+            order = self.orders[order_id]
+            shipment_id = self.next_id()
+            made = at or now()
+            items = []
+            for item in order["items"]:
+                quantity = item["qty_ordered"] - item.get("qty_shipped", 0)
+                if quantity > 0:
+                    item["qty_shipped"] = item["qty_ordered"]
+                    items.append(
+                        {
+                            "entity_id": self.next_id(),
+                            "order_item_id": item["item_id"],
+                            "sku": item["sku"],
+                            "name": item["name"],
+                            "qty": quantity,
+                            "price": item["price"],
+                            "parent_id": shipment_id,
+                        }
+                    )
+            tracks = (
+                [
+                    {
+                        "entity_id": self.next_id(),
+                        "parent_id": shipment_id,
+                        "order_id": order_id,
+                        "track_number": track,
+                        "title": "United Parcel Service",
+                        "carrier_code": "ups",
+                        "created_at": made,
+                    }
+                ]
+                if track
+                else []
+            )
+            shipment = {
+                "entity_id": shipment_id,
+                "increment_id": f"{shipment_id:09d}",
+                "order_id": order_id,
+                "customer_id": order.get("customer_id"),
+                "created_at": made,
+                "updated_at": made,
+                "shipment_status": None,
+                "total_qty": sum(i["qty"] for i in items),
+                "email_sent": 0,
+                "items": items,
+                "tracks": tracks,
+                "comments": [],
+                "packages": [],
+            }
+            self.shipments[shipment_id] = shipment
+            return copy.deepcopy(shipment)
+
+    def backdate(self, order_id: int, at: str) -> None:
+        """The order as if created at ``at`` (``YYYY-MM-DD HH:MM:SS`` UTC): a store's history for tests."""
+        with self.lock:
+            self.orders[order_id]["created_at"] = at
 
     def add_comment(self, order_id: Any, history: Mapping[str, Any]) -> dict[str, Any]:
         with self.lock:
