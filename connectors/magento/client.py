@@ -14,8 +14,6 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256
-from requests_oauthlib import OAuth1
 from urllib3.exceptions import NewConnectionError
 
 from connectors.magento import bodies
@@ -60,6 +58,9 @@ def store_auth(credentials: Mapping[str, str]) -> requests.auth.AuthBase:
     missing = [key for key in OAUTH_CREDENTIALS if not credentials.get(key)]
     if missing:
         raise PlatformError(f"Magento store credentials lack {', '.join(missing)}")
+    from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256  # on a store's first call, not in the web tier
+    from requests_oauthlib import OAuth1
+
     return OAuth1(
         credentials["consumer_key"],
         client_secret=credentials["consumer_secret"],

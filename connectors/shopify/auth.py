@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-import httpx
-from shopify_app import refresh_access_token
+from typing import TYPE_CHECKING, Any
 
 from connectors.shopify.settings import AppSettings, shop_name
 from hub.errors import PlatformError, PlatformUnavailable
+
+if TYPE_CHECKING:  # httpx and shopify_app are imported by the calls (not in the web tier's webhook path)
+    import httpx
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 OFFLINE_TOKEN = "urn:shopify:params:oauth:token-type:offline-access-token"
@@ -76,6 +76,8 @@ def refreshed(
     """A new token when the current one is (about to be) expired, or ``force``; None if it is still good."""
     if not token.refresh_token:
         return None
+    from shopify_app import refresh_access_token
+
     try:
         result = refresh_access_token(
             {
@@ -133,6 +135,8 @@ def migrate_token(app: AppSettings, shop: str, old_token: str, client: httpx.Cli
 
 def _grant(shop: str, body: Mapping[str, str], client: httpx.Client, what: str) -> ShopToken:
     """One call to the shop's token endpoint; a 5xx, a 429 or no answer is "try again later"."""
+    import httpx
+
     try:
         response = client.post(
             f"https://{shop}/admin/oauth/access_token", json=dict(body), headers={"Accept": "application/json"}

@@ -15,20 +15,19 @@ from __future__ import annotations
 
 import json
 import logging
-import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
-
-import certifi
-import httpx
-from shopify_app import admin_graphql_request
+from typing import TYPE_CHECKING, Any
 
 from connectors.shopify.auth import ShopToken, TokenRevoked, migrate_token, refreshed
 from connectors.shopify.settings import API_VERSION, AppSettings, shop_name
 from hub.contracts import StoreContext, StoreDirectory
 from hub.errors import PlatformError, PlatformUnavailable
+
+if TYPE_CHECKING:
+    import httpx
+
+    from connectors.shopify.transport import ShopTransport
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +97,8 @@ class AdminClient:
         return reply
 
     def _send(self, query: str, variables: Mapping[str, Any] | None, token: str) -> Reply:
+        from shopify_app import admin_graphql_request  # the SDK on first use, not in the web tier
+
         try:
             result = admin_graphql_request(
                 query,
@@ -171,35 +172,9 @@ def _json(text: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-@cache
-def _tls() -> ssl.SSLContext:
-    """Built once: loading the CA bundle costs more than a whole API call to a nearby host."""
-    return ssl.create_default_context(cafile=certifi.where())
-
-
-class ShopTransport(httpx.BaseTransport):
-    def __init__(self, app: AppSettings) -> None:
-        self._inner = httpx.HTTPTransport(verify=_tls(), retries=0)
-        self._template = app.admin_url
-        self.surely_not_sent = False
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if self._template and request.url.host.endswith(".myshopify.com"):
-            base = self._template.replace("{shop}", request.url.host).rstrip("/")
-            request.url = httpx.URL(base + request.url.raw_path.decode("ascii"))
-            request.headers["Host"] = request.url.netloc.decode("ascii")
-        self.surely_not_sent = False
-        try:
-            return self._inner.handle_request(request)
-        except (httpx.ConnectError, httpx.ConnectTimeout):
-            self.surely_not_sent = True
-            raise
-
-    def close(self) -> None:
-        self._inner.close()
-
-
 def shop_client(app: AppSettings) -> tuple[httpx.Client, ShopTransport]:
-    transport = ShopTransport(app)
-    client = httpx.Client(transport=transport, timeout=httpx.Timeout(app.timeout, connect=min(app.timeout, 5.0)))
-    return client, transport
+    """An httpx client through the app's ``ShopTransport`` (``connectors.shopify.transport``,
+    imported here on first use: the web tier's webhook path never needs httpx)."""
+    from connectors.shopify.transport import shop_client as make
+
+    return make(app)
