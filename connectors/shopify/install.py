@@ -28,7 +28,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import shopify
 from flask import Blueprint, Response, redirect, request
 
 from connectors.shopify import embedded
@@ -127,6 +126,8 @@ def query_signed(app: AppSettings, params: Mapping[str, Any]) -> bool:
     """Shopify's OAuth query HMAC (hex), checked by ``ShopifyAPI``'s own routine with the current
     or the previous secret. A throwaway ``Session`` subclass carries the secret, so no
     process-global SDK configuration is touched."""
+    import shopify  # ShopifyAPI on an OAuth callback, not in every web worker
+
     for secret in (app.api_secret, app.previous_api_secret):
         if not secret:
             continue
