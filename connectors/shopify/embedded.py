@@ -25,18 +25,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Response, request
-from shopify_app import app_home_patch_id_token, token_exchange, verify_app_home_req
-from shopify_app.types import AppConfig
 
 from connectors.shopify.auth import ShopToken
 from connectors.shopify.client import shop_client
 from connectors.shopify.settings import API_VERSION, AppSettings
 from connectors.shopify.subscriptions import subscribe_webhooks
 from hub.contracts import Answer, FramedRequest, FramedSession, StoreDirectory
+
+if TYPE_CHECKING:
+    from shopify_app.types import AppConfig
 
 PATCH_PATH = "/shopify/session-token"
 SCRIPT_PATH = "/shopify/embedded.js"
@@ -56,6 +57,8 @@ def framed(app: AppSettings, stores: StoreDirectory, req: FramedRequest) -> Fram
         return None
     url = _with_token(req.url, req.form_token) if req.form_token else req.url
     headers = {k: v for k, v in req.headers.items() if k.lower() != "authorization" or v.count(".") == 2}
+    from shopify_app import verify_app_home_req  # the package on a framed request, not in every worker
+
     result = verify_app_home_req(
         {"method": req.method, "headers": headers, "url": url, "body": ""}, _config(app), PATCH_PATH
     )
@@ -81,6 +84,8 @@ def framed(app: AppSettings, stores: StoreDirectory, req: FramedRequest) -> Fram
 def _install(app: AppSettings, stores: StoreDirectory, shop: str, id_token: Any) -> Answer | None:
     """Shopify's managed install: the ID token buys an expiring offline token; the store is saved
     and subscribed. None when it worked, else the answer the merchant sees."""
+    from shopify_app import token_exchange
+
     client, _ = shop_client(app)
     with client:
         exchanged = token_exchange("offline", _config(app), id_token=id_token, expiring=True, http_client=client)
@@ -107,6 +112,8 @@ def _install(app: AppSettings, stores: StoreDirectory, shop: str, id_token: Any)
 
 def patch_page(app: AppSettings) -> Response:
     """The bounce page: App Bridge alone, which reloads ``shopify-reload`` with a fresh ID token."""
+    from shopify_app import app_home_patch_id_token
+
     result = app_home_patch_id_token(
         {"method": request.method, "headers": dict(request.headers), "url": request.url, "body": ""}, _config(app)
     )
