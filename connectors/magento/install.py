@@ -25,8 +25,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from flask import Blueprint, Response, abort, jsonify, redirect, request, url_for
-from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256
-from requests_oauthlib import OAuth1Session
 
 from connectors.magento import index
 from connectors.magento.network import UnsafeURL, pinned, pinned_adapter, resolve
@@ -75,6 +73,9 @@ def exchange_tokens(base_url: str, pending: Mapping[str, str], *, allow_private:
 
     The URL came from an unauthenticated callback: its host is resolved once, both requests go to
     that address and neither follows a redirect (``network``)."""
+    from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256  # on an activation, not in every web worker
+    from requests_oauthlib import OAuth1Session
+
     key, secret = pending["oauth_consumer_key"], pending["oauth_consumer_secret"]
     adapter = pinned_adapter(base_url, allow_private=allow_private)
     try:
