@@ -7,10 +7,12 @@ import os
 import re
 import sys
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import click
 
 from hub.cli.context import config_of, hub_of
+from hub.errors import HubError
 from hub.ledger import views
 from hub.ledger.history import decided_since
 from hub.ledger.unit import open_database, read
@@ -37,7 +39,8 @@ def policy_group() -> None:
 
 @policy_group.command("check")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=str))
-def check(file: str) -> None:
+@click.pass_context
+def check(ctx: click.Context, file: str) -> None:
     """Validate FILE (TOML, or YAML when PyYAML is installed) and print its rules in plain words."""
     try:
         policy = load_policy(file)
@@ -55,6 +58,22 @@ def check(file: str) -> None:
         click.echo("effective money thresholds per currency:")
         for line in per_currency:
             click.echo(f"  {line}")
+    _store_warnings(ctx, policy)
+
+
+def _store_warnings(ctx: click.Context, policy: Any) -> None:
+    """Per configured store, the rules whose input its platform cannot supply (no configuration
+    readable: a check of the file alone, nothing to warn about)."""
+    from hub.policy.inputs import store_warnings
+    from hub.runtime.config import load_config
+
+    try:
+        config = load_config((ctx.obj or {}).get("config_path"))
+    except (HubError, OSError):
+        return
+    stores = [(sid, s.connector, s.settings) for sid, s in config.stores.items() if s.enabled]
+    for line in store_warnings(policy, stores):
+        click.echo(f"warning: {line}", err=True)
 
 
 @policy_group.command("explain")
