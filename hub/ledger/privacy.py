@@ -1,5 +1,6 @@
-"""Personal data where it lives: customer redaction across refunds and raw deliveries, and the
-report of what the hub holds on a customer (a platform's data request, answered to the merchant).
+"""Personal data where it lives: customer redaction across refunds, raw deliveries, the notices
+sent to the customer and the feedback they left, and the report of what the hub holds on a
+customer (a platform's data request, answered to the merchant).
 
 Raw delivery bodies keep e-mails and addresses as the platform sent them; a redaction empties
 the bodies that name the customer (or every body of a redacted store), keeping the delivery's
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, LargeBinary, bindparam, func, or_, select, text, update
 
 from hub.db.tables import data_exports, deliveries, refunds
+from hub.db.tables_customer import credits, feedback, notices
 from hub.ledger.people import ALL_STORES, StoreScope
 from hub.ledger.records import as_utc
 from hub.policy.history import normalize_email
@@ -59,6 +61,29 @@ def redact_refunds(conn: Connection, connector: str, store_id: str, who: Custome
             update(refunds).where(refunds.c.id == row.id).values(customer_id=None, customer_email=None, request=request)
         )
     return len(rows)
+
+
+def redact_told(conn: Connection, connector: str, store_id: str, who: Customer | None) -> tuple[int, int]:
+    """What the customer was told and what they said leave the notices and the feedback (the
+    texts sent, errors that may name their address, their comment); each notice's step, channel,
+    state and times stay — the record that they were told — and the rating and reason code stay
+    for the analytics. Run before ``redact_refunds`` (found through the refunds). (notices, answers)."""
+    where: list[Any] = [refunds.c.connector == connector, refunds.c.store_id == store_id]
+    if who is not None:
+        if not who.named():
+            return 0, 0
+        where = list(_refunds_of(connector, store_id, who))
+    theirs = select(refunds.c.id).where(*where)
+    told = conn.execute(
+        update(notices)
+        .where(
+            notices.c.refund_id.in_(theirs),
+            or_(notices.c.subject.is_not(None), notices.c.body.is_not(None), notices.c.last_error.is_not(None)),
+        )
+        .values(subject=None, body=None, last_error=None)
+    )
+    said = conn.execute(update(feedback).where(feedback.c.refund_id.in_(theirs)).values(comment="", detail=None))
+    return int(told.rowcount), int(said.rowcount)
 
 
 def redact_deliveries(conn: Connection, connector: str, store_id: str, who: Customer | None) -> int:
@@ -109,15 +134,50 @@ def customer_report(conn: Connection, connector: str, store_id: str, who: Custom
             "customer_email": r.customer_email,
             "request": r.request,
             "decision": r.decision,
-            "created_at": (as_utc(r.created_at) or r.created_at).isoformat(),
+            "created_at": _when(r.created_at),
         }
         for r in rows
     ]
+    _add_customer_side(conn, held)
     return {
         "customer": {"id": who.customer_id, "email": who.email, "orders": list(who.order_ids)},
         "refunds": held,
         "raw_deliveries": "kept up to the retention period; emptied on redaction",
     }
+
+
+def _when(value: datetime | None) -> str | None:
+    return (as_utc(value) or value).isoformat() if value is not None else None
+
+
+NOTICE_FIELDS = ("step", "channel", "state", "subject", "body", "created_at", "sent_at")
+FEEDBACK_FIELDS = ("rating", "comment", "reason", "created_at")
+CREDIT_FIELDS = ("kind", "amount", "currency", "state", "code")
+
+
+def _fields(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """The named columns of a row, times as ISO 8601 text."""
+    return {n: _when(v) if isinstance(v := getattr(row, n), datetime) else v for n in names}
+
+
+def _add_customer_side(conn: Connection, held: list[dict[str, Any]]) -> None:
+    """Each refund's notices (what was sent, through which channel, when), the customer's
+    feedback and the alternative issued to them, beside the refund in the report."""
+    ids = [h["refund_id"] for h in held]
+    told: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+    said: dict[str, dict[str, Any]] = {}
+    issued: dict[str, dict[str, Any]] = {}
+    if ids:
+        for n in conn.execute(select(notices).where(notices.c.refund_id.in_(ids)).order_by(notices.c.id)):
+            told[n.refund_id].append(_fields(n, NOTICE_FIELDS))
+        for f in conn.execute(select(feedback).where(feedback.c.refund_id.in_(ids))):
+            said[f.refund_id] = _fields(f, FEEDBACK_FIELDS)
+        for c in conn.execute(select(credits).where(credits.c.refund_id.in_(ids))):
+            issued[c.refund_id] = _fields(c, CREDIT_FIELDS)
+    for entry in held:
+        entry["notices"] = told[entry["refund_id"]]
+        entry["feedback"] = said.get(entry["refund_id"])
+        entry["credit"] = issued.get(entry["refund_id"])
 
 
 def save_export(conn: Connection, connector: str, store_id: str, request_ref: str | None, content: Any) -> str:

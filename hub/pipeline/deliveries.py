@@ -118,13 +118,15 @@ def take_notice(hub: Hub, connector_name: str, notice: Notice, delivery_id: str 
 
 
 def redact(hub: Hub, connector_name: str, notice: Notice, delivery_id: str | None) -> None:
-    """Compliance redaction: customer identity leaves the refunds and the raw deliveries that
-    carry it; amounts and states stay. ``whole_store``: everything of the store (shop/redact)."""
+    """Compliance redaction: customer identity leaves the refunds, the raw deliveries that carry
+    it, the notices sent to them and their feedback's comment; amounts and states stay.
+    ``whole_store``: everything of the store (shop/redact)."""
     who = None if notice.hints.get("whole_store") else customer_named(notice)
     if who is not None and not who.named():
         return
     with write(hub.engine) as conn:
         bodies = privacy.redact_deliveries(conn, connector_name, notice.store_id, who)  # first: found via refunds
+        told, said = privacy.redact_told(conn, connector_name, notice.store_id, who)
         count = privacy.redact_refunds(conn, connector_name, notice.store_id, who)
         audit.write(
             conn,
@@ -134,6 +136,8 @@ def redact(hub: Hub, connector_name: str, notice: Notice, delivery_id: str | Non
             store_id=notice.store_id,
             refunds=count,
             deliveries=bodies,
+            notices=told,
+            feedback=said,
         )
 
 
