@@ -42,6 +42,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench import venv  # noqa: E402
+
+venv.reexec()
 
 from sqlalchemy import Engine, insert, select  # noqa: E402
 
@@ -251,8 +254,9 @@ def main() -> int:
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--limit", type=float, default=150.0, help="p95 ms every page must stay under")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="rh-bench-console-"))
     wanted = [name.strip() for name in args.databases.split(",") if name.strip()]
+    venv.databases_ready(wanted)
+    folder = Path(tempfile.mkdtemp(prefix="rh-bench-console-"))
     failed = False
     for label in wanted:
         url = f"sqlite:///{folder / 'hub.db'}" if label == "sqlite" else fresh_pg()

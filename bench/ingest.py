@@ -26,7 +26,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import psycopg
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench import venv  # noqa: E402
+
+venv.reexec()
+
+import psycopg  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PORT = 8799
@@ -258,6 +263,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    venv.stop_unless(venv.missing_tool("wrk"))
+    venv.databases_ready({name.strip() for name in args.databases.split(",")})
     sys.path.insert(0, str(ROOT))
     from hub.runtime.config import HubSettings
     from hub.testing.signing import hmac_base64

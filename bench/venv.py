@@ -53,6 +53,14 @@ def redis_down() -> str | None:
     return service_down("127.0.0.1", 6379, "Redis")
 
 
+def databases_ready(wanted: set[str] | list[str]) -> None:
+    """Stop with a sentence when a wanted setup's services are down (SQLite needs none)."""
+    if "postgres" in wanted:
+        for problem in (postgres_down(), redis_down()):
+            if problem:
+                stop_unless(f"{problem}; or run only SQLite: --databases sqlite")
+
+
 def stop_unless(problem: str | None) -> None:
     """End the bench with the sentence (exit status 2) instead of a traceback."""
     if problem:
