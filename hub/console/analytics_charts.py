@@ -16,6 +16,7 @@ WIDTH = 640
 LABEL = 170  # room for the bar labels
 VALUE = 80  # room for the value at the end of a bar
 ROW = 26
+LEFT = 60  # the stacked bars' labels are short (a currency)
 _ids = count(1)
 
 
@@ -57,7 +58,7 @@ def bars(title: str, desc: str, items: Sequence[Bar]) -> Markup:
         body.append(
             f'<g class="chart-row"><title>{escape(bar.label)}: {escape(bar.text)}</title>'
             f'<text class="chart-label" x="{LABEL - 8}" y="{y + 15}" text-anchor="end">'
-            f"{escape(_short(bar.label, 24))}</text>"
+            f"{escape(_short(bar.label, 26))}</text>"
             f'<rect class="chart-bar" x="{LABEL}" y="{y + 3}" width="{width:.1f}" height="{ROW - 8}" rx="3"></rect>'
             f'<text class="chart-value" x="{LABEL + width + 6:.1f}" y="{y + 15}">{escape(bar.text)}</text></g>'
         )
@@ -111,13 +112,13 @@ def trend(title: str, desc: str, points: Sequence[Bar]) -> Markup:
 def stacked(title: str, desc: str, rows: Sequence[tuple[str, Sequence[Segment]]], names: Sequence[str]) -> Markup:
     """One full-width bar per row (a currency) split into its parts (refunded, kept, …) by share,
     with a legend naming the parts in order (``chart-seg-<n>`` colours them)."""
-    room = WIDTH - LABEL - 16
+    room = WIDTH - LEFT - 16
     body = []
     for i, (label, segments) in enumerate(rows):
         y = 6 + i * (ROW + 6)
         whole = sum(s.value for s in segments) or 1
-        x = float(LABEL)
-        body.append(f'<text class="chart-label" x="{LABEL - 8}" y="{y + 16}" text-anchor="end">{escape(label)}</text>')
+        x = float(LEFT)
+        body.append(f'<text class="chart-label" x="{LEFT - 8}" y="{y + 16}" text-anchor="end">{escape(label)}</text>')
         for segment in segments:
             width = segment.value / whole * room
             if width <= 0:
@@ -130,13 +131,14 @@ def stacked(title: str, desc: str, rows: Sequence[tuple[str, Sequence[Segment]]]
             )
             x += width
     legend_y = 14 + len(rows) * (ROW + 6)
-    x = float(LABEL)
+    x = float(LEFT)
     for n, name in enumerate(names):
+        room = 26 + 7.2 * len(name)  # the swatch, the words at 12 px, a gap
+        if x + room > WIDTH and x > LEFT:
+            x, legend_y = float(LEFT), legend_y + 18
         body.append(
             f'<rect class="chart-seg-{n}" x="{x:.1f}" y="{legend_y}" width="12" height="12" rx="2"></rect>'
             f'<text class="chart-legend" x="{x + 16:.1f}" y="{legend_y + 10}">{escape(name)}</text>'
         )
-        x += 22 + 7 * len(name)
-        if x > WIDTH - 100 and n + 1 < len(names):
-            x, legend_y = float(LABEL), legend_y + 18
+        x += room
     return _frame(title, desc, legend_y + 22, "".join(body))

@@ -331,10 +331,7 @@ def feedback_table(reads: Reads) -> Table:
         "feedback",
         title,
         ("Rating", "Answers", "Share", "Gave another reason"),
-        [
-            (f"{'★' * f.rating} ({f.rating})", count(f.answers), share(f.answers, answers), count(f.corrected))
-            for f in found
-        ],  # fmt: skip
+        [(f"{f.rating} of 5", count(f.answers), share(f.answers, answers), count(f.corrected)) for f in found],
         frozenset({1, 2, 3}),
         _bars(title, [(f"{f.rating} of 5", f.answers) for f in found], "answers") if found else None,
         note=f"{count(answers)} answers, {mean:.2f} of 5 on average." if mean is not None else "",

@@ -304,8 +304,7 @@ def _operations(seed: Seeded, mine: list[dict[str, Any]]) -> dict[str, list[tupl
     ratings = Counter(a["rating"] for a in given)
     other = Counter(a["rating"] for a in given if a["reason"])
     found["feedback"] = [
-        (f"{'★' * k} ({k})", f"{ratings[k]:,}", f"{ratings[k] / len(given):.1%}", f"{other[k]:,}")
-        for k in sorted(ratings)
+        (f"{k} of 5", f"{ratings[k]:,}", f"{ratings[k] / len(given):.1%}", f"{other[k]:,}") for k in sorted(ratings)
     ]
     return found
 
