@@ -133,12 +133,12 @@ def stacked(title: str, desc: str, rows: Sequence[tuple[str, Sequence[Segment]]]
     legend_y = 14 + len(rows) * (ROW + 6)
     x = float(LEFT)
     for n, name in enumerate(names):
-        room = 26 + 7.2 * len(name)  # the swatch, the words at 12 px, a gap
-        if x + room > WIDTH and x > LEFT:
+        need = 26 + 7.2 * len(name)  # the swatch, the words at 12 px, a gap
+        if x + need > WIDTH and x > LEFT:
             x, legend_y = float(LEFT), legend_y + 18
         body.append(
             f'<rect class="chart-seg-{n}" x="{x:.1f}" y="{legend_y}" width="12" height="12" rx="2"></rect>'
             f'<text class="chart-legend" x="{x + 16:.1f}" y="{legend_y + 10}">{escape(name)}</text>'
         )
-        x += room
+        x += need
     return _frame(title, desc, legend_y + 22, "".join(body))
