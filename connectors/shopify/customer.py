@@ -1,11 +1,13 @@
 """The order a customer names on the hub's request page, by the name Shopify shows them (``#1001``):
 an ``orders`` search on ``name:``, read with the same fields as every other fetch, as a request
-for every line of the order (what was refunded already is in the order's facts, and the balance
-check keeps any refund within what was captured)."""
+for what is still refundable of each line (``LineItem.refundableQuantity``: the units ordered less
+those already refunded or removed), so the page never offers a unit twice; the balance check
+still keeps any refund within what was captured."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from connectors.shopify.bodies import ORDER_FIELDS
 from connectors.shopify.client import AdminClient
@@ -17,7 +19,10 @@ from hub.models import Customer, RefundRequest
 
 ORDER_BY_NAME = f"""
 query orderByName($query: String!) {{
-  orders(first: 2, query: $query) {{ nodes {{ {ORDER_FIELDS} }} }}
+  orders(first: 2, query: $query) {{ nodes {{
+    {ORDER_FIELDS}
+    lineItems(first: 250) {{ nodes {{ id refundableQuantity }} }}
+  }} }}
 }}
 """
 
@@ -34,9 +39,9 @@ def customer_order(app: AppSettings, stores: StoreDirectory, store: StoreContext
     order = nodes[0]
     taxes_included = bool(order.get("taxesIncluded"))
     lines = tuple(
-        line(node, int(node.get("quantity") or 0), taxes_included=taxes_included)
+        line(node, _refundable(node), taxes_included=taxes_included)
         for node in (order.get("lineItems") or {}).get("nodes") or ()
-        if int(node.get("quantity") or 0) > 0
+        if _refundable(node) > 0
     )
     paid = tuple(payments(order))
     amount = sum(item.total for item in lines)
@@ -56,3 +61,9 @@ def customer_order(app: AppSettings, stores: StoreDirectory, store: StoreContext
         payments=paid,
         requested_at=datetime.now(UTC),
     )
+
+
+def _refundable(node: dict[str, Any]) -> int:
+    """Units of the line still refundable; none when Shopify does not say (never the whole line)."""
+    left = node.get("refundableQuantity")
+    return min(int(left), int(node.get("quantity") or 0)) if left is not None else 0

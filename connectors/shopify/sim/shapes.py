@@ -45,6 +45,7 @@ def transaction(order: SimOrder, tx: SimTransaction, *, parent: bool = True) -> 
 def order(sim_order: SimOrder, shop: SimShop) -> dict[str, Any]:
     refunds = [shop.refunds[i] for i in sim_order.refund_ids]
     refunded = sum(tx.amount for tx in sim_order.transactions if tx.kind == "REFUND" and tx.status == "SUCCESS")
+    taken = _refunded_units(refunds)
     return {
         "id": sim_order.gid,
         "name": sim_order.name,
@@ -59,7 +60,7 @@ def order(sim_order: SimOrder, shop: SimShop) -> dict[str, Any]:
         "customer": customer_node(sim_order.customer_id, shop),
         "totalPriceSet": money(sim_order, sim_order.total),
         "totalRefundedSet": money(sim_order, refunded),
-        "lineItems": {"nodes": [line_item(sim_order, line) for line in sim_order.lines]},
+        "lineItems": {"nodes": [line_item(sim_order, line, taken) for line in sim_order.lines]},
         "fulfillments": [
             {"createdAt": sim_order.fulfilled_at, "deliveredAt": sim_order.delivered_at, "status": "SUCCESS"}
         ]
@@ -92,13 +93,23 @@ def customer_node(customer_id: int, shop: SimShop) -> dict[str, Any]:
     }
 
 
-def line_item(sim_order: SimOrder, line: SimLine) -> dict[str, Any]:
+def _refunded_units(refunds: list[SimRefund]) -> dict[int, int]:
+    """Line id -> units the order's refunds took back."""
+    units: dict[int, int] = {}
+    for made in refunds:
+        for line_id, quantity in made.lines:
+            units[line_id] = units.get(line_id, 0) + quantity
+    return units
+
+
+def line_item(sim_order: SimOrder, line: SimLine, refunded: dict[int, int] | None = None) -> dict[str, Any]:
     return {
         "id": f"gid://shopify/LineItem/{line.id}",
         "sku": line.sku,
         "name": line.title,
         "title": line.title,
         "quantity": line.quantity,
+        "refundableQuantity": max(line.quantity - (refunded or {}).get(line.id, 0), 0),  # LineItem.refundableQuantity
         "requiresShipping": line.requires_shipping,
         "isGiftCard": line.kind == "gift_card",
         "product": {"id": f"gid://shopify/Product/{line.product_id}", "tags": list(line.tags)},
