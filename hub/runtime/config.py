@@ -163,6 +163,9 @@ class CustomerSettings(Strict):
     )
     link_days: int = Field(default=60, gt=0)  # how long a signed order or status link stays valid
     lookups_per_hour: int = Field(default=10, gt=0)  # order look-ups per address and per order
+    # every order look-up is answered after at least this long, found or not: longer than the
+    # platform's slowest read, so the time taken does not tell which orders exist
+    lookup_floor_ms: int = Field(default=1000, ge=0, le=10_000)
 
 
 class Config(Strict):
