@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from threading import Lock
 from typing import Any
 
 from flask import Flask, Response, current_app
@@ -93,10 +94,28 @@ def _writer(hub: Hub) -> Writer:
 
 
 def _queue_dispatcher(hub: Hub) -> Dispatcher:
-    from hub.work.queue import HueyDispatcher, make_huey
-    from hub.work.runner import drain
+    return _FirstWakeDispatcher(hub)
 
-    return HueyDispatcher(make_huey(hub.config.hub.queue), lambda: drain(hub))
+
+class _FirstWakeDispatcher:
+    """The queue's dispatcher, made at the first wake-up: a web worker whose deliveries the
+    ingest service stores (and wakes for) never loads Huey, its Redis and PostgreSQL clients or
+    the runner (about 25 MB of each worker's memory, bench/memory.py)."""
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+        self._made: Dispatcher | None = None
+        self._making = Lock()
+
+    def wake(self) -> None:
+        with self._making:
+            if self._made is None:
+                from hub.work.queue import HueyDispatcher, make_huey
+                from hub.work.runner import drain
+
+                hub = self._hub
+                self._made = HueyDispatcher(make_huey(hub.config.hub.queue), lambda: drain(hub))
+        self._made.wake()
 
 
 def current_hub() -> Hub:
