@@ -3,8 +3,10 @@ the lines and quantities they pick into a request, preview what the policy would
 it through the hub's normal intake.
 
 Nothing is shown without proof: the e-mail on the order (compared in constant time) or a signed
-link. A wrong number and a wrong e-mail get the same answer, and look-ups are throttled per
-address and per order, so the page cannot be used to find out which orders exist.
+link. A wrong number and a wrong e-mail get the same answer, after the same time: every look-up
+is answered no sooner than the ``lookup_floor_ms`` after it began (an order that exists costs the
+platform more reads than one that does not — the time must not say which). Look-ups are
+throttled per address and per order, so the page cannot be used to find out which orders exist.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from time import monotonic, sleep
 from typing import Any
 
 from hub.contracts import Connector, StoreContext
@@ -76,7 +79,25 @@ def _same_email(given: str, on_order: str | None) -> bool:
 
 
 def lookup(hub: Hub, connector: str, store_id: str, number: str, email: str, client: str) -> Found:
-    """The order by its number and the e-mail on it; ``client`` is the asker's address (throttled)."""
+    """The order by its number and the e-mail on it; ``client`` is the asker's address (throttled).
+    Found or not, answered no sooner than the store's look-up floor after it began."""
+    started = monotonic()
+    _, store = store_of(hub, connector, store_id)
+    try:
+        return _lookup(hub, connector, store_id, number, email, client)
+    finally:
+        pad_to_floor(started, int(setting(hub, store, "lookup_floor_ms")))
+
+
+def pad_to_floor(started: float, floor_ms: int) -> float:
+    """Wait out what is left of ``floor_ms`` since ``started`` (a ``monotonic`` time); the wait."""
+    left = max(floor_ms / 1000 - (monotonic() - started), 0.0)
+    if left:
+        sleep(left)
+    return left
+
+
+def _lookup(hub: Hub, connector: str, store_id: str, number: str, email: str, client: str) -> Found:
     digest = hashlib.sha256(f"{connector}|{store_id}|{number.strip().lower()}".encode()).hexdigest()[:40]
     with write(hub.engine) as conn:
         limit, window = hub.config.customer.lookups_per_hour, timedelta(hours=1)
