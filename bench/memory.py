@@ -89,6 +89,14 @@ def rss_mb(pid: int) -> float:
     return int(found.group(1)) / 1024
 
 
+def private_mb(pid: int) -> float:
+    """The worker's own pages (Private_Clean + Private_Dirty of /proc/<pid>/smaps_rollup): what
+    one more worker adds, where RSS also counts the pages it shares with its master."""
+    rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    kb = sum(int(m) for m in re.findall(r"^Private_(?:Clean|Dirty):\s+(\d+) kB", rollup, re.MULTILINE))
+    return kb / 1024
+
+
 def web_workers(master: int) -> list[int]:
     """The gunicorn workers: the children of the web process (which is the gunicorn master)."""
     deadline = time.monotonic() + 30
@@ -187,7 +195,7 @@ def console(url: str) -> list[int]:
     return [page.status_code, signed_in.status_code, refunds.status_code]
 
 
-def measure_hub(folder: Path) -> tuple[float, list[str]]:
+def measure_hub(folder: Path) -> tuple[tuple[float, float], list[str]]:
     hub_port, *sim_ports = free_ports(1 + len(PORTS))
     path = folder / "refund-hub.toml"
     write_starter(path, hub_port=hub_port, ports=dict(zip(PORTS, sim_ports, strict=True)))  # `refund-hub init`
@@ -214,13 +222,13 @@ def measure_hub(folder: Path) -> tuple[float, list[str]]:
         masters = [pid for pid in descendants(serve.pid) if "run_web" in cmdline(pid)]
         if not masters:
             raise SystemExit("no web process (run_web) under refund-hub serve")
-        workers = web_workers(masters[0])
-        return max(rss_mb(pid) for pid in workers), answers
+        worker = max(web_workers(masters[0]), key=rss_mb)
+        return (rss_mb(worker), private_mb(worker)), answers
     finally:
         stop(serve)
 
 
-def measure_bare(folder: Path) -> float:
+def measure_bare(folder: Path) -> tuple[float, float]:
     """bench/apps.py's bare Flask app under gunicorn's gevent worker, one worker."""
     (port,) = free_ports(1)
     url = f"http://127.0.0.1:{port}"
@@ -238,20 +246,22 @@ def measure_bare(folder: Path) -> float:
     try:
         wait_healthy(url, server, log)
         requests.post(f"{url}/webhooks/bench", data=b"{}", timeout=10).raise_for_status()
-        return max(rss_mb(pid) for pid in web_workers(server.pid))
+        worker = max(web_workers(server.pid), key=rss_mb)
+        return rss_mb(worker), private_mb(worker)
     finally:
         stop(server)
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="refund-hub-memory-") as tmp:
-        hub_mb, answers = measure_hub(Path(tmp))
-        bare_mb = measure_bare(Path(tmp))
+        (hub_mb, hub_own), answers = measure_hub(Path(tmp))
+        bare_mb, bare_own = measure_bare(Path(tmp))
     for answer in answers:
         print(f"served: {answer}")
-    print(f"bare Flask web worker RSS   {bare_mb:6.1f} MB")
-    print(f"refund-hub web worker RSS   {hub_mb:6.1f} MB   (target <= {TARGET_MB:.0f} MB)")
-    print(f"ratio hub / bare Flask      {hub_mb / bare_mb:6.2f}")
+    print(f"{'one gunicorn gevent worker':28s} {'RSS MB':>8s} {'private MB':>11s}")
+    print(f"{'bare Flask (baseline)':28s} {bare_mb:8.1f} {bare_own:11.1f}")
+    print(f"{'refund-hub web':28s} {hub_mb:8.1f} {hub_own:11.1f}   (target: RSS <= {TARGET_MB:.0f} MB)")
+    print(f"{'ratio hub / bare Flask':28s} {hub_mb / bare_mb:8.2f} {hub_own / bare_own:11.2f}")
 
 
 if __name__ == "__main__":
