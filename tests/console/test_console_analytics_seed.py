@@ -11,7 +11,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from math import ceil
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -273,8 +272,8 @@ def _operations(seed: Seeded, mine: list[dict[str, Any]]) -> dict[str, list[tupl
                 route_word(route),
                 f"{len(waits):,}",
                 duration(statistics.fmean(waits)),
-                duration(nearest(waits, 0.5)),
-                duration(nearest(waits, 0.9)),
+                duration(nearest(waits, 5)),
+                duration(nearest(waits, 9)),
                 duration(waits[-1]),
             )
         )
@@ -314,9 +313,9 @@ def ranked(counts: Any) -> list[tuple[Any, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def nearest(values: list[float], share: float) -> float:
-    """The nearest-rank percentile of sorted ``values``."""
-    return values[max(0, ceil(share * len(values)) - 1)]
+def nearest(values: list[float], tenths: int) -> float:
+    """The nearest-rank percentile (``tenths``/10) of sorted ``values``: the ⌈p·n⌉-th."""
+    return values[max(0, -(-tenths * len(values) // 10) - 1)]
 
 
 def route_word(route: str) -> str:
