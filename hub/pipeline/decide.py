@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from hub.contracts import Connector, StoreContext
+from hub.contracts import Connector, PaymentState, StoreContext
 from hub.errors import OverRefund, PaymentBusy
 from hub.ledger import audit, payments, states, tenders
 from hub.ledger import outbox as jobs
@@ -73,11 +73,9 @@ def decide(hub: Hub, refund_id: str, now: datetime | None = None) -> str | None:
         return _to_review(hub, refund_id, "store is disabled or unknown")
     routes, no_route = _routes(store, hub.connectors[refund.connector], request)
     route = routes[0] if routes else None
-    unchecked = _refresh_payments(hub, store.id, routes, request)
+    held, unchecked = _refresh_payments(hub, store.id, routes, request)
     with write(hub.engine) as conn:
-        placed = [
-            payments.upsert(conn, store.id, r or "unrouted", p) for p, r in zip(request.payments, routes, strict=False)
-        ]
+        placed = [payments.upsert(conn, store.id, r or "unrouted", p) for p, r in zip(held, routes, strict=False)]
         payment_id = placed[0] if placed else None
         ledger.set_payment(conn, refund_id, payment_id, route)
         tenders.save_plan(
@@ -198,34 +196,52 @@ def _shadow(hub: Hub, conn: Unit, refund_id: str, request: RefundRequest, verdic
     )
 
 
-def _refresh_payments(hub: Hub, store_id: str, routes: list[str | None], request: RefundRequest) -> str | None:
-    """The dispute flag of every gateway-routed tender; why one could not be read, if one could not."""
-    problems = [
-        problem
-        for payment, route in zip(request.payments, routes, strict=False)
-        if (problem := _refresh_payment(hub, store_id, route, payment))
-    ]
-    return "; ".join(problems)[:500] or None
+def _refresh_payments(
+    hub: Hub, store_id: str, routes: list[str | None], request: RefundRequest
+) -> tuple[list[Payment], str | None]:
+    """Every tender as the ledger holds it (captured as the gateway says) and why a gateway-routed
+    tender's dispute flag could not be read, if one could not."""
+    held: list[Payment] = []
+    problems: list[str] = []
+    for payment, route in zip(request.payments, routes, strict=False):
+        payment_held, problem = _refresh_payment(hub, store_id, route, payment)
+        held.append(payment_held)
+        if problem:
+            problems.append(problem)
+    return held, "; ".join(problems)[:500] or None
 
 
-def _refresh_payment(hub: Hub, store_id: str, route: str | None, payment: Payment) -> str | None:
-    """Ask the gateway for the payment's dispute flag (never refund money under dispute).
+def _refresh_payment(hub: Hub, store_id: str, route: str | None, payment: Payment) -> tuple[Payment, str | None]:
+    """Ask the gateway for the payment's dispute flag (never refund money under dispute) and what it
+    captured: a payment captured in part (a Stripe ``amount_to_capture`` below the authorization, a
+    Square payment completed for less) holds only that, whatever the platform's order says.
 
-    Returns why the flag could not be checked, if it could not: an approval then goes to review
-    (a person decides) rather than trusting a flag nobody read — a lookup that keeps failing must
-    neither block the refund forever nor let money go back on a disputed payment."""
+    Returns the payment as the ledger is to hold it and why the flag could not be checked, if it
+    could not: an approval then goes to review (a person decides) rather than trusting a flag nobody
+    read — a lookup that keeps failing must neither block the refund forever nor let money go back
+    on a disputed payment."""
     account = gateway_account(route or "")
     if account is None or account not in hub.gateways:
-        return None
+        return payment, None
     try:
         state = hub.gateways[account].payment(payment.reference, payment.extra)
     except Exception as exc:  # noqa: BLE001 - any failure to read the flag sends an approval to a person
         log.warning("payment lookup failed for %s: %s", payment.reference, exc)
-        return f"the dispute status of payment {payment.reference} could not be read from {account}: {exc}"[:500]
+        problem = f"the dispute status of payment {payment.reference} could not be read from {account}: {exc}"
+        return payment, problem[:500]
+    held = captured_at_gateway(payment, state)
     with write(hub.engine) as conn:
-        payments.upsert(conn, store_id, route or "", payment)
+        payments.upsert(conn, store_id, route or "", held)
         payments.set_disputed(conn, store_id, route or "", payment.reference, state.disputed)
-    return None
+    return held, None
+
+
+def captured_at_gateway(payment: Payment, state: PaymentState) -> Payment:
+    """The payment with the smaller of the platform's and the gateway's captured amount (in the same
+    currency; a gateway answering in another currency says nothing comparable)."""
+    if state.currency.upper() != payment.currency.upper() or state.captured >= payment.captured:
+        return payment
+    return payment.model_copy(update={"captured": max(0, state.captured)})
 
 
 def _to_review(hub: Hub, refund_id: str, reason: str) -> str:

@@ -54,6 +54,11 @@ class SimPayment:
     disputed: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
     created: float = field(default_factory=time.time)
+    captured: int | None = None  # captured in part (or not yet): refunds reach only this; None: all of it
+
+    @property
+    def captured_amount(self) -> int:
+        return self.amount if self.captured is None else self.captured
 
 
 class SimLedger:
@@ -81,10 +86,27 @@ class SimLedger:
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):06d}{int(time.time() * 1000) % 100000:05d}"
 
-    def create_payment(self, amount: int, currency: str, payment_id: str | None = None, **extra: Any) -> SimPayment:
+    def create_payment(
+        self, amount: int, currency: str, payment_id: str | None = None, *, captured: int | None = None, **extra: Any
+    ) -> SimPayment:
         with self._lock:
-            payment = SimPayment(id=payment_id or self.new_id("pay_"), amount=amount, currency=currency, extra=extra)
+            payment = SimPayment(
+                id=payment_id or self.new_id("pay_"), amount=amount, currency=currency, extra=extra, captured=captured
+            )
             self.payments[payment.id] = payment
+            return payment
+
+    def capture(self, payment_id: str, amount: int) -> SimPayment:
+        """Capture ``amount`` more of an authorized payment (never past what was authorized)."""
+        with self._lock:
+            payment = self.payment(payment_id)
+            capturable = payment.amount - payment.captured_amount
+            if amount <= 0 or amount > capturable:
+                raise SimError(
+                    "amount_too_large",
+                    f"Capture amount ({amount}) is greater than the amount still capturable ({capturable}).",
+                )
+            payment.captured = payment.captured_amount + amount
             return payment
 
     def payment(self, payment_id: str) -> SimPayment:
@@ -125,7 +147,7 @@ class SimLedger:
             payment = self.payment(payment_id)
             if payment.disputed:
                 raise SimError("disputed", f"Payment {payment_id} is under dispute")
-            remaining = payment.amount - self.refunded(payment_id)
+            remaining = payment.captured_amount - self.refunded(payment_id)
             if remaining <= 0:
                 raise SimError("already_refunded", f"Payment {payment_id} has already been refunded.")
             value = remaining if amount is None else amount

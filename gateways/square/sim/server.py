@@ -23,7 +23,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from gateways.square.sim import control, disputes, hooks, refunds
+from gateways.square.sim import control, disputes, hooks, payments, refunds
 from gateways.square.sim import shapes as shape
 from gateways.square.sim.refunds import ledger_call
 from gateways.square.sim.shapes import Refused
@@ -171,6 +171,14 @@ class SquareSimulator(Simulator):
         @app.get("/v2/refunds")
         def _list_refunds() -> Response:
             return jsonify(self._list_refunds(request.args))
+
+        @app.put("/v2/payments/<payment_id>")
+        def _update_payment(payment_id: str) -> Response:
+            return jsonify(payments.update(self, payment_id, request.get_json(silent=True)))
+
+        @app.post("/v2/payments/<payment_id>/complete")
+        def _complete_payment(payment_id: str) -> Response:
+            return jsonify(payments.complete(self, payment_id))
 
         @app.get("/v2/payments/<payment_id>")
         def _get_payment(payment_id: str) -> Response:

@@ -103,7 +103,7 @@ def payment_json(payment: SimPayment, ledger: SimLedger, location_id: str) -> di
         "updated_at": timestamp(payment.created),
         "amount_money": amount,
         "total_money": amount,
-        "approved_money": amount,
+        "approved_money": money(payment.extra.get("approved", payment.amount), payment.currency),
         "status": payment.extra.get("status", "COMPLETED"),
         "source_type": "CARD",
         "location_id": location_id,

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
-from gateways.stripe.sim import control, disputes, hooks, refunds, shapes
+from gateways.stripe.sim import capture, control, disputes, hooks, refunds, shapes
 from gateways.stripe.sim.refunds import Saved
 from gateways.stripe.sim.shapes import response
 from gateways.stripe.transformers import to_stripe_amount
@@ -60,14 +60,29 @@ class StripeSimulator(Simulator):
 
     # -- seeding and control (Python and HTTP) ---------------------------------------------
 
-    def create_payment(self, amount: int, currency: str, payment_id: str | None = None) -> str:
-        """A captured PaymentIntent of ``amount`` hub minor units; returns its ``pi_`` id."""
+    def create_payment(
+        self, amount: int, currency: str, payment_id: str | None = None, *, capture_method: str = "automatic"
+    ) -> str:
+        """A PaymentIntent of ``amount`` hub minor units, captured at once (``automatic``) or only
+        authorized (``manual``: captured later by ``capture``, in part or in several captures);
+        returns its ``pi_`` id."""
         charge = shapes.new_id("ch_")
         payment = self.ledger.create_payment(
-            to_stripe_amount(amount, currency), currency.upper(), payment_id or shapes.new_id("pi_"), charge=charge
+            to_stripe_amount(amount, currency),
+            currency.upper(),
+            payment_id or shapes.new_id("pi_"),
+            captured=0 if capture_method == "manual" else None,
+            charge=charge,
+            capture_method=capture_method,
         )
         self.charges[charge] = payment.id
         return payment.id
+
+    def capture(self, payment_id: str, amount: int | None = None, *, final: bool = True) -> None:
+        """Capture ``amount`` hub minor units (all that is capturable when None) of a manual
+        PaymentIntent, as ``POST /v1/payment_intents/:id/capture`` does."""
+        payment = self.ledger.payment(payment_id)
+        capture.capture(self, payment, None if amount is None else to_stripe_amount(amount, payment.currency), final)
 
     def charge_of(self, payment_id: str) -> str:
         return str(self.ledger.payment(payment_id).extra["charge"])
@@ -142,6 +157,7 @@ class StripeSimulator(Simulator):
         app.get("/v1/refunds/<refund_id>")(self._get_refund)
         app.get("/v1/payment_intents/<intent_id>")(self._get_intent)
         app.get("/v1/charges/<charge_id>")(self._get_charge)
+        app.post("/v1/payment_intents/<intent_id>/capture")(lambda intent_id: capture.endpoint(self, intent_id))
         disputes.register(app, self)
         control.register(app, self)
         return app
@@ -188,12 +204,7 @@ class StripeSimulator(Simulator):
 
     def _get_intent(self, intent_id: str) -> Response:
         if intent_id not in self.ledger.payments:
-            return response(
-                404,
-                shapes.error_json(
-                    "invalid_request_error", f"No such payment_intent: '{intent_id}'", "resource_missing", "intent"
-                ),
-            )
+            return shapes.no_such_intent(intent_id)
         expand = _expand(request.args)
         payment = self.ledger.payment(intent_id)
         charge: str | dict[str, Any] = payment.extra["charge"]

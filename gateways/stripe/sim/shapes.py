@@ -154,9 +154,9 @@ def charge_json(payment: SimPayment, refunded: int, refunds: Sequence[dict[str, 
         "id": payment.extra["charge"],
         "object": "charge",
         "amount": payment.amount,
-        "amount_captured": payment.amount,
+        "amount_captured": payment.captured_amount,
         "amount_refunded": refunded,
-        "captured": True,
+        "captured": payment.captured_amount > 0,
         "created": int(payment.created),
         "currency": payment.currency.lower(),
         "disputed": payment.disputed,
@@ -164,7 +164,7 @@ def charge_json(payment: SimPayment, refunded: int, refunds: Sequence[dict[str, 
         "metadata": {},
         "paid": True,
         "payment_intent": payment.id,
-        "refunded": refunded >= payment.amount,
+        "refunded": 0 < payment.captured_amount <= refunded,
         "status": "succeeded",
     }
     if refunds is not None:
@@ -177,19 +177,41 @@ def charge_json(payment: SimPayment, refunded: int, refunds: Sequence[dict[str, 
     return body
 
 
+def no_such_intent(intent_id: str) -> Response:
+    return response(
+        404, error_json("invalid_request_error", f"No such payment_intent: '{intent_id}'", "resource_missing", "intent")
+    )
+
+
+def capture_open(payment: SimPayment) -> bool:
+    """A manual PaymentIntent not yet closed by a final capture: ``requires_capture``."""
+    return payment.extra.get("capture_method") == "manual" and not payment.extra.get("capture_closed")
+
+
+def capturable(payment: SimPayment) -> int:
+    return payment.amount - payment.captured_amount if capture_open(payment) else 0
+
+
+def intent_status(payment: SimPayment) -> str:
+    return "requires_capture" if capture_open(payment) else "succeeded"
+
+
 def intent_json(payment: SimPayment, latest_charge: str | dict[str, Any]) -> dict[str, Any]:
-    """A succeeded PaymentIntent; ``latest_charge`` is an id or the expanded charge."""
+    """A PaymentIntent (``succeeded``, or ``requires_capture`` while a manual one may capture more);
+    ``latest_charge`` is an id or the expanded charge."""
     return {
         "id": payment.id,
         "object": "payment_intent",
         "amount": payment.amount,
-        "amount_received": payment.amount,
+        "amount_capturable": capturable(payment),
+        "amount_received": payment.captured_amount,
+        "capture_method": payment.extra.get("capture_method", "automatic"),
         "created": int(payment.created),
         "currency": payment.currency.lower(),
         "latest_charge": latest_charge,
         "livemode": False,
         "metadata": {},
-        "status": "succeeded",
+        "status": intent_status(payment),
     }
 
 
