@@ -22,7 +22,8 @@ from hub.errors import ConfigError
 # refundCreate refuses to run without an @idempotent(key:) directive.
 API_VERSION = "2026-04"
 
-# store credit: an accepted alternative is credited to the customer's account (connectors/shopify/credit.py);
+# store credit: an accepted alternative is credited to the customer's account (connectors/shopify/credit.py),
+# or issued as a gift card where the store sets store_credit_as = "gift_card" (connectors/shopify/gift_card.py);
 # read_customers and read_products: the customer's order count and spend, product tags and the final-sale
 # metafield the policy reads (connectors/shopify/facts.py; without them those facts are unknown)
 SCOPES = (
@@ -32,6 +33,8 @@ SCOPES = (
     "write_returns",
     "read_store_credit_account_transactions",
     "write_store_credit_account_transactions",
+    "read_gift_cards",
+    "write_gift_cards",
     "read_customers",
     "read_products",
 )
