@@ -1,6 +1,7 @@
 """An accepted alternative issued on Shopify: store credit on the customer's account
 (``storeCreditAccountCredit`` with the customer as owner: Shopify opens an account per currency),
-Shopify e-mailing the customer (``notify``).
+Shopify e-mailing the customer (``notify``) — or, where the store sets ``store_credit_as =
+"gift_card"``, a gift card (``connectors/shopify/gift_card.py``).
 
 ``storeCreditAccountCredit`` takes no idempotency key, so the hub keeps its own: before the call
 it notes in the store's state that the credit is being sent (with the time), and after a lost
@@ -43,8 +44,13 @@ MARKER = "store_credit_sending:"
 
 
 def issue_credit(app: AppSettings, stores: StoreDirectory, store: StoreContext, credit: CreditIssue) -> CreditResult:
+    if store.settings.get("store_credit_as") == "gift_card":
+        return _as_gift_card(app, stores, store, credit)
     if not credit.customer_id:
-        return CreditResult(Outcome.FAILED, message="a guest order has no customer account to credit")
+        return CreditResult(
+            Outcome.FAILED,
+            message='a guest order has no customer account to credit (store_credit_as = "gift_card": a gift card)',
+        )
     owner = gid("Customer", credit.customer_id)
     marker = MARKER + credit.key
     try:
@@ -66,6 +72,18 @@ def issue_credit(app: AppSettings, stores: StoreDirectory, store: StoreContext, 
         return CreditResult(Outcome.FAILED, message="; ".join(str(e.get("message")) for e in errors)[:500])
     made = payload.get("storeCreditAccountTransaction") or {}
     return CreditResult(Outcome.SUCCEEDED, reference=made.get("id"), kind="store_credit")
+
+
+def _as_gift_card(app: AppSettings, stores: StoreDirectory, store: StoreContext, credit: CreditIssue) -> CreditResult:
+    from connectors.shopify.gift_card import issue_gift_card
+
+    try:
+        with AdminClient(app, stores, store) as client:
+            return issue_gift_card(client, stores, store, credit)
+    except PlatformUnavailable as exc:
+        return CreditResult(Outcome.UNKNOWN, message=str(exc))
+    except PlatformError as exc:
+        return CreditResult(Outcome.FAILED, message=str(exc))
 
 
 def _credit_input(credit: CreditIssue) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Response, jsonify, request
 
-from connectors.shopify.sim import credit, listing, rest, shapes
+from connectors.shopify.sim import credit, gift_cards, listing, rest, shapes
 from connectors.shopify.sim.auth import error_response
 from connectors.shopify.sim.state import SimCall, SimShop, next_id, tail
 
@@ -38,6 +38,7 @@ MUTATIONS = (
     "metafieldsSet",
     "webhookSubscriptionCreate",
     "storeCreditAccountCredit",
+    "giftCardCreate",
 )
 
 
@@ -333,6 +334,8 @@ RESOLVERS: dict[str, Resolver] = {
     "webhookSubscriptionCreate": _subscribe,
     "storeCreditAccountCredit": credit.credit_account,  # an alternative the hub issues
     "customer": credit.customer,
+    "giftCardCreate": gift_cards.create,  # an alternative issued as a gift card
+    "giftCards": gift_cards.search,
     "ordersCount": _orders_count,
     "orders": listing.orders,  # reconciliation and backfill read refunds by order
 }
