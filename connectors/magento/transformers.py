@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from hub.models import Customer, DigitalUsage, Line, OrderFacts, Payment, ProductKind, ReasonCode
+from hub.models import Customer, DigitalUsage, Line, OrderFacts, Payment, ProductKind, ReasonCode, TenderKind
 from hub.models.money import allocate, exponent
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -199,7 +199,8 @@ def payment(order: Mapping[str, Any]) -> Payment:
 
 def payments(order: Mapping[str, Any], invoices: Iterable[Mapping[str, Any]]) -> tuple[Payment, ...]:
     """The order's tenders: one per captured invoice when the order was captured in parts (a PayPal
-    order invoiced twice is two captures, each refunded on its own), else the order's one payment."""
+    order invoiced twice is two captures, each refunded on its own), else the order's one payment;
+    then the Adobe Commerce gift cards and store credit that paid the rest (``credits``)."""
     paid = payment(order)
     captures: dict[str, Mapping[str, Any]] = {}
     for invoice in invoices:
@@ -207,18 +208,73 @@ def payments(order: Mapping[str, Any], invoices: Iterable[Mapping[str, Any]]) ->
         if reference and int(invoice.get("state") or 2) == 2:  # 2: paid
             captures.setdefault(reference, invoice)
     if len(captures) < 2:
-        return (paid,)
+        return (paid, *credits(order))
     currency = order["order_currency_code"]
-    return tuple(
-        paid.model_copy(
-            update={
-                "reference": reference,
-                "captured": minor(invoice.get("grand_total"), currency),
-                "extra": {**paid.extra, "invoice_id": str(invoice.get("entity_id") or "")},
-            }
-        )
-        for reference, invoice in captures.items()
+    return (
+        *(
+            paid.model_copy(
+                update={
+                    "reference": reference,
+                    "captured": minor(invoice.get("grand_total"), currency),
+                    "extra": {**paid.extra, "invoice_id": str(invoice.get("entity_id") or "")},
+                }
+            )
+            for reference, invoice in captures.items()
+        ),
+        *credits(order),
     )
+
+
+GIFT_CARD_LABEL = "giftcardaccount"  # Magento's total codes for the two, the labels routes match
+STORE_CREDIT_LABEL = "customerbalance"
+
+
+def credits(order: Mapping[str, Any]) -> list[Payment]:
+    """Adobe Commerce gift card accounts and store credit applied to the order (its extension
+    attributes ``gift_cards`` — id, code, amount — ``gift_cards_refunded``, ``customer_balance_amount``
+    and ``customer_balance_refunded``): tenders of their own beside the payment, which covers only
+    ``grand_total`` (Magento subtracts both before it). Refunded already comes off the first cards.
+
+    No REST call returns money to either (credit memo creation takes no store-credit argument), so
+    no route is preset: they take no share of a refund, and what the payment cannot take goes to a
+    person, who returns it in the admin's credit memo ("Refund to Store Credit"). A card's code is a
+    bearer secret and is not kept."""
+    currency = order["order_currency_code"]
+    extension = order.get("extension_attributes") or {}
+    extra = {"order_id": str(order["entity_id"])}
+    found: list[Payment] = []
+    refunded = minor(extension.get("gift_cards_refunded") or 0, currency)
+    for card in extension.get("gift_cards") or ():
+        amount = minor(card.get("amount"), currency)
+        if card.get("id") is None or amount <= 0:
+            continue
+        taken = min(amount, refunded)
+        refunded -= taken
+        found.append(
+            Payment(
+                platform_label=GIFT_CARD_LABEL,
+                reference=f"giftcard:{card['id']}",
+                captured=amount,
+                refundable=amount - taken,
+                currency=currency,
+                extra={**extra, "gift_card_id": str(card["id"])},
+                tender=TenderKind.GIFT_CARD,
+            )
+        )
+    balance = minor(extension.get("customer_balance_amount") or 0, currency)
+    if balance > 0:
+        found.append(
+            Payment(
+                platform_label=STORE_CREDIT_LABEL,
+                reference=f"customerbalance:{order['entity_id']}",
+                captured=balance,
+                refundable=max(0, balance - minor(extension.get("customer_balance_refunded") or 0, currency)),
+                currency=currency,
+                extra=extra,
+                tender=TenderKind.STORE_CREDIT,
+            )
+        )
+    return found
 
 
 def product_kind(item: Mapping[str, Any], product: Mapping[str, Any] | None) -> ProductKind:

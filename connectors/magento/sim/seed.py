@@ -25,7 +25,11 @@ def order(
     email: str,
     customer_id: int | None,
     products: Mapping[str, Mapping[str, Any]],
+    gift_cards: Sequence[int] = (),
+    store_credit: int = 0,
 ) -> dict[str, Any]:
+    """An order as ``GET /V1/orders/{id}`` shows it. Adobe Commerce gift cards (``gift_cards``: the
+    amount each paid) and store credit are subtracted before ``grand_total``, the payment's share."""
     order_id = next_id()
     items, subtotal, tax, discount = [], 0, 0, 0
     for spec in lines:
@@ -55,8 +59,8 @@ def order(
             }
         )
         subtotal, tax, discount = subtotal + row, tax + row_tax, discount + row_discount
-    grand = subtotal + tax - discount + shipping
-    return {
+    grand = subtotal + tax - discount + shipping - sum(gift_cards) - store_credit
+    made = {
         "entity_id": order_id,
         "increment_id": f"{order_id:09d}",
         "state": "new",
@@ -94,6 +98,29 @@ def order(
             "additional_information": [method, ""],
         },
         "status_histories": [],
+    }
+    if gift_cards or store_credit:
+        made["extension_attributes"] = credits(next_id, gift_cards, store_credit, currency)
+    return made
+
+
+def credits(next_id: Callable[[], int], gift_cards: Sequence[int], store_credit: int, currency: str) -> dict[str, Any]:
+    """The order's extension attributes for gift card accounts and store credit (Adobe Commerce)."""
+    ids = [next_id() for _ in gift_cards]
+    cards = [
+        {"id": i, "code": f"GC{i:08d}", "amount": number(a, currency), "base_amount": number(a, currency)}
+        for i, a in zip(ids, gift_cards, strict=True)
+    ]
+    total = number(sum(gift_cards), currency)
+    balance = number(store_credit, currency)
+    return {
+        "gift_cards": cards,
+        "gift_cards_amount": total,
+        "base_gift_cards_amount": total,
+        "gift_cards_refunded": 0,
+        "customer_balance_amount": balance,
+        "base_customer_balance_amount": balance,
+        "customer_balance_refunded": 0,
     }
 
 

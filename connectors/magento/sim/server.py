@@ -165,11 +165,14 @@ class MagentoSimulator(Simulator):
         customer_id: int | None = 7,
         invoiced: bool = True,
         captures: Sequence[tuple[int, str]] = (),
+        gift_cards: Sequence[int] = (),
+        store_credit: int = 0,
     ) -> dict[str, Any]:
         """An order paid with ``method`` (e.g. ``stripe_payments``, ``paypal_express``, ``squareup_payment``)
         whose gateway transaction is ``last_trans_id``; invoiced (paid) unless told otherwise. With
         ``captures`` (``(amount, transaction id)`` each) it is invoiced in parts, one per capture,
-        whose money the gateway simulator holds."""
+        whose money the gateway simulator holds. ``gift_cards`` (each card's amount) and ``store_credit``
+        paid part of it (Adobe Commerce): the payment and its invoice cover only the rest."""
         with self.state.lock:
             products = dict(self.state.products)
         order = seed.order(
@@ -182,6 +185,8 @@ class MagentoSimulator(Simulator):
             email=email,
             customer_id=customer_id,
             products=products,
+            gift_cards=gift_cards,
+            store_credit=store_credit,
         )
         self.state.add_order(order)
         for amount, transaction in captures:

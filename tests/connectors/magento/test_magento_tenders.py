@@ -105,3 +105,46 @@ def test_duplicate_deliveries_and_a_lost_paypal_answer_move_each_capture_once(wo
     assert len(magento.creditmemos(order["entity_id"])) == 1
     unknown = [a for r in rows if r.parent_id for a in hub.audit(r.id) if a.detail.get("outcome") == "unknown"]
     assert unknown  # the lost answer left one part in doubt until PayPal was asked
+
+
+def test_gift_card_and_store_credit_are_tenders_the_card_refunds_within_its_own_and_a_person_gets_the_rest(
+    world: Any,
+) -> None:
+    """Two tees (60.00) paid 15.00 by an Adobe Commerce gift card, 5.00 by store credit and 40.00 by
+    PayPal. No REST call returns money to a gift card account or store credit, so those take no
+    share: the first tee goes back to the card; the second is more than the card has left, and
+    waits for a person instead of being refused or paid from the wrong tender."""
+    hub, magento, paypal = world
+    capture = paypal.create_payment(4000, "USD", order_id=paypal_id())
+    order = magento.add_order(
+        [{"sku": "TEE", "price": 3000, "qty": 2}],
+        method="paypal_express",
+        last_trans_id=capture,
+        gift_cards=[1500],
+        store_credit=500,
+    )
+    assert order["grand_total"] == 40.0 and order["extension_attributes"]["gift_cards_amount"] == 15.0
+    [item] = order["items"]
+    magento.create_rma(order["entity_id"], {int(item["item_id"]): 1}, reason="Too small")
+    hub.settle(senders=[magento.sender, paypal.sender], until=written_back(hub))
+
+    [first] = [r for r in hub.refunds() if r.parent_id is None]
+    tenders_seen = [(p["platform_label"], p["captured"], p.get("tender")) for p in first.request["payments"]]
+    assert tenders_seen == [
+        ("paypal_express", 4000, "payment"),
+        ("giftcardaccount", 1500, "gift_card"),
+        ("customerbalance", 500, "store_credit"),
+    ]
+    assert (first.state, first.approved_amount) == (states.WRITTEN_BACK, 3000)
+    assert [r.amount for r in paypal.ledger.refunds_of(capture)] == [3000]
+    [memo] = magento.creditmemos(order["entity_id"])
+    assert [(i["sku"], i["qty"]) for i in memo["items"]] == [("TEE", 1)]
+
+    magento.create_rma(order["entity_id"], {int(item["item_id"]): 1}, reason="Too small")
+    hub.settle(senders=[magento.sender, paypal.sender])
+    second = next(r for r in hub.refunds() if r.parent_id is None and r.id != first.id)
+    assert (second.state, second.amount) == (states.REVIEW, 3000)
+    decided = [a for a in hub.audit(second.id) if a.action == "decided"]
+    assert "hard.over_refundable" in decided[-1].detail["rules"]  # 10.00 left on the card
+    assert [r.amount for r in paypal.ledger.refunds_of(capture)] == [3000]  # nothing more moved
+    assert len(magento.creditmemos(order["entity_id"])) == 1
