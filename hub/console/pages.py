@@ -30,6 +30,8 @@ from hub.people import roles
 from hub.people.accounts import LoginRefused, Principal
 from hub.web.app import current_hub
 from hub.web.auth import principal
+from hub.web.bodies import BadRequest
+from hub.web.paging import cursor_arg, cursor_of
 
 bp = Blueprint(
     "console",
@@ -84,6 +86,12 @@ def _problem(status: int, title: str, message: str) -> tuple[str, int]:
 
 def _not_found(what: str) -> tuple[str, int]:
     return _problem(404, "Not found", f"There is no {what} here, or it belongs to a store you cannot see.")
+
+
+@bp.errorhandler(BadRequest)
+def _bad_request(exc: BadRequest) -> tuple[str, int]:
+    """A hand-edited link (a cursor this hub never gave out): the page says what is wrong with it."""
+    return _problem(400, "This link does not work", exc.message)
 
 
 @bp.errorhandler(CSRFError)
@@ -145,20 +153,6 @@ def home() -> Any:
 # --- the review queue -----------------------------------------------------------------------
 
 
-def _cursor(raw: str | None) -> tuple[datetime, str] | None:
-    if not raw or "~" not in raw:
-        return None
-    at, _, last = raw.partition("~")
-    try:
-        return datetime.fromisoformat(at), last
-    except ValueError:
-        return None
-
-
-def _cursor_of(at: datetime, id_: str) -> str:
-    return f"{at.isoformat()}~{id_}"
-
-
 def _stores(who: Principal) -> list[views.StoreSummary]:
     with read(current_hub().engine) as conn:
         return views.store_list(conn, who.stores)
@@ -170,10 +164,10 @@ def queue() -> str:
     who = _who()
     store = request.args.get("store") or None
     with read(current_hub().engine) as conn:
-        items = views.review_queue(conn, who.stores, store, PAGE + 1, _cursor(request.args.get("after")))
+        items = views.review_queue(conn, who.stores, store, PAGE + 1, cursor_arg(request, "after"))
     more = len(items) > PAGE
     items = items[:PAGE]
-    after = _cursor_of(items[-1].refund.created_at, items[-1].refund.id) if more else None
+    after = cursor_of(items[-1].refund.created_at, items[-1].refund.id) if more else None
     return render_template("console/queue.html", items=items, stores=_stores(who), store=store, after=after)
 
 
@@ -229,13 +223,13 @@ def refunds() -> str:
                 amount_min=amount_min,
                 amount_max=amount_max,
                 limit=PAGE + 1,
-                cursor=_cursor(args.get("after")),
+                cursor=cursor_arg(request, "after"),
             )
     except (FilterError, CurrencyError) as exc:
         error = str(exc)
     if len(rows) > PAGE:
         rows = rows[:PAGE]
-        after = _cursor_of(rows[-1].created_at, rows[-1].id)
+        after = cursor_of(rows[-1].created_at, rows[-1].id)
     keep = {k: v for k, v in args.items() if k != "after" and v}
     return render_template(
         "console/refunds.html",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from hub.ledger import states
 from tests.console.conftest import OTHER_STORE, PASSWORD, csrf_of, login
 from tests.hub.conftest import STORE
@@ -150,3 +152,30 @@ def test_money_is_shown_with_the_currency_exponent() -> None:
     assert money(1250, "KWD") == "1.250 KWD"
     held = {"decision": {"rules": [{"rule": "big", "effect": "review", "detail": "over 100"}]}, "balance_problem": "x"}
     assert reasons(held) == [("big", "over 100"), ("Balance check", "x")]
+
+
+def test_queue_and_refund_list_page_with_the_apis_cursor_and_refuse_one_they_never_gave(
+    shop: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    from hub.console import pages
+
+    monkeypatch.setattr(pages, "PAGE", 2)  # three refunds: two pages
+    shop.person("ana@example.com")
+    ids = {shop.in_review(f"64{n:02}", asked=2000 + n).id for n in range(3)}
+    client = shop.world.hub.client
+    login(client, "ana@example.com")
+    for path in ("/queue", "/refunds"):
+        first = client.get(path).text
+        [after] = re.findall(r"after=([A-Za-z0-9_-]+)", first)
+        second = client.get(f"{path}?after={after}").text
+        seen_first = {i for i in ids if i in first}
+        seen_second = {i for i in ids if i in second}
+        assert len(seen_first) == 2, path
+        assert seen_first | seen_second == ids, path
+        assert not seen_first & seen_second, path
+        forged = client.get(f"{path}?after=2026-01-01T00:00:00~rf_x")
+        assert forged.status_code == 400, path
+        assert "<html" in forged.text, path
+        assert "after is not a cursor this API gave out" in forged.text, path
