@@ -5,93 +5,30 @@ and ``run_demo`` against it must report every scenario as expected."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from hub.cli.starter import MAGENTO_STORE, PORTS, STORE, write_starter
 from hub.runtime.bootstrap import write_key_file
 from hub.runtime.config import Config, load_config
 from hub.sandbox.demo.run import run_demo
 from hub.sandbox.demo.scenarios import SCENARIOS, Played
+from tests.serving import free_ports, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_ports(count: int) -> list[int]:
-    """Ports the kernel hands out now (held open together so they differ; released for the hub)."""
-    probes = [socket.socket() for _ in range(count)]
-    try:
-        for probe in probes:
-            probe.bind(("127.0.0.1", 0))
-        return [probe.getsockname()[1] for probe in probes]
-    finally:
-        for probe in probes:
-            probe.close()
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"refund-hub serve exited with {process.returncode}:\n{log.read_text()[-4000:]}")
-        try:
-            if requests.get(f"{url}/healthz", timeout=1).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"the hub did not answer /healthz in {timeout} s:\n{log.read_text()[-4000:]}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to serve (it stops its sandbox and worker children), then anything left in its group."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)  # its own session: only what this test started
-    except ProcessLookupError:
-        pass
-    process.wait(timeout=5)
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Config]:
-    hub_port, *sim_ports = _free_ports(1 + len(PORTS))
+    hub_port, *sim_ports = free_ports(1 + len(PORTS))
     path = tmp_path / "refund-hub.toml"
     write_starter(path, hub_port=hub_port, ports=dict(zip(PORTS, sim_ports, strict=True)))
     config = load_config(path, env={})
     write_key_file(config.hub.instance_path)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REFUND_HUB_")}
-    # two cores shared by several test runs: one web worker and a few worker threads are plenty
-    env.update(REFUND_HUB_HUB__WEB_WORKERS="1", REFUND_HUB_HUB__WORKER_THREADS="2", PYTHONPATH=str(ROOT))
-    log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "hub", "--config", str(path), "serve"],
-            cwd=tmp_path,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        _wait_healthy(config.hub.public_url, process, log)
+    with serving(path, config.hub.public_url):
         yield config
-    finally:
-        _stop(process)
 
 
 @pytest.mark.slow  # a whole `serve` process tree: 25-45 s on two shared cores

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +22,7 @@ from hub.cli.serve import APP_STACK, HEADER_TIMEOUT, READ_TIMEOUT, web_options
 from hub.runtime.config import Config
 from hub.testing.signing import hmac_base64
 from tests.hub.conftest import World
+from tests.serving import free_ports, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "slow-clients-secret"
@@ -83,18 +82,12 @@ class Served:
     log: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     from cryptography.fernet import Fernet
 
     tmp_path = tmp_path_factory.mktemp("slow-clients")
-    port = _free_port()
+    [port] = free_ports(1)
     config = tmp_path / "refund-hub.json"
     config.write_text(
         json.dumps(
@@ -110,42 +103,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             }
         )
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REFUND_HUB_")}
-    # one web worker: under sync workers a single trickling socket would hold the whole web tier
-    env.update(REFUND_HUB_HUB__WEB_WORKERS="1", REFUND_HUB_HUB__WORKER_THREADS="1", PYTHONPATH=str(ROOT))
-    log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "hub", "--config", str(config), "serve"],
-            cwd=tmp_path,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"serve did not come up ({process.poll()}):\n{log.read_text()[-4000:]}")
-            try:
-                if requests.get(f"{url}/healthz", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
+    # one web worker: under sync workers a single trickling socket would hold the whole web tier
+    with serving(config, url, worker_threads=1) as log:
         yield Served(url, port, log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
-            os.killpg(process.pid, signal.SIGKILL)  # its own session: only what this test started
-        except ProcessLookupError:
-            pass
-        process.wait(timeout=5)
 
 
 class Trickle:
