@@ -34,7 +34,11 @@ from typing import Any
 # Run as ``python bench/faults.py``, this file's folder leads sys.path and its name would hide
 # the ``gateways`` package: the project root goes first.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bench.in_venv  # noqa: F401  (first: re-executes inside .venv)
 
+# isort: split
+
+from bench import venv  # noqa: E402
 from bench.faults import count  # noqa: E402
 from bench.faults.chaos import Chaos, Rates, Switches, prepare  # noqa: E402
 from bench.faults.traffic import Driver, Order, Resender, plan_orders  # noqa: E402
@@ -266,6 +270,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    venv.databases_ready({args.database})
     try:
         return run(args)
     except KeyboardInterrupt:

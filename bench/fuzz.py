@@ -22,6 +22,9 @@ from pathlib import Path
 # Run as ``python bench/fuzz.py``, this file's folder leads sys.path and its name would hide
 # the ``bench.fuzz`` package and the ``gateways`` package: the project root goes first.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bench.in_venv  # noqa: F401  (first: re-executes inside .venv)
+
+# isort: split
 
 from bench.fuzz.endpoints import ENDPOINTS  # noqa: E402
 from bench.fuzz.report import print_report  # noqa: E402

@@ -60,6 +60,9 @@ from typing import Any
 # Run as ``python bench/gateways.py``, this file's folder leads sys.path and its name would hide
 # the ``gateways`` package: the project root goes first (spawned worker processes inherit it).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bench.in_venv  # noqa: F401  (first: re-executes inside .venv)
+
+# isort: split
 
 from sqlalchemy import func, select
 

@@ -14,11 +14,18 @@ import argparse
 import os
 import random
 import resource
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bench.in_venv  # noqa: F401  (first: re-executes inside .venv)
+
+# isort: split
 
 from hub.models import Customer, DigitalUsage, Line, OrderFacts, Payment, ProductKind, ReasonCode, RefundRequest
 from hub.policy import Decision, History, Policy, PriorRefund, SimulationRecord, decide, load_policy, simulate

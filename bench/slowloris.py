@@ -33,6 +33,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bench.in_venv  # noqa: F401  (first: re-executes inside .venv)
+
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 SECRET = "slowloris-secret"
