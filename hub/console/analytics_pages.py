@@ -20,6 +20,7 @@ from hub.console.analytics_orders import OrderCounts
 from hub.console.pages import _stores, _who, bp, page
 from hub.ledger.exports import FORMULA_STARTS
 from hub.ledger.unit import read
+from hub.ledger.views import StoreSummary
 from hub.people import roles
 from hub.web.app import current_hub
 
@@ -29,12 +30,11 @@ def _order_counts() -> OrderCounts:
     return current_app.extensions.setdefault("refund_hub_order_counts", OrderCounts())
 
 
-def _reads(conn: Any, filters: Filters, section: tables.Section) -> tables.Reads:
-    who = _who()
-    where = filters.slice(who.stores)
+def _reads(conn: Any, filters: Filters, section: tables.Section, stores: list[StoreSummary]) -> tables.Reads:
+    where = filters.slice(_who().stores)
     covered = [
         (s.connector, s.store_id)
-        for s in _stores(who)
+        for s in stores
         if (filters.store is None or (s.connector, s.store_id) == filters.store)
         and (filters.platform is None or s.connector == filters.platform)
     ]
@@ -42,8 +42,8 @@ def _reads(conn: Any, filters: Filters, section: tables.Section) -> tables.Reads
     return tables.Reads(conn, where, filters.bucket, orders, covered)
 
 
-def _filters() -> Filters:
-    return read_filters(request.args, _stores(_who()), datetime.now(UTC).date())
+def _filters(stores: list[StoreSummary]) -> Filters:
+    return read_filters(request.args, stores, datetime.now(UTC).date())
 
 
 @bp.get("/analytics", defaults={"slug": "overview"})
@@ -56,14 +56,14 @@ def analytics(slug: str) -> Any:
         return render_template("console/problem.html", title="Not found", status=404,
                                message=f"There is no analytics page {slug!r}."), 404  # fmt: skip
     try:
-        filters = _filters()
+        filters = _filters(stores)
     except FilterError as exc:
         today = datetime.now(UTC).date()
         return render_template("console/analytics.html", section=section, sections=tables.SECTIONS, stores=stores,
                                filters=read_filters({}, stores, today), args=request.args, error=str(exc),
                                shown=[], notes=[]), 400  # fmt: skip
     with read(current_hub().engine) as conn:
-        reads = _reads(conn, filters, section)
+        reads = _reads(conn, filters, section, stores)
         shown = [build(reads) for build in section.tables]
     notes = sorted(c.note for c in reads.orders.values() if c.note)
     return render_template("console/analytics.html", section=section, sections=tables.SECTIONS, stores=stores,
@@ -77,13 +77,14 @@ def analytics_csv(key: str) -> Any:
     found = tables.TABLES.get(key)
     if found is None:
         return jsonify(error="not_found", message=f"there is no analytics table {key!r}"), 404
+    stores = _stores(_who())
     try:
-        filters = _filters()
+        filters = _filters(stores)
     except FilterError as exc:
         return jsonify(error="invalid_filter", message=str(exc)), 400
     section, build = found
     with read(current_hub().engine) as conn:
-        table = build(_reads(conn, filters, section))
+        table = build(_reads(conn, filters, section, stores))
     name = f"refund-hub-{key}-{filters.since.isoformat()}-{filters.until.isoformat()}.csv"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
     return Response(csv_lines(table), mimetype="text/csv", headers=headers)
