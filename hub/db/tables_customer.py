@@ -36,7 +36,7 @@ credits = Table(
     metadata,
     Column("id", String(32), primary_key=True),  # cr_…: also the idempotency key on the platform
     Column("refund_id", String(32), nullable=False, unique=True),  # one alternative per refund
-    Column("kind", String(32), nullable=False),  # store_credit | coupon
+    Column("kind", String(32), nullable=False),  # store_credit | coupon | gift_card (what was issued)
     Column("amount", BigInteger, nullable=False),  # minor units, bonus included
     Column("bonus", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),

@@ -80,13 +80,17 @@ def settle(
     *,
     reference: str | None = None,
     code: str | None = None,
+    kind: str | None = None,
     error: str | None = None,
 ) -> bool:
-    """Record how issuing went; an issued credit never changes again (False then)."""
+    """Record how issuing went (``kind``: what the platform issued, where it chose — a Shopify
+    store that gives gift cards for store credit); an issued credit never changes again (False then)."""
     values: dict[str, object] = {"state": state, "updated_at": datetime.now(UTC), "last_error": error}
     if reference is not None:
         values["reference"] = reference
     if code is not None:
         values["code"] = code
+    if kind is not None:
+        values["kind"] = kind
     result = conn.execute(update(credits).where(credits.c.id == credit_id, credits.c.state != ISSUED).values(**values))
     return result.rowcount == 1

@@ -85,7 +85,8 @@ def issue(hub: Hub, refund_id: str) -> str | None:
 def _record(hub: Hub, refund_id: str, credit: credits.Credit, result: CreditResult) -> str:
     with write(hub.engine) as conn:
         if result.outcome is Outcome.SUCCEEDED:
-            if credits.settle(conn, credit.id, credits.ISSUED, reference=result.reference, code=result.code):
+            issued = {"reference": result.reference, "code": result.code, "kind": result.kind}
+            if credits.settle(conn, credit.id, credits.ISSUED, **issued):
                 audit.write(
                     conn,
                     "worker",

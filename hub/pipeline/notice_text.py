@@ -31,6 +31,7 @@ METHOD_WORDS = {
     "platform": "your original payment method",
     "store_credit": "store credit",
     "coupon": "a coupon",
+    "gift_card": "a gift card",
 }
 DEFAULT_NEXT_STEP = (
     "If you think this is wrong, reply to this message with your order number and what happened; "

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 CHANNELS = ("platform", "email")
 MAX_ATTEMPTS = 8
 ACTION_OF_STEP = {"denied": "deny", "offered": "offer_alternative"}  # what connectors already know
+CREDIT_WORDS = {"store_credit": "Store credit issued", "gift_card": "Gift card issued", "coupon": "Coupon issued"}
 STEP_OF_STATE = {
     states.REVIEW: "in_review",
     states.APPROVED: "approved",
@@ -91,7 +92,7 @@ def _label(entry: AuditEntry) -> str | None:
         return "Refund sent"
     return {
         "alternative_accepted": "Alternative accepted",
-        "credit_issued": "Store credit issued" if detail.get("kind") == "store_credit" else "Coupon issued",
+        "credit_issued": CREDIT_WORDS.get(str(detail.get("kind")), "Coupon issued"),
         "feedback_received": "Feedback received, thank you",
     }.get(action)
 

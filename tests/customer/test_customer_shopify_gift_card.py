@@ -63,11 +63,13 @@ def test_a_gift_card_is_issued_once_despite_double_clicks_and_a_lost_answer(
         credit = credits.of_refund(conn, refund.id)
     assert credit is not None
     assert (credit.state, credit.reference, credit.code) == (credits.ISSUED, card["id"], first.variables["code"])
+    assert credit.kind == "gift_card"  # what was issued, not what was offered
     audit = w.hub.audit(refund.id)
     assert [a.detail["kind"] for a in audit if a.action == "credit_issued"] == ["gift_card"]
     assert "credit_unknown" in [a.action for a in audit]
     assert w.sim.mutations("storeCreditAccountCredit", shop) == []  # not store credit as well
-    assert first.variables["code"] in client.get(status_url).text  # the customer is shown the code
+    status = client.get(status_url).text
+    assert f'Your gift card <strong class="mono">{first.variables["code"]}</strong>' in status  # shown, named right
 
 
 def test_a_guest_order_gets_a_gift_card_where_store_credit_could_not_be_given(
