@@ -82,7 +82,9 @@ def sale_state(api: PayPalApi, sale_id: str, extra: Mapping[str, str]) -> Paymen
     sale = api.sale(sale_id)
     captured, currency = _amount(sale.get("amount"), "total", "currency", sale_id)
     refunded = _refunded_without_list(api.sale_refund, sale.get("state"), captured, extra, sale_id)
-    return PaymentState(reference=sale_id, currency=currency, captured=captured, refunded=refunded)
+    return PaymentState(
+        reference=sale_id, currency=currency, captured=captured, refunded=refunded, disputed=tf.is_sale_disputed(sale)
+    )
 
 
 def authorization_state(api: PayPalApi, authorization_id: str) -> PaymentState:

@@ -67,6 +67,9 @@ REFUNDED_BY_STATUS: dict[str, bool] = {
     "refunded": True,
 }
 DISPUTE_REASONS = frozenset({"BUYER_COMPLAINT", "CHARGEBACK"})
+# v1 Sale ``reason_code``, "why the transaction state is pending or reversed": a buyer's complaint,
+# a chargeback, a money-back guarantee claim — each a dispute over the money
+SALE_DISPUTE_REASONS = frozenset({"BUYER_COMPLAINT", "CHARGEBACK", "GUARANTEE"})
 
 VOID, V1, V2, AUTO = "void", "v1", "v2", "auto"
 _TRUTHY = frozenset({"1", "true", "yes", "y", "on"})
@@ -272,6 +275,11 @@ def running_total(refund: Mapping[str, Any]) -> int | None:
 
 def is_disputed(capture: Mapping[str, Any]) -> bool:
     return (capture.get("status_details") or {}).get("reason") in DISPUTE_REASONS
+
+
+def is_sale_disputed(sale: Mapping[str, Any]) -> bool:
+    """A legacy v1 sale under dispute: its ``reason_code`` (the v2 capture's ``status_details``)."""
+    return str(sale.get("reason_code") or "").upper() in SALE_DISPUTE_REASONS
 
 
 # -- webhooks --------------------------------------------------------------------------------

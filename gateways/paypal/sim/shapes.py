@@ -238,7 +238,7 @@ def sale(base: str, payment: SimPayment, completed_refunds: int) -> dict[str, An
         if completed_refunds
         else "completed"
     )
-    return {
+    body = {
         "id": payment.id,
         "state": state,
         "amount": v1_amount(payment.amount, payment.currency),
@@ -246,6 +246,9 @@ def sale(base: str, payment: SimPayment, completed_refunds: int) -> dict[str, An
         "create_time": timestamp(payment.created),
         "links": [link(f"{base}/v1/payments/sale/{payment.id}", "self")],
     }
+    if payment.disputed:
+        body["reason_code"] = "BUYER_COMPLAINT"
+    return body
 
 
 def event(

@@ -109,3 +109,25 @@ def test_the_simulator_lists_disputes_by_capture(sim: PayPalSimulator, gateway: 
     ]
     detail = gateway.api.rest.get(f"/v1/customer/disputes/{mine}")
     assert detail["disputed_transactions"][0]["seller_transaction_id"] == capture
+
+
+def test_a_legacy_v1_sale_under_dispute_reads_as_disputed(sim: PayPalSimulator, gateway: PayPalGateway) -> None:
+    """A v1 sale has no ``status_details``: its ``reason_code`` (BUYER_COMPLAINT, CHARGEBACK,
+    GUARANTEE) says the money is disputed, and the hub holds refunds on it as on a v2 capture."""
+    sale = sim.create_payment(4200, "USD", kind="sale")
+    extra = {"paypal_api": "v1"}
+    assert gateway.payment(sale, extra).disputed is False
+    dispute = sim.open_dispute(sale)
+    assert gateway.payment(sale, extra).disputed is True
+    sim.close_dispute(dispute, won=True)
+    assert gateway.payment(sale, extra).disputed is False
+
+
+@pytest.mark.parametrize(
+    ("reason", "disputed"),
+    [("CHARGEBACK", True), ("BUYER_COMPLAINT", True), ("GUARANTEE", True), ("ECHECK", False), (None, False)],
+)
+def test_v1_sale_reason_codes(reason: str | None, disputed: bool) -> None:
+    from gateways.paypal.transformers import is_sale_disputed
+
+    assert is_sale_disputed({"state": "pending", "reason_code": reason}) is disputed
