@@ -58,7 +58,7 @@ def bars(title: str, desc: str, items: Sequence[Bar]) -> Markup:
         body.append(
             f'<g class="chart-row"><title>{escape(bar.label)}: {escape(bar.text)}</title>'
             f'<text class="chart-label" x="{LABEL - 8}" y="{y + 15}" text-anchor="end">'
-            f"{escape(_short(bar.label, 26))}</text>"
+            f"{escape(_short(bar.label, 22))}</text>"
             f'<rect class="chart-bar" x="{LABEL}" y="{y + 3}" width="{width:.1f}" height="{ROW - 8}" rx="3"></rect>'
             f'<text class="chart-value" x="{LABEL + width + 6:.1f}" y="{y + 15}">{escape(bar.text)}</text></g>'
         )
@@ -133,7 +133,7 @@ def stacked(title: str, desc: str, rows: Sequence[tuple[str, Sequence[Segment]]]
     legend_y = 14 + len(rows) * (ROW + 6)
     x = float(LEFT)
     for n, name in enumerate(names):
-        need = 26 + 7.2 * len(name)  # the swatch, the words at 12 px, a gap
+        need = 26 + 7.8 * len(name)  # the swatch, the words at 13 px, a gap
         if x + need > WIDTH and x > LEFT:
             x, legend_y = float(LEFT), legend_y + 18
         body.append(
