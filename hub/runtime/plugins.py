@@ -1,4 +1,4 @@
-"""Find connector and gateway plugins through entry points; load only the configured ones.
+"""Find connector, gateway and usage-provider plugins through entry points; load only the configured ones.
 
 Built-ins register exactly like third-party packages (setup.cfg). Installed is not enabled:
 a plugin loads only when the configuration names it. A name two packages claim, or a name
@@ -16,6 +16,7 @@ from hub.errors import PluginError
 
 CONNECTORS = "refund_hub.connectors"
 GATEWAYS = "refund_hub.gateways"
+USAGE = "refund_hub.usage"  # digital-goods usage (licence activations) a store's settings name
 
 
 def _by_name(group: str) -> dict[str, list[EntryPoint]]:
