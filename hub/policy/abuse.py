@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from hub.policy.config import People
 from hub.policy.context import GUARD, Context, Hit
+from hub.policy.unknowns import ratio_unknown, velocity_unknown
 
 _LOOK_CLOSER = "We need to take a closer look at this request before refunding it."
 _NOT_AUTOMATIC = "We can't refund this request automatically; please contact us."
@@ -51,6 +52,7 @@ def check_abuse(ctx: Context) -> None:
     for limit in abuse.velocity:
         key = ctx.keys[limit.by]
         if key is None:
+            velocity_unknown(ctx, limit.by)
             continue
         count = ctx.index.of(key).count(ctx.now_ts - limit.seconds, ctx.now_ts) + 1
         if count > limit.max:
@@ -67,8 +69,16 @@ def check_abuse(ctx: Context) -> None:
 
 def _check_ratio(ctx: Context) -> None:
     ratio, orders = ctx.sections.abuse.ratio, ctx.history.customer_order_count
+    if ratio is None:
+        return
     key = ctx.keys["customer"]
-    if ratio is None or orders is None or orders < ratio.min_orders or key is None:
+    if key is None:
+        ratio_unknown(ctx, "the request names no customer id or e-mail")
+        return
+    if orders is None:
+        ratio_unknown(ctx, f"the {ctx.request.connector} store does not report this customer's order count")
+        return
+    if orders < ratio.min_orders:
         return
     series = ctx.index.of(key)
     since = ctx.now_ts - ctx.sections.lookback_days * 86_400

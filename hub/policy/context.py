@@ -38,6 +38,7 @@ class Context:
     history: History
     now: datetime
     hits: list[Hit] = field(default_factory=list)
+    unknowns: list[Hit] = field(default_factory=list)  # rules not evaluated; listed after the hits
     override: str | None = None  # the custom approve rule that waives soft rules
 
     def __post_init__(self) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from hub.policy import cel
 from hub.policy.config import CustomRule
 from hub.policy.context import GUARD, SOFT, Context, Hit
+from hub.policy.unknowns import custom_unknown
 
 DEFAULT_MESSAGES = {
     "deny": "This request doesn't meet our refund policy.",
@@ -26,8 +27,9 @@ def check_custom(ctx: Context) -> list[str]:
     if not rules:
         return []
     rule_set = _rule_set(rules)
+    missing: set[str] = set()
     outcomes = cel.evaluate_together(
-        rule_set.together, [rule.program for rule in rules], _values(ctx, rule_set.uses, rule_set.names)
+        rule_set.together, [rule.program for rule in rules], _values(ctx, rule_set.uses, rule_set.names, missing)
     )
     approvals = []
     for rule, fired in zip(rules, outcomes, strict=True):
@@ -40,6 +42,8 @@ def check_custom(ctx: Context) -> list[str]:
                 ctx.add(Hit(rule_id, "info", f"could not be evaluated ({fired}); ignored: {rule.when}"))
             continue
         if not fired:
+            if missing and (unread := rule.names & missing):
+                custom_unknown(ctx, rule, unread)  # it may have fired had the store said
             continue
         message = rule.message or DEFAULT_MESSAGES[rule.effect]
         tier = SOFT if rule.effect in ("approve", "info") else GUARD
@@ -65,21 +69,23 @@ def _rule_set(rules: tuple[CustomRule, ...]) -> _RuleSet:
     return _RuleSet(uses, names, cel.compile_together([rule.program for rule in rules]))
 
 
-def _values(ctx: Context, uses: frozenset[str], names: frozenset[str]) -> dict[str, Any]:
+def _values(ctx: Context, uses: frozenset[str], names: frozenset[str], missing: set[str]) -> dict[str, Any]:
+    """The CEL variables; the names of the numbers the store left unknown are added to ``missing``."""
     values: dict[str, Any] = {}
     if "request" in uses:
         values["request"] = cel.request_map(ctx.request, names)
     if "history" in uses:
-        values["history"] = _known(history_numbers(ctx, names))
+        values["history"] = _known(history_numbers(ctx, names), missing)
     if "facts" in uses:
-        values["facts"] = _known(facts(ctx, names))
+        values["facts"] = _known(facts(ctx, names), missing)
     if "now" in uses:
         values["now"] = cel.timestamp(ctx.now)
     return values
 
 
-def _known(numbers: dict[str, Number]) -> dict[str, int | bool]:
+def _known(numbers: dict[str, Number], missing: set[str]) -> dict[str, int | bool]:
     """Unknown numbers are left out, not null: ``has(history.order_count)`` is the guard."""
+    missing.update(name for name, value in numbers.items() if value is None)
     return {name: value for name, value in numbers.items() if value is not None}
 
 

@@ -34,6 +34,7 @@ def decide(policy: Policy, request: RefundRequest, history: History, now: dateti
     offer = _record_items(ctx, items)
     check_abuse(ctx)
     ctx.hits.extend(custom_hits)
+    ctx.hits.extend(ctx.unknowns)
     removed = set() if offer or ctx.override else {i for i, item in enumerate(items) if item.blocked}
     plan = build_plan(ctx, items, shipping, removed)
     return _combine(ctx, items, plan)

@@ -1,10 +1,12 @@
-"""The customer-facing explanation: a headline for the action plus the deciding rules' messages."""
+"""The customer-facing explanation: a headline for the action, the deciding rules' messages, then
+what could not be checked for want of an input (``hub.policy.unknowns``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from hub.policy.context import Context, Hit
+from hub.policy.unknowns import is_unknown
 
 _ALTERNATIVE_WORDS = {"store_credit": "store credit", "exchange": "an exchange"}
 # Which hit effects explain each action.
@@ -36,7 +38,12 @@ def headline(ctx: Context, action: str, amount: int, alternative: str | None) ->
 def explanation(ctx: Context, action: str, amount: int, alternative: str | None, hits: Iterable[Hit]) -> str:
     effects = _DECIDING[action]
     messages: list[str] = []
+    unchecked: list[str] = []
     for hit in hits:
-        if hit.effect in effects and hit.message and hit.message not in messages:
+        if not hit.message:
+            continue
+        if hit.effect in effects and hit.message not in messages:
             messages.append(hit.message)
-    return " ".join([headline(ctx, action, amount, alternative), *messages])
+        elif is_unknown(hit.rule) and hit.message not in unchecked:
+            unchecked.append(hit.message)
+    return " ".join([headline(ctx, action, amount, alternative), *messages, *unchecked])

@@ -11,7 +11,8 @@ from datetime import timedelta
 
 from hub.models import Line, ProductKind
 from hub.policy.context import Context, item_name, line_label
-from hub.policy.windows import Window, window_for
+from hub.policy.unknowns import usage_unknown, window_unknown
+from hub.policy.windows import EVENT_WORDS, Window, window_for
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Item:
 
 def judge_items(ctx: Context, items: list[Item]) -> None:
     windows: dict[str | None, Window | None] = {}
+    fell_back: set[str] = set()  # kinds whose closed window was counted from an earlier event
     for item in items:
         line = item.line
         if line is not None:
@@ -59,6 +61,9 @@ def judge_items(ctx: Context, items: list[Item]) -> None:
         window = windows[kind]
         if window is not None and ctx.asked_at >= window.closes:
             _window_finding(ctx, item, window, kind or "default")
+            if window.fell_back and (kind or "default") not in fell_back:
+                fell_back.add(kind or "default")
+                window_unknown(ctx, kind or "default", EVENT_WORDS[window.rule.start], EVENT_WORDS[window.event])
         if line is not None and line.kind is ProductKind.DIGITAL:
             _digital(ctx, item, line)
 
@@ -121,20 +126,24 @@ def _digital(ctx: Context, item: Item, line: Line) -> None:
     rules = ctx.sections.digital
     usage = line.usage
     signs: list[str] = []
-    known = False
-    if usage is not None:
-        if rules.max_downloads is not None and usage.downloads is not None:
-            known = True
-            if usage.downloads > rules.max_downloads:
-                signs.append(f"downloaded {usage.downloads} time(s), more than {rules.max_downloads}")
-        if rules.activations and usage.activations is not None:
-            known = True
-            if usage.activations > 0:
-                signs.append(f"licence activated {usage.activations} time(s)")
-        if rules.accessed and usage.accessed is not None:
-            known = True
-            if usage.accessed:
-                signs.append("streamed or accessed")
+    unknown: list[str] = []  # the signals the policy reads that the store did not report
+    checks = (
+        ("downloads", rules.max_downloads is not None, None if usage is None else usage.downloads),
+        ("activations", rules.activations, None if usage is None else usage.activations),
+        ("accessed", rules.accessed, None if usage is None else usage.accessed),
+    )
+    for signal, wanted, value in checks:
+        if not wanted:
+            continue
+        if value is None:
+            unknown.append(signal)
+        elif signal == "downloads" and rules.max_downloads is not None and value > rules.max_downloads:
+            signs.append(f"downloaded {value} time(s), more than {rules.max_downloads}")
+        elif signal == "activations" and value > 0:
+            signs.append(f"licence activated {value} time(s)")
+        elif signal == "accessed" and value is True:
+            signs.append("streamed or accessed")
+    known = len(unknown) < sum(wanted for _, wanted, _ in checks)
     label = line_label(line.line_id, line.title)
     name = item_name(line.title)
     if signs:
@@ -147,5 +156,14 @@ def _digital(ctx: Context, item: Item, line: Line) -> None:
                 offerable=ctx.sections.alternatives.offers("digital_used"),
             )
         )
-    elif not known and rules.when_unknown == "review":
-        item.findings.append(Finding("digital.unknown_usage", f"{label}: usage unknown", "", review=True))
+        return
+    usage_unknown(ctx, label, name, unknown)
+    if not known and unknown and rules.when_unknown == "review":
+        item.findings.append(
+            Finding(
+                "digital.unknown_usage",
+                f"{label}: usage unknown",
+                f"We could not check whether {name} was already downloaded or used, so a person will look.",
+                review=True,
+            )
+        )

@@ -6,7 +6,7 @@ database at scrape time, so every process reports the same truth.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
@@ -25,6 +25,11 @@ DELIVERIES = Counter(
     "refund_hub_deliveries_total", "Webhook deliveries by connector and result", ["connector", "result"]
 )
 DECISIONS = Counter("refund_hub_decisions_total", "Policy decisions by action", ["action"])
+POLICY_UNKNOWNS = Counter(
+    "refund_hub_policy_unknown_inputs_total",
+    "Rules a decision could not evaluate because the store did not supply their input, by rule and connector",
+    ["rule", "connector"],
+)
 GATEWAY_OUTCOMES = Counter(
     "refund_hub_gateway_outcomes_total", "Refund calls by executor and outcome", ["executor", "outcome"]
 )
@@ -34,6 +39,14 @@ GATEWAY_LATENCY = Histogram(
     ["executor"],
     buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30),
 )
+
+
+def count_unknown_inputs(rules: Iterable[str], connector: str) -> None:
+    """One count per ``unknown.<rule>`` hit of a decision (``hub.policy.unknowns``; the prefix is
+    spelled here so that a web worker scraping metrics never imports the policy engine)."""
+    for rule in rules:
+        if rule.startswith("unknown."):
+            POLICY_UNKNOWNS.labels(rule=rule.removeprefix("unknown."), connector=connector).inc()
 
 
 class LedgerCollector(Collector):
@@ -91,7 +104,7 @@ def render(engine: Engine) -> bytes:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.MultiProcessCollector(registry)
     else:
-        for collector in (DELIVERIES, DECISIONS, GATEWAY_OUTCOMES, GATEWAY_LATENCY):
+        for collector in (DELIVERIES, DECISIONS, POLICY_UNKNOWNS, GATEWAY_OUTCOMES, GATEWAY_LATENCY):
             registry.register(collector)
     registry.register(LedgerCollector(engine))
     return generate_latest(registry)
