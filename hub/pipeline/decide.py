@@ -29,7 +29,7 @@ from hub.models import Payment, RefundRequest
 from hub.pipeline.notify import announce_state
 from hub.pipeline.routing import NoRoute, gateway_account, route_for
 from hub.runtime.bootstrap import Hub
-from hub.runtime.metrics import DECISIONS
+from hub.runtime.metrics import DECISIONS, count_unknown_inputs
 
 log = logging.getLogger(__name__)
 NEXT_STATE = {
@@ -99,6 +99,7 @@ def decide(hub: Hub, refund_id: str, now: datetime | None = None) -> str | None:
         _record(conn, refund_id, verdict)
         _shadow(hub, conn, refund_id, request, verdict, now)
     DECISIONS.labels(action=verdict.decision.action).inc()
+    count_unknown_inputs((hit.rule for hit in verdict.decision.rules), refund.connector)
     hub.dispatcher.wake()
     return verdict.state
 
