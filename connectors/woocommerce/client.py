@@ -46,7 +46,9 @@ class Page:
 class WooClient:
     """REST calls for one store, with that store's keys and the connector's timeout."""
 
-    def __init__(self, store: StoreContext, *, timeout: float = 20.0) -> None:
+    def __init__(self, store: StoreContext, *, timeout: float = 20.0, namespace: str = "wc/v3") -> None:
+        """``namespace``: the REST namespace paths are under (``wc-analytics`` for the reports;
+        WooCommerce's key authentication covers every ``wc-`` namespace)."""
         from woocommerce import API  # the SDK when a store is called, not where webhooks are verified
 
         self.store_id = store.id
@@ -55,7 +57,7 @@ class WooClient:
             url=str(settings.get("url") or store.id),
             consumer_key=store.credentials.get("consumer_key", ""),
             consumer_secret=store.credentials.get("consumer_secret", ""),
-            version="wc/v3",
+            version=namespace,
             timeout=timeout,
             verify_ssl=bool(settings.get("verify_ssl", True)),
             query_string_auth=bool(settings.get("query_string_auth", False)),
