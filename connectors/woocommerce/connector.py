@@ -64,7 +64,11 @@ class WooCommerceConnector(Connector):
     def fetch(self, store: StoreContext, notice: Notice) -> Event:
         if notice.kind not in ("recorded", "requested"):
             return Ignored(reason=str(notice.hints.get("reason") or notice.kind), topic=notice.topic)
-        reader = fetch.StoreReader(self.client(store), str(self._option(store, "final_sale_meta", "") or "") or None)
+        reader = fetch.StoreReader(
+            self.client(store),
+            str(self._option(store, "final_sale_meta", "") or "") or None,
+            analytics=self.client(store, "wc-analytics"),
+        )
         with self._platform_errors(f"fetch {notice.kind} order {notice.order_id}"):
             try:
                 if notice.kind == "recorded":
@@ -159,8 +163,8 @@ class WooCommerceConnector(Connector):
         with self._platform_errors(f"count orders of {store.id}"):
             return order_count(self.client(store), since, until)
 
-    def client(self, store: StoreContext) -> WooClient:
-        return WooClient(store, timeout=float(self.settings.get("timeout", 20)))
+    def client(self, store: StoreContext, namespace: str = "wc/v3") -> WooClient:
+        return WooClient(store, timeout=float(self.settings.get("timeout", 20)), namespace=namespace)
 
     def options(self, store_id: str, store: StoreContext | None = None) -> StoreOptions:
         """Store settings over connector settings; parse reads them from the store directory."""

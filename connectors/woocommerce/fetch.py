@@ -13,6 +13,7 @@ from typing import Any
 
 from connectors.woocommerce import transformers as tx
 from connectors.woocommerce.client import WooClient, WooError
+from connectors.woocommerce.downloads import DownloadLog
 from connectors.woocommerce.history import customer_history
 from connectors.woocommerce.parse import refund_ref, request_ref
 from connectors.woocommerce.settings import StoreOptions
@@ -25,9 +26,12 @@ CONNECTOR = "woocommerce"
 class StoreReader:
     """GETs for one fetch, with products cached (an order lists a product once per line)."""
 
-    def __init__(self, client: WooClient, final_sale_meta: str | None = None) -> None:
+    def __init__(
+        self, client: WooClient, final_sale_meta: str | None = None, analytics: WooClient | None = None
+    ) -> None:
         self.client = client
         self.final_sale_meta = final_sale_meta  # the product meta key the merchant marks final sale with
+        self.download_log = DownloadLog(analytics)  # the ``wc-analytics`` download report, where served
         self._products: dict[tuple[int, int], tx.ProductFacts] = {}
         self._downloads: dict[str, list[Any]] = {}
 
@@ -217,8 +221,9 @@ def _lines(
         facts = reader.product(item)
         usage = None
         if facts.kind is ProductKind.DIGITAL:
-            downloads = reader.downloads(customer_id) if customer_id != "0" else None
-            usage = tx.digital_usage(facts, downloads, order_id, item)
+            logged = reader.download_log.count(order, item)
+            downloads = reader.downloads(customer_id) if customer_id != "0" and logged is None else None
+            usage = tx.digital_usage(facts, downloads, order_id, item, logged=logged)
         lines.append(tx.order_line(item, quantity, currency, facts, usage, line_id=line_id))
     return tuple(lines)
 

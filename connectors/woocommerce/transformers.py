@@ -310,18 +310,25 @@ def product_key(item: Mapping[str, Any]) -> tuple[int, int]:
 
 
 def digital_usage(
-    facts: ProductFacts, downloads: Sequence[Mapping[str, Any]] | None, order_id: str, item: Mapping[str, Any]
+    facts: ProductFacts,
+    downloads: Sequence[Mapping[str, Any]] | None,
+    order_id: str,
+    item: Mapping[str, Any],
+    *,
+    logged: int | None = None,
 ) -> DigitalUsage:
-    """Usage from ``GET /customers/{id}/downloads`` (one row per file still available).
+    """Usage from the download log's count (``logged``, ``connectors.woocommerce.downloads``) where
+    the store reports it, else from ``GET /customers/{id}/downloads`` (one row per file still
+    available, registered customers only).
 
-    WooCommerce exposes ``downloads_remaining`` ("unlimited" or a number), not the count, so
+    That list exposes ``downloads_remaining`` ("unlimited" or a number), not the count, so
     downloads = limit - remaining where both are known. Exhausted or expired files drop out of
-    that list, so a missing row is "unknown", never "unused".
+    it, so a missing row is "unknown", never "unused"; an unlimited product is unknown too.
     """
-    ids = {str(i) for i in product_key(item) if i}
-    rows = [d for d in downloads or () if str(d.get("order_id")) == order_id and str(d.get("product_id")) in ids]
-    used: int | None = None
-    if rows and facts.download_limit:
+    used: int | None = logged
+    if used is None and facts.download_limit:
+        ids = {str(i) for i in product_key(item) if i}
+        rows = [d for d in downloads or () if str(d.get("order_id")) == order_id and str(d.get("product_id")) in ids]
         remaining = [int(r["downloads_remaining"]) for r in rows if str(r.get("downloads_remaining", "")).isdigit()]
         if remaining:
             used = max(facts.download_limit - min(remaining), 0)

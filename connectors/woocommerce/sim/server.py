@@ -18,6 +18,7 @@ from typing import Any
 from flask import Flask, request
 
 from connectors.woocommerce.sim import auth, control
+from connectors.woocommerce.sim.analytics import ANALYTICS, analytics_routes
 from connectors.woocommerce.sim.auth import KeyCheck
 from connectors.woocommerce.sim.hooks import Hookshot, Lost
 from connectors.woocommerce.sim.rest import API, error, rest_routes
@@ -58,6 +59,7 @@ class WooCommerceSimulator(Simulator):
         self.deny_authorization = False
         self._page_faults: list[tuple[str, int, int]] = []  # (collection, page number, HTTP status)
         self._refund_crashes = 0
+        self.analytics_fault: int | None = None  # the status the wc-analytics routes answer instead
         super().__init__(port=port, webhook_url=webhook_url)
         self.sender.attempts, self.sender.retry_delay = 1, 0.0  # WooCommerce never retries a delivery
         self.hooks = Hookshot(self.shop, self.sender, lambda: self.webhook_url)
@@ -244,7 +246,7 @@ class WooCommerceSimulator(Simulator):
 
         @app.before_request
         def _authenticate() -> Any:
-            if not request.path.startswith(API):
+            if not request.path.startswith((API, ANALYTICS)):  # WooCommerce's keys open every wc- namespace
                 return None
             if self.auth.consumer(request) is None:
                 return error("woocommerce_rest_authentication_error", "Consumer key or signature is invalid.", 401)
@@ -255,6 +257,7 @@ class WooCommerceSimulator(Simulator):
             return None
 
         rest_routes(app, self)
+        analytics_routes(app, self)
         control.register(app, self)
 
         @app.get("/wc-auth/v1/authorize")

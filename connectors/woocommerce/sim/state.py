@@ -55,7 +55,8 @@ class Shop:
         self.orders: dict[int, dict[str, Any]] = {}
         self.refunds: dict[int, dict[str, Any]] = {}  # refund id -> refund, with "_parent" kept aside
         self.notes: dict[int, list[dict[str, Any]]] = {}
-        self.downloads: list[dict[str, Any]] = []
+        self.downloads: list[dict[str, Any]] = []  # download permissions, registered customers' and guests'
+        self.download_log: list[dict[str, Any]] = []  # ``wc_download_log``: one row per download
         self.webhooks: dict[int, dict[str, Any]] = {}
         self.refund_payment: PaymentRefunder | None = None
         self.money_moves: list[dict[str, Any]] = []
@@ -134,7 +135,7 @@ class Shop:
                 order["total"] = str(Decimal(order["total"]) - sum(Decimal(a) for _, a in gift_cards))
             self.orders[order_id] = order
             self.notes[order_id] = []
-            if customer_id and order["date_paid"]:
+            if order["date_paid"]:  # guests get permissions too (by billing e-mail, user id 0)
                 self._grant_downloads(order)
             return order
 
@@ -144,14 +145,19 @@ class Shop:
             if product["downloadable"]:
                 self.downloads.append(seed.download_permission(order, item, product))
 
-    def download(self, order_id: int, product_id: int, times: int = 1) -> None:
-        """The customer downloads the file; exhausted permissions leave the available list."""
+    def download(self, order_id: int, product_id: int, times: int = 1, *, ip_address: str = "203.0.113.7") -> None:
+        """The customer downloads the file: each download is logged (``WC_Download_Handler``
+        writes ``wc_download_log``) and exhausted permissions leave the available list."""
         with self.lock:
             for row in self.downloads:
                 if row["order_id"] == order_id and row["product_id"] == product_id:
                     row["download_count"] += times
                     if row["downloads_remaining"] != "unlimited":
                         row["downloads_remaining"] = str(max(int(row["downloads_remaining"]) - times, 0))
+                    for _ in range(times):
+                        self.download_log.append(
+                            {"id": len(self.download_log) + 1, "timestamp": now_text(), "ip": ip_address, "of": row}
+                        )
 
     def available_downloads(self, customer_id: int) -> list[dict[str, Any]]:
         rows = [d for d in self.downloads if d["customer_id"] == customer_id and d["downloads_remaining"] != "0"]

@@ -33,6 +33,9 @@ def docs_api(fixture_json: Load) -> Iterator[responses.RequestsMock]:
         for refund_id, refund in refunds.items():
             mock.get(f"{API}/orders/723/refunds/{refund_id}", json=refund)
         mock.get(f"{API}/refunds", json=[refunds[726]])
+        # a store without WooCommerce Admin's analytics: downloads fall back to limit − remaining
+        no_route = {"code": "rest_no_route", "message": "No route was found", "data": {"status": 404}}
+        mock.get("https://example.com/wp-json/wc-analytics/reports/downloads", json=no_route, status=404)
         mock.get(
             f"{API}/products/87",
             json={"id": 87, "type": "simple", "virtual": True, "downloadable": True, "download_limit": 3, "tags": []},
