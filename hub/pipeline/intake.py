@@ -14,6 +14,7 @@ from hub.pipeline.notify import announce
 from hub.pipeline.routing import PLATFORM, NoRoute, route_for
 from hub.runtime.bootstrap import Hub
 from hub.runtime.metrics import DECISIONS
+from hub.usage import with_usage
 
 
 def find_echo(conn: Unit, request: RefundRequest, gateway_refund_id: str | None) -> Refund | None:
@@ -48,6 +49,8 @@ def take_event(
             audit.write(conn, "worker", "ignored", delivery_id=delivery_id, reason=event.reason, topic=event.topic)
         return None
     request = event.request.model_copy(update={"delivery_id": delivery_id}) if delivery_id else event.request
+    if isinstance(event, RefundRequested):  # licence activations from the store's usage providers
+        request = with_usage(store, request)
     gateway_refund_id = event.gateway_refund_id if isinstance(event, RefundRecorded) else None
     with write(hub.engine) as conn:
         echo = find_echo(conn, request, gateway_refund_id)
