@@ -125,7 +125,8 @@ def _record_refund_keys(case: GatewayCase, sim: Any, keys: list[str | None]) -> 
     sim.app.before_request_funcs.setdefault(None, []).insert(0, note)
 
 
-def make_gateway_world(case: GatewayCase, tmp_path: Path) -> Iterator[GatewayWorld]:
+def make_gateway_world(case: GatewayCase, tmp_path: Path, database_url: str | None = None) -> Iterator[GatewayWorld]:
+    """The world over SQLite in ``tmp_path``, or over ``database_url`` (a PostgreSQL schema)."""
     platform = SandboxPlatform(store_id=STORE)
     platform.start()
     sim = case.make()
@@ -138,6 +139,7 @@ def make_gateway_world(case: GatewayCase, tmp_path: Path) -> Iterator[GatewayWor
         gateways={case.account: {"type": case.name, **sim.hub_settings(), **case.settings}},
         stores={STORE: platform.store_config(routes={LABEL: f"gateway:{case.account}"})},
         policies={"default": POLICY},
+        database_url=database_url,
     )
     platform.webhook_url = f"{harness.url}/webhooks/sandbox"
     try:
