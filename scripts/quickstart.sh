@@ -29,7 +29,7 @@ install() {
     uv="$boot/bin/uv"
   fi
   if [ -n "$uv" ] && "$uv" venv --quiet --allow-existing --python "$(command -v python3)" .venv \
-      && "$uv" pip install --quiet --python .venv/bin/python -e .; then
+      && "$uv" pip install --quiet --compile-bytecode --python .venv/bin/python -e .; then
     return
   fi
   echo "installing with pip (uv was not available)" >&2
