@@ -42,7 +42,6 @@ if $reset; then
   rm -f refund-hub.toml instance/refund-hub.db* instance/queue.db*
 fi
 [ -f refund-hub.toml ] || ../.venv/bin/refund-hub init >/dev/null
-../.venv/bin/refund-hub migrate >/dev/null
 ../.venv/bin/refund-hub serve > hub.log 2>&1 &
 hub_pid=$!
 trap 'kill $hub_pid 2>/dev/null; wait $hub_pid 2>/dev/null || true' EXIT
