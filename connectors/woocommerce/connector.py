@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from flask import Blueprint
 
 PLUGIN_FAILURE_KEY = "platform_refund_failed:"
+CUSTOMER_TOPIC = "customer.request"  # the hub's customer page reading an order (connectors.woocommerce.customer)
 
 
 class WooCommerceConnector(Connector):
@@ -74,7 +75,14 @@ class WooCommerceConnector(Connector):
                 if notice.kind == "recorded":
                     return fetch.recorded(store, reader, notice)
                 reason_meta = str(self._option(store, "refund_reason_meta", "_refund_reason"))
-                return fetch.requested(store, reader, notice, self.options(store.id, store), reason_meta)
+                return fetch.requested(
+                    store,
+                    reader,
+                    notice,
+                    self.options(store.id, store),
+                    reason_meta,
+                    as_written=notice.topic != CUSTOMER_TOPIC,
+                )
             except UNREADABLE as exc:
                 raise ParseError(f"WooCommerce answered an unreadable order {notice.order_id}: {exc!r}") from exc
 

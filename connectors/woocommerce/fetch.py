@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.woocommerce import transformers as tx
+from connectors.woocommerce.asked import Asked, asked_of
 from connectors.woocommerce.client import WooClient, WooError
 from connectors.woocommerce.downloads import DownloadLog
 from connectors.woocommerce.history import customer_history
@@ -131,9 +132,18 @@ def recorded(store: StoreContext, reader: StoreReader, notice: Notice) -> Event:
 
 
 def requested(
-    store: StoreContext, reader: StoreReader, notice: Notice, options: StoreOptions, reason_meta: str
+    store: StoreContext,
+    reader: StoreReader,
+    notice: Notice,
+    options: StoreOptions,
+    reason_meta: str,
+    *,
+    as_written: bool = True,
 ) -> Event:
-    """A refund request: everything not yet refunded on the order (lines, shipping, amount)."""
+    """A refund request: the lines, units and amount a returns plugin wrote to the order's
+    ``_refund_hub_request`` meta (``connectors.woocommerce.asked``), else everything not yet
+    refunded on the order (lines, shipping, amount). ``as_written`` False reads the whole order
+    whatever the meta says (the hub's customer page offers the customer every line left)."""
     order = reader.order(str(notice.order_id))
     if order is None:
         return Ignored(reason=f"order {notice.order_id} not found", topic=notice.topic)
@@ -144,34 +154,57 @@ def requested(
         )
     currency = order["currency"]
     already = tx.refund_total(order.get("refunds") or (), currency)
-    amount = tx.minor(order.get("total"), currency) + tx.gift_card_total(order) - already
-    if amount <= 0:
+    left_to_refund = tx.minor(order.get("total"), currency) + tx.gift_card_total(order) - already
+    if left_to_refund <= 0:
         return Ignored(reason=f"order {order['id']} is fully refunded", topic=notice.topic)
+    asked = asked_of(order) if as_written else None
     refunds = reader.refunds(str(order["id"])) if order.get("refunds") else []
     counts = tx.refunded_quantities(refunds)
     picks = []
     for item in order.get("line_items") or ():
         left = abs(int(item.get("quantity") or 0)) - counts.get(str(item["id"]), 0)
+        if asked is not None and asked.quantities is not None:
+            left = min(left, asked.quantities.get(str(item["id"]), 0))
         if left > 0:
             picks.append((item, left, str(item["id"])))
+    if asked is not None and asked.quantities is not None and not picks:
+        return Ignored(reason=f"the lines requested on order {order['id']} are already refunded", topic=notice.topic)
     shipped = sum(tx.minor(order.get(k), currency) for k in ("shipping_total", "shipping_tax"))
     shipping_refunded = sum(tx.shipping_total(r.get("shipping_lines"), currency) for r in refunds)
-    reason = tx.meta(order.get("meta_data")).get(reason_meta) or str(order.get("customer_note") or "")
+    shipping_left = max(shipped - shipping_refunded, 0) if asked is None or asked.shipping else 0
+    reason = (asked.reason if asked else None) or (
+        tx.meta(order.get("meta_data")).get(reason_meta) or str(order.get("customer_note") or "")
+    )
     request = _request(
         store,
         reader,
         order,
         source_ref=request_ref(order["id"]),
-        amount=amount,
+        amount=left_to_refund,
         picks=picks,
-        shipping=max(min(shipped - shipping_refunded, amount), 0),
+        shipping=min(shipping_left, left_to_refund),
         reason_text=reason,
         requested_at=tx.gmt(order.get("date_modified_gmt")),
         refunded_before=already,
     )
+    if asked is not None:
+        request = _as_asked(request, asked, shipping_left, left_to_refund)
     count, total = customer_history(reader.client, order)
     customer = request.customer.model_copy(update={"order_count": count, "order_total": total})
     return RefundRequested(request=request.model_copy(update={"customer": customer}))
+
+
+def _as_asked(request: RefundRequest, asked: Asked, shipping_left: int, left_to_refund: int) -> RefundRequest:
+    """The money of a request for some lines or an amount: what the named lines (and shipping,
+    if asked) come to, capped by the amount asked and by what is left to refund."""
+    amount = left_to_refund
+    if asked.quantities is not None:
+        amount = min(amount, sum(line.total for line in request.lines) + shipping_left)
+    if asked.amount is not None:
+        amount = min(amount, tx.minor(asked.amount, request.currency))
+    if amount <= 0:
+        raise ValueError(f"the request on order {request.order_id} comes to nothing")
+    return request.model_copy(update={"amount": amount, "shipping": min(shipping_left, amount)})
 
 
 def _request(

@@ -146,13 +146,17 @@ class WooCommerceSimulator(Simulator):
         self.hooks.fire("woocommerce_new_order", order["id"])
         return self.shop.render_order(order["id"])
 
-    def request_refund(self, order_id: int, reason: str = "", *, action: str | None = None) -> None:
+    def request_refund(self, order_id: int, reason: str = "", *, action: str | None = None, asked: Any = None) -> None:
         """The customer asks for a refund: the order moves to the refund-request status
-        (``order.updated``), and a returns plugin may also fire its own ``action`` hook."""
+        (``order.updated``), and a returns plugin may also fire its own ``action`` hook. ``asked``:
+        what the plugin writes to ``_refund_hub_request`` (an object, or its JSON text) for a
+        request of some lines or an amount."""
         with self.shop.lock:
             order = self.shop.orders[order_id]
             if reason:
                 self.shop.add_meta(order, {"_refund_reason": reason})
+            if asked is not None:
+                self.shop.add_meta(order, {"_refund_hub_request": asked})
             self.shop.touch(order, status=self.refund_request_status)
         self.hooks.fire("woocommerce_update_order", order_id)
         if action:
