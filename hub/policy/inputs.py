@@ -2,7 +2,7 @@
 of the rule never firing in silence (the table in docs/policy.md, "Rule inputs by platform").
 
 A gap may close with a store setting (Shopify ``final_sale_metafield``, WooCommerce
-``final_sale_meta``): then that store is not warned about it.
+``final_sale_meta``, a usage provider in ``usage_providers``): then that store is not warned about it.
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ GAPS: Mapping[str, Mapping[str, Gap]] = {
     "download count": {
         "shopify": Gap("Shopify does not report downloads"),
         "magento": Gap("Magento's admin API does not report downloads used"),
-        "woocommerce": Gap("WooCommerce reports downloads only for limited products of registered customers"),
     },
     "licence activations": {
-        name: Gap("no connector reads licence activations") for name in ("shopify", "woocommerce", "magento")
+        name: Gap("no platform reports licence activations; name a usage provider", "usage_providers")
+        for name in ("shopify", "woocommerce", "magento")
     },
     "streaming or access": {
         "shopify": Gap("Shopify does not report access to digital goods"),

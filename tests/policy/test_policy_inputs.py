@@ -8,6 +8,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from hub.cli.main import main
+from hub.policy import DEFAULT_POLICY
+from hub.policy.inputs import store_warnings
 
 POLICY = """
 [windows.default]
@@ -63,3 +65,13 @@ def test_without_a_configuration_the_file_alone_is_checked(tmp_path: Path) -> No
     )
     assert result.exit_code == 0
     assert "warning:" not in result.stderr
+
+
+def test_a_usage_provider_closes_the_activations_gap_and_woocommerce_counts_downloads() -> None:
+    stores = [("w1", "woocommerce", {}), ("w2", "woocommerce", {"usage_providers": ["http"]})]
+    warned = store_warnings(DEFAULT_POLICY, stores)
+    assert [line for line in warned if "licence activations" in line] == [
+        "store w1 (woocommerce): digital.activations needs the licence activations: no platform reports "
+        "licence activations; name a usage provider (store setting usage_providers); it is unknown there"
+    ]
+    assert not [line for line in warned if "download count" in line]
