@@ -7,6 +7,7 @@ Square dispute."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from tests.usage.licence_server import Answer, licence_server
 
 ONE_DOWNLOAD = {"version": "t-one-download", "digital": {"when_used": "deny", "max_downloads": 1}}
 APPROVE = {"version": "t-approve"}
+a_world = contextmanager(open_world)  # one hub, store and gateways for a test with its own settings
 
 
 @pytest.fixture
@@ -86,9 +88,7 @@ def test_a_digital_line_downloaded_too_often_is_kept_while_its_physical_sibling_
 def test_licence_activations_from_the_merchants_licence_server_keep_a_used_licence(tmp_path: Path) -> None:
     with licence_server() as licences:
         template = licences.url + "/orders/{order_id}/lines/{line_id}"
-        worlds = open_world(tmp_path, policy=ONE_DOWNLOAD, usage_providers=["http"], usage_url=template)
-        w = next(worlds)
-        try:
+        with a_world(tmp_path, policy=ONE_DOWNLOAD, usage_providers=["http"], usage_url=template) as w:
             key = w.woo.add_product("Editor licence", "30.00", virtual=True, downloadable=True)
             mug = w.woo.add_product("Mug", "8.00")
             order = _stripe_order(w, [(key["id"], 1), (mug["id"], 1)], 4800, customer_id=32)
@@ -105,12 +105,10 @@ def test_licence_activations_from_the_merchants_licence_server_keep_a_used_licen
             assert "licence activated 2 time(s)" in used["detail"]
             # asked about the licence only (once per reading of the request: webhook, action, poll)
             assert {seen["path"] for seen in licences.seen} == {f"/orders/{order['id']}/lines/{key_line}"}
-        finally:
-            next(worlds, None)
 
 
 def test_a_request_for_one_line_refunds_that_line_only(tmp_path: Path) -> None:
-    for w in open_world(tmp_path, policy=APPROVE):
+    with a_world(tmp_path, policy=APPROVE) as w:
         book = w.woo.add_product("Book", "20.00")
         mug = w.woo.add_product("Mug", "8.50")
         order = _stripe_order(w, [(book["id"], 1), (mug["id"], 2)], 4700)  # 20.00 + 17.00 + 10.00 shipping
@@ -131,7 +129,7 @@ def test_a_request_for_one_line_refunds_that_line_only(tmp_path: Path) -> None:
 
 
 def test_a_yen_refund_of_a_few_thousand_yen_is_approved_under_the_default_policy(tmp_path: Path) -> None:
-    for w in open_world(tmp_path, policy={}):  # the store names no policy: the default one decides
+    with a_world(tmp_path, policy={}) as w:  # the store names no policy: the default one decides
         teapot = w.woo.add_product("Tetsubin teapot", "4800")
         order = _stripe_order(w, [(teapot["id"], 1)], 4800, currency="JPY", shipping="0")
         w.woo.request_refund(order["id"], "Changed my mind")
@@ -147,7 +145,7 @@ def test_a_yen_refund_of_a_few_thousand_yen_is_approved_under_the_default_policy
 
 @pytest.mark.parametrize(("dispute", "state"), [("deny", states.DENIED), ("review", states.REVIEW)])
 def test_an_open_square_dispute_holds_the_refund(tmp_path: Path, dispute: str, state: str) -> None:
-    for w in open_world(tmp_path, policy={"version": "t-dispute", "hard": {"dispute": dispute}}):
+    with a_world(tmp_path, policy={"version": "t-dispute", "hard": {"dispute": dispute}}) as w:
         paid = w.pay("square")
         w.square.open_dispute(paid.payment)
         w.woo.request_refund(paid.order["id"], "Never arrived")
