@@ -25,6 +25,7 @@ from hub.db.tables_reconcile import reconcile_items, reconcile_repairs, reconcil
 from hub.db.upsert import insert_ignore
 from hub.ledger import audit, states
 from hub.ledger import refunds as ledger
+from hub.ledger.people import StoreScope
 from hub.ledger.records import Payment, Refund, as_utc, from_row
 
 UNKNOWN_AT_LEDGER = "unknown_at_ledger"
@@ -42,6 +43,8 @@ IMPORTED = "imported"  # an outside refund recorded in the ledger
 WRITE_BACK_QUEUED = "write_back_queued"  # the missing platform record is being written
 ALREADY_REPAIRED = "already_repaired"  # an earlier run repaired it; it is still drifting: a person looks
 GATEWAY_SOURCE = "gateway:"
+IMPORT = "import"  # the repair actions (reconcile_repairs.action)
+WRITE_BACK = "write_back"
 
 
 @dataclass(frozen=True)
@@ -210,10 +213,40 @@ def link_gateway_refund(conn: Connection, refund_id: str, gateway_refund_id: str
     audit.write(conn, actor, "linked_gateway_refund", refund_id=refund_id, gateway_refund_id=gateway_refund_id)
 
 
+def repair_key(drift: Drift) -> tuple[str, str] | None:
+    """(subject, action) of the one repair the hub makes of a drift of this kind, if any: an
+    outside refund imported (by its gateway id) or a missing write-back queued (by the refund)."""
+    if drift.kind == UNKNOWN_AT_LEDGER and drift.outside_id:
+        return f"{drift.source}:{drift.outside_id}", IMPORT
+    if drift.kind == PLATFORM_RECORD_MISSING and drift.refund_id:
+        return drift.refund_id, WRITE_BACK
+    return None
+
+
 def repair_once(conn: Connection, subject: str, action: str, run_id: str) -> bool:
     """Claim the one repair of ``subject`` by ``action``; False when an earlier run made it."""
     values = {"subject": subject, "action": action, "run_id": run_id, "at": _now()}
     return insert_ignore(conn, reconcile_repairs, values, conflict=("subject", "action"))
+
+
+@dataclass(frozen=True)
+class Repair:
+    """Which run made a repair, and when."""
+
+    run_id: str
+    at: datetime
+
+
+def repairs(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Repair]:
+    """The repairs made of these (subject, action) keys (a report says when each was made)."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    r = reconcile_repairs.c
+    subjects = sorted({subject for subject, _ in wanted})
+    rows = conn.execute(select(reconcile_repairs).where(r.subject.in_(subjects)))
+    found = {(row.subject, row.action): Repair(row.run_id, as_utc(row.at) or row.at) for row in rows}
+    return {key: found[key] for key in wanted if key in found}
 
 
 # --- runs and their report -------------------------------------------------------------------
@@ -248,15 +281,41 @@ def _run(row: Any) -> Run:
                row.error)  # fmt: skip
 
 
-def runs(conn: Connection, connector: str | None = None, store_id: str | None = None, limit: int = 20) -> list[Run]:
-    """The newest runs first (the console's list of reports)."""
+def runs(
+    conn: Connection, connector: str | None = None, store_id: str | None = None, limit: int = 20, *,
+    kind: str | None = None, found: str | None = None, scope: StoreScope | None = None,
+    before: tuple[datetime, str] | None = None,
+) -> list[Run]:  # fmt: skip
+    """The newest runs first (the console's list of reports): of one ``kind`` (reconcile |
+    backfill), that ``found`` drift of that kind, only of the stores ``scope`` covers, after the
+    ``before`` cursor (started_at, id) of the last run of the page before — whichever are given."""
     c = reconcile_runs.c
     query = select(reconcile_runs).order_by(c.started_at.desc(), c.id.desc()).limit(limit)
     if connector:
         query = query.where(c.connector == connector)
     if store_id:
         query = query.where(c.store_id == store_id)
+    if kind:
+        query = query.where(c.kind == kind)
+    if found:
+        i = reconcile_items.c
+        query = query.where(select(i.id).where(i.run_id == c.id, i.kind == found).exists())
+    if scope is not None:
+        query = query.where(scope.clause(c.connector, c.store_id))
+    if before is not None:
+        at, last = before
+        query = query.where(or_(c.started_at < at, and_(c.started_at == at, c.id < last)))
     return [_run(row) for row in conn.execute(query)]
+
+
+def visible_refunds(conn: Connection, refund_ids: Iterable[str], scope: StoreScope) -> set[str]:
+    """Which of these refunds the ledger holds and ``scope`` may open (a report links those)."""
+    wanted = sorted({i for i in refund_ids if i})
+    if not wanted:
+        return set()
+    r = refunds.c
+    rows = conn.execute(select(r.id).where(r.id.in_(wanted), scope.clause(r.connector, r.store_id)))
+    return {row.id for row in rows}
 
 
 def run(conn: Connection, run_id: str) -> Run | None:
@@ -266,7 +325,15 @@ def run(conn: Connection, run_id: str) -> Run | None:
 
 def items(conn: Connection, run_id: str) -> list[Drift]:
     """A run's drift items in the order found."""
+    return [drift for _, drift in item_page(conn, run_id)]
+
+
+def item_page(conn: Connection, run_id: str, after: int = 0, limit: int | None = None) -> list[tuple[int, Drift]]:
+    """(item id, drift) of a run in the order found, after item ``after``: a long report read a
+    page at a time (the console's CSV is written while it is read)."""
     i = reconcile_items.c
-    rows = conn.execute(select(reconcile_items).where(i.run_id == run_id).order_by(i.id))
+    query = select(reconcile_items).where(i.run_id == run_id, i.id > after).order_by(i.id)
+    if limit is not None:
+        query = query.limit(limit)
     names = Drift.__dataclass_fields__
-    return [Drift(**{name: getattr(row, name) for name in names}) for row in rows]
+    return [(row.id, Drift(**{name: getattr(row, name) for name in names})) for row in conn.execute(query)]

@@ -6,10 +6,19 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 
+from hub.ledger.exports import FORMULA_STARTS
 from hub.ledger.reconcile import Drift
 
 COLUMNS = ("kind", "source", "refund_id", "payment_reference", "outside_id", "currency", "ledger_amount",
            "outside_amount", "ledger_state", "outside_state", "resolution", "action")  # fmt: skip
+
+
+def safe_cell(value: object) -> object:
+    """Text a spreadsheet would run as a formula (a store's record id or a note starting with
+    ``=``) gets a leading apostrophe, as the refund export does; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def drift_csv(drifts: Iterable[Drift]) -> Iterator[str]:
@@ -17,7 +26,7 @@ def drift_csv(drifts: Iterable[Drift]) -> Iterator[str]:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for drift in drifts:
-        writer.writerow(["" if getattr(drift, name) is None else getattr(drift, name) for name in COLUMNS])
+        writer.writerow(["" if getattr(drift, name) is None else safe_cell(getattr(drift, name)) for name in COLUMNS])
     yield buffer.getvalue()
 
 

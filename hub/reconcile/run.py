@@ -152,12 +152,13 @@ def _repair(hub: Hub, run_id: str, connector: str, store_id: str, drift: Drift, 
         if drift.detail.get("outcome") != Outcome.SUCCEEDED.value:
             return drift  # pending or failed at the gateway: nothing moved yet to record
         return _import(hub, run_id, store_id, drift, counts)
-    if drift.kind == books.PLATFORM_RECORD_MISSING and drift.ledger_state == "succeeded" and drift.refund_id:
+    key = books.repair_key(drift)
+    if key is not None and key[1] == books.WRITE_BACK and drift.ledger_state == "succeeded":
         with write(hub.engine) as conn:
-            if not books.repair_once(conn, drift.refund_id, "write_back", run_id):
+            if not books.repair_once(conn, *key, run_id):
                 counts[books.ALREADY_REPAIRED] += 1
                 return replace(drift, resolution=books.ALREADY_REPAIRED, action=_AGAIN)
-            outbox.ensure(conn, JobKind.WRITE_BACK, drift.refund_id)
+            outbox.ensure(conn, JobKind.WRITE_BACK, key[0])
         counts[books.WRITE_BACK_QUEUED] += 1
         return replace(drift, resolution=books.WRITE_BACK_QUEUED)
     return drift
@@ -171,12 +172,14 @@ def _import(hub: Hub, run_id: str, store_id: str, drift: Drift, counts: Counter[
     assert drift.outside_id
     assert drift.payment_reference
     assert drift.outside_amount is not None
+    key = books.repair_key(drift)
+    assert key is not None
     created = datetime.fromisoformat(str(drift.detail["created_at"]))
     with write(hub.engine) as conn:
         payment = books.payment_of(conn, store_id, drift.source, drift.payment_reference)
         if payment is None:
             return drift
-        if not books.repair_once(conn, f"{drift.source}:{drift.outside_id}", "import", run_id):
+        if not books.repair_once(conn, *key, run_id):
             counts[books.ALREADY_REPAIRED] += 1
             return replace(drift, resolution=books.ALREADY_REPAIRED, action=_AGAIN)
         refund_id, _ = books.import_outside_refund(

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from hub.db.tables import jobs
 from hub.ledger import reconcile as books
 from hub.ledger import states
 from hub.ledger.unit import read
 from hub.reconcile.run import reconcile
-from hub.work.runner import drain
 from tests.gateways.conftest import STORE, GatewayWorld
+from tests.reconcile import scenes
 
 SINCE = timedelta(days=30)
 
@@ -28,17 +26,8 @@ def _reconcile(w: GatewayWorld, *, later: timedelta = timedelta(0)) -> list[book
     return reconcile(w.hub.hub, STORE, now - SINCE, sleep=lambda s: None, now=now).drifts
 
 
-def _paid(w: GatewayWorld, order_id: str, amount: int, request_id: str, *, paid: int | None = None) -> tuple[str, str]:
-    """An order paid at Stripe (``paid``, default ``amount``), ``amount`` of it refunded through the
-    hub and written back; (payment, refund id)."""
-    payment = w.order(order_id, paid or amount)
-    w.ask(order_id, amount, request_id=request_id)
-    w.settle(until=w.in_state(request_id, states.WRITTEN_BACK))
-    return payment, w.refund(request_id).id
-
-
 def test_a_ledger_that_agrees_reports_nothing(world: GatewayWorld) -> None:
-    _paid(world, "7001", 3000, "rq-clean")
+    scenes.paid(world, "7001", 3000, "rq-clean")
     report = reconcile(world.hub.hub, STORE, datetime.now(UTC) - SINCE)
     assert report.drifts == []
     assert report.errors == []
@@ -51,7 +40,7 @@ def test_a_ledger_that_agrees_reports_nothing(world: GatewayWorld) -> None:
 
 def test_a_dashboard_refund_is_imported_once_as_recorded(any_world: GatewayWorld) -> None:
     w = any_world
-    payment, _ = _paid(w, "7002", 1000, "rq-first", paid=9000)
+    payment, _ = scenes.paid(w, "7002", 1000, "rq-first", captured=9000)
     dashboard_id = w.case.dashboard_refund(w.sim, payment, 2500)  # no status webhook reaches the hub
     [drift] = _reconcile(w)
     assert (drift.kind, drift.outside_id, drift.outside_amount, drift.resolution) == (
@@ -69,7 +58,7 @@ def test_a_dashboard_refund_is_imported_once_as_recorded(any_world: GatewayWorld
 
 def test_a_ledger_refund_the_gateway_does_not_list_is_reported(world: GatewayWorld) -> None:
     w = world
-    payment, refund_id = _paid(w, "7003", 4000, "rq-vanished")
+    payment, refund_id = scenes.paid(w, "7003", 4000, "rq-vanished")
     [at_gateway] = w.gateway_refunds(payment)
     w.sim.ledger.refunds.pop(at_gateway.id)  # the gateway has no trace of it
     w.sim.ledger.payment(payment).refund_ids.remove(at_gateway.id)
@@ -80,7 +69,7 @@ def test_a_ledger_refund_the_gateway_does_not_list_is_reported(world: GatewayWor
 
 def test_amount_and_state_mismatches_are_reported_not_repaired(world: GatewayWorld) -> None:
     w = world
-    payment, refund_id = _paid(w, "7004", 5000, "rq-changed")
+    payment, refund_id = scenes.paid(w, "7004", 5000, "rq-changed")
     [at_gateway] = w.gateway_refunds(payment)
     at_gateway.amount = 4000  # the gateway holds another amount...
     found = {d.kind: d for d in _reconcile(w) if d.refund_id == refund_id}
@@ -95,30 +84,9 @@ def test_amount_and_state_mismatches_are_reported_not_repaired(world: GatewayWor
     assert w.refund("rq-changed").state == states.WRITTEN_BACK  # a report, never a silent rewrite
 
 
-def _drain_until(w: GatewayWorld, done: Callable[[], bool], timeout: float = 20.0) -> None:
-    """The worker alone (no janitor), until ``done``."""
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, "the hub did not get there in time"
-        drain(w.hub.hub)
-        time.sleep(0.05)
-
-
-def _lose_jobs(w: GatewayWorld) -> None:
-    """Every open job gone, as if its queue row were lost (the write-back never comes)."""
-    with w.hub.hub.engine.begin() as conn:
-        conn.execute(update(jobs).values(state="done"))
-
-
 def test_a_missing_write_back_is_queued_once(world: GatewayWorld) -> None:
     w = world
-    w.order("7005", 2000)
-    w.platform.faults.add("error", status=500, method="POST", path=r"^/orders/7005/refunds$", times=10_000)
-    w.ask("7005", 2000, request_id="rq-unwritten")
-    _drain_until(w, w.in_state("rq-unwritten", states.SUCCEEDED))  # paid; its write-back refused
-    _lose_jobs(w)
-    w.platform.faults.clear()
-    refund_id = w.refund("rq-unwritten").id
+    refund_id = scenes.unwritten(w, "7005", 2000, "rq-unwritten", age=timedelta(0))
     assert w.refund("rq-unwritten").state == states.SUCCEEDED
     assert w.platform.refunds["7005"] == []
 
@@ -146,8 +114,8 @@ def _open_jobs(w: GatewayWorld) -> list[tuple[str, str]]:
 
 def test_platform_records_missing_doubled_and_unknown_are_reported(world: GatewayWorld) -> None:
     w = world
-    _, lost = _paid(w, "7006", 1000, "rq-lost-record")
-    _, doubled = _paid(w, "7007", 1200, "rq-doubled")
+    _, lost = scenes.paid(w, "7006", 1000, "rq-lost-record")
+    _, doubled = scenes.paid(w, "7007", 1200, "rq-doubled")
     w.platform.refunds["7006"].clear()  # someone deleted the store's record
     w.platform.add_refund_record("7007", 1200, hub_refund_id=doubled)  # ...and copied another
     stray = w.platform.add_refund_record("7007", 300)  # a refund recorded in the store's admin, no webhook
@@ -165,7 +133,7 @@ def test_platform_records_missing_doubled_and_unknown_are_reported(world: Gatewa
 
 def test_the_report_is_stored_and_reads_back(world: GatewayWorld) -> None:
     w = world
-    payment, _ = _paid(w, "7008", 1000, "rq-report", paid=6000)
+    payment, _ = scenes.paid(w, "7008", 1000, "rq-report", captured=6000)
     w.sim.dashboard_refund(payment, 1000)
     report = reconcile(w.hub.hub, STORE, datetime.now(UTC) - SINCE)
     with read(w.hub.hub.engine) as conn:
@@ -176,7 +144,7 @@ def test_the_report_is_stored_and_reads_back(world: GatewayWorld) -> None:
 
 def test_a_stored_report_downloads_as_csv(world: GatewayWorld) -> None:
     w = world
-    payment, _ = _paid(w, "7009", 1000, "rq-download", paid=4000)
+    payment, _ = scenes.paid(w, "7009", 1000, "rq-download", captured=4000)
     w.sim.dashboard_refund(payment, 600)
     report = reconcile(w.hub.hub, STORE, datetime.now(UTC) - SINCE)
     operator = {"Authorization": "Bearer test-admin-token"}
