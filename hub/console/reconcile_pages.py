@@ -1,0 +1,191 @@
+"""Reconciliation in the console: the runs of the person's stores (when, over what period, what
+drift each found and what the hub repaired), a run's report item by item with the suggested
+action, its CSV (the table as shown, streamed), and a form to run it now.
+
+Who sees what: the reports are finance's, read with ``exports:read`` — the scope the API's
+report CSV needs (owners and analysts). Running one is ``users:manage``'s (owners): it imports
+refunds into the ledger and queues write-backs to the store, an integration setting's weight, as
+webhook subscriptions are. The run is the CLI's own call (``hub.reconcile.run.reconcile``),
+inline in the request: there is no queued form of it (the janitor's duty calls it inline too),
+so the period is bounded (``LONGEST_DAYS``). Another tenant's run is a 404 page, as if absent."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
+
+from hub.console import reconcile_table as table
+from hub.console.pages import _not_found, _problem, _stores, _who, bp, page
+from hub.contracts import ListingFailed
+from hub.errors import HubError
+from hub.ledger import exports
+from hub.ledger import reconcile as books
+from hub.ledger.people import StoreScope
+from hub.ledger.reconcile import Drift, Run
+from hub.ledger.unit import Unit, read
+from hub.people import roles
+from hub.reconcile.report import safe_cell
+from hub.reconcile.run import reconcile
+from hub.web.app import current_hub
+from hub.web.paging import cursor_arg, cursor_of
+
+log = logging.getLogger(__name__)
+VIEW = roles.EXPORTS
+RUN = roles.USERS
+LONGEST_DAYS = 90
+RUNS_PAGE = 30
+CSV_PAGE = 500  # items read per short read while the CSV streams
+
+
+class KindError(ValueError):
+    """A ``kind`` filter that names no kind of drift (a hand-edited link)."""
+
+
+def _kind_arg() -> str | None:
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in books.KINDS:
+        raise KindError(f"{kind!r} is not a kind of drift; choose one from the list")
+    return kind
+
+
+@bp.errorhandler(KindError)
+def _bad_kind(exc: KindError) -> tuple[str, int]:
+    return _problem(400, "This link does not work", str(exc))
+
+
+class NoSuchRun(LookupError):
+    """No reconciliation run of that id among the person's stores."""
+
+
+@bp.errorhandler(NoSuchRun)
+def _no_such_run(exc: NoSuchRun) -> tuple[str, int]:
+    return _not_found(f"reconciliation report {exc}")
+
+
+def _visible_run(run_id: str) -> Run:
+    """The run, if it is one of the person's stores; else ``NoSuchRun`` (a 404 page, as if absent)."""
+    with read(current_hub().engine) as conn:
+        found = books.run(conn, run_id)
+    if found is None or found.kind != "reconcile" or not _who().stores.allows(found.connector, found.store_id):
+        raise NoSuchRun(run_id)
+    return found
+
+
+@bp.get("/reconciliation")
+@page(VIEW)
+def reconciliation() -> Any:
+    who = _who()
+    stores = _stores(who)
+    store = request.args.get("store") or None
+    kind = _kind_arg()
+    before = cursor_arg(request, "before")
+    with read(current_hub().engine) as conn:
+        found = books.runs(
+            conn, store_id=store, limit=RUNS_PAGE + 1, kind="reconcile", found=kind, scope=who.stores, before=before
+        )
+    more = len(found) > RUNS_PAGE
+    found = found[:RUNS_PAGE]
+    older = cursor_of(found[-1].started_at, found[-1].id) if more else None
+    return render_template(
+        "console/reconcile_runs.html", runs=[table.summary(r) for r in found], stores=stores, store=store,
+        kind=kind, kinds=books.KINDS, older=older, runnable=[s for s in stores if s.enabled],
+        days=current_hub().config.reconcile.window_days, longest=LONGEST_DAYS, table=table,
+    )  # fmt: skip
+
+
+def _rows(conn: Unit, drifts: Iterable[Drift], kind: str | None, scope: StoreScope) -> list[table.Row]:
+    """The items of ``kind`` (every kind: None) as the report's rows: with a link to each refund
+    the person may open, and when each repair was made."""
+    wanted = [d for d in drifts if kind is None or d.kind == kind]
+    visible = books.visible_refunds(conn, (d.refund_id or "" for d in wanted), scope)
+    return table.rows(wanted, visible, books.repairs(conn, table.repair_keys(wanted)))
+
+
+@bp.get("/reconciliation/<run_id>")
+@page(VIEW)
+def reconciliation_report(run_id: str) -> Any:
+    found = _visible_run(run_id)
+    kind = _kind_arg()
+    with read(current_hub().engine) as conn:
+        rows = _rows(conn, books.items(conn, run_id), kind, _who().stores)
+    return render_template(
+        "console/reconcile_report.html", run=found, s=table.summary(found), rows=rows,
+        kind=kind, kinds=books.KINDS, columns=table.COLUMNS, table=table,
+        errors=[e for e in (found.error or "").split("; ") if e],
+    )  # fmt: skip
+
+
+@bp.get("/reconciliation/<run_id>.csv")
+@page(VIEW)
+def reconciliation_csv(run_id: str) -> Any:
+    found = _visible_run(run_id)
+    kind = _kind_arg()  # checked before the first byte
+    name = f"reconciliation-{exports.safe_name(found.store_id)}-{found.started_at:%Y%m%dT%H%M%SZ}.csv"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    lines = _csv_lines(found, kind, _who().stores)
+    return Response(stream_with_context(lines), mimetype="text/csv", headers=headers)
+
+
+def _csv_lines(run: Run, kind: str | None, scope: StoreScope) -> Iterator[str]:
+    """The report's table as CSV, ``CSV_PAGE`` items per short read: the answer starts at once
+    and holds a page, however long the report."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(table.COLUMNS)
+    yield _drained(buffer)
+    after = 0
+    while True:
+        with read(current_hub().engine) as conn:
+            chunk = books.item_page(conn, run.id, after, CSV_PAGE)
+            rows = _rows(conn, (d for _, d in chunk), kind, scope)
+        for row in rows:
+            writer.writerow([safe_cell(cell) for cell in row.cells])
+        if rows:
+            yield _drained(buffer)
+        if len(chunk) < CSV_PAGE:
+            return
+        after = chunk[-1][0]
+
+
+def _drained(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+@bp.post("/reconciliation/run")
+@page(RUN)
+def reconciliation_run() -> Any:
+    """Reconcile one of the person's stores now, over the last ``days`` days (1 to ``LONGEST_DAYS``)."""
+    who = _who()
+    connector, _, store_id = request.form.get("store", "").partition(":")
+    days = request.form.get("days", "").strip()
+    if not days.isdigit() or not 1 <= int(days) <= LONGEST_DAYS:
+        flash(f"Choose a period of 1 to {LONGEST_DAYS} days.", "error")
+        return redirect(url_for("console.reconciliation"))
+    if not connector or not store_id or not who.stores.allows(connector, store_id):
+        return _not_found(f"store {store_id or '(none chosen)'}")
+    since = datetime.now(UTC) - timedelta(days=int(days))
+    log.info("reconcile %s/%s since %s, asked by %s", connector, store_id, since.isoformat(), who.actor)
+    try:
+        report = reconcile(current_hub(), store_id, since, connector=connector)
+    except (HubError, ListingFailed) as exc:
+        flash(f"The store could not be reconciled: {exc}", "error")
+        return redirect(url_for("console.reconciliation", store=store_id))
+    done = sum(1 for d in report.drifts if d.resolution in table.HUB_REPAIRS)
+    left = len(report.drifts) - done
+    if report.errors:
+        flash("Not every side could be compared: " + "; ".join(report.errors), "error")
+    flash(
+        f"Reconciled {store_id} over {days} days: {len(report.drifts)} item(s) found, {done} repaired by the hub, "
+        f"{left} for a person.",
+        "success" if not left else "info",
+    )
+    return redirect(url_for("console.reconciliation_report", run_id=report.run_id))
