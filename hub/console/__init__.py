@@ -20,6 +20,7 @@ def register(app: Flask) -> None:
         analytics_pages,
         people_pages,
         policy_pages,
+        reconcile_pages,
         webhook_pages,
     )
     from hub.console.pages import bp
