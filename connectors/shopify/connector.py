@@ -6,7 +6,7 @@ install).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -25,6 +25,7 @@ from hub.contracts import (
     FramedSession,
     Inbound,
     Notice,
+    PollResult,
     RecordResult,
     RefundListing,
     RefundLookup,
@@ -106,6 +107,19 @@ class ShopifyConnector(Connector):
 
         with AdminClient(self.app, self.stores, store) as client:
             return order_count(client, since, until)
+
+    def check_webhooks(self, store: StoreContext) -> list[str]:
+        """The shop's subscriptions to the hub, made again where Shopify deleted them (``health``)."""
+        from connectors.shopify.health import check_webhooks
+
+        return check_webhooks(self.app, self.stores, self.stores.get(store.id) or store)  # the newest token
+
+    def poll(self, store: StoreContext, cursor: str | None) -> Iterator[PollResult]:
+        """Returns waiting for a decision and what changed since ``cursor`` (``connectors.shopify.poll``)."""
+        from connectors.shopify.poll import pages
+
+        with AdminClient(self.app, self.stores, self.stores.get(store.id) or store) as client:  # the newest token
+            yield from pages(client, store.id, cursor)
 
     def blueprint(self) -> Blueprint:
         from connectors.shopify.install import blueprint

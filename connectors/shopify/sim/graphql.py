@@ -21,7 +21,7 @@ from flask import Response, jsonify, request
 
 from connectors.shopify.sim import credit, gift_cards, listing, rest, shapes
 from connectors.shopify.sim.auth import error_response
-from connectors.shopify.sim.state import SimCall, SimShop, next_id, tail
+from connectors.shopify.sim.state import SimCall, SimShop, iso, next_id, tail
 
 if TYPE_CHECKING:
     from connectors.shopify.sim.server import ShopifySimulator
@@ -273,7 +273,7 @@ def _decline(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[
         "reason": str(decline.get("declineReason", "OTHER")).lower(),
         "note": decline.get("declineNote") or "",
     }
-    ret.status = "DECLINED"
+    ret.status, ret.updated_at = "DECLINED", iso()
     sim.fire(shop, "returns/decline", rest.return_event(ret, "returns/decline"))
     return {
         "return": {
@@ -323,6 +323,20 @@ def _subscribe(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dic
     }
 
 
+def _subscriptions(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[str, Any]) -> Any:
+    """``webhookSubscriptions``: the app's own subscriptions on the shop, all on one page."""
+    made = [(topic, uri) for topic, uris in sorted(shop.subscriptions.items()) for uri in uris]
+    nodes = [
+        {"id": f"gid://shopify/WebhookSubscription/{n}", "topic": graphql_topic(topic), "uri": uri}
+        for n, (topic, uri) in enumerate(made, start=1)
+    ]
+    return {"nodes": nodes, "pageInfo": {"hasNextPage": False, "endCursor": None}}
+
+
+def graphql_topic(rest_topic: str) -> str:
+    return rest_topic.replace("/", "_").upper()  # returns/request -> RETURNS_REQUEST
+
+
 RESOLVERS: dict[str, Resolver] = {
     "return": _return,
     "refund": _refund,
@@ -332,6 +346,7 @@ RESOLVERS: dict[str, Resolver] = {
     "returnDeclineRequest": _decline,
     "metafieldsSet": _metafields,
     "webhookSubscriptionCreate": _subscribe,
+    "webhookSubscriptions": _subscriptions,  # the janitor's health check
     "storeCreditAccountCredit": credit.credit_account,  # an alternative the hub issues
     "customer": credit.customer,
     "giftCardCreate": gift_cards.create,  # an alternative issued as a gift card

@@ -48,4 +48,10 @@ def redeliver(sim: ShopifySimulator, webhook: SimWebhook) -> None:
 
 
 def targets(sim: ShopifySimulator, shop: SimShop, topic: str) -> list[str]:
-    return shop.subscriptions.get(topic) or ([sim.webhook_url] if sim.webhook_url else [])
+    """Where a topic's webhooks go: nowhere while sending is off (``webhook_url`` None: a test keeps
+    what the simulator signs), else its subscriptions (none once Shopify deleted them), else the hub."""
+    if sim.webhook_url is None:
+        return []
+    if topic in shop.subscriptions:
+        return shop.subscriptions[topic]
+    return [sim.webhook_url] if sim.webhook_url else []

@@ -9,7 +9,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from connectors.shopify.sim import shapes
-from connectors.shopify.sim.state import SimOrder, SimShop
+from connectors.shopify.sim.state import SimShop
 
 if TYPE_CHECKING:
     from connectors.shopify.sim.graphql import RootField
@@ -17,19 +17,21 @@ if TYPE_CHECKING:
 
 _SINCE = re.compile(r"updated_at:>=\s*'?([0-9T:\-Z+]+)'?")
 _NAME = re.compile(r"name:#?([A-Za-z0-9]+)")  # the customer request page's look-up by order name
+_RETURN_STATUS = re.compile(r"return_status:([a-z_]+)")  # the poll's returns waiting for a decision
+RETURN_STATUS = {"return_requested": "REQUESTED", "in_progress": "OPEN"}  # OrderReturnStatus -> Return.status
 LARGEST = 250
-
-
-def updated_at(order: SimOrder, shop: SimShop) -> str:
-    return max([order.created_at, *(shop.refunds[i].created_at for i in order.refund_ids)])
 
 
 def orders(sim: ShopifySimulator, shop: SimShop, field: RootField, args: dict[str, Any]) -> Any:
     first = min(int(args.get("first") or 50), LARGEST)
     wanted = _SINCE.search(str(args.get("query") or ""))
-    found = sorted(shop.orders.values(), key=lambda o: (updated_at(o, shop), o.id))
+    found = sorted(shop.orders.values(), key=lambda o: (shapes.order_updated_at(o, shop), o.id))
     if wanted:
-        found = [o for o in found if updated_at(o, shop) >= wanted.group(1)]
+        found = [o for o in found if shapes.order_updated_at(o, shop) >= wanted.group(1)]
+    status = _RETURN_STATUS.search(str(args.get("query") or ""))
+    if status:
+        waiting = {r.order_id for r in shop.returns.values() if r.status == RETURN_STATUS.get(status.group(1))}
+        found = [o for o in found if o.id in waiting]
     named = _NAME.search(str(args.get("query") or ""))
     if named:
         found = [o for o in found if o.name.lstrip("#") == named.group(1)]

@@ -237,6 +237,12 @@ class ShopifySimulator(Simulator):
             self.fire(shop, "returns/request", rest.return_event(ret, "returns/request"))
             return ret
 
+    def delete_subscription(self, shop: SimShop, topic: str) -> None:
+        """Shopify deletes an Admin API subscription after 8 failed deliveries in a row: ``topic``
+        (REST form, e.g. ``returns/request``) is no longer delivered until it is made again."""
+        with self.lock:
+            shop.subscriptions[topic] = []
+
     def approve_return(self, ret: SimReturn) -> SimReturn:
         return self._move_return(ret, "OPEN", "returns/approve")
 
@@ -250,7 +256,7 @@ class ShopifySimulator(Simulator):
 
     def _move_return(self, ret: SimReturn, status: str, topic: str) -> SimReturn:
         with self.lock:
-            ret.status = status
+            ret.status, ret.updated_at = status, iso()
             shop = next(s for s in self.shops.values() if ret.id in s.returns)
             self.fire(shop, topic, rest.return_event(ret, topic))
             return ret

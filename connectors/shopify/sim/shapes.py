@@ -42,6 +42,15 @@ def transaction(order: SimOrder, tx: SimTransaction, *, parent: bool = True) -> 
     return node
 
 
+def order_updated_at(sim_order: SimOrder, shop: SimShop) -> str:
+    """An order's ``updatedAt``: a refund or a return (made, moved, closed) updates its order."""
+    moments = [sim_order.created_at, *(shop.refunds[i].created_at for i in sim_order.refund_ids)]
+    for ret in shop.returns.values():
+        if ret.order_id == sim_order.id:
+            moments.extend(m for m in (ret.created_at, ret.updated_at, ret.closed_at) if m)
+    return max(moments)
+
+
 def order(sim_order: SimOrder, shop: SimShop) -> dict[str, Any]:
     refunds = [shop.refunds[i] for i in sim_order.refund_ids]
     refunded = sum(tx.amount for tx in sim_order.transactions if tx.kind == "REFUND" and tx.status == "SUCCESS")
@@ -51,7 +60,7 @@ def order(sim_order: SimOrder, shop: SimShop) -> dict[str, Any]:
         "name": sim_order.name,
         "createdAt": sim_order.created_at,
         "processedAt": sim_order.created_at,
-        "updatedAt": sim_order.created_at,
+        "updatedAt": order_updated_at(sim_order, shop),
         "cancelledAt": None,
         "email": sim_order.email,
         "taxesIncluded": sim_order.taxes_included,
@@ -76,6 +85,9 @@ def order(sim_order: SimOrder, shop: SimShop) -> dict[str, Any]:
             }
             for r in refunds
         ],
+        "returns": {
+            "nodes": [{"id": r.gid, "status": r.status} for r in shop.returns.values() if r.order_id == sim_order.id]
+        },
     }
 
 

@@ -94,6 +94,7 @@ class SimReturn:
     lines: list[SimReturnLine]
     status: str = "REQUESTED"
     created_at: str = field(default_factory=iso)
+    updated_at: str | None = None  # the last status change
     closed_at: str | None = None
     decline: dict[str, str] | None = None
     refund_ids: list[int] = field(default_factory=list)

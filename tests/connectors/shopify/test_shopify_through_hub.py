@@ -44,8 +44,8 @@ class World:
     url: str
     shops: list[SimShop] = field(default_factory=list)
 
-    def settle(self, until: Callable[[], bool] | None = None) -> None:
-        self.hub.settle(senders=[self.sim.sender, self.stripe.sender], until=until)
+    def settle(self, until: Callable[[], bool] | None = None, *, sweep: bool = True) -> None:
+        self.hub.settle(senders=[self.sim.sender, self.stripe.sender], until=until, sweep=sweep)
 
     def post(self, webhook: SimWebhook, **header_changes: str) -> requests.Response:
         """Deliver a webhook the simulator signed, as a platform (or an attacker replaying it) would."""
@@ -241,7 +241,7 @@ def test_a_swapped_shop_header_moves_no_money_anywhere(make_world: Callable[...,
     assert response.status_code == 200 and response.json()["result"] == "accepted"
     uninstall = w.captured(lambda: w.sim.fire(victim, "app/uninstalled", shop_body(victim)), "app/uninstalled", victim)
     assert w.post(uninstall, **{"X-Shopify-Shop-Domain": other.domain}).status_code == 200
-    w.settle()
+    w.settle(sweep=False)  # what the deliveries did; the janitor's poll would find the return itself
 
     assert w.hub.refunds() == []
     assert w.stripe.ledger.refunds_of(intent) == []
@@ -399,7 +399,9 @@ def test_install_through_the_hub_then_a_refund_after_the_token_expired(make_worl
     refund = _only(w.hub.refunds())
     assert (refund.route, refund.state) == ("platform", states.WRITTEN_BACK)
     assert w.sim.refunded(order) == 6400
-    assert shop.refreshes == 1
+    # the worker's fetch and the janitor's webhook check may each meet the dead token first: each
+    # refresh saves a working pair, and no call is made with a stale one after it
+    assert shop.refreshes in (1, 2)
     renewed = w.hub.hub.stores["shopify"].get(shop.domain)
     assert renewed is not None
     assert renewed.credentials["access_token"] != store.credentials["access_token"]
