@@ -10,7 +10,7 @@ comes after fulfilment, so a window open from fulfilment is open from delivery t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from hub.policy.config import CustomRule
 from hub.policy.context import Context, Hit
@@ -67,14 +67,15 @@ def window_unknown(ctx: Context, kind: str, wanted: str, used: str) -> None:
     )
 
 
-def usage_unknown(ctx: Context, label: str, name: str, signals: Iterable[str]) -> None:
+def usage_unknown(ctx: Context, label: str, name: str, signals: Sequence[str]) -> None:
+    """One hit per signal (each counts on its own), one sentence for the line."""
+    if not signals:
+        return
+    words = [_SIGNAL_WORDS[signal] for signal in signals]
+    listed = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+    message = f"We could not check the {listed} of {name}: the store does not report it."
     for signal in signals:
-        note(
-            ctx,
-            f"digital.{signal}",
-            f"{label}: {_SIGNAL_WORDS[signal]} not reported",
-            f"We could not check whether {name} was already downloaded or used: the store does not report it.",
-        )
+        note(ctx, f"digital.{signal}", f"{label}: {_SIGNAL_WORDS[signal]} not reported", message)
 
 
 def custom_unknown(ctx: Context, rule: CustomRule, missing: Iterable[str]) -> None:

@@ -172,5 +172,5 @@ def test_what_the_store_cannot_tell_is_counted_by_rule_and_connector(world: Worl
     assert refund.approved_amount == 1900  # not downloaded: refunded, activations unknown
     unknown = [hit["rule"] for hit in _decision(refund)["rules"] if hit["rule"].startswith("unknown.")]
     assert unknown == ["unknown.digital.activations"]
-    assert "We could not check whether “Album” was already downloaded or used" in _decision(refund)["explanation"]
+    assert "We could not check the licence activations of “Album”: the store" in _decision(refund)["explanation"]
     assert REGISTRY.get_sample_value("refund_hub_policy_unknown_inputs_total", labels) == before + 1
