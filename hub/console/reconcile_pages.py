@@ -99,12 +99,16 @@ def reconciliation() -> Any:
     )  # fmt: skip
 
 
-def _rows(conn: Unit, drifts: Iterable[Drift], kind: str | None, scope: StoreScope) -> list[table.Row]:
-    """The items of ``kind`` (every kind: None) as the report's rows: with a link to each refund
-    the person may open, and when each repair was made."""
+def _rows(conn: Unit, run: Run, drifts: Iterable[Drift], kind: str | None, scope: StoreScope) -> list[table.Row]:
+    """The items of ``kind`` (every kind: None) as the report's rows: with the order of each, a
+    link to each refund the person may open, and when each repair was made."""
     wanted = [d for d in drifts if kind is None or d.kind == kind]
-    visible = books.visible_refunds(conn, (d.refund_id or "" for d in wanted), scope)
-    return table.rows(wanted, visible, books.repairs(conn, table.repair_keys(wanted)))
+    known = table.Known(
+        books.visible_refunds(conn, (d.refund_id or "" for d in wanted), scope),
+        books.payment_orders(conn, run.connector, run.store_id, (d.payment_reference or "" for d in wanted)),
+        books.repairs(conn, table.repair_keys(wanted)),
+    )
+    return table.rows(wanted, known)
 
 
 @bp.get("/reconciliation/<run_id>")
@@ -113,7 +117,7 @@ def reconciliation_report(run_id: str) -> Any:
     found = _visible_run(run_id)
     kind = _kind_arg()
     with read(current_hub().engine) as conn:
-        rows = _rows(conn, books.items(conn, run_id), kind, _who().stores)
+        rows = _rows(conn, found, books.items(conn, run_id), kind, _who().stores)
     return render_template(
         "console/reconcile_report.html", run=found, s=table.summary(found), rows=rows,
         kind=kind, kinds=books.KINDS, columns=table.COLUMNS, table=table,
@@ -143,7 +147,7 @@ def _csv_lines(run: Run, kind: str | None, scope: StoreScope) -> Iterator[str]:
     while True:
         with read(current_hub().engine) as conn:
             chunk = books.item_page(conn, run.id, after, CSV_PAGE)
-            rows = _rows(conn, (d for _, d in chunk), kind, scope)
+            rows = _rows(conn, run, (d for _, d in chunk), kind, scope)
         for row in rows:
             writer.writerow([safe_cell(cell) for cell in row.cells])
         if rows:
@@ -184,8 +188,8 @@ def reconciliation_run() -> Any:
     if report.errors:
         flash("Not every side could be compared: " + "; ".join(report.errors), "error")
     flash(
-        f"Reconciled {store_id} over {days} days: {len(report.drifts)} item(s) found, {done} repaired by the hub, "
-        f"{left} for a person.",
+        f"Reconciled {store_id} over {days} days: {len(report.drifts)} difference(s) found, {done} repaired by the "
+        f"hub, {left} left for you.",
         "success" if not left else "info",
     )
     return redirect(url_for("console.reconciliation_report", run_id=report.run_id))

@@ -21,9 +21,12 @@ KIND_WORDS = {
     books.PLATFORM_RECORD_DOUBLED: "Store shows the refund twice",
     books.UNKNOWN_PLATFORM_RECORD: "Store record the hub did not know",
 }
-COLUMNS = ("What was found", "Where", "Refund", "Payment", "Outside id", "In the hub", "Outside",
+COLUMNS = ("What was found", "Where", "Order", "Refund", "Payment", "Outside id", "In the hub", "Outside",
            "Status (hub / outside)", "Suggested action", "Repaired by the hub")  # fmt: skip
 REFUND = COLUMNS.index("Refund")
+SHORT = {"What was found": "Found", "Status (hub / outside)": "Status", "Suggested action": "Action",
+         "Repaired by the hub": "Repaired"}  # fmt: skip  # the labels of a phone's stacked cells
+CLIPPED = frozenset({"Refund", "Payment"})  # long ids: shortened on screen (whole on hover, in copies)
 HUB_REPAIRS = (books.IMPORTED, books.WRITE_BACK_QUEUED)  # counts of a run: what the hub did itself
 
 
@@ -44,29 +47,41 @@ class Row:
     refund_link: bool  # the ledger holds the refund and the person may open it
 
 
-def rows(drifts: Iterable[Drift], visible: set[str], repairs: Mapping[tuple[str, str], Repair]) -> list[Row]:
-    return [_row(d, visible, repairs) for d in drifts]
+@dataclass(frozen=True)
+class Known:
+    """What the ledger says beside a report's items."""
+
+    refunds: Mapping[str, str]  # refund id -> its order, of the refunds the person may open
+    payments: Mapping[str, str]  # payment reference -> the order it paid
+    repairs: Mapping[tuple[str, str], Repair]  # when each repair was made, and by which run
 
 
-def _row(drift: Drift, visible: set[str], repairs: Mapping[tuple[str, str], Repair]) -> Row:
+def rows(drifts: Iterable[Drift], known: Known) -> list[Row]:
+    return [_row(d, known) for d in drifts]
+
+
+def _row(drift: Drift, known: Known) -> Row:
     currency = drift.currency or ""
-    outside = drift.outside_id or ""
-    order = drift.detail.get("order_id") if isinstance(drift.detail, dict) else None
-    if order:
-        outside = f"{outside} (order {order})".strip()
+    order = (
+        known.refunds.get(drift.refund_id or "")
+        or drift.detail.get("order_id")
+        or known.payments.get(drift.payment_reference or "")
+        or ""
+    )
     cells = (
         kind_word(drift.kind),
         source_word(drift.source),
+        str(order),
         drift.refund_id or "",
         drift.payment_reference or "",
-        outside,
+        ", ".join((drift.outside_id or "").split(",")),  # a doubled record's ids, each its own
         _money(drift.ledger_amount, currency),
         _money(drift.outside_amount, currency),
         _states(drift),
-        drift.action,
-        _repaired(drift, repairs),
+        drift.action[:1].upper() + drift.action[1:],
+        _repaired(drift, known.repairs),
     )
-    return Row(drift, cells, bool(drift.refund_id and drift.refund_id in visible))
+    return Row(drift, cells, bool(drift.refund_id and drift.refund_id in known.refunds))
 
 
 def _money(minor: int | None, currency: str) -> str:
@@ -90,7 +105,9 @@ def _repaired(drift: Drift, repairs: Mapping[tuple[str, str], Repair]) -> str:
         return f"Yes: write-back to the store queued{at}"
     if drift.resolution == books.ALREADY_REPAIRED:
         return f"Repaired once already{at}; still drifting: needs a person"
-    return "No"
+    if drift.kind == books.UNKNOWN_AT_LEDGER and drift.detail.get("payment_known"):
+        return "Not yet: imported once the gateway says it succeeded"
+    return "No: for you to settle"
 
 
 def repair_keys(drifts: Iterable[Drift]) -> set[tuple[str, str]]:

@@ -308,14 +308,31 @@ def runs(
     return [_run(row) for row in conn.execute(query)]
 
 
-def visible_refunds(conn: Connection, refund_ids: Iterable[str], scope: StoreScope) -> set[str]:
-    """Which of these refunds the ledger holds and ``scope`` may open (a report links those)."""
+def visible_refunds(conn: Connection, refund_ids: Iterable[str], scope: StoreScope) -> dict[str, str]:
+    """Which of these refunds the ledger holds and ``scope`` may open, with the order each is of
+    (a report links those, by the order a merchant knows them by)."""
     wanted = sorted({i for i in refund_ids if i})
     if not wanted:
-        return set()
+        return {}
     r = refunds.c
-    rows = conn.execute(select(r.id).where(r.id.in_(wanted), scope.clause(r.connector, r.store_id)))
-    return {row.id for row in rows}
+    rows = conn.execute(select(r.id, r.order_id).where(r.id.in_(wanted), scope.clause(r.connector, r.store_id)))
+    return {row.id: row.order_id for row in rows}
+
+
+def payment_orders(conn: Connection, connector: str, store_id: str, references: Iterable[str]) -> dict[str, str]:
+    """The order each of the store's payments (by reference) was refunded from, as far as the
+    ledger's refunds on it say (a payment's total drifting names no refund, but it has an order)."""
+    wanted = sorted({ref for ref in references if ref})
+    if not wanted:
+        return {}
+    p, r = payments.c, refunds.c
+    rows = conn.execute(
+        select(p.reference, func.min(r.order_id).label("order_id"))
+        .select_from(payments.join(refunds, r.payment_id == p.id))
+        .where(p.store_id == store_id, p.reference.in_(wanted), r.connector == connector, r.order_id != "")
+        .group_by(p.reference)
+    )
+    return {row.reference: row.order_id for row in rows}
 
 
 def run(conn: Connection, run_id: str) -> Run | None:

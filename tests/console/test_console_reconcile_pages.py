@@ -175,18 +175,19 @@ def _money(minor: int) -> str:
 def test_the_report_names_each_drift_with_its_ids_amounts_action_and_repair(shop: Books) -> None:
     m = shop.made
     head, rows, parsed = _report(shop, shop.client("olga@example.com"))
-    assert head[:3] == ["What was found", "Where", "Refund"]
-    by = {(r[0], r[2] or r[4]): dict(zip(head, r, strict=True)) for r in rows}
+    assert head[:4] == ["What was found", "Where", "Order", "Refund"]
+    items = [dict(zip(head, r, strict=True)) for r in rows]
+    by = {(i["What was found"], i["Refund"] or i["Outside id"]): i for i in items}
     imported = next(r for (kind, _), r in by.items() if kind == _kind_words(books.UNKNOWN_AT_LEDGER))
     assert imported["Outside id"] == m.dashboard_refund
     assert (imported["Where"], imported["Outside"], imported["In the hub"]) == ("Gateway stripe-main", "25.00 USD", "")
     assert re.fullmatch(
         r"Yes: imported as a recorded refund, \d{4}-\d\d-\d\d \d\d:\d\d UTC", imported["Repaired by the hub"]
     )
-    assert "import" in imported["Suggested action"]
+    assert imported["Suggested action"].startswith("Import it as a recorded refund")
     changed = by[(_kind_words(books.AMOUNT_MISMATCH), m.changed_amount)]
     assert (changed["In the hub"], changed["Outside"]) == (_money(5000), _money(4000))
-    assert changed["Repaired by the hub"] == "No"
+    assert changed["Repaired by the hub"] == "No: for you to settle"
     failed = by[(_kind_words(books.STATE_MISMATCH), m.failed_later)]
     assert failed["Status (hub / outside)"] == "Refunded · recorded / failed"
     assert "came back" in failed["Suggested action"]
@@ -195,11 +196,15 @@ def test_the_report_names_each_drift_with_its_ids_amounts_action_and_repair(shop
     assert queued["Repaired by the hub"].startswith("Yes: write-back to the store queued, ")
     assert queued["Where"] == "Store (sandbox)"
     deleted = by[(_kind_words(books.PLATFORM_RECORD_MISSING), m.record_deleted)]
-    assert (deleted["Repaired by the hub"], deleted["In the hub"]) == ("No", _money(1000))
+    assert (deleted["Repaired by the hub"], deleted["In the hub"]) == ("No: for you to settle", _money(1000))
     doubled = by[(_kind_words(books.PLATFORM_RECORD_DOUBLED), m.record_doubled)]
     assert (doubled["In the hub"], doubled["Outside"]) == (_money(1200), _money(2400))
-    stray = next(r for r in rows if r[0] == _kind_words(books.UNKNOWN_PLATFORM_RECORD))
-    assert dict(zip(head, stray, strict=True))["Outside id"] == f"{m.stray_record} (order 7106)"
+    stray = by[(_kind_words(books.UNKNOWN_PLATFORM_RECORD), m.stray_record)]
+    assert (stray["Order"], stray["Refund"], stray["Outside"]) == ("7106", "", _money(300))
+    assert [i["Order"] for i in items if i["Refund"] == m.changed_amount] == ["7103"]
+    assert len(doubled["Outside id"].split(", ")) == 2
+    totals = [i for i in items if i["What was found"] == _kind_words(books.PAYMENT_TOTAL_MISMATCH)]
+    assert sorted(i["Order"] for i in totals) == ["7102", "7103", "7104"]  # the payments' orders
     # a link to each refund the ledger knows and the person may open; none for the store's stray record
     refund_links = {href.rsplit("/", 1)[1] for href, _ in parsed.links if href.startswith("/refunds/")}
     assert {
