@@ -22,6 +22,7 @@ from typing import Any
 
 from connectors.shopify import bodies
 from connectors.shopify.client import AdminClient
+from connectors.shopify.refund import returned
 from connectors.shopify.settings import AppSettings
 from connectors.shopify.transformers import (
     PAYMENT_KINDS,
@@ -62,6 +63,8 @@ def record(app: AppSettings, stores: StoreDirectory, store: StoreContext, writeb
                     reference = detail["shopify_refund"] = made
                 else:  # the metafield already holds the record: a refused line record is not fatal
                     detail["refund_record_error"] = refused
+        if writeback.outcome is Outcome.SUCCEEDED:  # the Return it paid for is processed, once
+            detail.update(returned(client, writeback.source_ref, writeback.lines))
     return RecordResult(reference=reference or detail.get("metafield"), detail=detail)
 
 

@@ -9,8 +9,12 @@ and ``get_platform_refund`` can find it among the order's refunds.
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from connectors.shopify import bodies
 from connectors.shopify.client import GRAPHQL, HTTP, NOT_SENT, AdminClient, Reply
+from connectors.shopify.returns import RETURN_GID, process_return
 from connectors.shopify.settings import AppSettings
 from connectors.shopify.transformers import (
     GRAPHQL_ERROR_OUTCOMES,
@@ -21,6 +25,9 @@ from connectors.shopify.transformers import (
 )
 from hub.contracts import Execution, Outcome, RefundLookup, RefundResult, StoreContext, StoreDirectory
 from hub.errors import PlatformError
+from hub.models import Line
+
+log = logging.getLogger(__name__)
 
 TRANSACTION_GID = "gid://shopify/OrderTransaction/"
 
@@ -42,9 +49,24 @@ def refund_on_platform(
     try:
         with AdminClient(app, stores, store) as client:
             reply = client.execute(query, variables)
+            result = mutation_result(reply, "refundCreate")
+            if result.outcome is Outcome.SUCCEEDED:
+                returned(client, execution.source_ref, execution.lines)
     except PlatformError as exc:  # token trouble: refused before anything was sent
         return RefundResult(Outcome.UNAVAILABLE, code="token", message=str(exc))
-    return mutation_result(reply, "refundCreate")
+    return result
+
+
+def returned(client: AdminClient, source_ref: str, lines: tuple[Line, ...]) -> dict[str, Any]:
+    """Process the Return the refund was made for (``connectors.shopify.returns``); the money has
+    moved already, so a failure here is logged and left to the next write-back, never raised."""
+    if not source_ref.startswith(RETURN_GID) or not lines:
+        return {}
+    try:
+        return process_return(client, source_ref, lines)
+    except Exception as exc:  # noqa: BLE001 - the refund stands whatever processing the return does
+        log.warning("Shopify return %s was refunded but not processed: %s", source_ref, exc)
+        return {"return_not_processed": str(exc)[:500]}
 
 
 def mutation_result(reply: Reply, field: str) -> RefundResult:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Response, jsonify, request
 
-from connectors.shopify.sim import credit, gift_cards, listing, rest, shapes
+from connectors.shopify.sim import credit, gift_cards, listing, rest, returns, shapes
 from connectors.shopify.sim.auth import error_response
 from connectors.shopify.sim.state import SimCall, SimShop, iso, next_id, tail
 
@@ -35,6 +35,8 @@ INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wr
 MUTATIONS = (
     "refundCreate",
     "returnDeclineRequest",
+    "returnApproveRequest",
+    "returnProcess",
     "metafieldsSet",
     "webhookSubscriptionCreate",
     "storeCreditAccountCredit",
@@ -344,6 +346,8 @@ RESOLVERS: dict[str, Resolver] = {
     "shop": _shop,
     "refundCreate": _refund_create,
     "returnDeclineRequest": _decline,
+    "returnApproveRequest": returns.approve,  # a returns app opens the request it approves
+    "returnProcess": returns.process,  # and processes the return once refunded
     "metafieldsSet": _metafields,
     "webhookSubscriptionCreate": _subscribe,
     "webhookSubscriptions": _subscriptions,  # the janitor's health check

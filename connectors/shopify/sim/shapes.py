@@ -186,6 +186,8 @@ def return_node(ret: SimReturn, shop: SimShop) -> dict[str, Any]:
                 {
                     "id": f"gid://shopify/ReturnLineItem/{item.id}",
                     "quantity": item.quantity,
+                    "processableQuantity": item.quantity - item.processed if ret.status == "OPEN" else 0,
+                    "processedQuantity": item.processed,
                     "returnReason": item.reason,
                     "returnReasonNote": item.note,
                     "customerNote": None,

@@ -84,6 +84,7 @@ class SimReturnLine:
     quantity: int
     reason: str = "UNKNOWN"
     note: str = ""
+    processed: int = 0  # what returnProcess disposed of
 
 
 @dataclass
