@@ -50,11 +50,17 @@ def refresh_statistics(engine: Engine) -> bool:
     """The query planner's statistics, refreshed (``ANALYZE`` over a sample: milliseconds on SQLite,
     about a second on PostgreSQL at a million rows). Without them the planner guesses, and at scale it
     guesses an index that reads half the ledger for a page of fifty; PostgreSQL's autovacuum gets
-    there too, but only some time after a bulk import (a backfill)."""
+    there too, but only some time after a bulk import (a backfill). On PostgreSQL only the tables of
+    the hub's schema: the other schemas of a shared database are not the hub's to analyze."""
     with engine.begin() as conn:
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA analysis_limit=1000")
-        conn.exec_driver_sql("ANALYZE")
+            conn.exec_driver_sql("ANALYZE")
+        else:
+            found = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
+            names = ", ".join(conn.dialect.identifier_preparer.quote(name) for (name,) in found)
+            if names:
+                conn.exec_driver_sql(f"ANALYZE {names}")
     return True
 
 
