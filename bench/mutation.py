@@ -83,6 +83,14 @@ MODULES: dict[str, list[str]] = {
     "hub/ledger/claims.py": [
         "tests/ledger/test_ledger_claims.py",
     ],
+    "hub/ledger/tenders.py": [
+        "tests/ledger/test_ledger_tenders.py",
+        "tests/hub/test_hub_split_tenders.py",
+        "tests/hub/test_hub_settle_mutants.py",  # the parts' roll-up, a retry, an acceptance
+        "tests/connectors/shopify/test_shopify_tenders.py",
+        "tests/connectors/woocommerce/test_woocommerce_tenders.py",
+        "tests/connectors/magento/test_magento_tenders.py",
+    ],
     "hub/pipeline/execute.py": [
         "tests/hub/test_hub_execute_mutants.py",
         "tests/hub/test_hub_execute_settle.py",
