@@ -120,8 +120,9 @@ def rss_mb() -> float:
     raise RuntimeError("no VmRSS in /proc/self/status")
 
 
-def export(client: Any) -> dict[str, float]:
-    """Every refund as CSV through the API, read as a client reads a stream."""
+def export(client: Any, most: int) -> dict[str, float]:
+    """Every refund as CSV through the API (or its first ``most`` rows), read as a client reads a
+    stream; progress every 100 000 rows."""
     before = peak = rss_mb()
     began = time.perf_counter()
     answer = client.get("/api/exports/refunds.csv", headers={"Authorization": "Bearer test-admin-token"},
@@ -136,21 +137,26 @@ def export(client: Any) -> dict[str, float]:
         lines += chunk.count(b"\r\n")
         if chunks % 200 == 0:
             peak = max(peak, rss_mb())
+        if lines // 100_000 != (lines - chunk.count(b"\r\n")) // 100_000:
+            print(f"  exported {lines:,} rows ({time.perf_counter() - began:.0f} s, {rss_mb():.0f} MB)", flush=True)
+        if most and lines > most:
+            break
     answer.close()
     peak = max(peak, rss_mb())
     return {"seconds": time.perf_counter() - began, "first_byte": first or 0.0, "mb": size / 2**20,
             "rows": lines - 1, "before": before, "peak": peak}  # fmt: skip
 
 
-def run(label: str, engine: Engine, args: argparse.Namespace, folder: Path) -> tuple[list[Any], dict[str, float]]:
+def run(label: str, engine: Engine, args: argparse.Namespace, folder: Path) -> bool:
     upgrade(engine)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # the harness migrates again: no replay of the log
-    took = seed(engine, args.refunds)
-    refresh_statistics(engine)  # what the janitor's statistics duty keeps fresh in a running hub
-    if engine.dialect.name == "postgresql":  # what autovacuum does after a bulk insert: index-only scans see the rows
-        with engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM (ANALYZE) refunds")
-    print(f"{label}: {args.refunds:,} refunds seeded in {took:.0f} s", flush=True)
+    if not args.reuse_schema:
+        took = seed(engine, args.refunds)
+        refresh_statistics(engine)  # what the janitor's statistics duty keeps fresh in a running hub
+        if engine.dialect.name == "postgresql":  # as autovacuum after a bulk insert: index-only scans see the rows
+            with engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM (ANALYZE) refunds")
+        print(f"{label}: {args.refunds:,} refunds seeded in {took:.0f} s", flush=True)
     harness = HubHarness(
         folder / label,
         engine=engine,
@@ -181,15 +187,19 @@ def run(label: str, engine: Engine, args: argparse.Namespace, folder: Path) -> t
             ("csv trend 30 d", lambda: client.get("/analytics/csv/trend.csv", query_string=month)),
         ]
         timings = [(name, ledger.timed(get, args.requests)) for name, get in pages]
-        return timings, export(client)
+        failed = report_pages(label, args, timings)
+        return report_export(args, export(client, args.export_rows)) or failed
     finally:
         harness.close()
 
 
-def private_schema() -> tuple[Engine, Callable[[], None]]:
-    """An engine in a fresh schema of database ``test``, and what drops it."""
-    schema = f"bench_analytics_{uuid.uuid4().hex[:8]}"
+def private_schema(reuse: str | None) -> tuple[Engine, Callable[[], None]]:
+    """An engine in a fresh schema of database ``test``, and what drops it (``reuse``: a schema
+    an earlier run seeded, kept)."""
+    schema = reuse or f"bench_analytics_{uuid.uuid4().hex[:8]}"
     admin = make_engine(PG_URL)
+    if reuse:
+        return make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"}), admin.dispose
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
@@ -203,7 +213,7 @@ def private_schema() -> tuple[Engine, Callable[[], None]]:
     return engine, drop
 
 
-def report(label: str, args: argparse.Namespace, timings: list[Any], exported: dict[str, float]) -> bool:
+def report_pages(label: str, args: argparse.Namespace, timings: list[Any]) -> bool:
     base = ledger.p95(timings[0][1])
     print(f"\n{label}, {args.refunds:,} refunds, {args.requests} requests per page")
     print(f"{'page':28} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'p95/baseline':>13}")
@@ -213,13 +223,18 @@ def report(label: str, args: argparse.Namespace, timings: list[Any], exported: d
         failed |= over
         print(f"{name:28} {statistics.median(values):8.1f} {ledger.p95(values):8.1f} {max(values):8.1f}"
               f" {ledger.p95(values) / base:13.1f}{'  OVER' if over else ''}")  # fmt: skip
+    sys.stdout.flush()
+    return failed
+
+
+def report_export(args: argparse.Namespace, exported: dict[str, float]) -> bool:
     growth = exported["peak"] - exported["before"]
     heavy = growth > args.memory_limit
     mark = "  OVER" if heavy else ""
     print(f"export: {exported['rows']:,.0f} CSV rows, {exported['mb']:.0f} MB in {exported['seconds']:.0f} s "
           f"(first byte after {exported['first_byte'] * 1000:.0f} ms); resident memory {exported['before']:.0f} MB "
-          f"before, {exported['peak']:.0f} MB at most during it: +{growth:.0f} MB{mark}")  # fmt: skip
-    return failed or heavy
+          f"before, {exported['peak']:.0f} MB at most during it: +{growth:.0f} MB{mark}", flush=True)  # fmt: skip
+    return heavy
 
 
 def main() -> int:
@@ -229,6 +244,8 @@ def main() -> int:
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--limit", type=float, default=300.0, help="p95 ms every page must stay under")
     parser.add_argument("--memory-limit", type=float, default=64.0, help="MB the export may grow the process by")
+    parser.add_argument("--export-rows", type=int, default=0, help="stop the export after this many rows (0: all)")
+    parser.add_argument("--reuse-schema", help="PostgreSQL: measure this schema an earlier run seeded (kept)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="rh-bench-analytics-"))
     failed = False
@@ -237,13 +254,12 @@ def main() -> int:
         if label == "sqlite":
             engine = make_engine(f"sqlite:///{folder / 'hub.db'}")
         else:
-            engine, drop = private_schema()
+            engine, drop = private_schema(args.reuse_schema)
         try:
-            timings, exported = run(label, engine, args, folder)
+            failed |= run(label, engine, args, folder)
         finally:
             engine.dispose()
             drop()
-        failed |= report(label, args, timings, exported)
     verdict = f"every page p95 <= {args.limit:.0f} ms, the export within +{args.memory_limit:.0f} MB"
     print(f"\n{'FAIL' if failed else 'PASS'}: {verdict}" + (" (not met)" if failed else ""))
     return 1 if failed else 0
