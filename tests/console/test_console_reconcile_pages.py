@@ -21,7 +21,7 @@ from hub.ledger.unit import read, write
 from hub.reconcile.run import reconcile
 from tests.console.conftest import PASSWORD, csrf_of, login
 from tests.gateways.conftest import CASES, STORE, GatewayWorld, make_gateway_world
-from tests.reconcile import scenes
+from tests.reconcile import databases, scenes
 
 OTHER = "other-store"
 
@@ -48,9 +48,17 @@ def _person(w: GatewayWorld, email: str, role: str, store: str = STORE) -> None:
     w.hub.hub.accounts.grant(email, "sandbox", store)
 
 
+@pytest.fixture(scope="module", params=databases.KINDS)
+def database_url(request: pytest.FixtureRequest, pg_available: bool) -> Iterator[str | None]:
+    """The pages on SQLite and on a private PostgreSQL schema."""
+    with databases.database_url(request.param, pg_available) as url:
+        yield url
+
+
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Books]:
-    for w in make_gateway_world(CASES["stripe"], tmp_path_factory.mktemp("reconcile-pages")):
+def shop(tmp_path_factory: pytest.TempPathFactory, database_url: str | None) -> Iterator[Books]:
+    folder = tmp_path_factory.mktemp("reconcile-pages")
+    for w in make_gateway_world(CASES["stripe"], folder, database_url):
         made = scenes.every_kind(w)
         report = reconcile(w.hub.hub, STORE, datetime.now(UTC) - timedelta(days=30), sleep=lambda s: None)
         directory = w.hub.hub.stores["sandbox"]

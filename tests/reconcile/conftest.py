@@ -2,29 +2,23 @@
 reconciliation and backfill: drift is made at the source — a refund in the gateway's dashboard,
 a record deleted or doubled in the store — and the hub must find and repair it.
 
-Every world runs on SQLite and on PostgreSQL (a private schema of database ``test``, named by
-the URL itself, so ``refund-hub`` commands given the world's configuration reach the same one)."""
+Every world runs on SQLite and on PostgreSQL (``tests.reconcile.databases``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import PG_URL, private_schema
 from tests.gateways.conftest import CASES, GatewayWorld, make_gateway_world
+from tests.reconcile import databases
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=databases.KINDS)
 def database_url(request: pytest.FixtureRequest, pg_available: bool) -> Iterator[str | None]:
-    """None: the harness's SQLite file; else a PostgreSQL URL whose connections use a fresh schema."""
-    if request.param == "sqlite":
-        yield None
-        return
-    with private_schema(pg_available) as schema:
-        yield f"{PG_URL}?options={quote(f'-csearch_path={schema}')}"
+    with databases.database_url(request.param, pg_available) as url:
+        yield url
 
 
 @pytest.fixture
