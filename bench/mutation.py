@@ -84,6 +84,7 @@ MODULES: dict[str, list[str]] = {
         "tests/ledger/test_ledger_claims.py",
     ],
     "hub/ledger/tenders.py": [
+        "tests/ledger/test_ledger_tenders_mutants.py",
         "tests/ledger/test_ledger_tenders.py",
         "tests/hub/test_hub_split_tenders.py",
         "tests/hub/test_hub_settle_mutants.py",  # the parts' roll-up, a retry, an acceptance
@@ -110,6 +111,14 @@ MODULES: dict[str, list[str]] = {
     ],
     "hub/policy/amounts.py": [
         "tests/policy/test_policy_mutation_amounts.py",
+        "tests/policy/test_policy_rules.py",
+        "tests/policy/test_policy_decision.py",
+    ],
+    "hub/policy/lines.py": [  # per-line eligibility: exclusions, each kind's window, digital-goods use
+        "tests/policy/test_policy_digital.py",
+        "tests/policy/test_policy_unknowns.py",
+        "tests/policy/test_policy_mutation_windows.py",
+        "tests/policy/test_policy_windows.py",
         "tests/policy/test_policy_rules.py",
         "tests/policy/test_policy_decision.py",
     ],
