@@ -4,6 +4,8 @@ row holds, and every way the parts of a refund add up or are settled by a person
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hub.db.tables import audit, jobs
-from hub.errors import IllegalTransition, OverRefund
+from hub.errors import IllegalTransition, OverRefund, PaymentBusy
 from hub.ledger import payments, states, tenders
 from hub.ledger import refunds as ledger
 from hub.ledger.tenders import Tender, allocate
@@ -173,6 +175,19 @@ def test_a_suggestion_on_every_tender_is_followed_over_the_strategy() -> None:
     assert allocate(9000, listed, tenders.CREDIT_FIRST) == [3000, 6000]
 
 
+def test_a_suggestion_of_a_single_minor_unit_is_still_a_suggestion() -> None:
+    listed = [Tender("gift_card", 3000, 1), Tender("payment", 7000, 0)]
+    assert allocate(1, listed, tenders.CARD_FIRST) == [1, 0]
+
+
+def test_a_tender_and_a_planned_tender_are_values() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Tender("payment", 1).available = 2  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        tenders.Planned(0, 1, "platform", tenders.IN_ORDER).route = "x"  # type: ignore[misc]
+    assert Tender("payment", 1).suggested is None
+
+
 def test_a_negative_balance_counts_as_nothing() -> None:
     listed = [Tender("payment", -500), Tender("gift_card", 1000)]
     assert allocate(1000, listed) == [0, 1000]
@@ -296,6 +311,13 @@ def test_a_tender_that_takes_no_share_gets_no_part_and_the_carrier_is_one_that_d
         [part] = reserve(conn, refund_id, 1000)
         assert (part.route, part.approved_amount, part.decision["carries_lines"]) == ("gateway:stripe", 1000, True)
         assert queued(conn, "refund") == [part.id]
+        one = open_split(conn, "rq-2", 3001, ((CARD, "gateway:stripe"), (CREDIT, "platform")), tenders.CREDIT_FIRST)
+        assert [(p.route, p.approved_amount) for p in reserve(conn, one, 3001)] == [
+            ("gateway:stripe", 1001),
+            ("platform", 2000),
+        ]
+        last = open_split(conn, "rq-3", 1, ((CARD, "gateway:stripe"), (CREDIT, "platform")), tenders.CREDIT_FIRST)
+        assert [(p.route, p.approved_amount) for p in reserve(conn, last, 1)] == [("gateway:stripe", 1)]
 
 
 def test_a_tender_routed_unrouted_takes_nothing_and_the_platforms_maximum_caps_a_tender(engine: sa.Engine) -> None:
@@ -335,6 +357,7 @@ def test_a_split_refund_is_approved_and_executing_on_no_payment_of_its_own(engin
     with engine.begin() as conn:
         refund_id = open_split(conn, "rq-1", 4000)
         ledger.set_payment(conn, refund_id, payments.upsert(conn, "s1", "platform", GIFT), "platform")
+        force(conn, refund_id, lease_until=datetime(2030, 1, 1, tzinfo=UTC))  # the deciding worker's lease
         reserve(conn, refund_id, 4000)
         parent = get(conn, refund_id)
         assert (parent.state, parent.payment_id, parent.route, parent.approved_amount) == (
@@ -357,8 +380,7 @@ def test_reserving_a_split_refund_that_is_gone_or_not_where_expected_is_refused(
         assert tenders.parts_of(conn, refund_id) == []
 
 
-def test_a_split_is_reserved_again_without_counting_its_own_earlier_parts(engine: sa.Engine) -> None:
-    """The balance read excludes the refund itself: its own parts never shrink what it may take."""
+def test_a_split_may_take_the_whole_balance_of_every_tender(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         refund_id = open_split(conn, "rq-1", 10_000)
         first = reserve(conn, refund_id, 10_000)
@@ -562,9 +584,44 @@ def test_a_retry_never_goes_past_what_is_left_on_its_tender(engine: sa.Engine) -
         payments.reserve(conn, other, card.payment_id, 6500, expect=states.REQUESTED)  # 500 left on the card
         with pytest.raises(OverRefund, match="1000 would exceed the refundable balance 500 of tender 1"):
             tenders.retry_failed(conn, refund_id, "admin:ann")
-        force(conn, other, state=states.FAILED)
-        [retry] = tenders.retry_failed(conn, refund_id, "admin:ann")  # exactly what is left is fine
+        force(conn, other, approved_amount=6000)  # now exactly the part's 1000 is left
+        [retry] = tenders.retry_failed(conn, refund_id, "admin:ann")
         assert get(conn, retry).approved_amount == 1000
+
+
+def test_a_retry_waits_while_a_refund_on_its_tender_is_in_doubt(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        refund_id, (_, card) = split(conn, states.SUCCEEDED, states.FAILED)
+        tenders.roll_up(conn, refund_id)
+        other = ledger.open_refund(conn, request("rq-9", 100), kind="requested", state=states.REQUESTED)[0]
+        payments.reserve(conn, other, card.payment_id or 0, 100, expect=states.REQUESTED)
+        force(conn, other, state=states.UNKNOWN)
+        with pytest.raises(PaymentBusy):
+            tenders.retry_failed(conn, refund_id, "admin:ann")
+
+
+def test_what_a_person_settled_on_a_part_is_stamped(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        refund_id, (_, card) = split(conn, states.SUCCEEDED, states.FAILED)
+        tenders.roll_up(conn, refund_id)
+        old = datetime(2020, 1, 1, tzinfo=UTC)
+        force(conn, card.id, updated_at=old)
+        tenders.accept_partial(conn, refund_id, "admin:ann")
+        assert get(conn, card.id).updated_at > old
+
+
+def test_the_refunds_error_and_write_back_references_are_cut_to_their_columns(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        refund_id, (gift, card) = split(conn, states.FAILED, states.FAILED)
+        force(conn, gift.id, last_error="g" * 300)
+        force(conn, card.id, last_error="c" * 300)
+        tenders.roll_up(conn, refund_id)
+        assert get(conn, refund_id).last_error == "g" * 300 + "; " + "c" * 198
+        written, (a, b) = split_again(conn, "rq-2", states.WRITTEN_BACK, states.WRITTEN_BACK)
+        force(conn, a.id, writeback_ref="a" * 200)
+        force(conn, b.id, writeback_ref="b" * 200)
+        tenders.roll_up(conn, written)
+        assert get(conn, written).writeback_ref == "a" * 200 + "," + "b" * 54
 
 
 def test_accepting_is_refused_while_a_part_is_in_flight_or_nothing_failed(engine: sa.Engine) -> None:
