@@ -188,6 +188,7 @@ def test_the_report_names_each_drift_with_its_ids_amounts_action_and_repair(shop
     by = {(i["What was found"], i["Refund"] or i["Outside id"]): i for i in items}
     imported = next(r for (kind, _), r in by.items() if kind == _kind_words(books.UNKNOWN_AT_LEDGER))
     assert imported["Outside id"] == m.dashboard_refund
+    assert imported["Order"] == "7101"  # the order its payment paid
     assert (imported["Where"], imported["Outside"], imported["In the hub"]) == ("Gateway stripe-main", "25.00 USD", "")
     assert re.fullmatch(
         r"Yes: imported as a recorded refund, \d{4}-\d\d-\d\d \d\d:\d\d UTC", imported["Repaired by the hub"]
