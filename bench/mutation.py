@@ -115,6 +115,7 @@ MODULES: dict[str, list[str]] = {
         "tests/policy/test_policy_decision.py",
     ],
     "hub/policy/lines.py": [  # per-line eligibility: exclusions, each kind's window, digital-goods use
+        "tests/policy/test_policy_mutation_lines.py",
         "tests/policy/test_policy_digital.py",
         "tests/policy/test_policy_unknowns.py",
         "tests/policy/test_policy_mutation_windows.py",
