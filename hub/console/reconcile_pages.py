@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -121,8 +122,15 @@ def reconciliation_report(run_id: str) -> Any:
     return render_template(
         "console/reconcile_report.html", run=found, s=table.summary(found), rows=rows,
         kind=kind, kinds=books.KINDS, columns=table.COLUMNS, table=table,
-        errors=[e for e in (found.error or "").split("; ") if e],
+        errors=_sides_not_compared(found),
     )  # fmt: skip
+
+
+def _sides_not_compared(run: Run) -> list[str]:
+    """The run's error, one line per side: ``reconcile`` joins them with "; ", and a side's own
+    message may hold one too (``…cannot list refunds; not compared``), so only a "; " before the
+    next side (``gateway:…`` or ``platform:…``) divides them."""
+    return [part for part in re.split(r"; (?=(?:gateway|platform):)", run.error or "") if part]
 
 
 @bp.get("/reconciliation/<run_id>.csv")

@@ -24,6 +24,8 @@ from tests.gateways.conftest import CASES, STORE, GatewayWorld, make_gateway_wor
 from tests.reconcile import databases, scenes
 
 OTHER = "other-store"
+NOT_LISTED = "gateway:stripe-main: stripe cannot list refunds; not compared"
+NOT_READ = "platform:sandbox: the store answered 503"
 
 
 @dataclass
@@ -67,7 +69,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory, database_url: str | None) -> 
         directory.save(OTHER, settings=store.settings, credentials=store.credentials)
         with write(w.hub.hub.engine) as conn:
             other_run = books.start_run(conn, "reconcile", "sandbox", OTHER, datetime.now(UTC) - timedelta(days=30))
-            books.finish_run(conn, other_run, {}, None)
+            books.finish_run(conn, other_run, {}, f"{NOT_LISTED}; {NOT_READ}")
         _person(w, "olga@example.com", "owner")
         _person(w, "anna@example.com", "analyst")
         _person(w, "sam@example.com", "support")
@@ -283,6 +285,10 @@ def test_another_tenants_run_is_a_404_page(shop: Books) -> None:
     listed = ted.get("/reconciliation")
     assert shop.run_id not in listed.text
     assert shop.other_run in listed.text
+    assert "Not every side was compared" in listed.text
+    own = ted.get(f"/reconciliation/{shop.other_run}")
+    assert f"Not compared: {NOT_LISTED} Not compared: {NOT_READ}" in _text(own.text)  # one line per side
+    assert "No differences" in own.text
     for path in (f"/reconciliation/{shop.run_id}", f"/reconciliation/{shop.run_id}.csv"):
         answer = ted.get(path)
         assert answer.status_code == 404
