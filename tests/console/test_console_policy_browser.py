@@ -122,7 +122,7 @@ def test_people_and_tokens(shop: Any, browse: Any, shots: Any) -> None:
     page.get_by_role("button", name="Disable dan@example.com").click()
     expect(page.locator(".flashes")).to_contain_text("is disabled")
     shots(page, "2-people")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="API tokens").click()
+    page.get_by_role("group", name="Your account").get_by_role("link", name="API tokens").click()
     page.get_by_label("Name").fill("nightly export")
     page.get_by_role("button", name="Create token").click()
     token = page.get_by_label("New API token").input_value()
