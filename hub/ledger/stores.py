@@ -9,12 +9,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, or_, select, update
+from sqlalchemy import Connection, Engine, or_, select, update
 
 from hub.contracts import StoreContext
 from hub.db.engine import reading
 from hub.db.tables import store_state, stores
-from hub.db.upsert import upsert
+from hub.db.upsert import insert_ignore, upsert
 from hub.runtime.config import Config
 from hub.runtime.crypto import SecretBox
 
@@ -72,26 +72,22 @@ class DbStores:
         now = _now()
         sealed = self.box.seal(credentials)
         with self.engine.begin() as conn:
-            exists = conn.execute(
-                select(stores.c.routes).where(stores.c.connector == self.connector, stores.c.store_id == store_id)
-            ).first()
             values = {"settings": dict(settings), "credentials": sealed, "enabled": True, "updated_at": now}
             if routes is not None:
                 values["routes"] = dict(routes)
             if policy is not None or source == "config":
                 values["policy"] = policy
-            if exists is None:
-                conn.execute(
-                    insert(stores).values(
-                        connector=self.connector,
-                        store_id=store_id,
-                        routes=dict(routes or {}),
-                        source=source,
-                        created_at=now,
-                        **{k: v for k, v in values.items() if k != "routes"},
-                    )
-                )
-            else:
+            fresh = {
+                "connector": self.connector,
+                "store_id": store_id,
+                "source": source,
+                "created_at": now,
+                **values,
+                "routes": dict(routes or {}),
+            }
+            # insert-or-nothing, then update: processes starting together (every web worker saves
+            # the configured stores) never collide on the key, as a read-then-insert would
+            if not insert_ignore(conn, stores, fresh, conflict=("connector", "store_id")):
                 conn.execute(
                     update(stores)
                     .where(stores.c.connector == self.connector, stores.c.store_id == store_id)

@@ -158,3 +158,34 @@ def test_store_state_with_a_ttl_expires_and_is_pruned(engine: sa.Engine) -> None
         assert prune_expired_state(conn, datetime.now(UTC)) == 1
         assert prune_expired_state(conn, datetime.now(UTC) + timedelta(hours=1)) == 1
     assert directory.get_state("s1", "poll_cursor") == "c-1"
+
+
+def test_processes_saving_the_configured_stores_together_never_collide(engine: sa.Engine) -> None:
+    """Every web worker of ``serve`` saves the configuration's stores as it starts: on PostgreSQL a
+    read-then-insert let two of them insert the same store (UniqueViolation on pk_stores)."""
+    from hub.ledger.stores import DbStores
+    from hub.runtime.crypto import SecretBox
+
+    box = SecretBox([SecretBox.generate_key()])
+    failures: list[BaseException] = []
+
+    def save(store_id: str, n: int, start: threading.Barrier) -> None:
+        directory = DbStores(engine, box, "sandbox")
+        start.wait()
+        try:
+            directory.save(store_id, settings={"n": n}, credentials={"token": f"t{n}"}, source="config")
+        except BaseException as exc:  # noqa: BLE001 - the test reports what any thread raised
+            failures.append(exc)
+
+    for round_ in range(12):  # the window between a read and an insert is short: many tries
+        start = threading.Barrier(6)
+        threads = [threading.Thread(target=save, args=(f"together-{round_}", n, start)) for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert failures == []
+    for round_ in range(12):
+        saved = DbStores(engine, box, "sandbox").get(f"together-{round_}")
+        assert saved is not None
+        assert saved.credentials["token"] == f"t{saved.settings['n']}"  # one writer's whole row, not a mix
