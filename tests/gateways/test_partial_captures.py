@@ -85,7 +85,8 @@ def test_a_request_for_the_order_waits_for_a_person_and_what_was_captured_moves_
     decided = [a for a in world.hub.audit(refund.id) if a.action == "decided"]
     assert decided and "exceed the refundable balance 2000" in str(decided[-1].detail)
 
-    with pytest.raises(OverRefund, match="exceed the refundable balance 2000"):  # a person cannot approve the order's amount either
+    # a person cannot approve the order's amount either
+    with pytest.raises(OverRefund, match="exceed the refundable balance 2000"):
         review_decision(world.hub.hub, refund.id, approve=True, actor="ops@example.com")
     review_decision(world.hub.hub, refund.id, approve=True, actor="ops@example.com", amount=CAPTURED)
     world.settle(until=world.saw("echo_matched"))
