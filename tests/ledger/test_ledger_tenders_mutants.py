@@ -380,6 +380,14 @@ def test_reserving_a_split_refund_that_is_gone_or_not_where_expected_is_refused(
         assert tenders.parts_of(conn, refund_id) == []
 
 
+def test_reserving_a_split_answers_the_parts_it_opened(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        refund_id = open_split(conn, "rq-1", 4000)
+        made = tenders.reserve_split(conn, refund_id, tenders.plan_of(conn, refund_id), 4000, expect=states.REQUESTED)
+        assert made == [p.id for p in tenders.parts_of(conn, refund_id)]
+        assert len(made) == 2
+
+
 def test_a_split_may_take_the_whole_balance_of_every_tender(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         refund_id = open_split(conn, "rq-1", 10_000)
