@@ -263,13 +263,14 @@ def queued(conn: sa.Connection, kind: str) -> list[str]:
 def test_a_part_row_holds_its_tender_its_share_and_its_parent(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         refund_id = open_split(conn, "rq-1", 4000)
+        force(conn, refund_id, policy_version="2026-11-01.3")  # what decided it
         parent = get(conn, refund_id)
         gift_part, card_part = reserve(conn, refund_id, 4000)
     for part, position, tender, amount in ((gift_part, 0, GIFT, 3000), (card_part, 1, CARD, 1000)):
         assert (part.kind, part.state, part.money_moved, part.parent_id) == ("part", "approved", False, refund_id)
         assert (part.amount, part.approved_amount, part.currency, part.attempts) == (amount, amount, "USD", 0)
         assert (part.connector, part.store_id, part.order_id) == ("sandbox", "s1", "o1")
-        assert part.policy_version == parent.policy_version
+        assert part.policy_version == parent.policy_version == "2026-11-01.3"
         assert part.source_ref == f"rq-1#{position}"
         assert part.idempotency_key == ledger.idempotency_key_for(part.id)
         assert part.payment_id is not None
