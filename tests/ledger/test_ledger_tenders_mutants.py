@@ -469,6 +469,17 @@ def test_a_partly_failed_refund_is_flagged_once(engine: sa.Engine) -> None:
         assert [p["state"] for p in entry["parts"]] == [states.WRITTEN_BACK, states.FAILED]
 
 
+def test_a_failed_part_beside_succeeded_and_written_back_ones_is_partly_failed(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        three = open_split(conn, "rq-3", 5500, ((GIFT, "platform"), (CREDIT, "platform"), (CARD, "gateway:stripe")))
+        for part, state in zip(
+            reserve(conn, three, 5500), (states.SUCCEEDED, states.WRITTEN_BACK, states.FAILED), strict=True
+        ):
+            force(conn, part.id, state=state)
+        assert tenders.roll_up(conn, three) == states.EXECUTING
+        assert get(conn, three).needs_person
+
+
 def test_succeeded_and_written_back_parts_leave_the_refund_succeeded_until_all_are_written_back(
     engine: sa.Engine,
 ) -> None:
