@@ -17,7 +17,6 @@ import hmac
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -36,6 +35,7 @@ import requests  # noqa: E402
 from hub.cli.starter import PORTS, STORE, write_starter  # noqa: E402
 from hub.runtime.bootstrap import write_key_file  # noqa: E402
 from hub.runtime.config import Config, load_config  # noqa: E402
+from hub.testing import served  # noqa: E402
 from hub.testing.signing import hmac_base64  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,31 +109,10 @@ def web_workers(master: int) -> list[int]:
 
 
 def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if requests.get(f"{url}/healthz", timeout=1).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"no answer from {url}/healthz in 90 s:\n{log.read_text()[-3000:]}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            pass
     try:
-        os.killpg(process.pid, signal.SIGKILL)  # its own session: only what this bench started
-    except ProcessLookupError:
-        pass
-    process.wait(timeout=5)
+        served.wait_healthy(url, process, 90, log)
+    except served.NotServing as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def bench_env() -> dict[str, str]:
@@ -225,7 +204,7 @@ def measure_hub(folder: Path) -> tuple[tuple[float, float], list[str]]:
         worker = max(web_workers(masters[0]), key=rss_mb)
         return (rss_mb(worker), private_mb(worker)), answers
     finally:
-        stop(serve)
+        served.stop_tree(serve)
 
 
 def measure_bare(folder: Path) -> tuple[float, float]:
@@ -249,7 +228,7 @@ def measure_bare(folder: Path) -> tuple[float, float]:
         worker = max(web_workers(server.pid), key=rss_mb)
         return rss_mb(worker), private_mb(worker)
     finally:
-        stop(server)
+        served.stop_tree(server)
 
 
 def main() -> None:

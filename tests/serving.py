@@ -5,17 +5,16 @@ everything it started."""
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import requests
+
+from hub.testing.served import NotServing, stop_tree, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,36 +50,10 @@ def serving(config: Path, url: str, *, worker_threads: int = 2, timeout: float =
             start_new_session=True,
         )
     try:
-        _wait_healthy(url, process, log, timeout)
+        try:
+            wait_healthy(url, process, timeout, log)
+        except NotServing as exc:
+            pytest.fail(str(exc))
         yield log
     finally:
-        _stop(process)
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"refund-hub serve exited with {process.returncode}:\n{log.read_text()[-4000:]}")
-        try:
-            if requests.get(f"{url}/healthz", timeout=1).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"the hub did not answer /healthz in {timeout} s:\n{log.read_text()[-4000:]}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to serve (it stops its sandbox and worker children), then anything left in its group."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)  # its own session: only what this test started
-    except ProcessLookupError:
-        pass
-    process.wait(timeout=5)
+        stop_tree(process)

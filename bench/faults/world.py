@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import requests
 import sqlalchemy as sa
 
 from hub.cli.starter import PORTS, write_starter
@@ -27,6 +26,7 @@ from hub.runtime.bootstrap import write_key_file
 from hub.runtime.config import Config, load_config
 from hub.sandbox.base import Simulator
 from hub.sandbox.registry import build_simulators
+from hub.testing.served import NotServing, wait_healthy
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/11"  # this bench's own Redis database (the tests use 13-15)
@@ -167,18 +167,11 @@ class Cluster:
             self.workers.append(self._spawn("worker", "worker"))
 
     def _wait_healthy(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.serve is not None
-            if self.serve.popen.poll() is not None:
-                raise RuntimeError(f"refund-hub serve exited with {self.serve.popen.returncode}; see {self.logs}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).ok:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"the hub did not answer /healthz within {timeout:.0f} s; see {self.logs}")
+        assert self.serve is not None
+        try:
+            wait_healthy(self.url, self.serve.popen, timeout)
+        except NotServing as exc:
+            raise RuntimeError(f"{exc}; see {self.logs}") from None
 
     def _serve_worker(self, timeout: float) -> Process | None:
         """The ``worker`` child that ``serve`` started (a Popen-like handle on its pid)."""
