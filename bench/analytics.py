@@ -39,76 +39,24 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import Engine, and_, case, insert, literal, select, text  # noqa: E402
+from sqlalchemy import Engine, func, select, text  # noqa: E402
 
-from bench import console as ledger  # noqa: E402 - the console bench's seeding, reused
+from bench import console as ledger  # noqa: E402 - the console bench's stores, sign-in and timing, reused
+from bench.analytics_seed import seed  # noqa: E402
 from hub.db.engine import make_engine  # noqa: E402
 from hub.db.migrate import upgrade  # noqa: E402
-from hub.db.tables import audit, refunds  # noqa: E402
-from hub.db.tables_customer import feedback  # noqa: E402
+from hub.db.tables import refunds  # noqa: E402
 from hub.ledger.unit import refresh_statistics  # noqa: E402
 from hub.testing.harness import HubHarness  # noqa: E402
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-ROUTES = ("gateway:stripe-main", "gateway:paypal-main", "gateway:square-main", "platform")
-RULES = (("window.physical", "approve", 0.25), ("abuse.velocity.email", "review", 0.03))
-PAID = ("written_back", "succeeded")
-
-
-def analytics_rows(plain: Callable[..., Iterator[dict[str, Any]]]) -> Callable[..., Iterator[dict[str, Any]]]:
-    """The console bench's rows with what analytics reads besides (the module's words)."""
-
-    def rows(rng: random.Random, start: int, count: int) -> Iterator[dict[str, Any]]:
-        extra = random.Random(start)
-        for row in plain(rng, start, count):
-            moved = row["state"] in PAID
-            row["executed_at"] = row["created_at"] + timedelta(seconds=extra.randint(5, 86_400)) if moved else None
-            row["route"] = ROUTES[extra.randrange(len(ROUTES))]
-            decision = row["decision"]["decision"]
-            decision["rules"] = [{"rule": rule, "effect": effect, "detail": ""}
-                                 for rule, effect, share in RULES if extra.random() < share]  # fmt: skip
-            if row["state"] == "denied":
-                decision["action"] = "deny"
-            if row["state"] == "review" or (row["state"] in (*PAID, "denied") and extra.random() < 0.2):
-                decision["action"] = "review"
-            yield row
-
-    return rows
-
-
-def seed(engine: Engine, total: int) -> float:
-    """The console bench's ledger with analytics' extras; seconds taken."""
-    began = time.perf_counter()
-    plain = ledger.refund_rows
-    ledger.refund_rows = analytics_rows(plain)
-    try:
-        ledger.seed(engine, total)
-    finally:
-        ledger.refund_rows = plain
-    r = refunds.c
-    with engine.begin() as conn:
-        reviewed = select(r.id, r.state, r.created_at).where(
-            r.decision[("decision", "action")].as_string() == "review", r.state.in_((*PAID, "denied"))
-        )
-        batch = []
-        for n, (refund_id, state, created) in enumerate(conn.execute(reviewed)):
-            batch.append({"at": created + timedelta(hours=1), "refund_id": refund_id,
-                          "actor": f"user:reviewer{n % 7}@example.com", "action": "reviewed",
-                          "detail": {"state": "denied" if state == "denied" else "approved"}})  # fmt: skip
-        for start in range(0, len(batch), ledger.BATCH):
-            conn.execute(insert(audit), batch[start : start + ledger.BATCH])
-        answered = select(
-            r.id, literal(1) + r.amount % 5, literal(""), case((r.amount % 3 == 0, "damaged"), else_=None), r.created_at
-        ).where(and_(r.amount % 10 == 0, r.state.in_(PAID)))
-        conn.execute(insert(feedback).from_select(["refund_id", "rating", "comment", "reason", "created_at"], answered))
-    return time.perf_counter() - began
 
 
 def rss_mb() -> float:
@@ -147,16 +95,28 @@ def export(client: Any, most: int) -> dict[str, float]:
             "rows": lines - 1, "before": before, "peak": peak}  # fmt: skip
 
 
-def run(label: str, engine: Engine, args: argparse.Namespace, folder: Path) -> bool:
+def prepare(label: str, engine: Engine, args: argparse.Namespace) -> None:
+    """The schema brought up to date, and the ledger seeded unless it holds refunds already (a
+    reused file or schema: the seed is the same for the same ``--refunds``)."""
     upgrade(engine)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # the harness migrates again: no replay of the log
-    if not args.reuse_schema:
-        took = seed(engine, args.refunds)
-        refresh_statistics(engine)  # what the janitor's statistics duty keeps fresh in a running hub
-        if engine.dialect.name == "postgresql":  # as autovacuum after a bulk insert: index-only scans see the rows
-            with engine.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM (ANALYZE) refunds")
-        print(f"{label}: {args.refunds:,} refunds seeded in {took:.0f} s", flush=True)
+    with engine.connect() as conn:
+        held = conn.execute(select(func.count()).select_from(refunds)).scalar_one()
+    if held:
+        print(f"{label}: reusing {held:,} refunds", flush=True)
+        return
+    took = seed(engine, args.refunds, lambda line: print(line, flush=True))
+    refresh_statistics(engine)  # what the janitor's statistics duty keeps fresh in a running hub
+    if engine.dialect.name == "postgresql":  # as autovacuum after a bulk insert: index-only scans see the rows
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM (ANALYZE)")
+    print(f"{label}: {args.refunds:,} refunds seeded in {took:.0f} s", flush=True)
+
+
+def run(label: str, engine: Engine, args: argparse.Namespace, folder: Path) -> bool:
+    prepare(label, engine, args)
+    if args.seed_only:
+        return False
     harness = HubHarness(
         folder / label,
         engine=engine,
@@ -193,21 +153,21 @@ def run(label: str, engine: Engine, args: argparse.Namespace, folder: Path) -> b
         harness.close()
 
 
-def private_schema(reuse: str | None) -> tuple[Engine, Callable[[], None]]:
-    """An engine in a fresh schema of database ``test``, and what drops it (``reuse``: a schema
-    an earlier run seeded, kept)."""
-    schema = reuse or f"bench_analytics_{uuid.uuid4().hex[:8]}"
+def private_schema(name: str | None, keep: bool) -> tuple[Engine, Callable[[], None]]:
+    """An engine in schema ``name`` of database ``test`` (a fresh one without it), and what ends
+    it: the schema dropped, unless it was given or ``keep``."""
+    schema = name or f"bench_analytics_{uuid.uuid4().hex[:8]}"
     admin = make_engine(PG_URL)
-    if reuse:
-        return make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"}), admin.dispose
     with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    print(f"postgres: schema {schema}" + (" (kept)" if name or keep else ""), flush=True)
 
     def drop() -> None:
         engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        if not (name or keep):
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 
     return engine, drop
@@ -245,16 +205,19 @@ def main() -> int:
     parser.add_argument("--limit", type=float, default=300.0, help="p95 ms every page must stay under")
     parser.add_argument("--memory-limit", type=float, default=64.0, help="MB the export may grow the process by")
     parser.add_argument("--export-rows", type=int, default=0, help="stop the export after this many rows (0: all)")
-    parser.add_argument("--reuse-schema", help="PostgreSQL: measure this schema an earlier run seeded (kept)")
+    parser.add_argument("--reuse-schema", help="PostgreSQL: this schema (seeded by an earlier run, else now; kept)")
+    parser.add_argument("--sqlite-file", type=Path, help="SQLite: this file (seeded by an earlier run, else now; kept)")
+    parser.add_argument("--keep", action="store_true", help="keep the fresh PostgreSQL schema for --reuse-schema")
+    parser.add_argument("--seed-only", action="store_true", help="seed (or reuse) and stop: no pages measured")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="rh-bench-analytics-"))
     failed = False
     for label in [name.strip() for name in args.databases.split(",") if name.strip()]:
         drop: Callable[[], None] = lambda: None  # noqa: E731
         if label == "sqlite":
-            engine = make_engine(f"sqlite:///{folder / 'hub.db'}")
+            engine = make_engine(f"sqlite:///{args.sqlite_file or folder / 'hub.db'}")
         else:
-            engine, drop = private_schema(args.reuse_schema)
+            engine, drop = private_schema(args.reuse_schema, args.keep)
         try:
             failed |= run(label, engine, args, folder)
         finally:
