@@ -3,8 +3,9 @@ loop, and the entry point of a worker process.
 
 A worker process (started by ``bench/gateways.py`` with the "spawn" method) is what
 ``refund-hub worker`` is: its own hub bootstrapped from the bench hub's configuration (same
-SQLite file, same simulators over HTTP) and a number of threads running the hub's worker loop.
-It waits for the bench's common start signal, runs its threads until the bench's stop signal and
+database, same simulators over HTTP) and a number of threads running the hub's worker loop — on
+PostgreSQL + Redis a Huey consumer whose threads pop the wake-ups, on SQLite threads started at
+once. It waits for the bench's common start signal, works until the bench's stop signal and
 writes what it measured (samples, errors, its process CPU, with ``--profile`` a pstats dump)
 into the bench's temp folder.
 """
@@ -27,6 +28,7 @@ from hub.db.engine import reading
 from hub.ledger import outbox as jobs
 from hub.runtime.bootstrap import Hub, bootstrap
 from hub.runtime.config import load_config
+from hub.work.queue import HueyDispatcher
 from hub.work.runner import drain
 
 START_TIMEOUT = 300.0  # seconds a worker process waits for the start signal before giving up
@@ -174,10 +176,16 @@ class Crew:
         return threads
 
     def work(self) -> None:
-        """Like a woken worker thread: run jobs one ``drain`` call at a time until none is left."""
+        """A thread's body: one wake-up."""
+        self.woken()
+
+    def woken(self) -> int:
+        """What a woken worker does (the hub's ``drain`` task): run jobs one ``drain`` call at a
+        time, each measured, until none is left; how many ran."""
         profiler = cProfile.Profile() if self.profile else None
         if profiler:
             profiler.enable()
+        done = 0
         while not self.stop.is_set():
             wall, cpu = time.perf_counter(), time.thread_time()
             try:
@@ -189,6 +197,7 @@ class Crew:
             sample = self.meter.take()
             sample.done_at = time.perf_counter()
             sample.wall_s, sample.cpu_s = sample.done_at - wall, time.thread_time() - cpu
+            done += max(0, ran)
             if ran > 0 and sample.gateway_calls:
                 with self._lock:
                     self.samples.append(sample)
@@ -196,8 +205,10 @@ class Crew:
                 break  # nothing runnable: this drain is over until the next wake-up
         if profiler:
             profiler.disable()
-            with self._lock:
-                self.profiles.append(profiler)
+            if done:  # a wake-up that found nothing adds nothing worth merging
+                with self._lock:
+                    self.profiles.append(profiler)
+        return done
 
     def merged_profile(self) -> pstats.Stats | None:
         if not self.profiles:
@@ -215,33 +226,26 @@ def runnable(hub: Hub) -> bool:
 
 
 def worker_process(spec_json: str, ready: Any, start: Any, stop: Any) -> None:
-    """A worker process: bootstrap, report ready, wait for ``start``, run the threads until ``stop``.
+    """A worker process: bootstrap, report ready, wait for ``start``, work until ``stop``.
 
     ``spec_json``: ``config`` (the bench hub's configuration, ``Config.model_dump(mode="json")``),
     ``index``, ``threads``, ``account``, ``connector``, ``profile``, ``out`` (a file prefix),
-    ``warm_payment`` (looked up once before ready)."""
+    ``warm_payment`` (looked up once before ready), ``queue_name`` (with a Redis ``queue_url`` in
+    the configuration: the Huey queue this run's wake-ups go to; empty: no queue)."""
     spec = json.loads(spec_json)
     hub = bootstrap(load_config(data=spec["config"], env={}))
     meter = Meter()
     instrument(hub, spec["account"], spec["connector"], meter)
     crew = Crew(hub, meter, spec["profile"])
     hub.gateways[spec["account"]].payment(spec["warm_payment"])  # a running worker holds its token already
+    work = consume if spec["queue_name"] else supervise
+    cpu_s, still_running = 0.0, 0
     ready.put(spec["index"])
-    threads: list[threading.Thread] = []
-    cpu_s = 0.0
     if start.wait(START_TIMEOUT) and not stop.is_set():
         meter.reset()
         cpu = time.process_time()
-        # wake-ups: a full set of threads at the start, and again whenever all of them stopped while
-        # a job is runnable (one retried later, as the janitor would wake a worker for it)
-        threads = crew.start(spec["threads"], f"bench-worker-{spec['index']}")
-        while not stop.wait(0.05):
-            if not any(thread.is_alive() for thread in threads) and runnable(hub):
-                threads = crew.start(spec["threads"], f"bench-worker-{spec['index']}")
+        still_running = work(hub, crew, spec, stop)
         cpu_s = time.process_time() - cpu
-    crew.stop.set()
-    for thread in threads:
-        thread.join(timeout=30)
     out = Path(spec["out"])
     with crew._lock:
         result = {
@@ -252,10 +256,41 @@ def worker_process(spec_json: str, ready: Any, start: Any, stop: Any) -> None:
             "cpu_s": cpu_s,
             "lock_held_s": meter.lock_held_s,
             "held": list(meter.held),
-            "still_running": sum(thread.is_alive() for thread in threads),
+            "still_running": still_running,
         }
     profile = crew.merged_profile()
     if profile is not None:
         profile.dump_stats(f"{out}.pstats")
     Path(f"{out}.json").write_text(json.dumps(result))
     hub.engine.dispose()
+
+
+def supervise(hub: Hub, crew: Crew, spec: dict[str, Any], stop: Any) -> int:
+    """No queue (SQLite): the threads run at once, and again whenever all of them stopped while a
+    job is runnable (one retried later, as the janitor would wake a worker for it); how many
+    threads were still in a job at the end."""
+    threads = crew.start(spec["threads"], f"bench-worker-{spec['index']}")
+    while not stop.wait(0.05):
+        if not any(thread.is_alive() for thread in threads) and runnable(hub):
+            threads = crew.start(spec["threads"], f"bench-worker-{spec['index']}")
+    crew.stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    return sum(thread.is_alive() for thread in threads)
+
+
+def consume(hub: Hub, crew: Crew, spec: dict[str, Any], stop: Any) -> int:
+    """What ``refund-hub worker`` runs on Redis (``hub.cli.serve.run_worker``, janitor aside): a
+    Huey consumer with ``threads`` threads, each popping wake-ups (BRPOP) and running the hub's
+    ``drain`` task for each; here the task is the measured ``Crew.woken``. The hub's own
+    wake-ups go to the same queue. How many threads had not stopped 30 s after ``stop``."""
+    from huey import RedisHuey
+
+    huey = RedisHuey(spec["queue_name"], url=hub.config.hub.queue, results=False)
+    hub.dispatcher = HueyDispatcher(huey, crew.woken)
+    consumer = huey.create_consumer(workers=spec["threads"], worker_type="thread", periodic=False, shutdown_timeout=30)
+    consumer.start()
+    stop.wait()
+    crew.stop.set()
+    consumer.stop(graceful=True)
+    return sum(consumer.environment.is_alive(process) for _, process in consumer.worker_threads)

@@ -1,38 +1,44 @@
 """Benchmark refunds per second through the hub against the Stripe, PayPal and Square simulators
 with added gateway latency, next to the ideal (concurrency ÷ latency), and where the hub's time goes.
 
-    .venv/bin/python bench/gateways.py [--refunds 192] [--workers 32] [--processes N[,M...]]
-                                       [--latency 0.15] [--gateways stripe,paypal,square] [--profile]
+    .venv/bin/python bench/gateways.py [--workers N[,M...]] [--threads 16] [--database sqlite|postgres]
+                                       [--in-flight K] [--refunds N] [--latency 0.15]
+                                       [--gateways stripe,paypal,square] [--profile] [--budget 95]
 
-Per gateway: a SQLite-file hub (``HubHarness``), the sandbox platform and the gateway simulator,
-all on 127.0.0.1 and started in this bench process. Setup (untimed, no latency) takes ``--refunds``
-signed refund requests through intake and policy, leaving them approved with their refund jobs
-queued. Then the simulator answers every request ``--latency`` seconds late and the hub's workers
-run until every refund is written back: claim the job and the refund, call the adapter, record
-the outcome, write back to the platform, finish. Status webhooks and the platform's echo
-webhooks are off: only this execute path is measured.
+Per gateway: a hub (``HubHarness``) on SQLite (default) or on the scale-out configuration
+(``--database postgres``: PostgreSQL in a private schema of database ``test``, Huey on Redis
+under a private queue name; ``bench/gateway_backing.py``), the sandbox platform and the gateway
+simulator, all on 127.0.0.1, the simulators in this bench process. Setup (untimed, no latency)
+takes ``--refunds`` signed refund requests through intake and policy, leaving them approved with
+their refund jobs queued. Then the simulator answers every request ``--latency`` seconds late and
+the hub's workers run: claim the job and the refund, call the adapter, record the outcome, write
+back to the platform, finish. Status webhooks and the platform's echo webhooks are off: only this
+execute path is measured.
 
-The workers have production's shape: there the gateway and the store are remote and the hub's
-workers are separate ``refund-hub worker`` processes (each a Huey consumer with threads). The
-``--workers`` threads (default 32) are split over ``--processes`` worker processes (default one
-per core: 16 + 16 on 2 cores). Each is started with "spawn" (``bench/gateway_worker.py``),
-bootstraps its own hub from the bench hub's configuration (same SQLite file, same simulators)
-and runs the hub's worker loop in its threads (``hub.work.runner.drain``, one job per call,
-woken again while a job is runnable). Before it reports ready, each process looks up one spare
-payment through the adapter, as a worker that has been running holds its PayPal access token and
-its connections already (a cold token fetch would add one gateway latency to each process's
-first refund: ≈ 0.1 of the ratio in a run this short). All start on one signal; the clock runs from that signal
-until every refund is written back (polled in the database) or the time limit. The simulators
-and servers stay in the bench process: its CPU in the timed phase is what the remote gateway and
-store cost, here on the same 2-core machine as the workers, competing with them for the cores.
-``--processes 0`` runs the worker threads inside the bench process instead (the earlier mode:
-hub, SDKs, simulators and servers share one GIL); ``--processes 0,2`` runs both, each on a fresh
-setup, for a comparison in one run.
+``--workers`` is how many worker processes, as ``refund-hub worker`` is run to scale out; each has
+``--threads`` threads (default 16: the default run is 32 threads over 2 processes, as before);
+several counts, comma-separated (``--workers 1,2,4``), run one after the other, each on a fresh
+setup, and the scale ratios between them are printed (2 vs 1, 4 vs 1, … next to the ideal's).
+Each process is started with "spawn" (``bench/gateway_worker.py``), bootstraps its own hub from
+the bench hub's configuration and, before it reports ready, looks up one spare payment through the
+adapter (a running worker holds its PayPal token and connections already). On SQLite its threads
+run the hub's worker loop (``hub.work.runner.drain``, one job per call) at once; on PostgreSQL +
+Redis it is a Huey consumer on the run's queue, as ``refund-hub worker`` is, and the bench enqueues
+one wake-up per refund (what the policy step sends when it approves one) before the start. All
+start on one signal. ``--workers 0`` runs the threads inside the bench process instead (hub, SDKs,
+simulators and servers share one GIL; no queue).
 
-The ideal is ``workers ÷ gateway latency`` with the latency measured in the same run (median
-time of the adapter's ``refund()`` call). The hub's overhead per refund is the worker's time for
-the job minus that call. ``--profile`` prints the workers' cProfile, merged over threads and
-processes. Limits: 25 s per timed phase; 95 s for the whole run (later runs are skipped).
+``--in-flight K``: the rate is taken while at least K refunds were still queued (not yet claimed),
+so K refunds are always there for the workers — from the first refund written back to the claim
+that left fewer than K queued — and the ideal is capped at K in flight; the clock stops there
+(``--refunds`` defaults to K plus 8 s of the largest ideal). ``--in-flight 0`` (the default): all
+``--refunds`` (default 192) from the start signal to the last write-back, the tail included.
+
+The ideal is ``min(threads × processes, in flight) ÷ gateway latency`` with the latency measured
+in the same run (median time of the adapter's ``refund()`` call). The hub's overhead per refund is
+the worker's time for the job minus that call. ``--profile`` prints the workers' cProfile, merged
+over threads and processes. Limits: 40 s per timed phase; ``--budget`` seconds for the whole run
+(later runs are skipped).
 """
 
 from __future__ import annotations
@@ -66,6 +72,7 @@ import bench.in_venv  # noqa: F401  (first: re-executes inside .venv)
 
 from sqlalchemy import func, select
 
+from bench.gateway_backing import KINDS, Backing
 from bench.gateway_worker import Crew, Meter, Sample, instrument, worker_process
 from gateways.paypal.sim import PayPalSimulator
 from gateways.square.sim import SquareSimulator
@@ -78,6 +85,7 @@ from hub.ledger import states
 from hub.pipeline.deliveries import process_delivery
 from hub.sandbox.platform import SandboxPlatform
 from hub.testing.harness import HubHarness
+from hub.work.queue import HueyDispatcher
 
 SIMULATORS: dict[str, Callable[[], Any]] = {
     "stripe": StripeSimulator,
@@ -87,8 +95,8 @@ SIMULATORS: dict[str, Callable[[], Any]] = {
 STORE = "bench-store"
 LABEL = "card"
 AMOUNT = 1500  # within the default policy's automatic approval
-TIMED_PHASE_LIMIT = 25.0  # seconds per gateway; the run reports what finished rather than hang
-BUDGET = 95.0  # seconds for the whole run: a gateway whose turn comes later is skipped
+TIMED_PHASE_LIMIT = 40.0  # seconds per run; the run reports what finished rather than hang
+WINDOW = 8.0  # seconds of the largest ideal rate that --refunds adds to --in-flight by default
 
 
 ACCOUNT = "{}-bench"  # the gateway account, by gateway type
@@ -102,6 +110,7 @@ class Result:
     refunds: int
     processes: int  # worker processes; 0: the worker threads run in the bench process
     threads: list[int]  # worker threads per worker process (one entry with 0 processes)
+    in_flight: int = 0  # measured while at least this many were queued; 0: the whole run
     written_back: int = 0
     started: float = 0.0  # the start signal, time.perf_counter()
     elapsed: float = 0.0  # start signal to the end of the last refund job
@@ -116,7 +125,7 @@ class Result:
 
 
 @contextmanager
-def bench_hub(name: str, folder: Path) -> Iterator[tuple[HubHarness, SandboxPlatform, Any, Meter]]:
+def bench_hub(name: str, folder: Path, backing: Backing) -> Iterator[tuple[HubHarness, SandboxPlatform, Any, Meter]]:
     platform = SandboxPlatform(store_id=STORE)
     platform.start()
     sim = SIMULATORS[name]().start()
@@ -127,9 +136,9 @@ def bench_hub(name: str, folder: Path) -> Iterator[tuple[HubHarness, SandboxPlat
         gateways={account: {"type": name, **{k: v for k, v in sim.hub_settings().items() if v is not None}}},
         stores={STORE: platform.store_config(routes={LABEL: f"gateway:{account}"})},
         policies={"default": {"version": "bench"}},
-        hub_settings={"lease_seconds": 120},
+        hub_settings={"lease_seconds": 120, **backing.hub_settings},
     )
-    meter = Meter()  # for the worker threads of --processes 0; worker processes have their own
+    meter = Meter()  # for the worker threads of --workers 0; worker processes have their own
     instrument(harness.hub, account, CONNECTOR, meter)
     try:
         yield harness, platform, sim, meter
@@ -170,6 +179,21 @@ def count_in(harness: HubHarness, state: str) -> int:
         return int(conn.execute(select(func.count()).where(refunds.c.state == state)).scalar_one())
 
 
+def queued(harness: HubHarness) -> int:
+    """Refund jobs not claimed yet."""
+    where = (job_rows.c.kind == jobs.REFUND) & (job_rows.c.state == jobs.READY)
+    with reading(harness.hub.engine) as conn:
+        return int(conn.execute(select(func.count()).where(where)).scalar_one())
+
+
+def over(harness: HubHarness, result: Result) -> bool:
+    """Whether the timed phase is over: fewer than ``--in-flight`` refunds queued, or (without
+    it) every refund written back."""
+    if result.in_flight:
+        return queued(harness) < result.in_flight
+    return count_in(harness, states.WRITTEN_BACK) >= result.refunds
+
+
 def finish(result: Result, harness: HubHarness, started: float) -> None:
     result.started = started
     result.elapsed = max((s.done_at for s in result.samples), default=time.perf_counter()) - started
@@ -177,8 +201,8 @@ def finish(result: Result, harness: HubHarness, started: float) -> None:
 
 
 def run_threads(harness: HubHarness, meter: Meter, result: Result, profile: bool, deadline: float) -> None:
-    """``--processes 0``: the worker threads in this process, each running ``drain(limit=1)``
-    until every refund was executed."""
+    """``--workers 0``: the worker threads in this process, each running ``drain(limit=1)``
+    until the timed phase is over."""
     crew = Crew(harness.hub, meter, profile)
     meter.reset()
     cpu, started = time.process_time(), time.perf_counter()
@@ -186,7 +210,7 @@ def run_threads(harness: HubHarness, meter: Meter, result: Result, profile: bool
     # wake-ups: a full set of workers, and again whenever all stopped with refunds left (a job
     # retried later, as the janitor would wake a worker for it)
     deadline = min(deadline, started + TIMED_PHASE_LIMIT)
-    while len(crew.samples) < result.refunds and time.perf_counter() < deadline:
+    while not over(harness, result) and time.perf_counter() < deadline:
         if not any(thread.is_alive() for thread in threads):
             threads = crew.start(result.threads[0], "bench-worker")
         time.sleep(0.05)
@@ -201,11 +225,18 @@ def run_threads(harness: HubHarness, meter: Meter, result: Result, profile: bool
 
 
 def run_processes(
-    harness: HubHarness, result: Result, folder: Path, profile: bool, deadline: float, warm_payment: str
+    harness: HubHarness,
+    result: Result,
+    folder: Path,
+    profile: bool,
+    deadline: float,
+    warm_payment: str,
+    backing: Backing,
 ) -> None:
     """Worker processes (``bench.gateway_worker.worker_process``), ``result.threads`` threads each:
-    start them, wait until all are ready, give the start signal, poll the database until every
-    refund is written back (or the time limit), give the stop signal and collect their files."""
+    start them, wait until all are ready (meanwhile, on Redis, enqueue a wake-up per refund), give
+    the start signal, poll the database until the timed phase is over (or the time limit), give the
+    stop signal and collect their files."""
     context = multiprocessing.get_context("spawn")
     ready, start, stop = context.Queue(), context.Event(), context.Event()
     config = harness.config.model_dump(mode="json")
@@ -220,6 +251,7 @@ def run_processes(
             "profile": profile,
             "out": str(folder / f"worker-{index}"),
             "warm_payment": warm_payment,
+            "queue_name": backing.queue_name,
         }
         process = context.Process(
             target=worker_process,
@@ -229,6 +261,10 @@ def run_processes(
         )
         process.start()
         processes.append(process)
+    if backing.scale_out:
+        wake_ups = HueyDispatcher(backing.huey(), lambda: 0)
+        for _ in range(result.refunds):  # as the policy step wakes a worker for each approved refund
+            wake_ups.wake()
     try:
         started = timed_phase(harness, result, processes, ready, start, deadline)
     finally:
@@ -253,8 +289,8 @@ def timed_phase(
     harness: HubHarness, result: Result, processes: list[Any], ready: Any, start: Any, deadline: float
 ) -> float | None:
     """Wait until every worker process is ready, give the start signal and poll the database
-    until every refund is written back (or the time limit); the start time, or None (and an
-    error) when some process never got ready."""
+    until the timed phase is over (or the time limit); the start time, or None (and an error)
+    when some process never got ready."""
     waiting = set(range(len(processes)))
     until = min(deadline, time.perf_counter() + START_LIMIT)
     while waiting and time.perf_counter() < until and all(p.exitcode is None for p in processes):
@@ -269,7 +305,7 @@ def timed_phase(
     start.set()
     until = min(deadline, started + TIMED_PHASE_LIMIT)
     while time.perf_counter() < until and any(p.exitcode is None for p in processes):
-        if count_in(harness, states.WRITTEN_BACK) >= result.refunds:
+        if over(harness, result):
             break
         time.sleep(0.05)
     result.bench_cpu_s, result.window = time.process_time() - cpu, time.perf_counter() - started
@@ -301,26 +337,59 @@ def exit_codes(processes: list[Any]) -> list[int | None]:
     return [process.exitcode for process in processes]
 
 
-def split(workers: int, processes: int) -> list[int]:
-    """``workers`` threads over ``processes`` processes, as evenly as possible (0: one process, in the bench)."""
-    count = max(1, min(processes, workers))
-    return [workers // count + (1 if i < workers % count else 0) for i in range(count)]
+@dataclass
+class Shape:
+    """One run's shape: ``processes`` worker processes (0: threads in the bench) of ``threads``."""
+
+    processes: int
+    threads: int
+    refunds: int
+    in_flight: int
+    latency: float
+    backing: str
 
 
-def bench_gateway(
-    name: str, count: int, workers: int, processes: int, latency: float, profile: bool, deadline: float
-) -> Result:
-    result = Result(name, count, processes, split(workers, processes))
-    with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as folder, bench_hub(name, Path(folder)) as parts:
-        harness, platform, sim, meter = parts
-        spare_payment = prepare(harness, platform, sim, count)
-        sim.faults.latency = latency
-        if processes:
-            result.processes = len(result.threads)
-            run_processes(harness, result, Path(folder), profile, deadline, spare_payment)
-        else:
-            run_threads(harness, meter, result, profile, deadline)
+def bench_gateway(name: str, shape: Shape, profile: bool, deadline: float) -> Result:
+    result = Result(name, shape.refunds, shape.processes, [shape.threads] * max(1, shape.processes), shape.in_flight)
+    backing = Backing(shape.backing).create()
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as folder,
+            bench_hub(name, Path(folder), backing) as (harness, platform, sim, meter),
+        ):
+            spare_payment = prepare(harness, platform, sim, shape.refunds)
+            sim.faults.latency = shape.latency
+            if shape.processes:
+                run_processes(harness, result, Path(folder), profile, deadline, spare_payment, backing)
+            else:
+                run_threads(harness, meter, result, profile, deadline)
+    finally:
+        backing.drop()
     return result
+
+
+def measured(r: Result) -> tuple[int, float]:
+    """The refunds counted and the seconds they took: with ``--in-flight K``, those written back
+    after the first one and before the claim that left fewer than K queued (or the end of the
+    timed phase); without, every refund written back from the start signal to the last one."""
+    if not r.in_flight:
+        return r.written_back, r.elapsed
+    claims = sorted(s.done_at - s.wall_s for s in r.samples)
+    left_fewer = r.refunds - r.in_flight  # 0-based: the claim after which fewer than K were queued
+    end = claims[left_fewer] if len(claims) > left_fewer else r.started + r.window
+    first = min(s.done_at for s in r.samples)
+    return sum(1 for s in r.samples if first < s.done_at <= end), max(1e-9, end - first)
+
+
+def rate(r: Result) -> float:
+    count, seconds = measured(r)
+    return count / seconds
+
+
+def ideal(r: Result) -> float:
+    """Concurrency ÷ the median gateway latency: the threads, capped at what can be in flight."""
+    cap = r.in_flight or r.refunds
+    return min(sum(r.threads), cap) / statistics.median(s.gateway_s for s in r.samples)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -341,18 +410,33 @@ def busy(r: Result) -> float:
     return total
 
 
-def shape(r: Result) -> str:
-    return f"{r.gateway:<8}{r.processes:>6}{'+'.join(map(str, r.threads)):>8}"
+def label(r: Result) -> str:
+    return f"{r.gateway:<8}{r.processes:>6}{'+'.join(map(str, r.threads)):>12}"
 
 
 def throughput_line(r: Result) -> str:
-    rate = r.written_back / r.elapsed
-    ideal = sum(r.threads) / statistics.median(s.gateway_s for s in r.samples)
+    count, seconds = measured(r)
     overhead = [(s.wall_s - s.gateway_s) * 1000 for s in r.samples]
     return (
-        f"{shape(r)}{r.written_back:>5}/{r.refunds:<5}{rate:>9.1f}{ideal:>9.1f}{rate / ideal:>7.2f}"
-        f"{percentile(overhead, 0.5):>10.1f}{percentile(overhead, 0.99):>9.1f}"
+        f"{label(r)}{r.written_back:>6}/{r.refunds:<6}{count:>8}{seconds:>7.1f}{rate(r):>9.1f}{ideal(r):>9.1f}"
+        f"{rate(r) / ideal(r):>7.2f}{percentile(overhead, 0.5):>10.1f}{percentile(overhead, 0.99):>9.1f}"
     )
+
+
+def scale_lines(results: list[Result]) -> list[str]:
+    """Per gateway, each process count against the smallest one measured: the refunds/s ratio,
+    the ideal's ratio and the one to the other (1.00: scaled as the ideal did)."""
+    lines = []
+    for name in dict.fromkeys(r.gateway for r in results):
+        runs = sorted(
+            (r for r in results if r.gateway == name and r.samples and r.processes), key=lambda r: r.processes
+        )
+        for base, other in ((runs[0], r) for r in runs[1:]):
+            got, could = rate(other) / rate(base), ideal(other) / ideal(base)
+            lines.append(
+                f"{name:<8}{other.processes:>3} vs {base.processes:<3}{got:>8.2f}x{could:>9.2f}x{got / could:>10.2f}"
+            )
+    return lines
 
 
 def time_line(r: Result) -> str:
@@ -371,7 +455,7 @@ def time_line(r: Result) -> str:
         sim_cpu = (r.bench_cpu_s - in_jobs) * per_refund
         cores = f"bench (all) {100 * r.bench_cpu_s / r.window:.0f}%"
     return (
-        f"{shape(r)}{statistics.median(s.gateway_s for s in r.samples) * 1000:>7.1f}"
+        f"{label(r)}{statistics.median(s.gateway_s for s in r.samples) * 1000:>7.1f}"
         f"{statistics.median(s.platform_s for s in r.samples) * 1000:>7.1f}"
         f"{percentile(waits, 0.5):>9.1f}{percentile(waits, 0.99):>9.1f}"
         f"{r.lock_held_s * per_refund:>8.1f}{100 * busy(r) / r.elapsed:>6.0f}%"
@@ -380,56 +464,90 @@ def time_line(r: Result) -> str:
     )
 
 
-def modes(text: str) -> list[int]:
+def counts(text: str) -> list[int]:
     values = [int(part) for part in text.split(",") if part.strip()]
     if not values or min(values) < 0:
         raise argparse.ArgumentTypeError("one or more counts ≥ 0, comma-separated")
     return values
 
 
+def default_refunds(args: argparse.Namespace) -> int:
+    """192 for the whole-run measure; with ``--in-flight K``, K plus ``WINDOW`` seconds of the
+    largest nominal ideal, so that K stay queued for that long at the ideal rate."""
+    if not args.in_flight:
+        return 192
+    most = min(max(max(1, w) for w in args.workers) * args.threads, args.in_flight)
+    return args.in_flight + round(WINDOW * most / args.latency)
+
+
+def loadavg() -> str:
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--refunds", type=int, default=192, help="refunds per gateway (default 192)")
-    parser.add_argument("--workers", type=int, default=32, help="concurrent worker threads in all (default 32)")
     parser.add_argument(
-        "--processes",
-        type=modes,
+        "--workers",
+        type=counts,
         default=[os.cpu_count() or 1],
-        help=f"worker processes the threads are split over (default {os.cpu_count()}, one per core); "
-        "0: the threads run inside the bench process; several, comma-separated (0,2), run one after the other",
+        help=f"worker processes (default {os.cpu_count()}, one per core); several, comma-separated (1,2,4), "
+        "run one after the other with their scale ratios; 0: the threads run inside the bench process",
+    )
+    parser.add_argument("--threads", type=int, default=16, help="worker threads per worker process (default 16)")
+    parser.add_argument(
+        "--database", choices=KINDS, default="sqlite", help="sqlite (default) or postgres: PostgreSQL + Huey on Redis"
+    )
+    parser.add_argument(
+        "--in-flight",
+        type=int,
+        default=0,
+        help="measure while at least this many refunds are queued; the ideal is capped at it "
+        "(default 0: the whole run, every refund queued at the start)",
+    )
+    parser.add_argument(
+        "--refunds", type=int, help="refunds per run (default 192; with --in-flight K: K + 8 s of the ideal)"
     )
     parser.add_argument("--latency", type=float, default=0.15, help="added gateway latency, seconds (0.15)")
     parser.add_argument("--gateways", default="stripe,paypal,square")
     parser.add_argument("--profile", action="store_true", help="cProfile the workers; print the top functions")
+    parser.add_argument("--budget", type=float, default=95.0, help="seconds for the whole run; later runs are skipped")
     args = parser.parse_args(argv)
+    refunds = args.refunds or default_refunds(args)
+    if args.in_flight and refunds <= args.in_flight:
+        parser.error(f"--refunds {refunds} must exceed --in-flight {args.in_flight}")
     began = time.perf_counter()
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')}, {os.cpu_count()} cores, {loadavg()}", flush=True)
     results = []
     skipped = []
-    deadline = began + BUDGET
+    deadline = began + args.budget
     for name in args.gateways.split(","):
-        for processes in args.processes:
+        for processes in args.workers:
             if time.perf_counter() < deadline:
-                results.append(
-                    bench_gateway(
-                        name.strip(), args.refunds, args.workers, processes, args.latency, args.profile, deadline
-                    )
-                )
+                run = Shape(processes, args.threads, refunds, args.in_flight, args.latency, args.database)
+                results.append(bench_gateway(name.strip(), run, args.profile, deadline))
             else:
-                skipped.append(f"{name.strip()} with {processes} processes")
+                skipped.append(f"{name.strip()} with {processes} worker processes")
     finished = [r for r in results if r.samples]
+    backing = "SQLite-file hub" if args.database == "sqlite" else "PostgreSQL + Redis (Huey) hub"
+    measure = f"measured while ≥ {args.in_flight} queued" if args.in_flight else "whole run"
     print(
-        f"{args.workers} workers, {args.latency * 1000:.0f} ms added gateway latency, SQLite-file hub, "
-        f"{os.cpu_count()} cores (nominal ideal {args.workers / args.latency:.1f}/s)"
+        f"{args.threads} threads per worker process, {args.latency * 1000:.0f} ms added gateway latency, "
+        f"{backing}, {refunds} refunds per run, {measure}"
     )
     print(
-        f"{'gateway':<8}{'procs':>6}{'threads':>8}{'done':>11}{'refund/s':>9}{'ideal/s':>9}{'ratio':>7}"
-        f"{'ovh p50':>10}{'ovh p99':>9}"
+        f"{'gateway':<8}{'procs':>6}{'threads':>12}{'done':>13}{'counted':>8}{'s':>7}{'refund/s':>9}{'ideal/s':>9}"
+        f"{'ratio':>7}{'ovh p50':>10}{'ovh p99':>9}"
     )
     for r in results:
-        print(throughput_line(r) if r.samples else f"{shape(r)} no refund finished")
+        print(throughput_line(r) if r.samples else f"{label(r)} no refund finished")
+    scaling = scale_lines(finished)
+    if scaling:
+        print("scale-out (refund/s of N processes ÷ that of the fewest):")
+        print(f"{'gateway':<8}{'':10}{'refund/s':>9}{'ideal':>10}{'to ideal':>10}")
+        print("\n".join(scaling))
     print("where the time goes, per refund (ms):")
     print(
-        f"{'gateway':<8}{'procs':>6}{'threads':>8}{'gw p50':>7}{'wb p50':>7}{'wait p50':>9}{'wait p99':>9}"
+        f"{'gateway':<8}{'procs':>6}{'threads':>12}{'gw p50':>7}{'wb p50':>7}{'wait p50':>9}{'wait p99':>9}"
         f"{'lock/rf':>8}{'lock':>7}{'txns':>5}{'cpu hub':>8}{'cpu sdk':>8}{'cpu wrk':>8}{'cpu sim':>8}{'errors':>7}"
         "  CPU, % of one core"
     )
@@ -444,19 +562,22 @@ def main(argv: list[str] | None = None) -> int:
             r.profile.sort_stats("tottime").print_stats(25)
             print(f"{r.gateway} ({r.processes} processes) workers' profile:{buffer.getvalue()}")
     for what in skipped:
-        print(f"skipped (over the {BUDGET:.0f} s budget): {what}")
+        print(f"skipped (over the {args.budget:.0f} s budget): {what}")
     print(
         "procs = worker processes (0: worker threads inside the bench process), threads = per process;\n"
-        "ideal = workers / gw p50 (median adapter refund() call, this run); ratio = refund/s / ideal;\n"
+        "counted, s = the refunds the rate counts and their seconds (with --in-flight: from the first\n"
+        "write-back to the claim that left fewer queued); ideal = min(threads, in flight) / gw p50\n"
+        "(median adapter refund() call, this run); ratio = refund/s / ideal;\n"
         "ovh = the worker's time for a refund job minus its adapter call, of which: wb = the write-back\n"
-        "call to the platform, wait = in the hub's BEGIN hook (writer queue + BEGIN IMMEDIATE: SQLite's\n"
-        "write lock); lock/rf = how long the write lock was held per refund (BEGIN IMMEDIATE to the\n"
-        "connection's return to the pool, summed); lock = share of the run in which some connection\n"
-        "held it; txns = transactions (begin events) per refund job; cpu hub/sdk = CPU of the worker\n"
-        "thread in the job outside the adapter / inside it; cpu wrk = the rest of the worker processes\n"
-        "(wake-ups, idle claims, GC); cpu sim = the bench process (simulators, servers, progress polls;\n"
-        "with procs 0 all but the jobs); CPU, % of one core = per process over the timed phase.\n"
-        f"finished in {time.perf_counter() - began:.1f} s"
+        "call to the platform, wait = in the hub's BEGIN hook (SQLite: writer queue + BEGIN IMMEDIATE,\n"
+        "the write lock; PostgreSQL: BEGIN); lock/rf = how long SQLite's write lock was held per refund\n"
+        "(BEGIN IMMEDIATE to the connection's return to the pool, summed); lock = share of the run in\n"
+        "which some connection held it; txns = transactions (begin events) per refund job; cpu hub/sdk =\n"
+        "CPU of the worker thread in the job outside the adapter / inside it; cpu wrk = the rest of the\n"
+        "worker processes (wake-ups, idle claims, queue pops, GC); cpu sim = the bench process\n"
+        "(simulators, servers, progress polls; with procs 0 all but the jobs); CPU, % of one core = per\n"
+        "process over the timed phase.\n"
+        f"finished in {time.perf_counter() - began:.1f} s, {loadavg()}"
     )
     return 0
 
