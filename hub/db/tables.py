@@ -170,7 +170,8 @@ Index(
     refunds.c.store_id,
 )
 Index("ix_refunds_store_created", refunds.c.store_id, refunds.c.created_at)
-Index("ix_refunds_parent", refunds.c.parent_id)
+# refunds (not parts) newest first: each page of an export a range from its cursor (migration 0018)
+Index("ix_refunds_keyset", refunds.c.parent_id, refunds.c.created_at, refunds.c.id)
 # analytics: a period of some stores with every non-JSON column the figures read (migration 0016)
 ANALYTICS_COLUMNS = ("store_id", "created_at", "connector", "parent_id", "state", "currency", "amount",
                      "approved_amount", "money_moved", "route", "kind", "executed_at", "order_id", "id")  # fmt: skip

@@ -23,6 +23,10 @@ reconcile_runs = Table(
     Column("finished_at", Timestamp),
     Column("counts", JSON, nullable=False),  # drift kind -> items, and what was imported or repaired
     Column("error", Text),  # a source that could not be listed (the run reports what it could read)
+    # who asked for it in the console (migration 0018): the audit trail's actor (user:<email>) and the
+    # user's id, which outlives a change of address; none for the daily duty and the CLI
+    Column("started_by", String(330)),
+    Column("started_by_id", String(32)),
 )
 Index("ix_reconcile_runs_store", reconcile_runs.c.connector, reconcile_runs.c.store_id, reconcile_runs.c.started_at)
 

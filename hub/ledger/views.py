@@ -110,11 +110,16 @@ class StoreSummary:
 
 
 def _after(created_at: Any, id_: Any, cursor: tuple[datetime, str], *, descending: bool) -> ColumnElement[bool]:
-    """Keyset paging on ``(created_at, id)``: rows strictly after the cursor in the sort order."""
+    """Keyset paging on ``(created_at, id)``: rows strictly after the cursor in the sort order.
+
+    The bound on ``created_at`` alone is what an index range starts at; without it neither
+    planner derives one from the ``OR`` and each page walks the index from the first row again
+    (a million-refund export slowed page after page). The ``OR`` then only settles the rows that
+    share the cursor's time."""
     at, last = cursor
     if descending:
-        return or_(created_at < at, and_(created_at == at, id_ < last))
-    return or_(created_at > at, and_(created_at == at, id_ > last))
+        return and_(created_at <= at, or_(created_at < at, id_ < last))
+    return and_(created_at >= at, or_(created_at > at, id_ > last))
 
 
 def review_queue(
