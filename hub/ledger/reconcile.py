@@ -88,7 +88,8 @@ def _now() -> datetime:
 
 def store_refunds(conn: Connection, connector: str, store_id: str, since: datetime) -> list[Refund]:
     """The store's refunds created at or after ``since``: the platform's, and the outside refunds
-    recorded against its payments (``gateway:<account>`` as connector)."""
+    recorded against its payments (the store's connector since migration 0017; ``gateway:<account>``
+    as connector where no store could be told)."""
     r = refunds.c
     ours = or_(r.connector == connector, r.connector.like(f"{GATEWAY_SOURCE}%"))
     rows = conn.execute(
@@ -163,7 +164,7 @@ def untagged_record(conn: Connection, payment_id: int, amount: int) -> Refund | 
             r.money_moved,
             r.gateway_refund_id.is_(None),
             r.approved_amount == amount,
-            r.connector.notlike(f"{GATEWAY_SOURCE}%"),
+            ~ledger.is_outside(),
         )
         .order_by(r.created_at, r.id)
         .limit(1)
@@ -178,6 +179,7 @@ def import_outside_refund(
     conn: Connection,
     payment: Payment,
     *,
+    connector: str,
     account: str,
     gateway_refund_id: str,
     amount: int,
@@ -192,8 +194,8 @@ def import_outside_refund(
     if existing is not None:
         return existing.id, False
     refund_id = ledger.open_outside_refund(
-        conn, payment, source=source, gateway_refund_id=gateway_refund_id, amount=amount, currency=currency,
-        delivery_id=None,
+        conn, payment, connector=connector, source=source, gateway_refund_id=gateway_refund_id, amount=amount,
+        currency=currency, delivery_id=None,
     )  # fmt: skip
     backdate(conn, refund_id, created_at)
     audit.write(

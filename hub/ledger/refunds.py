@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, or_, select, update
 from sqlalchemy.sql.dml import Update
 
-from hub.db.tables import payments, refunds
+from hub.db.tables import payments, refunds, stores
 from hub.db.upsert import insert_ignore
 from hub.errors import IllegalTransition
 from hub.ledger import states
@@ -229,27 +229,64 @@ def flag_needs_person(conn: Connection, refund_id: str) -> bool:
     return result.rowcount == 1
 
 
+OUTSIDE_REF = "gateway:"  # source_ref of a refund a gateway reported and nobody in the hub made
+
+
+def is_outside() -> ColumnElement[bool]:
+    """Refunds recorded from a gateway's own report (a dashboard click, an import), which carry
+    the store's connector like every other refund of the store, so its people see them."""
+    return and_(refunds.c.kind == "recorded", refunds.c.source_ref.like(f"{OUTSIDE_REF}%"))
+
+
+def came_from_gateway(row: Refund) -> bool:
+    """``is_outside`` for a row already read."""
+    return row.kind == "recorded" and row.source_ref.startswith(OUTSIDE_REF)
+
+
+def connector_of_payment(conn: Connection, payment: Payment) -> str | None:
+    """The connector of the store a payment belongs to: that of a refund the store sent against
+    it, else the one connector with a store of that id; None when neither tells."""
+    row = conn.execute(
+        select(refunds.c.connector)
+        .where(refunds.c.payment_id == payment.id, ~is_outside(), refunds.c.connector.notlike(f"{OUTSIDE_REF}%"))
+        .order_by(refunds.c.created_at)
+        .limit(1)
+    ).first()
+    if row is not None:
+        return str(row.connector)
+    owners = conn.execute(select(stores.c.connector).where(stores.c.store_id == payment.store_id).limit(2)).all()
+    return str(owners[0].connector) if len(owners) == 1 else None
+
+
 def open_outside_refund(
     conn: Connection,
     payment: Payment,
     *,
+    connector: str,
     source: str,
     gateway_refund_id: str,
     amount: int,
     currency: str | None,
     delivery_id: str | None,
 ) -> str:
-    """Record a refund nobody in the hub made (a gateway dashboard click) as money that moved."""
+    """Record a refund nobody in the hub made (a gateway dashboard click) as money that moved,
+    under the store's ``connector``; ``source`` (``gateway:<account>``) says who reported it.
+    The same movement seen again is the refund already recorded (the id of that one)."""
+    source_ref = f"{OUTSIDE_REF}{gateway_refund_id}"
+    same = and_(refunds.c.store_id == payment.store_id, refunds.c.source_ref == source_ref, is_outside())
+    seen = conn.execute(select(refunds.c.id).where(same)).first()
+    if seen is not None:
+        return str(seen.id)
     refund_id = new_refund_id()
     at = now()
-    insert_ignore(
+    inserted = insert_ignore(
         conn,
         refunds,
         {
             "id": refund_id,
-            "connector": source,
+            "connector": connector,
             "store_id": payment.store_id,
-            "source_ref": f"gateway:{gateway_refund_id}",
+            "source_ref": source_ref,
             "order_id": "",
             "kind": "recorded",
             "state": states.RECORDED,
@@ -261,7 +298,7 @@ def open_outside_refund(
             "route": payment.route,
             "idempotency_key": idempotency_key_for(refund_id),
             "gateway_refund_id": gateway_refund_id,
-            "request": {"source": "gateway dashboard"},
+            "request": {"source": "gateway dashboard", "reported_by": source},
             "delivery_id": delivery_id,
             "attempts": 0,
             "created_at": at,
@@ -269,4 +306,7 @@ def open_outside_refund(
         },
         conflict=("store_id", "connector", "source_ref"),
     )
+    if not inserted:  # another transaction recorded it between the look and the insert
+        key = and_(refunds.c.store_id == payment.store_id, refunds.c.connector == connector)
+        return str(conn.execute(select(refunds.c.id).where(key, refunds.c.source_ref == source_ref)).scalar_one())
     return refund_id

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, and_, select
 
 from hub.db.tables import refunds
 from hub.ledger import audit, states
-from hub.ledger.refunds import now, set_gateway_refund_id, supersede
+from hub.ledger.refunds import is_outside, now, set_gateway_refund_id, supersede
 
 WINDOW = timedelta(days=2)
 GATEWAY_SOURCE = "gateway:"
@@ -36,7 +36,7 @@ def link_gateway_sighting(conn: Connection, payment_id: int, amount: int, gatewa
         select(refunds.c.id).where(
             _candidates(payment_id, amount),
             refunds.c.gateway_refund_id.is_(None),
-            refunds.c.connector.notlike(f"{GATEWAY_SOURCE}%"),
+            ~is_outside(),
         )
     ).first()
     if twin is None:
@@ -50,7 +50,7 @@ def link_platform_record(conn: Connection, refund_id: str, payment_id: int, amou
     """A platform records a refund the gateway already reported: keep one of the two in the balance."""
     twin = conn.execute(
         select(refunds.c.id, refunds.c.gateway_refund_id).where(
-            _candidates(payment_id, amount), refunds.c.connector.like(f"{GATEWAY_SOURCE}%")
+            _candidates(payment_id, amount), is_outside()
         )
     ).first()
     if twin is None:

@@ -85,6 +85,7 @@ def _record_dashboard_refund(conn: Unit, account: str, event: GatewayEvent, deli
     refund_id = ledger.open_outside_refund(
         conn,
         payment,
+        connector=ledger.connector_of_payment(conn, payment) or actor,
         source=actor,
         gateway_refund_id=event.gateway_refund_id,
         amount=event.amount or 0,

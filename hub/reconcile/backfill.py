@@ -107,7 +107,7 @@ def _take_gateway_refund(hub: Hub, connector: str, store_id: str, account: str, 
             books.link_gateway_refund(conn, twin.id, refund.id, ACTOR)
             return "gateway_linked"
         books.import_outside_refund(
-            conn, payment, account=account, gateway_refund_id=refund.id, amount=refund.amount,
+            conn, payment, connector=connector, account=account, gateway_refund_id=refund.id, amount=refund.amount,
             currency=refund.currency, created_at=refund.created_at, actor=ACTOR,
         )  # fmt: skip
     return "gateway_imported"

@@ -18,6 +18,7 @@ from hub.ledger import reconcile as books
 from hub.ledger import states
 from hub.ledger.reconcile import Drift
 from hub.ledger.records import Payment, Refund
+from hub.ledger.refunds import came_from_gateway
 from hub.ledger.unit import Unit
 from hub.pipeline.routing import NONE, PLATFORM
 
@@ -205,8 +206,9 @@ def compare_payments(
 
 def expects_record(row: Refund, connector: str) -> bool:
     """A refund the store should show exactly one record of: one the hub paid on its own route
-    and wrote back, one paid by the platform, or one the platform recorded itself."""
-    if row.parent_id is not None or row.connector != connector:
+    and wrote back, one paid by the platform, or one the platform recorded itself — not one a
+    gateway reported that nobody made through the store (a dashboard click)."""
+    if row.parent_id is not None or row.connector != connector or came_from_gateway(row):
         return False
     if row.state == states.RECORDED:
         return True

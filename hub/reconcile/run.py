@@ -151,7 +151,7 @@ def _repair(hub: Hub, run_id: str, connector: str, store_id: str, drift: Drift, 
     if drift.kind == books.UNKNOWN_AT_LEDGER and drift.detail.get("payment_known"):
         if drift.detail.get("outcome") != Outcome.SUCCEEDED.value:
             return drift  # pending or failed at the gateway: nothing moved yet to record
-        return _import(hub, run_id, store_id, drift, counts)
+        return _import(hub, run_id, connector, store_id, drift, counts)
     key = books.repair_key(drift)
     if key is not None and key[1] == books.WRITE_BACK and drift.ledger_state == "succeeded":
         with write(hub.engine) as conn:
@@ -167,7 +167,7 @@ def _repair(hub: Hub, run_id: str, connector: str, store_id: str, drift: Drift, 
 _AGAIN = "repaired once already and still drifting: a person must look (the hub does not repair twice)"
 
 
-def _import(hub: Hub, run_id: str, store_id: str, drift: Drift, counts: Counter[str]) -> Drift:
+def _import(hub: Hub, run_id: str, connector: str, store_id: str, drift: Drift, counts: Counter[str]) -> Drift:
     account = drift.source.removeprefix("gateway:")
     assert drift.outside_id
     assert drift.payment_reference
@@ -183,8 +183,8 @@ def _import(hub: Hub, run_id: str, store_id: str, drift: Drift, counts: Counter[
             counts[books.ALREADY_REPAIRED] += 1
             return replace(drift, resolution=books.ALREADY_REPAIRED, action=_AGAIN)
         refund_id, _ = books.import_outside_refund(
-            conn, payment, account=account, gateway_refund_id=drift.outside_id, amount=drift.outside_amount,
-            currency=drift.currency or payment.currency, created_at=created, actor=ACTOR,
+            conn, payment, connector=connector, account=account, gateway_refund_id=drift.outside_id,
+            amount=drift.outside_amount, currency=drift.currency or payment.currency, created_at=created, actor=ACTOR,
         )  # fmt: skip
     counts[books.IMPORTED] += 1
     return replace(drift, resolution=books.IMPORTED, refund_id=refund_id)

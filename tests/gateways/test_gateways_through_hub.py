@@ -79,6 +79,7 @@ def test_dashboard_refund_is_recorded_once_and_counts_against_the_balance(world:
         (states.RECORDED, 2000, dashboard_id, True)
     ]
     assert "executing" not in w.actions(recorded[0].id)  # recorded, never executed
+    assert recorded[0].connector == w.refund("rq-first").connector  # the store's: its people see it
     assert w.sent_keys == [w.refund("rq-first").idempotency_key]
 
     # the hub's balance holds both refunds once each: exactly the rest can still be refunded

@@ -279,15 +279,17 @@ def test_a_refund_made_outside_the_hub_is_recorded_as_money_moved(engine: sa.Eng
         payment_id = payments.upsert(conn, "s1", ROUTE, payment_facts("pay-1", 5000, currency="EUR"))
         payment = payments.lock(conn, payment_id)
         assert isinstance(payment, Payment)
+        seen = {"connector": "sandbox", "source": "gateway:acct"}
         refund_id = ledger.open_outside_refund(
-            conn, payment, source="sandbox", gateway_refund_id="re_9", amount=1500, currency=None, delivery_id="d-9"
+            conn, payment, **seen, gateway_refund_id="re_9", amount=1500, currency=None, delivery_id="d-9"
         )
         row = get(conn, refund_id)
-        ledger.open_outside_refund(  # the same movement seen again is not counted twice
-            conn, payment, source="sandbox", gateway_refund_id="re_9", amount=1500, currency="EUR", delivery_id="d-9"
+        again = ledger.open_outside_refund(  # the same movement seen again is not counted twice
+            conn, payment, **seen, gateway_refund_id="re_9", amount=1500, currency="EUR", delivery_id="d-9"
         )
+        assert again == refund_id
         usd = ledger.open_outside_refund(
-            conn, payment, source="sandbox", gateway_refund_id="re_10", amount=5, currency="USD", delivery_id=None
+            conn, payment, **seen, gateway_refund_id="re_10", amount=5, currency="USD", delivery_id=None
         )
         assert get(conn, usd).currency == "USD"
         assert payments.committed(conn, payment_id) == 1505
@@ -297,4 +299,4 @@ def test_a_refund_made_outside_the_hub_is_recorded_as_money_moved(engine: sa.Eng
     assert (row.source_ref, row.gateway_refund_id, row.delivery_id) == ("gateway:re_9", "re_9", "d-9")
     assert row.idempotency_key == f"rh-{refund_id}"
     assert (row.connector, row.order_id, row.attempts) == ("sandbox", "", 0)
-    assert row.request == {"source": "gateway dashboard"}
+    assert row.request == {"source": "gateway dashboard", "reported_by": "gateway:acct"}

@@ -60,7 +60,9 @@ def test_history_from_both_sides_is_imported_once_and_twice_is_the_same(any_worl
     assert set(recorded) == {named, unnamed, both, only_gateway}
     assert len(w.hub.refunds()) == before + 4
     assert all(r.state == states.RECORDED and r.money_moved for r in recorded.values())
-    assert recorded[only_gateway].connector == f"gateway:{w.case.account}"
+    only = recorded[only_gateway]  # under the store's connector (its people see it), told apart by its source
+    assert (only.connector, only.source_ref) == ("sandbox", f"gateway:{only_gateway}")
+    assert only.request["reported_by"] == f"gateway:{w.case.account}"
     assert all(abs(r.created_at.replace(tzinfo=UTC) - LONG_AGO) < timedelta(seconds=2) for r in recorded.values())
     for payment in (pay_a, pay_b, pay_c):  # each payment's money counted once: as the gateway has it
         ids = {r.payment_id for r in recorded.values() if r.gateway_refund_id in _ids_at(w, payment)}
