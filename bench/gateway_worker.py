@@ -168,6 +168,7 @@ class Crew:
         self.samples: list[Sample] = []
         self.errors: list[str] = []
         self.profiles: list[cProfile.Profile] = []
+        self.other_jobs, self.other_cpu_s = 0, 0.0  # jobs without a gateway call (write-backs, notices)
 
     def start(self, count: int, name: str) -> list[threading.Thread]:
         threads = [threading.Thread(target=self.work, name=f"{name}-{i}", daemon=True) for i in range(count)]
@@ -201,6 +202,9 @@ class Crew:
             if ran > 0 and sample.gateway_calls:
                 with self._lock:
                     self.samples.append(sample)
+            elif ran > 0:
+                with self._lock:
+                    self.other_jobs, self.other_cpu_s = self.other_jobs + ran, self.other_cpu_s + sample.cpu_s
             elif ran == 0:
                 break  # nothing runnable: this drain is over until the next wake-up
         if profiler:
@@ -257,6 +261,8 @@ def worker_process(spec_json: str, ready: Any, start: Any, stop: Any) -> None:
             "lock_held_s": meter.lock_held_s,
             "held": list(meter.held),
             "still_running": still_running,
+            "other_jobs": crew.other_jobs,
+            "other_cpu_s": crew.other_cpu_s,
         }
     profile = crew.merged_profile()
     if profile is not None:

@@ -121,6 +121,8 @@ class Result:
     held: list[tuple[float, float]] = field(default_factory=list)  # when the write lock was held
     bench_cpu_s: float = 0.0  # the bench process: simulators and servers (with 0 processes also the workers)
     worker_cpu_s: list[float] = field(default_factory=list)  # per worker process
+    other_jobs: int = 0  # jobs the workers ran that called no gateway (write-backs, notices, ...)
+    other_cpu_s: float = 0.0  # their CPU, part of "cpu wrk"
     profile: pstats.Stats | None = None
 
 
@@ -325,6 +327,8 @@ def collect(result: Result, processes: list[Any], folder: Path) -> list[str]:
         result.errors.extend(data["errors"])
         result.worker_cpu_s.append(data["cpu_s"])
         result.lock_held_s += data["lock_held_s"]
+        result.other_jobs += data["other_jobs"]
+        result.other_cpu_s += data["other_cpu_s"]
         result.held.extend((first, last) for first, last in data["held"])
         if data["still_running"]:
             result.errors.append(f"{process.name}: {data['still_running']} threads still in a job at exit")
@@ -480,6 +484,24 @@ def default_refunds(args: argparse.Namespace) -> int:
     return args.in_flight + round(WINDOW * most / args.latency)
 
 
+def notes(results: list[Result]) -> None:
+    """Jobs without a gateway call, the commonest errors and the profiles, per run."""
+    for r in results:
+        if r.samples and r.other_jobs:
+            print(
+                f"{r.gateway} ({r.processes} processes): {r.other_jobs} jobs without a gateway call, "
+                f"{1000 * r.other_cpu_s / len(r.samples):.1f} ms CPU per refund of cpu wrk"
+            )
+    for r in results:
+        for error, times in Counter(r.errors).most_common(3):
+            print(f"{r.gateway} ({r.processes} processes): {times} x {error}")
+        if r.profile is not None:
+            buffer = io.StringIO()
+            r.profile.stream = buffer  # type: ignore[attr-defined]
+            r.profile.sort_stats("tottime").print_stats(25)
+            print(f"{r.gateway} ({r.processes} processes) workers' profile:{buffer.getvalue()}")
+
+
 def loadavg() -> str:
     return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -553,14 +575,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for r in finished:
         print(time_line(r))
-    for r in results:
-        for error, times in Counter(r.errors).most_common(3):
-            print(f"{r.gateway} ({r.processes} processes): {times} x {error}")
-        if r.profile is not None:
-            buffer = io.StringIO()
-            r.profile.stream = buffer  # type: ignore[attr-defined]
-            r.profile.sort_stats("tottime").print_stats(25)
-            print(f"{r.gateway} ({r.processes} processes) workers' profile:{buffer.getvalue()}")
+    notes(results)
     for what in skipped:
         print(f"skipped (over the {args.budget:.0f} s budget): {what}")
     print(
