@@ -187,10 +187,10 @@ def serve(
     worker_class: str | None = None,
     threads: int | None = None,
 ) -> None:
-    from hub.ledger.unit import open_database
+    from hub.runtime.bootstrap import prepare_database
 
     configure_logging(config.hub.log_level)
-    open_database(config.hub.db_url, migrate=True)  # once, before any process starts
+    prepare_database(config)  # once, before any process starts: the web workers skip it
     metrics_dir = config.hub.instance_path.resolve() / "metrics"
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(parents=True)

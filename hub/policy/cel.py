@@ -7,6 +7,9 @@ forever or touch anything outside these values, and the runtime never calls Pyth
 The three maps are declared ``map(string, dyn)``: their fields are typed by their values when a
 rule runs, which is why every rule is also run once on a fully populated request at load
 (``check_rule``), so a type mistake that only a value shows still fails when the policy loads.
+
+The runtime (and protobuf, for timestamps) is imported by the first rule compiled: a policy
+without custom rules, and a web worker that never loads or runs one, does without its memory.
 """
 
 from __future__ import annotations
@@ -17,10 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cel_expr_python import cel as _cel
-from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel
 
 from hub.models import Customer, DigitalUsage, Line, OrderFacts, Payment, ProductKind, ReasonCode, RefundRequest
@@ -28,16 +29,35 @@ from hub.policy.cel_words import VARIABLES as VARIABLES
 from hub.policy.cel_words import compile_problem, evaluation_problem, type_name
 from hub.policy.errors import PolicyError
 
+if TYPE_CHECKING:
+    from google.protobuf.timestamp_pb2 import Timestamp
+
 _INT64 = range(-(2**63), 2**63)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @cache
+def _runtime() -> Any:
+    """The CEL runtime's module, imported on first use (with protobuf about 5 MB of a process)."""
+    from cel_expr_python import cel
+
+    return cel
+
+
+@cache
+def _timestamp_type() -> Any:
+    from google.protobuf.timestamp_pb2 import Timestamp
+
+    return Timestamp
+
+
+@cache
 def _environment() -> Any:
     """One environment for every rule: the four variables and CEL's standard library."""
-    fields = _cel.Type.Map(_cel.Type.STRING, _cel.Type.DYN)
-    return _cel.NewEnv(variables={"request": fields, "history": fields, "facts": fields, "now": _cel.Type.TIMESTAMP})
+    types = _runtime().Type
+    fields = types.Map(types.STRING, types.DYN)
+    return _runtime().NewEnv(variables={"request": fields, "history": fields, "facts": fields, "now": types.TIMESTAMP})
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,7 +82,7 @@ def compile_rule(key: str, name: str, text: str) -> tuple[Program, frozenset[str
         problem, pointer = compile_problem(str(exc), text)
         raise PolicyError(key, f"rule {name!r}: {problem}", pointer=pointer) from None
     result = expression.return_type()
-    if result != _cel.Type.BOOL and result != _cel.Type.DYN:
+    if result not in (_runtime().Type.BOOL, _runtime().Type.DYN):
         raise PolicyError(key, f"rule {name!r}: the expression gives {type_name(result.name())}, not true or false")
     words = frozenset(_WORD.findall(text))
     # A word is not always a reference (it may sit in a string literal): converting one variable
@@ -88,7 +108,7 @@ def evaluate_together(
         value = together.expression.eval(bindings)
     except Exception:  # noqa: BLE001 - the rules one by one say what failed
         value = None
-    if value is not None and value.type() != _cel.Type.ERROR:
+    if value is not None and value.type() != _runtime().Type.ERROR:
         results = value.plain_value()
         if all(type(result) is bool for result in results):
             return list(results)
@@ -113,10 +133,10 @@ def evaluate(program: Program, bindings: Any) -> bool:
         value = program.expression.eval(bindings)
     except Exception as exc:  # noqa: BLE001 - any runtime failure is data for the caller: the rule could not decide
         raise CustomRuleError(evaluation_problem(str(exc))) from None
-    kind = value.type()
-    if kind == _cel.Type.BOOL:
+    kind, types = value.type(), _runtime().Type
+    if kind == types.BOOL:
         return bool(value.value())
-    if kind == _cel.Type.ERROR:
+    if kind == types.ERROR:
         raise CustomRuleError(evaluation_problem(str(value.value())))
     raise CustomRuleError(f"the expression gave {type_name(kind.name())}, not true or false")
 
@@ -187,7 +207,7 @@ def timestamp(moment: datetime) -> Timestamp:
     if moment.tzinfo is None:  # the hub's naive times are UTC
         moment = moment.replace(tzinfo=UTC)
     since = moment - _EPOCH
-    return Timestamp(seconds=since.days * 86_400 + since.seconds, nanos=since.microseconds * 1_000)
+    return _timestamp_type()(seconds=since.days * 86_400 + since.seconds, nanos=since.microseconds * 1_000)
 
 
 def request_map(request: RefundRequest, names: frozenset[str] | None = None) -> dict[str, Any]:

@@ -130,6 +130,16 @@ def _instances(
     return out
 
 
+def prepare_database(config: Config, engine: Engine | None = None) -> Engine:
+    """The database made ready for every process of a hub: its schema brought up to date and the
+    stores the configuration declares written (their credentials sealed, hence ``cryptography``).
+    ``serve`` does it once before it starts the web tier, whose workers then skip it."""
+    engine = engine or make_engine(config.hub.db_url)
+    upgrade(engine)
+    sync_config_stores(config, engine, SecretBox(secret_keys(config)))
+    return engine
+
+
 def bootstrap(
     config: Config,
     *,
@@ -139,11 +149,12 @@ def bootstrap(
     dispatcher: Dispatcher | None = None,
     migrate: bool = True,
 ) -> Hub:
+    """``migrate=False``: whoever started this process prepared the database
+    (``prepare_database``), as ``serve`` does for its web workers."""
     engine = engine or make_engine(config.hub.db_url)
-    if migrate:
-        upgrade(engine)
     box = SecretBox(secret_keys(config))
-    sync_config_stores(config, engine, box)
+    if migrate:
+        prepare_database(config, engine)
     directories = {name: DbStores(engine, box, name) for name in config.connectors}
     connector_objs = _instances(
         "connector",

@@ -3,7 +3,9 @@ the starter configuration and verifies real signed webhooks (a Shopify one, a St
 status webhook) and renders the console's login page must not have imported any SDK's client.
 
 Each SDK is imported on first use by the calls that need it (``gateways/*/client.py``,
-``connectors/*/client.py``), in the worker. This test fails when an eager import comes back."""
+``connectors/*/client.py``), in the worker. This test fails when an eager import comes back.
+The same goes for the heavy libraries a web worker loads only when it needs them (``LAZY``,
+issue 18: each costs megabytes of every worker, bench/memory.py)."""
 
 from __future__ import annotations
 
@@ -32,6 +34,9 @@ FORBIDDEN = (
     "woocommerce",
     "requests_oauthlib",
 )
+# Loaded on first use, and a web worker serving webhooks and the console's login has none: the CEL
+# runtime and protobuf (a policy's custom rules, ``hub/policy/cel.py``).
+LAZY = ("cel_expr_python", "google.protobuf")
 
 SCRIPT = r"""
 import hashlib, hmac, json, sys, time
@@ -74,12 +79,12 @@ answers["square"] = client.post("/webhooks/gateway/square", data=note, headers={
     "x-square-hmacsha256-signature": hmac_base64(square["webhook_signature_key"],
                                                  square["notification_url"].encode() + note)}).status_code
 answers["login"] = client.get("/login").status_code
-print(json.dumps({"answers": answers, "modules": sorted(set(sys.modules) - before)}))
+print(json.dumps({"answers": answers, "modules": sorted(set(sys.modules) - before), "all": sorted(sys.modules)}))
 """
 
 
-def _forbidden(module: str) -> bool:
-    return any(module == name or module.startswith(name + ".") for name in FORBIDDEN)
+def _forbidden(module: str, names: tuple[str, ...] = FORBIDDEN) -> bool:
+    return any(module == name or module.startswith(name + ".") for name in names)
 
 
 def test_a_web_app_verifying_webhooks_imports_no_sdk_client(tmp_path: Path) -> None:
@@ -102,6 +107,8 @@ def test_a_web_app_verifying_webhooks_imports_no_sdk_client(tmp_path: Path) -> N
     assert "gateways.stripe.gateway" in modules
     imported = sorted(m for m in modules if _forbidden(m))
     assert imported == [], f"the web app imported SDK client modules: {imported[:20]}"
+    heavy = sorted(m for m in report["all"] if _forbidden(m, LAZY))
+    assert heavy == [], f"the web process imported libraries it loads only on first use: {heavy[:20]}"
 
 
 def test_the_check_sees_an_sdk_when_one_is_imported() -> None:
@@ -110,3 +117,5 @@ def test_the_check_sees_an_sdk_when_one_is_imported() -> None:
     assert _forbidden("paypalserversdk.models.money")
     assert not _forbidden("stripe_like")
     assert not _forbidden("square.utils.webhooks_helper")
+    assert _forbidden("google.protobuf.timestamp_pb2", LAZY)
+    assert not _forbidden("google", LAZY)
