@@ -1,6 +1,7 @@
 """Reconciliation in the console: the runs of the person's stores (when, over what period, what
-drift each found and what the hub repaired), a run's report item by item with the suggested
-action, its CSV (the table as shown, streamed), and a form to run it now.
+drift each found, what the hub repaired, who ran it), a run's report item by item with the
+suggested action, a page at a time, its CSV (the table as shown, streamed), and a form to run it
+now that records who asked.
 
 Who sees what: the reports are finance's, read with ``exports:read`` — the scope the API's
 report CSV needs (owners and analysts). Running one is ``users:manage``'s (owners): it imports
@@ -34,13 +35,14 @@ from hub.people import roles
 from hub.reconcile.report import safe_cell
 from hub.reconcile.run import reconcile
 from hub.web.app import current_hub
-from hub.web.paging import cursor_arg, cursor_of
+from hub.web.paging import cursor_arg, cursor_of, position_arg, position_of
 
 log = logging.getLogger(__name__)
 VIEW = roles.EXPORTS
 RUN = roles.USERS
 LONGEST_DAYS = 90
 RUNS_PAGE = 30
+REPORT_PAGE = 100  # items on one page of a report (a run over a busy quarter finds thousands)
 CSV_PAGE = 500  # items read per short read while the CSV streams
 
 
@@ -100,10 +102,10 @@ def reconciliation() -> Any:
     )  # fmt: skip
 
 
-def _rows(conn: Unit, run: Run, drifts: Iterable[Drift], kind: str | None, scope: StoreScope) -> list[table.Row]:
-    """The items of ``kind`` (every kind: None) as the report's rows: with the order of each, a
-    link to each refund the person may open, and when each repair was made."""
-    wanted = [d for d in drifts if kind is None or d.kind == kind]
+def _rows(conn: Unit, run: Run, drifts: Iterable[Drift], scope: StoreScope) -> list[table.Row]:
+    """The items as the report's rows: with the order of each, a link to each refund the person
+    may open, and when each repair was made."""
+    wanted = list(drifts)
     known = table.Known(
         books.visible_refunds(conn, (d.refund_id or "" for d in wanted), scope),
         books.payment_orders(conn, run.connector, run.store_id, (d.payment_reference or "" for d in wanted)),
@@ -115,14 +117,20 @@ def _rows(conn: Unit, run: Run, drifts: Iterable[Drift], kind: str | None, scope
 @bp.get("/reconciliation/<run_id>")
 @page(VIEW)
 def reconciliation_report(run_id: str) -> Any:
+    """One page of a run's items (``REPORT_PAGE``, in the order found, keyset on the item id)."""
     found = _visible_run(run_id)
     kind = _kind_arg()
+    after = position_arg(request)
     with read(current_hub().engine) as conn:
-        rows = _rows(conn, found, books.items(conn, run_id), kind, _who().stores)
+        chunk = books.item_page(conn, run_id, after, REPORT_PAGE + 1, kind=kind)
+        rows = _rows(conn, found, (d for _, d in chunk[:REPORT_PAGE]), _who().stores)
+        first = books.items_before(conn, run_id, after, kind=kind) + 1 if after and rows else 1
+    more = len(chunk) > REPORT_PAGE
     return render_template(
         "console/reconcile_report.html", run=found, s=table.summary(found), rows=rows,
         kind=kind, kinds=books.KINDS, columns=table.COLUMNS, table=table,
-        errors=_sides_not_compared(found),
+        errors=_sides_not_compared(found), first=first, after=after,
+        next=position_of(chunk[REPORT_PAGE - 1][0]) if more else None,
     )  # fmt: skip
 
 
@@ -154,8 +162,8 @@ def _csv_lines(run: Run, kind: str | None, scope: StoreScope) -> Iterator[str]:
     after = 0
     while True:
         with read(current_hub().engine) as conn:
-            chunk = books.item_page(conn, run.id, after, CSV_PAGE)
-            rows = _rows(conn, run, (d for _, d in chunk), kind, scope)
+            chunk = books.item_page(conn, run.id, after, CSV_PAGE, kind=kind)
+            rows = _rows(conn, run, (d for _, d in chunk), scope)
         for row in rows:
             writer.writerow([safe_cell(cell) for cell in row.cells])
         if rows:
@@ -187,7 +195,7 @@ def reconciliation_run() -> Any:
     since = datetime.now(UTC) - timedelta(days=int(days))
     log.info("reconcile %s/%s since %s, asked by %s", connector, store_id, since.isoformat(), who.actor)
     try:
-        report = reconcile(current_hub(), store_id, since, connector=connector)
+        report = reconcile(current_hub(), store_id, since, connector=connector, by=who.actor, by_id=who.user_id)
     except (HubError, ListingFailed) as exc:
         flash(f"The store could not be reconciled: {exc}", "error")
         return redirect(url_for("console.reconciliation", store=store_id))

@@ -77,6 +77,13 @@ class Run:
     finished_at: datetime | None
     counts: dict[str, int]
     error: str | None
+    started_by: str | None = None  # user:<email> of the person who ran it from the console
+    started_by_id: str | None = None  # and their user id; both None for the daily duty and the CLI
+
+    @property
+    def starter(self) -> str | None:
+        """The address of the person who started the run, or None when the hub did."""
+        return self.started_by.removeprefix("user:") if self.started_by else None
 
 
 def _now() -> datetime:
@@ -254,12 +261,17 @@ def repairs(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str
 # --- runs and their report -------------------------------------------------------------------
 
 
-def start_run(conn: Connection, kind: str, connector: str, store_id: str, since: datetime) -> str:
+def start_run(
+    conn: Connection, kind: str, connector: str, store_id: str, since: datetime, *, by: str | None = None,
+    by_id: str | None = None,
+) -> str:  # fmt: skip
+    """A new run, ``by`` the actor (``user:<email>``, and ``by_id`` their user id) who asked for it."""
     run_id = f"rc_{uuid.uuid4().hex[:24]}"
     conn.execute(
         insert(reconcile_runs).values(
-            id=run_id, kind=kind, connector=connector, store_id=store_id, since=since, started_at=_now(), counts={}
-        )
+            id=run_id, kind=kind, connector=connector, store_id=store_id, since=since, started_at=_now(), counts={},
+            started_by=by, started_by_id=by_id,
+        )  # fmt: skip
     )
     return run_id
 
@@ -280,7 +292,7 @@ def finish_run(conn: Connection, run_id: str, counts: dict[str, int], error: str
 def _run(row: Any) -> Run:
     return Run(row.id, row.kind, row.connector, row.store_id, as_utc(row.since) or row.since,
                as_utc(row.started_at) or row.started_at, as_utc(row.finished_at), dict(row.counts or {}),
-               row.error)  # fmt: skip
+               row.error, row.started_by, row.started_by_id)  # fmt: skip
 
 
 def runs(
@@ -347,12 +359,25 @@ def items(conn: Connection, run_id: str) -> list[Drift]:
     return [drift for _, drift in item_page(conn, run_id)]
 
 
-def item_page(conn: Connection, run_id: str, after: int = 0, limit: int | None = None) -> list[tuple[int, Drift]]:
-    """(item id, drift) of a run in the order found, after item ``after``: a long report read a
-    page at a time (the console's CSV is written while it is read)."""
+def item_page(
+    conn: Connection, run_id: str, after: int = 0, limit: int | None = None, *, kind: str | None = None
+) -> list[tuple[int, Drift]]:
+    """(item id, drift) of a run in the order found, after item ``after`` (of one ``kind``, if
+    given): a long report read a page at a time, on screen and while its CSV is written."""
     i = reconcile_items.c
     query = select(reconcile_items).where(i.run_id == run_id, i.id > after).order_by(i.id)
+    if kind is not None:
+        query = query.where(i.kind == kind)
     if limit is not None:
         query = query.limit(limit)
     names = Drift.__dataclass_fields__
     return [(row.id, Drift(**{name: getattr(row, name) for name in names})) for row in conn.execute(query)]
+
+
+def items_before(conn: Connection, run_id: str, upto: int, *, kind: str | None = None) -> int:
+    """How many of a run's items (of ``kind``) come at or before item ``upto``: where a page starts."""
+    i = reconcile_items.c
+    query = select(func.count()).select_from(reconcile_items).where(i.run_id == run_id, i.id <= upto)
+    if kind is not None:
+        query = query.where(i.kind == kind)
+    return int(conn.execute(query).scalar_one())

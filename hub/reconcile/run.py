@@ -66,13 +66,14 @@ def find_store(hub: Hub, store_id: str, connector: str | None = None) -> tuple[s
 
 def reconcile(
     hub: Hub, store_id: str, since: datetime, *, connector: str | None = None, now: datetime | None = None,
-    sleep: Callable[[float], None] | None = None,
+    sleep: Callable[[float], None] | None = None, by: str | None = None, by_id: str | None = None,
 ) -> Report:  # fmt: skip
+    """``by``/``by_id``: the person who asked for the run in the console (stored with it)."""
     now = now or datetime.now(UTC)
     name, store = find_store(hub, store_id, connector)
     plugin = hub.connectors[name]
     with write(hub.engine) as conn:
-        run_id = books.start_run(conn, "reconcile", name, store_id, since)
+        run_id = books.start_run(conn, "reconcile", name, store_id, since, by=by, by_id=by_id)
     drifts: list[Drift] = []
     links: list[compare.Link] = []
     errors: list[str] = []

@@ -33,6 +33,26 @@ def cursor_arg(request: Request, name: str = "cursor") -> tuple[datetime, str] |
         raise BadRequest(f"invalid_{name}", f"{name} is not a cursor this API gave out") from None
 
 
+def position_of(row_id: int) -> str:
+    """The cursor of rows keyed by a growing integer id alone (a report's items, in the order found)."""
+    return base64.urlsafe_b64encode(f"#{row_id}".encode()).decode().rstrip("=")
+
+
+def position_arg(request: Request, name: str = "after") -> int:
+    """The id a ``position_of`` cursor names; 0 (before the first row) without one."""
+    text = request.args.get(name)
+    if not text:
+        return 0
+    try:
+        decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+        digits = decoded.removeprefix("#")
+        if digits == decoded or not digits.isdigit() or len(digits) > 18:
+            raise ValueError(decoded)
+        return int(digits)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadRequest(f"invalid_{name}", f"{name} is not a cursor this hub gave out") from None
+
+
 def time_arg(request: Request, name: str) -> datetime | None:
     """An ISO 8601 time (``2026-12-01`` or ``2026-12-01T10:00:00+01:00``); without a zone, UTC."""
     text = request.args.get(name)

@@ -15,7 +15,9 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from hub.db.tables import users
 from hub.ledger import reconcile as books
 from hub.ledger.unit import read, write
 from hub.reconcile.run import reconcile
@@ -334,8 +336,16 @@ def test_run_now_reconciles_as_the_command_does_and_repairs_nothing_twice(shop: 
     assert answer.headers["Location"] == f"/reconciliation/{new.id}"
     assert (new.store_id, new.connector, new.finished_at is not None) == (STORE, "sandbox", True)
     assert abs(new.started_at - new.since - timedelta(days=7)) < timedelta(minutes=1)
+    with read(shop.world.hub.hub.engine) as conn:
+        olga_id = conn.execute(select(users.c.id).where(users.c.email == "olga@example.com")).scalar_one()
+    assert (new.started_by, new.started_by_id) == ("user:olga@example.com", olga_id)
     shown = olga.get(answer.headers["Location"])
     assert "Reconciled gateway-store over 7 days" in _text(shown.text)
+    assert "Run now by olga@example.com." in _text(shown.text)
+    listed = _page(olga.get("/reconciliation").text)
+    [(_, body)] = [t for name, t in listed.tables.items() if "rc-runs" in name]
+    starters = {r[0].split(" UTC ", 1)[1].split(" Not every")[0] for r in body if r}
+    assert starters == {"Run now by olga@example.com", "Scheduled or from the command line"}
     # the first run imported the dashboard refund: known now, no item; its write-back job has not
     # run yet: reported as repaired once already, with the first run's time, never queued again
     head, rows, _ = _report(Books(shop.world, shop.made, new.id, shop.other_run), olga)
@@ -351,3 +361,39 @@ def test_run_now_reconciles_as_the_command_does_and_repairs_nothing_twice(shop: 
     )
     assert new.counts[books.ALREADY_REPAIRED] == 1
     assert books.IMPORTED not in new.counts
+
+
+def test_a_long_report_is_paged_each_item_once_in_the_order_found(shop: Books) -> None:
+    from hub.console.reconcile_pages import REPORT_PAGE
+
+    kinds = (books.MISSING_AT_GATEWAY, books.STATE_MISMATCH)
+    drifts = [
+        books.Drift(kinds[n % 3 == 0], "gateway:stripe-main", f"look at {n}", refund_id=f"rf_{n:06d}", currency="USD")
+        for n in range(2 * REPORT_PAGE + 17)
+    ]
+    with write(shop.world.hub.hub.engine) as conn:
+        run_id = books.start_run(conn, "reconcile", "sandbox", STORE, datetime.now(UTC) - timedelta(days=3))
+        books.add_items(conn, run_id, drifts)
+        counts = {kind: sum(1 for d in drifts if d.kind == kind) for kind in kinds}
+        books.finish_run(conn, run_id, counts, None)
+    client = shop.client("anna@example.com")
+    long = Books(shop.world, shop.made, run_id, shop.other_run)
+    for kind, wanted in ((None, drifts), (kinds[1], [d for d in drifts if d.kind == kinds[1]])):
+        query, seen, pages = f"?kind={kind}" if kind else "", [], 0
+        while True:
+            head, rows, parsed = _report(long, client, query)
+            pages += 1
+            seen += [dict(zip(head, r, strict=True))["Refund"] for r in rows]
+            nexts = [href for href, text in parsed.links if text == "Next differences →"]
+            if not nexts:
+                break
+            query = nexts[0].split(f"/reconciliation/{run_id}", 1)[1]
+            assert len(rows) == REPORT_PAGE
+        assert seen == [d.refund_id for d in wanted]
+        assert pages == -(-len(wanted) // REPORT_PAGE)
+        last = _text(client.get(f"/reconciliation/{run_id}{query}").text)
+        assert f"Differences {(pages - 1) * REPORT_PAGE + 1}–{len(wanted)} of {len(wanted)}" in last
+        assert ("← First page" in last) == (pages > 1)
+    bad = client.get(f"/reconciliation/{run_id}?after=bm90LWEtY3Vyc29y")
+    assert bad.status_code == 400
+    assert "after is not a cursor this hub gave out" in bad.text

@@ -2,11 +2,10 @@
 (parent_id, created_at, id), so each page of a million-refund CSV export is a range of that index
 read from the cursor on (SQLite otherwise picked the parent index and sorted the ledger for every
 page); it replaces ix_refunds_parent, its first column. And a reconciliation run started from the
-console keeps who asked for it (the audit actor and the user id). Built beside the other
-revisions of 2026-12-04 from 0016 (as 0008 to 0014 were from 0007); a merge revision joins them.
+console keeps who asked for it (the audit actor and the user id).
 
 Revision ID: 0018_export_keyset_run_starter
-Revises: 0016_analytics_index
+Revises: 0017_outside_refunds_connector
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018_export_keyset_run_starter"
-down_revision = "0016_analytics_index"
+down_revision = "0017_outside_refunds_connector"
 branch_labels = None
 depends_on = None
 
