@@ -1,6 +1,9 @@
 """Read models of refund analytics: each a function of one ``Slice`` (stores a person may see, one
 store or platform, a period of request times) returning rows, aggregated in SQL so a page over a
-million refunds reads a few rows — the same on SQLite and PostgreSQL.
+million refunds reads a few rows — the same on SQLite and PostgreSQL. Most figures are summed from
+the per store and day rollup (``hub.ledger.analytics_rollup``), which answers exactly what the
+ledger does; the distinct orders of the refund rate and the percentiles of time to money do not add
+across days and are read from the ledger's analytics index.
 
 A *refund* here is a logical refund: the parts a split refund is paid back in (``parent_id``) are
 counted through their refund, except where money moves per payment (time to money, gateways).
@@ -20,65 +23,40 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Connection, and_, case, column, distinct, func, literal, select, true
-from sqlalchemy.sql import Select
+from sqlalchemy import ColumnElement, Connection, and_, case, distinct, func, select
 
-from hub.db.tables import audit, refunds
-from hub.db.tables_customer import feedback
 from hub.ledger import states
-from hub.ledger.people import ALL_STORES, StoreScope
+from hub.ledger.analytics_figures import (
+    FEEDBACK,
+    PRODUCTS,
+    REASONS,
+    REVIEWERS,
+    ROUTES,
+    RULES,
+    TOTALS,
+    Figure,
+    Slice,
+    r,
+    refunded_amount,
+)
+from hub.ledger.analytics_rollup import summed
 
-r = refunds.c
+__all__ = ["Slice", "refunded_amount"]
 WAITING = (states.REQUESTED, states.REVIEW, states.OFFERED, states.APPROVED, states.EXECUTING, states.PENDING,
            states.UNKNOWN)  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Slice:
-    """Which refunds a figure is about: requested in [since, until), within ``scope``."""
-
-    since: datetime
-    until: datetime
-    scope: StoreScope = ALL_STORES
-    store_id: str | None = None
-    connector: str | None = None  # the platform
-
-    def where(self, *, parts: bool = False) -> ColumnElement[bool]:
-        clauses = [self.scope.clause(r.connector, r.store_id), r.created_at >= self.since, r.created_at < self.until]
-        if not parts:
-            clauses.append(r.parent_id.is_(None))
-        if self.store_id:
-            clauses.append(r.store_id == self.store_id)
-        if self.connector:
-            clauses.append(r.connector == self.connector)
-        return and_(*clauses)
+def _rows(conn: Connection, figure: Figure, where: Slice, by: tuple[str, ...] = ()) -> list[Any]:
+    return list(conn.execute(summed(conn, figure, where, by)))
 
 
-def _reason() -> ColumnElement[Any]:
-    return func.coalesce(r.request["reason"].as_string(), "other")
-
-
-def _decision(key: str) -> ColumnElement[Any]:
-    return r.decision[("decision", key)].as_string()
-
-
-def refunded_amount() -> ColumnElement[Any]:
-    """What reached the customer's payment, per row (see the module's words)."""
-    return case(
-        (r.state.in_(states.SUCCESSES), func.coalesce(r.approved_amount, r.amount)),
-        (and_(r.state == states.RECORDED, r.money_moved), r.amount),
-        else_=0,
-    )
-
-
-def _store_credit() -> ColumnElement[bool]:
+def _is_store_credit(row: Any) -> bool:
     """Offered store credit instead of money, and not refused since (issuing keeps it ``offered``,
     ``hub.pipeline.alternatives``)."""
-    return and_(r.state == states.OFFERED, _decision("action") == "offer_alternative",
-                _decision("alternative") == "store_credit")  # fmt: skip
+    return bool(row.state == states.OFFERED and row.action == "offer_alternative" and row.alternative == "store_credit")
 
 
 # --- refund rate ---------------------------------------------------------------------------
@@ -95,6 +73,7 @@ class RateRow:
 
 
 def refund_rate(conn: Connection, where: Slice, orders: Mapping[tuple[str, str], int] | None = None) -> list[RateRow]:
+    """From the ledger's analytics index: distinct orders do not add up across days."""
     query = (
         select(r.connector, r.store_id, func.count(), func.count(distinct(r.order_id)))
         .where(where.where())
@@ -126,57 +105,24 @@ class MoneyRow:
 
 
 def money(conn: Connection, where: Slice) -> list[MoneyRow]:
-    """Two reads: the columns of every refund (from the analytics index alone), then the decisions
-    of the few offered store credit (the only figure in the JSON)."""
-
-    def total(when: ColumnElement[bool], value: ColumnElement[Any]) -> Any:
-        return func.coalesce(func.sum(case((when, value), else_=0)), 0)
-
-    paid = r.state.in_(states.SUCCESSES)
-    query = (
-        select(
-            r.currency,
-            func.count(),
-            func.coalesce(func.sum(r.amount), 0),
-            func.coalesce(func.sum(refunded_amount()), 0),
-            total(paid, r.amount - func.coalesce(r.approved_amount, r.amount)),
-            total(r.state == states.DENIED, r.amount),
-            total(r.state.in_(WAITING), r.amount),
-            total(r.state == states.FAILED, r.amount),
-        )
-        .where(where.where())
-        .group_by(r.currency)
-        .order_by(r.currency)
-    )
-    offered = func.coalesce(r.decision[("decision", "amount")].as_integer(), r.amount)
-    credit = {
-        currency: (int(value), int(asked))
-        for currency, value, asked in conn.execute(
-            select(r.currency, func.sum(offered), func.sum(r.amount))
-            .where(where.where(), r.state == states.OFFERED, _store_credit())
-            .group_by(r.currency)
-        )
-    }
-    found = []
-    for currency, count, requested, refunded, partial, denied, waiting, failed in conn.execute(query):
-        value, asked = credit.get(currency, (0, 0))
-        found.append(MoneyRow(currency, int(count), int(requested), int(refunded), int(partial), int(denied),
-                              value, int(waiting) - asked, int(failed)))  # fmt: skip
-    return found
+    """Per currency, from the refunds' totals per state and decision."""
+    found: dict[str, list[int]] = {}
+    for row in _rows(conn, TOTALS, where):
+        asked = int(row.requested)
+        credit = _is_store_credit(row)
+        parts = (
+            int(row.refunds), asked, int(row.refunded), int(row.kept) if row.state in states.SUCCESSES else 0,
+            asked if row.state == states.DENIED else 0, int(row.offered) if credit else 0,
+            asked if row.state in WAITING and not credit else 0, asked if row.state == states.FAILED else 0,
+        )  # fmt: skip
+        sums = found.setdefault(row.currency, [0] * len(parts))
+        found[row.currency] = [a + b for a, b in zip(sums, parts, strict=True)]
+    return [MoneyRow(currency, *found[currency]) for currency in sorted(found)]
 
 
 # --- the trend ------------------------------------------------------------------------------
 
 BUCKETS = ("day", "week")
-
-
-def _bucket(conn: Connection, bucket: str) -> ColumnElement[Any]:
-    """The day (``YYYY-MM-DD``) or the Monday of the week a refund was requested in, in UTC. On
-    SQLite from the text's date part: ``date()`` of the whole text rounds ``…59.9999995`` up a day."""
-    if conn.dialect.name == "postgresql":
-        return func.to_char(func.date_trunc(bucket, func.timezone("UTC", r.created_at)), "YYYY-MM-DD")
-    day = func.substr(r.created_at, 1, 10)
-    return day if bucket == "day" else func.date(day, "-6 days", "weekday 1")
 
 
 @dataclass(frozen=True)
@@ -186,11 +132,26 @@ class TrendRow:
     refunded: dict[str, int]
 
 
+def _period(day: str, bucket: str) -> str:
+    """The day itself, or the Monday of its week (UTC, as the rollup's days)."""
+    if bucket == "day":
+        return day
+    found = date.fromisoformat(day)
+    return (found - timedelta(days=found.weekday())).isoformat()
+
+
 def trend(conn: Connection, where: Slice, bucket: str = "day") -> list[TrendRow]:
     """Refunds per day or week of the period, every day or week of it (none asked for: a zero)."""
     if bucket not in BUCKETS:
         raise ValueError(f"a trend by day or week, not {bucket!r}")
-    found = {row.key: row for row in _grouped(conn, _bucket(conn, bucket), where.where(), None)}
+    counts: dict[str, int] = {}
+    refunded: dict[str, dict[str, int]] = {}
+    for row in _rows(conn, TOTALS, where, ("day",)):
+        period = _period(row.day, bucket)
+        counts[period] = counts.get(period, 0) + int(row.refunds)
+        if int(row.refunded or 0):
+            money = refunded.setdefault(period, {})
+            money[row.currency] = money.get(row.currency, 0) + int(row.refunded)
     step = timedelta(days=1 if bucket == "day" else 7)
     first = where.since.date() - timedelta(days=where.since.weekday() if bucket == "week" else 0)
     last = (where.until - timedelta(microseconds=1)).date()
@@ -198,7 +159,7 @@ def trend(conn: Connection, where: Slice, bucket: str = "day") -> list[TrendRow]
     while first <= last:
         periods.append(first.isoformat())
         first += step
-    return [TrendRow(p, found[p].refunds, found[p].refunded) if p in found else TrendRow(p, 0, {}) for p in periods]
+    return [TrendRow(p, counts.get(p, 0), refunded.get(p, {})) for p in periods]
 
 
 # --- reasons, breakdowns -------------------------------------------------------------------
@@ -213,34 +174,25 @@ class CountRow:
     refunded: dict[str, int]
 
 
-def _grouped(
-    conn: Connection, key: ColumnElement[Any], where: ColumnElement[bool], limit: int | None
-) -> list[CountRow]:
-    """Refunds and money back per ``key``, read in one pass over the slice (per key and currency)."""
-    rows = conn.execute(
-        select(key.label("key"), r.currency, func.count(), func.sum(refunded_amount()))
-        .where(where)
-        .group_by(key, r.currency)
-    )
-    counts: dict[Any, int] = {}
-    refunded: dict[Any, dict[str, int]] = {}
+def _ranked(rows: list[tuple[str, str, Any, Any]], limit: int | None) -> list[CountRow]:
+    """(group, currency, refunds, refunded) rows as groups, the most refunds first."""
+    counts: dict[str, int] = {}
+    refunded: dict[str, dict[str, int]] = {}
     for group, currency, count, paid in rows:
         counts[group] = counts.get(group, 0) + int(count)
         if int(paid or 0):
-            refunded.setdefault(group, {})[currency] = int(paid)
-    ranked = sorted(counts, key=lambda k: (-counts[k], str(k)))
-    return [CountRow(str(k), counts[k], refunded.get(k, {})) for k in ranked[:limit]]
+            money = refunded.setdefault(group, {})
+            money[currency] = money.get(currency, 0) + int(paid)
+    ranked = sorted(counts, key=lambda k: (-counts[k], k))
+    return [CountRow(k, counts[k], refunded.get(k, {})) for k in ranked[:limit]]
 
 
 def top_reasons(conn: Connection, where: Slice, limit: int | None = 10) -> list[CountRow]:
-    return _grouped(conn, _reason(), where.where(), limit)
+    rows = _rows(conn, REASONS, where)
+    return _ranked([(row.reason, row.currency, row.refunds, row.refunded) for row in rows], limit)
 
 
-BREAKDOWNS = {
-    "platform": lambda: r.connector,
-    "store": lambda: r.connector + literal(":") + r.store_id,
-    "gateway": lambda: func.coalesce(r.route, "none"),
-}
+BREAKDOWNS = ("platform", "store", "gateway")
 
 
 def breakdown(conn: Connection, where: Slice, by: str) -> list[CountRow]:
@@ -248,25 +200,18 @@ def breakdown(conn: Connection, where: Slice, by: str) -> list[CountRow]:
     where a refund was split across tenders — the payments the money moved on)."""
     if by not in BREAKDOWNS:
         raise ValueError(f"breakdown by one of {', '.join(BREAKDOWNS)}, not {by!r}")
-    gateway = by == "gateway"
-    filters = and_(where.where(parts=gateway), r.route != "tenders") if gateway else where.where()
-    return _grouped(conn, BREAKDOWNS[by](), filters, None)
+    if by == "gateway":
+        rows = [(row.route, row.currency, row.refunds, row.refunded) for row in _rows(conn, ROUTES, where)]
+    elif by == "platform":
+        rows = [(row.connector, row.currency, row.refunds, row.refunded)
+                for row in _rows(conn, TOTALS, where, ("connector",))]  # fmt: skip
+    else:
+        rows = [(f"{row.connector}:{row.store_id}", row.currency, row.refunds, row.refunded)
+                for row in _rows(conn, TOTALS, where, ("connector", "store_id"))]  # fmt: skip
+    return _ranked(rows, None)
 
 
 # --- products and rules (JSON arrays in the row) -------------------------------------------
-
-
-def _elements(conn: Connection, path: str) -> Any:
-    """The elements of a JSON array in ``refunds.request`` or ``refunds.decision`` as a table with a
-    ``value`` column (``json_each`` on SQLite, ``json_array_elements`` on PostgreSQL)."""
-    source, key = path.split(".", 1)
-    document = r.request if source == "request" else r.decision
-    if conn.dialect.name == "postgresql":
-        parts = key.split(".")
-        return func.json_array_elements(document[tuple(parts)] if len(parts) > 1 else document[key]).table_valued(
-            column("value", JSON)
-        )
-    return func.json_each(document, f"$.{key}").table_valued(column("value", JSON))
 
 
 @dataclass(frozen=True)
@@ -278,18 +223,9 @@ class ProductRow:
 
 def products(conn: Connection, where: Slice, limit: int = 20) -> list[ProductRow]:
     """SKUs (else product ids) by how many refunds name them."""
-    lines = _elements(conn, "request.lines")
-    sku = func.coalesce(lines.c.value["sku"].as_string(), lines.c.value["product_id"].as_string(), "")
-    quantity = lines.c.value["quantity"].as_integer()
-    query: Select[Any] = (
-        select(sku.label("sku"), func.count(distinct(r.id)).label("n"), func.coalesce(func.sum(quantity), 0))
-        .select_from(refunds.join(lines, true()))
-        .where(where.where())
-        .group_by(sku)
-        .order_by(func.count(distinct(r.id)).desc(), sku)
-        .limit(limit)
-    )
-    return [ProductRow(str(row[0]), int(row[1]), int(row[2])) for row in conn.execute(query)]
+    found = summed(conn, PRODUCTS, where).subquery()
+    query = select(found).order_by(found.c.refunds.desc(), found.c.sku).limit(limit)
+    return [ProductRow(str(row.sku), int(row.refunds), int(row.units)) for row in conn.execute(query)]
 
 
 @dataclass(frozen=True)
@@ -301,16 +237,9 @@ class RuleRow:
 
 def rules_fired(conn: Connection, where: Slice) -> list[RuleRow]:
     """Which policy rules fired on the period's decisions, and how often (one count per refund)."""
-    hits = _elements(conn, "decision.decision.rules")
-    rule, effect = hits.c.value["rule"].as_string(), hits.c.value["effect"].as_string()
-    query = (
-        select(rule, effect, func.count(distinct(r.id)))
-        .select_from(refunds.join(hits, true()))
-        .where(where.where(), r.decision.is_not(None))
-        .group_by(rule, effect)
-        .order_by(func.count(distinct(r.id)).desc(), rule, effect)
-    )
-    return [RuleRow(str(row[0]), str(row[1]), int(row[2])) for row in conn.execute(query)]
+    found = summed(conn, RULES, where).subquery()
+    query = select(found).order_by(found.c.refunds.desc(), found.c.rule, found.c.effect)
+    return [RuleRow(str(row.rule), str(row.effect), int(row.refunds)) for row in conn.execute(query)]
 
 
 # --- time to money, review --------------------------------------------------------------------
@@ -377,27 +306,16 @@ class ReviewRow:
 
 
 def review(conn: Connection, where: Slice) -> ReviewRow:
-    sent = and_(where.where(), _decision("action") == "review")
-    waiting, approved, denied, total = conn.execute(
-        select(
-            func.coalesce(func.sum(case((r.state == states.REVIEW, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((r.state.not_in((states.REVIEW, states.DENIED)), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((r.state == states.DENIED, 1), else_=0)), 0),
-            func.count(),
-        ).where(sent)
-    ).one()
-    verdict = audit.c.detail["state"].as_string()
+    sent = [row for row in _rows(conn, TOTALS, where) if row.action == "review"]
+    waiting = sum(int(row.refunds) for row in sent if row.state == states.REVIEW)
+    denied = sum(int(row.refunds) for row in sent if row.state == states.DENIED)
+    total = sum(int(row.refunds) for row in sent)
     people: dict[str, tuple[int, int]] = {}
-    rows = conn.execute(
-        select(audit.c.actor, verdict, func.count(distinct(audit.c.refund_id)))
-        .select_from(audit.join(refunds, refunds.c.id == audit.c.refund_id))
-        .where(audit.c.action == "reviewed", where.where())
-        .group_by(audit.c.actor, verdict)
-    )
-    for actor, state, count in rows:
-        yes, no = people.get(actor, (0, 0))
-        people[actor] = (yes + int(count), no) if state == states.APPROVED else (yes, no + int(count))
-    return ReviewRow(int(total), int(waiting), int(approved), int(denied), dict(sorted(people.items())))
+    for row in _rows(conn, REVIEWERS, where):
+        yes, no = people.get(row.actor, (0, 0))
+        count = int(row.refunds)
+        people[row.actor] = (yes + count, no) if row.verdict == states.APPROVED else (yes, no + count)
+    return ReviewRow(total, waiting, total - waiting - denied, denied, dict(sorted(people.items())))
 
 
 # --- customer feedback ------------------------------------------------------------------------
@@ -412,12 +330,5 @@ class FeedbackRow:
 
 def feedback_scores(conn: Connection, where: Slice) -> list[FeedbackRow]:
     """What customers rated the period's refunds, one row per rating given (``hub.ledger.feedback``)."""
-    f = feedback.c
-    rows = conn.execute(
-        select(f.rating, func.count(), func.count(f.reason))
-        .select_from(feedback.join(refunds, r.id == f.refund_id))
-        .where(where.where())
-        .group_by(f.rating)
-        .order_by(f.rating)
-    )
-    return [FeedbackRow(int(rating), int(count), int(corrected)) for rating, count, corrected in rows]
+    rows = [FeedbackRow(int(row.rating), int(row.answers), int(row.corrected)) for row in _rows(conn, FEEDBACK, where)]
+    return sorted(rows, key=lambda row: row.rating)

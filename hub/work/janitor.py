@@ -21,7 +21,9 @@ Slow duties, in a second loop:
 8. ``statistics``: the planner statistics refreshed every few hours (``hub.ledger.unit``), so
    the console's pages keep their indexes as the ledger grows;
 9. ``reconcile``: each store's ledger against its gateways and platform (``hub.reconcile``);
-   ``monthly_export``: last month's refunds as CSV per store (docs/reconciliation.md).
+   ``monthly_export``: last month's refunds as CSV per store (docs/reconciliation.md);
+10. ``analytics``: the store-days whose refunds changed rebuilt in the analytics rollup
+   (``hub.ledger.analytics_rollup``; until then the pages read those days from the ledger).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from hub.ledger import deliveries, duties, states, webhook_deliveries
+from hub.ledger import analytics_rollup, deliveries, duties, states, webhook_deliveries
 from hub.ledger import outbox as jobs
 from hub.ledger import refunds as ledger
 from hub.ledger.outbox import JobKind
@@ -92,7 +94,13 @@ def slow_duties(hub: Hub) -> list[Duty]:
     books = [Duty("reconcile", hub.config.reconcile.every_hours * 3600, lease, reconcile_duty, scheduled_only=True),
              Duty("monthly_export", EXPORT_EVERY, lease, monthly_export_duty, scheduled_only=True)]  # fmt: skip
     prune_duty = Duty("prune", PRUNE_EVERY, lease, lambda h, now: Counter(pruned=prune(h, now)))
-    return [*polls, prune_duty, report, statistics, *books]
+    rollup = Duty("analytics", interval, lease, _analytics)
+    return [*polls, prune_duty, report, statistics, *books, rollup]
+
+
+def _analytics(hub: Hub, now: datetime) -> Counter[str]:
+    rebuilt = analytics_rollup.refresh(hub.engine, seconds=min(30.0, hub.config.hub.lease_seconds / 2))
+    return Counter(analytics_days=rebuilt) if rebuilt else Counter()
 
 
 def _statistics(hub: Hub, now: datetime) -> Counter[str]:

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 
 from hub.db.migrate import upgrade
 from hub.db.tables import audit, refunds
-from hub.ledger import analytics
+from hub.db.tables_analytics import analytics_dirty
+from hub.ledger import analytics, analytics_rollup
 from hub.ledger.people import StoreScope
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
@@ -78,14 +79,27 @@ def _seed(rng: random.Random, n: int) -> tuple[list[dict[str, Any]], list[dict[s
     return rows, trail
 
 
-@pytest.fixture
-def seeded(any_engine: sa.Engine) -> tuple[sa.Engine, list[dict[str, Any]], list[dict[str, Any]]]:
+@pytest.fixture(params=["ledger", "rollup"])
+def seeded(
+    any_engine: sa.Engine, request: pytest.FixtureRequest
+) -> tuple[sa.Engine, list[dict[str, Any]], list[dict[str, Any]]]:
+    """The seed, read from the ledger (every store-day still in the rollup's log) or from the
+    rollup built by the ``analytics`` duty."""
     upgrade(any_engine)
     rows, trail = _seed(random.Random(11), 400)
     with any_engine.begin() as conn:
         conn.execute(sa.insert(refunds), rows)
         conn.execute(sa.insert(audit), trail)
+    built(any_engine, request.param == "rollup")
     return any_engine, rows, trail
+
+
+def built(engine: sa.Engine, rollup: bool) -> None:
+    """``rollup``: every logged store-day rebuilt, and the figures then read from the rollup."""
+    if rollup:
+        assert analytics_rollup.refresh(engine) > 0
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(analytics_dirty)).scalar_one() == 0
 
 
 def _in(row: dict[str, Any], *, parts: bool = False, store: str | None = None) -> bool:

@@ -16,11 +16,13 @@ from hub.db.tables import refunds
 from hub.db.tables_customer import feedback
 from hub.ledger import analytics
 from hub.ledger.people import StoreScope
-from tests.ledger.test_ledger_analytics import NOW, SINCE, UNTIL, _in, _refunded, _run, _seed
+from tests.ledger.test_ledger_analytics import NOW, SINCE, UNTIL, _in, _refunded, _run, _seed, built
 
 
-@pytest.fixture
-def seeded(any_engine: sa.Engine) -> tuple[sa.Engine, list[dict[str, Any]], list[dict[str, Any]]]:
+@pytest.fixture(params=["ledger", "rollup"])
+def seeded(
+    any_engine: sa.Engine, request: pytest.FixtureRequest
+) -> tuple[sa.Engine, list[dict[str, Any]], list[dict[str, Any]]]:
     upgrade(any_engine)
     rng = random.Random(5)
     rows, _ = _seed(rng, 300)
@@ -36,6 +38,7 @@ def seeded(any_engine: sa.Engine) -> tuple[sa.Engine, list[dict[str, Any]], list
     with any_engine.begin() as conn:
         conn.execute(sa.insert(refunds), rows)
         conn.execute(sa.insert(feedback), answers)
+    built(any_engine, request.param == "rollup")
     return any_engine, rows, answers
 
 
