@@ -5,6 +5,11 @@ A write-back credit memo is never ``isOnline`` (the money already moved). Like t
 every credit memo of the order is read for it before one is created, and while a write may be in
 flight it is marked in the store's state, so an overlapping call waits (``PlatformUnavailable``,
 retried) instead of creating a second memo, and a retry after a lost answer finds the first one.
+
+An offline memo moves no money, so its mark lasts only as long as a lost write can still land and
+show up in the order's credit memos — the client's read timeout plus ``LISTING_GRACE`` — not the
+platform route's quarter of an hour: a write-back killed mid-call is written once a few minutes
+later (the fault drill's kill -9 case).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from hub.errors import PlatformError, PlatformUnavailable
 from hub.models.money import format_decimal
 
 DECLINES = {"deny", "denied", "decline", "declined", "reject", "rejected"}
+LISTING_GRACE = 120.0  # seconds after the client gave up within which a lost memo is listed
 
 
 def record(client: MagentoClient, stores: StoreDirectory, store: StoreContext, writeback: WriteBack) -> RecordResult:
@@ -66,7 +72,7 @@ def _record(client: MagentoClient, stores: StoreDirectory, store: StoreContext, 
         comment=tagged_comment(writeback.hub_refund_id, headline, writeback.note),
         notify=bool(store.settings.get("notify_customer", True)),
     )
-    claim_write(stores, store.id, writeback.hub_refund_id)
+    claim_write(stores, store.id, writeback.hub_refund_id, ttl=client.timeout[1] + LISTING_GRACE)
     try:
         memo_id = client.post(f"order/{segment(writeback.order_id)}/refund", body)
     except PlatformError as exc:

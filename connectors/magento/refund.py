@@ -63,18 +63,18 @@ def find_creditmemo(client: MagentoClient, order_id: str, hub_refund_id: str) ->
     return None
 
 
-def claim_write(stores: StoreDirectory, store_id: str, hub_refund_id: str) -> None:
+def claim_write(stores: StoreDirectory, store_id: str, hub_refund_id: str, ttl: float = WRITE_TTL) -> None:
     """Mark the credit memo write of ``hub_refund_id`` as in flight, or raise ``InFlight``.
 
     Magento cannot refuse a second credit memo, so the mark is what stops two overlapping calls
     (a write-back whose lease ran out, a retry racing the first attempt): the second one finds it
     and sends nothing. It stays after a write that may have happened, until it expires; only a
-    write that surely did not happen releases it (``release_write``)."""
+    write that surely did not happen releases it (``release_write``); ``ttl``: how long it stays."""
     key = f"{WRITING}{hub_refund_id}"
     if stores.get_state(store_id, key):
         raise InFlight(f"a credit memo for {hub_refund_id} may be being written; not sending another")
     token = secrets.token_hex(8)
-    stores.set_state(store_id, key, token, ttl=WRITE_TTL)
+    stores.set_state(store_id, key, token, ttl=ttl)
     if stores.get_state(store_id, key) != token:  # another call marked it at the same moment
         raise InFlight(f"a credit memo for {hub_refund_id} is being written by another call")
 

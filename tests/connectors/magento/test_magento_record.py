@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from connectors.magento.client import MagentoError
+from connectors.magento.record import LISTING_GRACE
+from connectors.magento.refund import WRITING
 from hub.contracts import DecisionNotice, Outcome, WriteBack
 from hub.errors import PlatformUnavailable
 from hub.models import Line, RefundRecorded
@@ -85,6 +87,24 @@ def test_record_retries_after_a_lost_answer_without_writing_twice(sim: Any, wire
     finally:
         sim.state.creditmemos = listed
     assert connector.record(store, writeback(order, "rf_lost", 3000)).detail["created"] is False
+    assert len(sim.creditmemos(order["entity_id"])) == 1
+
+
+def test_a_write_back_sent_but_not_applied_is_written_once_when_its_mark_runs_out(sim: Any, wired: Any) -> None:
+    connector, store = wired
+    order = sim.add_order([{"sku": "TEE", "price": 3000}], last_trans_id="pi_81")
+    sim.faults.add("reset", method="POST", path=r"/order/\d+/refund")  # sent, never applied, answer lost
+    with pytest.raises(PlatformUnavailable):
+        connector.record(store, writeback(order, "rf_reset", 3000))
+    with pytest.raises(PlatformUnavailable):  # no memo listed, but the write may still land: wait
+        connector.record(store, writeback(order, "rf_reset", 3000))
+    key = f"{WRITING}rf_reset"
+    _, expires = connector.stores._state[(store.id, key)]
+    lasts = connector.client(store).timeout[1] + LISTING_GRACE
+    assert time.time() + lasts - 5 < expires <= time.time() + lasts  # minutes, not the platform route's 15
+    connector.stores.set_state(store.id, key, "run out", ttl=0.0)
+    assert connector.record(store, writeback(order, "rf_reset", 3000)).detail["created"] is True
+    assert connector.record(store, writeback(order, "rf_reset", 3000)).detail["created"] is False
     assert len(sim.creditmemos(order["entity_id"])) == 1
 
 
