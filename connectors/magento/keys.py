@@ -20,13 +20,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping
-from typing import Any
-
-import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from typing import TYPE_CHECKING, Any
 
 from hub.contracts import Headers
+
+if TYPE_CHECKING:  # imported on first use: a web worker that never checks a Magento key does without them
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 ADOBE_KEY_HOST = "https://static.adobeioevents.com"
 IO_KEY_PATHS = ("x-adobe-public-key1-path", "x-adobe-public-key2-path")
@@ -35,7 +34,10 @@ KEY_PATH = re.compile(r"^/[a-z]+/keys/pub-key-[A-Za-z0-9-]{1,64}\.pem$")
 
 
 @functools.lru_cache(maxsize=64)
-def public_key(pem: str) -> rsa.RSAPublicKey | None:
+def public_key(pem: str) -> RSAPublicKey | None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     try:
         key = serialization.load_pem_public_key(pem.encode())
     except (ValueError, UnicodeError):
@@ -96,6 +98,8 @@ class KeyFetcher:
         return pem
 
     def _fetch(self, path: str) -> str | None:
+        import requests
+
         try:
             response = requests.get(f"{self.base_url}{path}", timeout=self.timeout, allow_redirects=False)
         except requests.RequestException:

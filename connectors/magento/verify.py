@@ -41,10 +41,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
-
 from connectors.magento import index
 from connectors.magento.keys import fetcher_for, public_key
 from hub.contracts import Headers, Inbound, StoreContext, StoreDirectory, Verified
@@ -69,6 +65,11 @@ def pem_list(value: Any) -> list[str]:
 
 
 def rsa_valid(pem: str, signature: str, message: bytes) -> bool:
+    """``cryptography`` is imported by the first Magento signature checked, not by the web worker's start."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     key = public_key(pem)
     if key is None or not signature:
         return False

@@ -35,8 +35,9 @@ FORBIDDEN = (
     "requests_oauthlib",
 )
 # Loaded on first use, and a web worker serving webhooks and the console's login has none: the CEL
-# runtime and protobuf (a policy's custom rules, ``hub/policy/cel.py``).
-LAZY = ("cel_expr_python", "google.protobuf")
+# runtime and protobuf (a policy's custom rules, ``hub/policy/cel.py``), cryptography (a secret
+# sealed or opened, ``hub/runtime/crypto.py``; a Magento signature, ``connectors/magento/keys.py``).
+LAZY = ("cel_expr_python", "google.protobuf", "cryptography")
 
 SCRIPT = r"""
 import hashlib, hmac, json, sys, time
@@ -48,13 +49,18 @@ from hub.testing.signing import hmac_base64
 
 folder = Path(sys.argv[1])
 path = folder / "refund-hub.toml"
-write_starter(path, hub_port=1, ports={name: 2 + i for i, name in enumerate(
-    ("shopify", "woocommerce", "magento", "stripe", "paypal", "square"))})
+if sys.argv[3] == "prepare":  # what serve does before it starts its web workers, in its own process
+    write_starter(path, hub_port=1, ports={name: 2 + i for i, name in enumerate(
+        ("shopify", "woocommerce", "magento", "stripe", "paypal", "square"))})
+    config = load_config(path, env={})
+    write_key_file(config.hub.instance_path)
+    from hub.runtime.bootstrap import prepare_database
+    prepare_database(config)
+    sys.exit(0)
 config = load_config(path, env={})
-write_key_file(config.hub.instance_path)
 before = set(sys.modules)
 from hub.web.app import create_app
-app = create_app(config)
+app = create_app(config, migrate=False)  # as serve's web workers make it
 client = app.test_client()
 answers = {}
 body = Path(sys.argv[2]).read_bytes()
@@ -91,15 +97,16 @@ def test_a_web_app_verifying_webhooks_imports_no_sdk_client(tmp_path: Path) -> N
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFUND_HUB_")}
     env["PYTHONPATH"] = str(ROOT)
     fixture = ROOT / "tests" / "fixtures" / "shopify" / "webhook_refunds_create.json"
-    run = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(tmp_path), str(fixture)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stderr[-4000:]
+    for step in ("prepare", "serve"):
+        run = subprocess.run(
+            [sys.executable, "-c", SCRIPT, str(tmp_path), str(fixture), step],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stderr[-4000:]
     report = json.loads(run.stdout.strip().splitlines()[-1])
     assert report["answers"] == {"shopify": 200, "stripe": 200, "square": 200, "login": 200}, report["answers"]
     modules = report["modules"]
