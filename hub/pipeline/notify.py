@@ -102,17 +102,18 @@ def send_notice(hub: Hub, subject: str) -> None:
     with read(hub.engine) as conn:
         notice = notices.get(conn, int(subject))
         row = ledger.get(conn, notice.refund_id) if notice is not None else None
-        trail = views.trail(conn, notice.refund_id) if notice is not None else []
-        credit = credits.of_refund(conn, notice.refund_id) if notice is not None else None
     if notice is None or row is None or notice.state != notices.PENDING:
         return
     directory = hub.stores.get(row.connector)
     store = directory.get(row.store_id) if directory is not None else None
     why_not = _why_not(hub, store, row, notice.channel)
-    if why_not:
+    if why_not:  # told before the trail is read: most hubs send no e-mail, and it costs every refund
         _skip(hub, notice, why_not)
         return
     assert store is not None
+    with read(hub.engine) as conn:
+        trail = views.trail(conn, notice.refund_id)
+        credit = credits.of_refund(conn, notice.refund_id)
     page_links = {"status": links.url(hub, "status", row.connector, row.store_id, row.id)}
     if notice.step in ("completed", "credited"):
         page_links["feedback"] = links.url(hub, "feedback", row.connector, row.store_id, row.id)
