@@ -21,6 +21,7 @@ from hub.contracts import DecisionNotice, StoreContext
 from hub.errors import PlatformError
 from hub.ledger import audit, credits, notices, states, views
 from hub.ledger import refunds as ledger
+from hub.ledger.outbox import JobRun
 from hub.ledger.records import AuditEntry, Refund
 from hub.ledger.unit import Unit, read, write
 from hub.pipeline import links, mail
@@ -97,8 +98,8 @@ def _label(entry: AuditEntry) -> str | None:
     }.get(action)
 
 
-def send_notice(hub: Hub, subject: str) -> None:
-    """The ``notice`` job: send one owed notice, once."""
+def send_notice(hub: Hub, subject: str, job: JobRun | None = None) -> None:
+    """The ``notice`` job: send one owed notice, once (finishing ``job`` in the same transaction)."""
     with read(hub.engine) as conn:
         notice = notices.get(conn, int(subject))
         row = ledger.get(conn, notice.refund_id) if notice is not None else None
@@ -108,7 +109,7 @@ def send_notice(hub: Hub, subject: str) -> None:
     store = directory.get(row.store_id) if directory is not None else None
     why_not = _why_not(hub, store, row, notice.channel)
     if why_not:  # told before the trail is read: most hubs send no e-mail, and it costs every refund
-        _skip(hub, notice, why_not)
+        _skip(hub, notice, why_not, job)
         return
     assert store is not None
     with read(hub.engine) as conn:
@@ -123,7 +124,7 @@ def send_notice(hub: Hub, subject: str) -> None:
         if notice.channel == "platform":
             reference = _platform(hub, store, row, notice.step, rendered.text)
             if reference is None:
-                _skip(hub, notice, f"{row.connector} has no channel to the customer for this step")
+                _skip(hub, notice, f"{row.connector} has no channel to the customer for this step", job)
                 return
         else:
             reference = mail.send(
@@ -153,6 +154,8 @@ def send_notice(hub: Hub, subject: str) -> None:
                 body=SIGNED_LINK.sub(r"\1[signed link]", rendered.text),
                 body_sha256=hashlib.sha256(rendered.text.encode()).hexdigest(),
             )
+        if job is not None:
+            job.finish(conn)
 
 
 def _why_not(hub: Hub, store: StoreContext | None, row: Refund, channel: str) -> str | None:
@@ -194,8 +197,10 @@ def _platform(hub: Hub, store: StoreContext, row: Refund, step: str, text: str) 
     return str(result.reference or f"{row.connector}:{row.order_id}")
 
 
-def _skip(hub: Hub, notice: notices.Notice, why: str) -> None:
+def _skip(hub: Hub, notice: notices.Notice, why: str, job: JobRun | None) -> None:
     with write(hub.engine) as conn:
+        if job is not None:
+            job.finish(conn)
         notices.skipped(conn, notice.id, why)
         audit.write(
             conn,

@@ -30,7 +30,7 @@ HANDLERS: dict[str, Handler] = {
     JobKind.RESEND: lambda hub, subject, run, taken: execute(hub, subject, resend=True),
     JobKind.DECIDE: lambda hub, subject, run, taken: decide(hub, subject),
     JobKind.NOTIFY: lambda hub, subject, run, taken: tell_customer(hub, subject),
-    JobKind.NOTICE: lambda hub, subject, run, taken: send_notice(hub, subject),
+    JobKind.NOTICE: lambda hub, subject, run, taken: send_notice(hub, subject, job=run),
     JobKind.CREDIT: lambda hub, subject, run, taken: issue(hub, subject),
     JobKind.WRITE_BACK: lambda hub, subject, run, taken: write_back(hub, subject, job=run),
     JobKind.WEBHOOK: lambda hub, subject, run, taken: deliver_endpoint(hub, subject),

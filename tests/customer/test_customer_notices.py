@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from hub.contracts import DecisionNotice, RecordResult
+from hub.db.tables import jobs
 from hub.ledger import notices, states
-from hub.ledger.unit import read
+from hub.ledger.outbox import JobKind, JobRun
+from hub.ledger.unit import read, write
 from hub.pipeline import notify
 from tests.customer.conftest import Mailbox, html_of, text_of
 from tests.hub.conftest import World, make_world
@@ -177,3 +180,21 @@ def test_without_an_address_or_e_mail_configured_nothing_is_told(tmp_path: Path)
         reasons = {a.detail["reason"] for a in world.hub.audit(refund.id) if a.action == "customer_not_notified"}
         assert "the hub's e-mail is not configured ([email] host)" in reasons
         assert {n.state for n in owed(world, refund.id)} == {notices.SKIPPED}
+
+
+def test_a_skipped_notice_finishes_its_job_in_the_same_transaction(tmp_path: Path) -> None:
+    for world in make_world(tmp_path):  # no [email] host: the e-mail notice is skipped
+        refund = request(world, "7006", 800, 800)
+        engine = world.hub.hub.engine
+        with write(engine) as conn:
+            [notice_id] = notices.schedule(conn, refund.id, "reminder", ("email",))
+            job_id = conn.execute(
+                sa.select(jobs.c.id).where(jobs.c.kind == JobKind.NOTICE, jobs.c.subject_id == str(notice_id))
+            ).scalar_one()
+        run = JobRun(job_id)
+        notify.send_notice(world.hub.hub, str(notice_id), job=run)
+        assert run.finished  # so the runner writes no transaction of its own for it
+        with read(engine) as conn:
+            assert conn.execute(sa.select(jobs.c.state).where(jobs.c.id == job_id)).scalar_one() == "done"
+        [skipped] = [n for n in owed(world, refund.id) if n.id == notice_id]
+        assert skipped.state == notices.SKIPPED
