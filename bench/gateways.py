@@ -82,7 +82,9 @@ from hub.db.tables import jobs as job_rows
 from hub.db.tables import refunds
 from hub.ledger import outbox as jobs
 from hub.ledger import states
+from hub.ledger.outbox import JobRun
 from hub.pipeline.deliveries import process_delivery
+from hub.pipeline.notify import send_notice
 from hub.sandbox.platform import SandboxPlatform
 from hub.testing.harness import HubHarness
 from hub.work.queue import HueyDispatcher
@@ -170,10 +172,24 @@ def prepare(harness: HubHarness, platform: SandboxPlatform, sim: Any, count: int
     with hub.engine.begin() as conn:  # processed by hand above: close their jobs
         for (job_id,) in conn.execute(select(job_rows.c.id).where(job_rows.c.kind == jobs.DELIVERY)):
             jobs.finish(conn, job_id)
+    send_setup_notices(hub)
     approved = count_in(harness, states.APPROVED)
     if approved != count:
         raise SystemExit(f"setup: only {approved} of {count} refunds were approved; check the policy")
     return str(sim.create_payment(AMOUNT, "USD"))
+
+
+def send_setup_notices(hub: Any) -> None:
+    """The customer notices intake and policy owe (received, approved), sent here as a running hub
+    sends them while requests come in: the timed phase then runs the execute path and what it owes."""
+    with reading(hub.engine) as conn:
+        owed = conn.execute(
+            select(job_rows.c.id, job_rows.c.subject_id).where(
+                job_rows.c.kind == jobs.JobKind.NOTICE, job_rows.c.state == jobs.READY
+            )
+        ).all()
+    for job_id, subject in owed:
+        send_notice(hub, subject, job=JobRun(job_id))
 
 
 def count_in(harness: HubHarness, state: str) -> int:
